@@ -1,0 +1,61 @@
+"""Cooperative: games share hosts step by step, as coroutines share asyncio's loop.
+
+Every game starts at 0. At a host step it queues for a host (FIFO by ready
+time, ties in file order, see `HostPool`); at a wait step it holds nothing,
+so a host is free to serve the others meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import simpy
+
+from sim.engine.hosts import HostPool
+from sim.engine.record import Recorder
+from sim.schedules import Schedule
+from sim.trace import NO_HOST, Trace
+from sim.workload import HOST, Workload
+
+__all__ = ["play"]
+
+
+def play(workload: Workload, schedule: Schedule) -> Trace:
+    env = simpy.Environment()
+    hosts = HostPool(env, workload.hosts)
+    record = Recorder(workload)
+    first = workload.first_step
+    kinds, durations = workload.kind, workload.duration
+    for game in range(workload.games):
+        lo, hi = first[game], first[game + 1]
+        steps = zip(kinds[lo:hi].tolist(), durations[lo:hi].tolist(), strict=True)
+        env.process(_game(env, hosts, record, game, steps))
+    env.run()
+    return record.trace(schedule)
+
+
+def _game(
+    env: simpy.Environment,
+    hosts: HostPool,
+    record: Recorder,
+    game: int,
+    steps: zip,
+) -> Generator[simpy.Event, object, None]:
+    ready: list[float] = []
+    start: list[float] = []
+    end: list[float] = []
+    held: list[int] = []
+    for kind, duration in steps:
+        ready.append(env.now)
+        if kind == HOST:
+            host = yield hosts.request(game)
+            start.append(env.now)
+            yield env.timeout(duration)
+            hosts.release(host)
+        else:
+            host = NO_HOST
+            start.append(env.now)
+            yield env.timeout(duration)
+        end.append(env.now)
+        held.append(host)
+    record.game(game, ready, start, end, held)

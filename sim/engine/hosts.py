@@ -1,0 +1,58 @@
+"""Hosts handed out by DESIGN.md's tie rule, on a SimPy environment.
+
+Why not `simpy.Resource` (or `PriorityResource`): they grant a request the
+moment it is made, so when several games become ready at one instant the
+first *event* wins a free host, not the first game in file order. Here a
+request only joins a heap keyed by (ready time, game index); one dispatch
+event per instant, scheduled after every normal event of that instant, then
+gives the free hosts (lowest number first) to the smallest keys.
+"""
+
+from __future__ import annotations
+
+from heapq import heappop, heappush
+
+import simpy
+from simpy.events import NORMAL
+
+__all__ = ["END_OF_INSTANT", "HostPool"]
+
+#: Event priority after SimPy's NORMAL: runs once all else at the instant is settled.
+END_OF_INSTANT = NORMAL + 1
+
+
+class HostPool:
+    """`count` hosts; `request` returns an event whose value is the host granted."""
+
+    def __init__(self, env: simpy.Environment, count: int) -> None:
+        self._env = env
+        self._free = list(range(count))  # a heap: the lowest free host goes first
+        self._waiting: list[tuple[float, int, simpy.Event]] = []
+        self._dispatch_due = False
+
+    def request(self, game: int, ready: float | None = None) -> simpy.Event:
+        """Ask for a host for `game`, ready since `ready` (default: now)."""
+        granted = simpy.Event(self._env)
+        heappush(self._waiting, (self._env.now if ready is None else ready, game, granted))
+        self._wake()
+        return granted
+
+    def release(self, host: int) -> None:
+        heappush(self._free, host)
+        if self._waiting:
+            self._wake()
+
+    def _wake(self) -> None:
+        if self._dispatch_due or not self._free:
+            return
+        self._dispatch_due = True
+        dispatch = simpy.Event(self._env)
+        dispatch.callbacks.append(self._dispatch)
+        dispatch._ok, dispatch._value = True, None  # triggered by hand to pick its priority
+        self._env.schedule(dispatch, END_OF_INSTANT)
+
+    def _dispatch(self, _event: simpy.Event) -> None:
+        self._dispatch_due = False
+        while self._free and self._waiting:
+            _ready, _game, granted = heappop(self._waiting)
+            granted.succeed(heappop(self._free))

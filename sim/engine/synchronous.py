@@ -1,0 +1,52 @@
+"""Synchronous: a host plays one game from its first step to its last.
+
+Every game is handed in at 0; games go in file order to the host that is free
+first (the lowest-numbered among hosts freed at one instant), which holds it
+through its wait steps too, as `time.sleep` holds a thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import simpy
+
+from sim.engine.hosts import HostPool
+from sim.engine.record import Recorder
+from sim.schedules import Schedule
+from sim.trace import Trace
+from sim.workload import Workload
+
+__all__ = ["play"]
+
+
+def play(workload: Workload, schedule: Schedule) -> Trace:
+    env = simpy.Environment()
+    hosts = HostPool(env, workload.hosts)
+    record = Recorder(workload)
+    first = workload.first_step
+    durations = workload.duration
+    for game in range(workload.games):
+        lo, hi = first[game], first[game + 1]
+        env.process(_game(env, hosts, record, game, durations[lo:hi].tolist()))
+    env.run()
+    return record.trace(schedule)
+
+
+def _game(
+    env: simpy.Environment,
+    hosts: HostPool,
+    record: Recorder,
+    game: int,
+    durations: list[float],
+) -> Generator[simpy.Event, object, None]:
+    host = yield hosts.request(game, ready=0.0)
+    start: list[float] = []
+    end: list[float] = []
+    for duration in durations:
+        start.append(env.now)
+        yield env.timeout(duration)
+        end.append(env.now)
+    hosts.release(host)
+    ready = [0.0, *start[1:]]  # the first step waited since 0; the rest had the host
+    record.game(game, ready, start, end, [host] * len(durations))

@@ -1,0 +1,211 @@
+"""From YAML text to a validated `Scenario`, or to errors that say where and why.
+
+PyYAML's composer gives every node its line; pydantic gives every error its
+field path. Walking the node tree alongside the error path joins the two, so
+a message reads `polgar.yaml:7: players[0].host_move: expected a duration …`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.errors import Problem, ScenarioError
+from sim.scenario import Scenario
+
+__all__ = ["from_yaml", "load_file"]
+
+Loc = tuple[str | int, ...]
+
+
+def load_file(path: Path) -> Scenario:
+    """Read and validate one scenario file; its stem is the default `name`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ScenarioError([Problem(str(path), None, "", f"cannot read: {reason}")]) from None
+    return from_yaml(text, source=str(path), default_name=path.stem)
+
+
+def from_yaml(text: str, source: str = "<string>", default_name: str = "scenario") -> Scenario:
+    """Validate YAML text into a Scenario; raise ScenarioError naming every problem."""
+    data, lines = _parse(text, source)
+    if not isinstance(data, dict):
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        message = f"expected a mapping with at least `players:`, got {got}"
+        raise ScenarioError([Problem(source, 1, "", message)])
+    data.setdefault("name", default_name)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(_problems(error, data, lines, source)) from None
+
+
+def _parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
+    """Safe-load the document and note the line of every mapping key and item."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = " ".join(part for part in (error.context, error.problem) if part)
+        raise ScenarioError([Problem(source, line, "", f"not valid YAML: {what}")]) from None
+    except yaml.YAMLError as error:
+        raise ScenarioError([Problem(source, None, "", f"not valid YAML: {error}")]) from None
+    finally:
+        loader.dispose()
+    lines: dict[Loc, int] = {}
+    problems: list[Problem] = []
+    if node is not None:
+        _note_lines(node, (), lines, problems, source, set())
+    if problems:
+        raise ScenarioError(problems)
+    return data, lines
+
+
+def _note_lines(
+    node: yaml.Node,
+    loc: Loc,
+    lines: dict[Loc, int],
+    problems: list[Problem],
+    source: str,
+    seen: set[int],
+) -> None:
+    """Record `loc → line` for the tree under `node`; each node once (aliases are shared)."""
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        keys: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in keys:
+                line = key_node.start_mark.line + 1
+                problems.append(Problem(source, line, _path((*loc, key)), "appears twice"))
+            keys.add(key)
+            lines.setdefault((*loc, key), key_node.start_mark.line + 1)
+            _note_lines(value_node, (*loc, key), lines, problems, source, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _note_lines(item, (*loc, index), lines, problems, source, seen)
+
+
+def _problems(error: ValidationError, data: Any, lines: dict[Loc, int], source: str) -> list:
+    details = error.errors()
+    problems = []
+    for detail in details:
+        if detail["type"] == "too_short" and _has_inner_error(detail["loc"], details):
+            continue  # pydantic counts only the items that passed; the items' errors say more
+        loc = _in_file(detail["loc"], data, keep_last=detail["type"] == "missing")
+        line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
+        problems.append(Problem(source, line, _path(loc), _message(detail)))
+    return sorted(problems, key=lambda problem: problem.line or 0)
+
+
+def _has_inner_error(loc: Loc, details: list[Any]) -> bool:
+    return any(
+        len(other["loc"]) > len(loc) and other["loc"][: len(loc)] == loc for other in details
+    )
+
+
+def _in_file(loc: Loc, data: Any, keep_last: bool) -> Loc:
+    """The part of pydantic's error path that exists in the file (plus a missing key)."""
+    kept: list[str | int] = []
+    for position, part in enumerate(loc):
+        in_mapping = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if in_mapping or in_list:
+            data = data[part]
+        else:
+            if keep_last and position == len(loc) - 1:
+                kept.append(part)
+            break
+        kept.append(part)
+    return tuple(kept)
+
+
+def _path(loc: Loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _message(detail: Any) -> str:
+    """Say what was expected in the scenario's words, not in pydantic's."""
+    kind, ctx, got = detail["type"], detail.get("ctx") or {}, _shown(detail.get("input"))
+    if kind == "missing":
+        return "missing; this field is required"
+    if kind == "extra_forbidden":
+        return _unknown_field(detail["loc"])
+    if kind in {"int_type", "int_parsing", "int_from_float"}:
+        return f"expected a whole number, got {got}"
+    if kind in {"greater_than_equal", "greater_than"}:
+        sign = "≥" if kind == "greater_than_equal" else ">"
+        bound = ctx.get("ge", ctx.get("gt"))
+        return f"expected a number {sign} {bound}, got {got}"
+    if kind == "literal_error":
+        return f"expected one of {ctx.get('expected')}, got {got}"
+    if kind == "too_short":
+        return f"expected at least {ctx.get('min_length')} item(s), got none"
+    if kind in {"string_type", "string_too_short"}:
+        return f"expected non-empty text, got {got}"
+    if kind in {"model_type", "model_attributes_type", "dict_type"}:
+        return f"expected a mapping of fields, got {got}"
+    if kind in {"tuple_type", "list_type"}:
+        return f"expected a list, got {got}"
+    return str(detail["msg"])
+
+
+def _unknown_field(loc: Loc) -> str:
+    model, name = _model_at(loc[:-1]), loc[-1]
+    allowed = sorted(model.model_fields) if model else []
+    noun = model.noun if model else "field"
+    message = f"unknown {noun} {name!r}"
+    close = difflib.get_close_matches(str(name), allowed, n=1)
+    if close:
+        message += f" (did you mean {close[0]!r}?)"
+    return message + (f"; expected one of: {', '.join(allowed)}" if allowed else "")
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    """The model class validating the mapping at `loc`, found by following field types."""
+    model: type[BaseModel] | None = Scenario
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(str(part))
+        model = _inner_model(field.annotation) if field else None
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in getattr(annotation, "__args__", ()):
+        found = _inner_model(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)

@@ -1,0 +1,108 @@
+"""What a run shows and leaves behind: the console table, the sentence, the CSVs.
+
+Result files are written into a temporary folder beside the target and moved
+into place only when all are complete, so a failed run never leaves a
+half-written CSV or mixes old and new files of one kind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from rich.table import Table
+
+from sim import analytic
+from sim.runner import Result
+from sim.trace import Trace
+from sim.units import format_seconds
+from sim.workload import HOST
+
+__all__ = ["explanations", "summary_table", "write_results"]
+
+
+def write_results(result: Result, out: Path) -> list[Path]:
+    """Write summary.csv, games.csv and steps.csv into `out`, atomically per run."""
+    out.mkdir(parents=True, exist_ok=True)
+    tables = {"summary.csv": result.summary, "games.csv": result.games, "steps.csv": result.steps}
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, table in tables.items():
+            table.to_csv(staging / name, index=False, lineterminator="\n")
+        written = []
+        for name in tables:
+            os.replace(staging / name, out / name)
+            written.append(out / name)
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def summary_table(result: Result) -> Table:
+    """The table `sim run` prints: one row per schedule, the article's figure beside it."""
+    table = Table(title=f"{result.scenario.name}: {result.scenario.description}".rstrip(": "))
+    for column in ("schedule", "makespan", "h:mm:ss", "speedup", "host busy", "article"):
+        table.add_column(column, justify="left" if column == "schedule" else "right")
+    for row in result.summary.itertuples(index=False):
+        table.add_row(
+            row.schedule,
+            format_seconds(row.makespan_s),
+            row.makespan_hms,
+            "—" if np.isnan(row.speedup) else f"{row.speedup:.2f}×",
+            f"{row.host_utilization:.1%}".replace("%", " %"),
+            _with_human(row.article_s),
+        )
+    return table
+
+
+def explanations(result: Result) -> list[str]:
+    """Plain sentences on why a simulated figure differs from the article's estimate."""
+    return [text for trace in result.traces if (text := _explain(trace))]
+
+
+def _explain(trace: Trace) -> str | None:
+    workload = trace.workload
+    scenario = workload.scenario
+    if trace.schedule.kind != "cooperative":
+        return None
+    estimate = analytic.article_estimate(scenario, "cooperative")
+    makespan = trace.makespan
+    over = makespan - estimate
+    if abs(over) <= 1e-9 * max(1.0, makespan):
+        return None
+    host_steps = workload.kind == HOST
+    last_move = float(trace.end[host_steps].max()) if host_steps.any() else 0.0
+    idle = last_move * workload.hosts - workload.host_work()
+    tail = makespan - last_move
+    host = scenario.host.name
+    player = scenario.players[0].name if len(scenario.players) == 1 else "player"
+    host_work = workload.host_work() / workload.hosts
+    if estimate > host_work:
+        reasons = [f"the estimate is one game played alone ({format_seconds(estimate)})"]
+    else:
+        reasons = [f"the estimate counts only {host}'s moves ({format_seconds(host_work)})"]
+    if idle > 1e-9 * max(1.0, makespan):
+        reasons.append(f"{host} sits idle for {format_seconds(idle)} with no {player} ready")
+    if tail > 1e-9 * max(1.0, makespan):
+        reasons.append(
+            f"after {host}'s last move at {format_seconds(last_move)}, "
+            f"the last {player} still takes {format_seconds(tail)} to answer it"
+        )
+    return (
+        f"{trace.schedule.label}: {format_seconds(makespan)} is {format_seconds(over)} more "
+        f"than the article's {format_seconds(estimate)} because " + "; ".join(reasons) + "."
+    )
+
+
+def _with_human(seconds: float) -> str:
+    """`43 200 s (12 h)`: long figures also in the unit a person would say."""
+    for unit, size in (("h", 3600.0), ("min", 60.0)):
+        if seconds >= size:
+            return (
+                f"{format_seconds(seconds)} ({seconds / size:.2f}".rstrip("0").rstrip(".")
+                + f" {unit})"
+            )
+    return format_seconds(seconds)

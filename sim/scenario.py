@@ -1,0 +1,159 @@
+"""The scenario: a host, groups of players and the schedules to play them under.
+
+These frozen models are the only form of a scenario that the layers below see;
+`sim.loader` turns YAML into them, code can build them directly. Durations are
+held in seconds: bare numbers are read in the scenario's `unit` while it is
+validated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cached_property
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from sim.model import Count, Frozen, Seconds, fail, unit_of_bare_numbers
+from sim.schedules import DEFAULT_SCHEDULES, Schedule
+from sim.units import UNITS
+
+__all__ = ["STEP_KINDS", "Host", "PlayerGroup", "Scenario", "Step", "StepKind"]
+
+StepKind = Literal["host", "wait"]
+#: Step kinds in the order of their codes in the columnar arrays (`kind == 0` is a host step).
+STEP_KINDS: tuple[StepKind, ...] = ("host", "wait")
+
+Unit = Literal["us", "ms", "s", "min", "h"]
+assert set(Unit.__args__) == set(UNITS)  # one list of units, checked at import
+
+
+class Step(Frozen):
+    """One step of a round: `{host: 5}` holds a host 5 s, `{wait: 55}` holds nothing."""
+
+    noun: ClassVar[str] = "step kind"
+
+    host: Seconds | None = None
+    wait: Seconds | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Step:
+        given = [kind for kind in STEP_KINDS if getattr(self, kind) is not None]
+        if len(given) != 1:
+            fail(f"expected exactly one step kind ({' or '.join(STEP_KINDS)}), e.g. {{host: 5}}")
+        return self
+
+    @property
+    def kind(self) -> StepKind:
+        return next(kind for kind in STEP_KINDS if getattr(self, kind) is not None)
+
+    @property
+    def duration(self) -> float:
+        return getattr(self, self.kind)
+
+
+class PlayerGroup(Frozen):
+    """`count` identical players, each playing a game of `moves` rounds.
+
+    A round is `host_move` then `player_move` (either may be left out), or the
+    general `steps` list.
+    """
+
+    name: str = Field(min_length=1)
+    count: Count = 1
+    moves: Count = 1
+    host_move: Seconds | None = None
+    player_move: Seconds | None = None
+    steps: tuple[Step, ...] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _round_given_once(self) -> PlayerGroup:
+        pair = self.host_move is not None or self.player_move is not None
+        if pair and self.steps is not None:
+            fail("give either host_move/player_move or steps, not both")
+        if not pair and self.steps is None:
+            fail("missing the round: give host_move and player_move, or steps")
+        return self
+
+    @cached_property
+    def round(self) -> tuple[Step, ...]:
+        """The steps of one round, whichever way the file spelled them."""
+        if self.steps is not None:
+            return self.steps
+        # already in seconds: built without validation, so no unit applies twice
+        pair = {"host": self.host_move, "wait": self.player_move}
+        return tuple(Step.model_construct(**{k: v}) for k, v in pair.items() if v is not None)
+
+    def player_names(self) -> Iterator[str]:
+        """Player names: the group's name, numbered when the group has several."""
+        if self.count == 1:
+            yield self.name
+        else:
+            yield from (f"{self.name}-{i}" for i in range(1, self.count + 1))
+
+
+class Host(Frozen):
+    """Who serves: Judit, an event loop's thread, CPU cores (`count` side by side)."""
+
+    name: str = Field(default="host", min_length=1)
+    count: Count = 1
+
+
+class Scenario(Frozen):
+    """Everything one run needs; see DESIGN.md's scenario contract and the README."""
+
+    name: str = Field(default="scenario", min_length=1)
+    description: str = ""
+    unit: Unit = "s"
+    host: Host = Host()
+    players: tuple[PlayerGroup, ...] = Field(min_length=1)
+    schedules: tuple[Schedule, ...] = Field(default=DEFAULT_SCHEDULES, min_length=1)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _bare_numbers_in_unit(cls, data: Any, handler: Any) -> Scenario:
+        """Validate with the file's `unit` in force, so `55` under `unit: ms` is 0.055 s."""
+        unit = data.get("unit", "s") if isinstance(data, dict) else "s"
+        token = unit_of_bare_numbers.set(unit if unit in UNITS else "s")
+        try:
+            return handler(data)
+        finally:
+            unit_of_bare_numbers.reset(token)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_groups(cls, data: Any) -> Any:
+        """Unnamed groups are called `group-1`, `group-2`, … by their place in the file."""
+        if isinstance(data, dict) and isinstance(data.get("players"), list):
+            players = [
+                {"name": f"group-{i}", **group}
+                if isinstance(group, dict) and "name" not in group
+                else group
+                for i, group in enumerate(data["players"], start=1)
+            ]
+            data = {**data, "players": players}
+        return data
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Scenario:
+        _refuse_repeats("player group name", [group.name for group in self.players])
+        _refuse_repeats("player name", [name for g in self.players for name in g.player_names()])
+        _refuse_repeats("schedule", [schedule.label for schedule in self.schedules])
+        return self
+
+    @property
+    def games(self) -> int:
+        return sum(group.count for group in self.players)
+
+    @property
+    def step_count(self) -> int:
+        """Steps over all games: the size of the trace."""
+        return sum(group.count * group.moves * len(group.round) for group in self.players)
+
+
+def _refuse_repeats(what: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            fail(f"{what} {name!r} appears twice; each must be unique")
+        seen.add(name)

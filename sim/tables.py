@@ -1,0 +1,153 @@
+"""Traces into tables: summary, games and steps, with the contract's columns.
+
+Pure functions of traces; per-game sums use numpy's bincount on the columnar
+trace rather than pandas group-bys, so they stay fast at millions of steps.
+Column names are a public interface (DESIGN.md, "Result contract").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim import analytic
+from sim.scenario import STEP_KINDS
+from sim.trace import NO_HOST, Trace
+from sim.units import format_hms
+from sim.workload import HOST, WAIT
+
+__all__ = ["GAME_COLUMNS", "STEP_COLUMNS", "SUMMARY_COLUMNS", "games", "steps", "summary"]
+
+SUMMARY_COLUMNS = (
+    "schedule",
+    "makespan_s",
+    "makespan_hms",
+    "speedup",
+    "host_utilization",
+    "mean_game_s",
+    "mean_wait_for_host_s",
+    "max_wait_for_host_s",
+    "host_work_s",
+    "hosts",
+    "games",
+    "steps",
+    "article_s",
+    "closed_form_s",
+)
+GAME_COLUMNS = (
+    "schedule",
+    "group",
+    "player",
+    "start_s",
+    "end_s",
+    "host_s",
+    "wait_s",
+    "wait_for_host_s",
+)
+STEP_COLUMNS = ("schedule", "player", "move", "step", "kind", "ready_s", "start_s", "end_s", "host")
+
+
+def summary(traces: Sequence[Trace], baseline: float | None = None) -> pd.DataFrame:
+    """One row per schedule. `speedup` is against `baseline` (the synchronous makespan)."""
+    rows = []
+    for trace in traces:
+        workload, kind = trace.workload, trace.schedule.kind
+        scenario = workload.scenario
+        makespan = trace.makespan
+        host_work = workload.host_work()
+        per_game = _per_game(trace)
+        closed = analytic.closed_form(scenario, kind)
+        rows.append(
+            {
+                "schedule": trace.schedule.label,
+                "makespan_s": makespan,
+                "makespan_hms": format_hms(makespan),
+                "speedup": baseline / makespan if baseline and makespan else np.nan,
+                "host_utilization": host_work / (workload.hosts * makespan) if makespan else 0.0,
+                "mean_game_s": float(trace.game_ends().mean()),
+                "mean_wait_for_host_s": float(per_game["wait_for_host"].mean()),
+                "max_wait_for_host_s": float(per_game["wait_for_host"].max()),
+                "host_work_s": host_work,
+                "hosts": workload.hosts,
+                "games": workload.games,
+                "steps": len(workload.kind),
+                "article_s": analytic.article_estimate(scenario, kind),
+                "closed_form_s": np.nan if closed is None else float(closed),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+
+
+def games(traces: Sequence[Trace]) -> pd.DataFrame:
+    """One row per game and schedule: when it ran and where its time went.
+
+    Every game is handed in at 0, so `end_s = host_s + wait_s + wait_for_host_s`.
+    """
+    frames = []
+    for trace in traces:
+        workload = trace.workload
+        per_game = _per_game(trace)
+        first = workload.first_step[:-1]
+        group_names = [group.name for group in workload.scenario.players]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "schedule": trace.schedule.label,
+                    "group": pd.Categorical.from_codes(workload.group, group_names),
+                    "player": list(workload.players),
+                    "start_s": trace.start[first],
+                    "end_s": trace.game_ends(),
+                    "host_s": per_game["host"],
+                    "wait_s": per_game["wait"],
+                    "wait_for_host_s": per_game["wait_for_host"],
+                }
+            )
+        )
+    return _concat(frames, GAME_COLUMNS)
+
+
+def steps(traces: Sequence[Trace]) -> pd.DataFrame:
+    """One row per step: `move`, `step` and `host` count from 1; no host is left empty."""
+    frames = []
+    for trace in traces:
+        workload = trace.workload
+        host = pd.array(trace.host + 1, dtype="Int32")
+        host[trace.host == NO_HOST] = pd.NA
+        frames.append(
+            pd.DataFrame(
+                {
+                    "schedule": trace.schedule.label,
+                    "player": pd.Categorical.from_codes(workload.game, workload.players),
+                    "move": workload.move + 1,
+                    "step": workload.step + 1,
+                    "kind": pd.Categorical.from_codes(workload.kind, STEP_KINDS),
+                    "ready_s": trace.ready,
+                    "start_s": trace.start,
+                    "end_s": trace.end,
+                    "host": host,
+                }
+            )
+        )
+    return _concat(frames, STEP_COLUMNS)
+
+
+def _per_game(trace: Trace) -> dict[str, np.ndarray]:
+    """Seconds per game in host steps, wait steps, and waiting for a host."""
+    workload = trace.workload
+    games, kind, n = workload.game, workload.kind, workload.games
+    duration = trace.end - trace.start
+    return {
+        "host": np.bincount(games, weights=np.where(kind == HOST, duration, 0.0), minlength=n),
+        "wait": np.bincount(games, weights=np.where(kind == WAIT, duration, 0.0), minlength=n),
+        "wait_for_host": np.bincount(games, weights=trace.start - trace.ready, minlength=n),
+    }
+
+
+def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame(columns=list(columns))
+    table = pd.concat(frames, ignore_index=True)
+    table["schedule"] = table["schedule"].astype("category")
+    return table

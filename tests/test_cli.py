@@ -1,0 +1,111 @@
+"""`sim run`, `sim list`, `sim validate` as a user calls them."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.tables import GAME_COLUMNS, STEP_COLUMNS, SUMMARY_COLUMNS
+from tests.conftest import SCENARIOS
+
+
+@pytest.fixture
+def polgar_copy(tmp_path):
+    copy = tmp_path / "exhibition.yaml"
+    shutil.copy(SCENARIOS / "polgar.yaml", copy)
+    return copy
+
+
+def test_run_writes_the_three_tables_with_the_contract_columns(polgar_copy, tmp_path):
+    """24 games × 2 schedules = 48 game rows; 24 × 30 × 2 steps × 2 schedules = 2 880 steps."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["run", str(polgar_copy), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(out / "summary.csv")
+    games = pd.read_csv(out / "games.csv")
+    steps = pd.read_csv(out / "steps.csv")
+    assert tuple(summary.columns) == SUMMARY_COLUMNS
+    assert tuple(games.columns) == GAME_COLUMNS
+    assert tuple(steps.columns) == STEP_COLUMNS
+    assert summary["makespan_s"].tolist() == [43_200.0, 3_655.0]
+    assert len(games) == 48 and len(steps) == 2_880
+    assert sorted(p.name for p in out.iterdir()) == ["games.csv", "steps.csv", "summary.csv"]
+
+
+def test_run_prints_the_table_and_says_why_cooperative_is_55_s_over(polgar_copy, tmp_path):
+    result = CliRunner().invoke(app, ["run", str(polgar_copy), "--out", str(tmp_path / "o")])
+    assert "43 200 s" in result.stdout and "12:00:00" in result.stdout
+    assert "3 655 s" in result.stdout and "1:00:55" in result.stdout and "11.82×" in result.stdout
+    assert "55 s more than the article's 3 600 s" in result.stdout
+    assert "still takes 55 s to answer" in result.stdout
+
+
+def test_run_by_name_writes_under_results_name(tmp_path, monkeypatch):
+    """A name resolves under scenarios/; results go to ./results/<name>/."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["run", "countasync"])
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(tmp_path / "results" / "countasync" / "summary.csv")
+    assert summary["makespan_s"].tolist() == [3.0, 1.0]
+
+
+def test_schedule_option_plays_only_that_schedule(polgar_copy, tmp_path):
+    """Speedup still compares with synchronous: 43 200 / 3 655."""
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        app, ["run", str(polgar_copy), "--schedule", "cooperative", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["schedule"].tolist() == ["cooperative"]
+    assert summary["speedup"].iloc[0] == pytest.approx(43_200 / 3_655)
+    assert set(pd.read_csv(out / "steps.csv")["schedule"]) == {"cooperative"}
+
+
+def test_unknown_schedule_option_is_bad_input(polgar_copy, tmp_path):
+    result = CliRunner().invoke(app, ["run", str(polgar_copy), "--schedule", "threads"])
+    assert result.exit_code == 2
+    assert "unknown schedule 'threads'" in result.stderr
+
+
+def test_a_failed_run_keeps_the_previous_results(polgar_copy, tmp_path):
+    """Bad input after a good run: the earlier CSVs are untouched, no temporary folder left."""
+    out = tmp_path / "o"
+    CliRunner().invoke(app, ["run", str(polgar_copy), "--out", str(out)])
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    polgar_copy.write_text(polgar_copy.read_text().replace("count: 24", "count: many"))
+    assert CliRunner().invoke(app, ["run", str(polgar_copy), "--out", str(out)]).exit_code == 2
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_same_scenario_gives_byte_identical_results(polgar_copy, tmp_path):
+    for name in ("a", "b"):
+        CliRunner().invoke(app, ["run", str(polgar_copy), "--out", str(tmp_path / name)])
+    for table in ("summary.csv", "games.csv", "steps.csv"):
+        assert (tmp_path / "a" / table).read_bytes() == (tmp_path / "b" / table).read_bytes()
+
+
+def test_list_shows_shipped_scenarios_with_descriptions():
+    result = CliRunner().invoke(app, ["list"])
+    assert result.exit_code == 0
+    assert "polgar" in result.stdout and "countasync" in result.stdout
+    assert "Judit" in result.stdout
+
+
+def test_validate_accepts_every_shipped_scenario():
+    files = sorted(str(path) for path in SCENARIOS.glob("*.yaml"))
+    result = CliRunner().invoke(app, ["validate", *files])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("ok ") == len(files)
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["list"], ["validate"]])
+def test_every_command_has_help_with_an_example(command):
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert f"sim {command[0]} " in result.stdout if command else "Exit status" in result.stdout

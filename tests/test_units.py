@@ -1,0 +1,62 @@
+"""Durations in, figures out."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim.scenario import Scenario
+from sim.units import format_hms, format_seconds, parse_duration
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("250ms", 0.25),
+        ("55s", 55.0),
+        ("1.5min", 90.0),
+        ("1h", 3600.0),
+        ("2 s", 2.0),
+        ("10us", 1e-5),
+        ("1e3ms", 1.0),
+        (".5s", 0.5),
+    ],
+)
+def test_strings_carry_their_own_unit(text, seconds):
+    assert parse_duration(text, unit="min") == pytest.approx(seconds)
+
+
+def test_bare_numbers_are_in_the_scenario_unit():
+    """unit: min → host_move 5 is 300 s; a string keeps its own unit."""
+    scenario = Scenario(unit="min", players=[{"name": "a", "host_move": 5, "player_move": "30s"}])
+    assert [step.duration for step in scenario.players[0].round] == [300.0, 30.0]
+
+
+@pytest.mark.parametrize(
+    "bad", ["fast", "-1s", "5 parsecs", True, None, [1], "nan s", float("inf")]
+)
+def test_what_is_not_a_duration_is_refused(bad):
+    with pytest.raises(ValueError):
+        parse_duration(bad)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "hms", "text"),
+    [
+        (43_200, "12:00:00", "43 200 s"),
+        (3_655, "1:00:55", "3 655 s"),
+        (1.5, "0:00:01.5", "1.5 s"),
+        (0, "0:00:00", "0 s"),
+        (90_000, "25:00:00", "90 000 s"),
+    ],
+)
+def test_figures_read_as_people_write_them(seconds, hms, text):
+    assert format_hms(seconds) == hms
+    assert format_seconds(seconds) == text
+
+
+@given(st.integers(0, 10**7))
+def test_hms_round_trips_whole_seconds(seconds):
+    h, m, s = (int(part) for part in format_hms(seconds).split(":"))
+    assert h * 3600 + m * 60 + s == seconds and m < 60 and s < 60
