@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from sim import tables
@@ -47,18 +48,22 @@ class Result:
         return next(trace for trace in self.traces if trace.schedule.label == label)
 
 
-def run(scenario: Scenario, schedules: Sequence[Schedule | str] | None = None) -> Result:
+def run(
+    scenario: Scenario, schedules: Sequence[Schedule | str] | None = None, seed: int = 0
+) -> Result:
     """Play `scenario` under `schedules` (default: the scenario's own list).
 
     A schedule may be named by kind (`"cooperative"`); speedups are against the
     synchronous schedule, which is played for that even when not asked for.
+    Every schedule plays the same workload; `seed` drives what is left to chance.
     """
     chosen = scenario.schedules if schedules is None else tuple(map(_schedule, schedules))
     workload = Workload.of(scenario)
-    traces = tuple(play(workload, schedule) for schedule in chosen)
+    rng = np.random.default_rng(seed)
+    traces = tuple(play(workload, schedule, rng) for schedule in chosen)
     synchronous = next((t for t in traces if t.schedule.kind == "synchronous"), None)
     if synchronous is None:
-        synchronous = play(workload, Schedule.of("synchronous"))
+        synchronous = play(workload, Schedule.of("synchronous"), rng)
     return Result(scenario, traces, synchronous.makespan)
 
 

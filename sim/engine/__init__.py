@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from sim.engine import cooperative, synchronous
 from sim.schedules import Schedule, ScheduleKind
 from sim.trace import Trace
@@ -15,12 +17,14 @@ from sim.workload import Workload
 
 __all__ = ["PLAYERS", "play"]
 
-PLAYERS: dict[ScheduleKind, Callable[[Workload, Schedule], Trace]] = {
+#: Each schedule's player. `rng` drives what the schedule itself leaves to chance (none
+#: of the deterministic ones use it); the workload's durations are drawn before.
+PLAYERS: dict[ScheduleKind, Callable[[Workload, Schedule, np.random.Generator], Trace]] = {
     "synchronous": synchronous.play,
     "cooperative": cooperative.play,
 }
 
 
-def play(workload: Workload, schedule: Schedule) -> Trace:
+def play(workload: Workload, schedule: Schedule, rng: np.random.Generator | None = None) -> Trace:
     """Play every game of `workload` under `schedule`; return when each step ran."""
-    return PLAYERS[schedule.kind](workload, schedule)
+    return PLAYERS[schedule.kind](workload, schedule, rng or np.random.default_rng(0))

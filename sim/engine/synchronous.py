@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
+import numpy as np
 import simpy
 
 from sim.engine.hosts import HostPool
@@ -20,7 +21,7 @@ from sim.workload import Workload
 __all__ = ["play"]
 
 
-def play(workload: Workload, schedule: Schedule) -> Trace:
+def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
     env = simpy.Environment()
     hosts = HostPool(env, workload.hosts)
     record = Recorder(workload)
