@@ -1,32 +1,49 @@
-"""The `sim` command: run, list and validate scenarios.
+"""The `sim` command: run, list, validate scenarios and print their schema.
 
 The only layer (with `sim.report`) that prints or writes files. Heavy imports
 (pandas, the engine) happen inside the commands that need them, so `sim
---help` answers at once. Exit status: 0 ok, 2 bad input, 130 interrupted.
+--help` answers at once. Exit status: 0 ok, 1 a check failed, 2 bad input,
+130 interrupted (Ctrl-C; 143 for SIGTERM), 70 a bug of ours.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import time
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, one_line
+from sim.limits import Limits, parse_count, parse_size
 
 __all__ = ["app", "main"]
 
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
+
+EXIT_STATUS_HELP = (
+    "Exit status:\n\n"
+    "- **0** ok\n"
+    "- **1** a check failed (verification or threshold)\n"
+    "- **2** bad input: a scenario file, an option, an output folder\n"
+    "- **130** interrupted by Ctrl-C; no partial files are left\n"
+    "- **70** a bug in sim (SIM_DEBUG=1 shows the traceback)"
+)
 
 app = typer.Typer(
     help=(
         "How long does this work take synchronously, cooperatively (asyncio), with threads "
-        "or with processes? Plays scenario files in virtual time.\n\n"
-        "Exit status: 0 ok, 2 bad input (scenario, option), 130 interrupted."
+        "or with processes? Plays scenario files in virtual time.\n\n" + EXIT_STATUS_HELP
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -35,6 +52,27 @@ app = typer.Typer(
 )
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+MaxEvents = Annotated[
+    int,
+    typer.Option(
+        "--max-events",
+        parser=parse_count,
+        metavar="N",
+        envvar="SIM_MAX_EVENTS",
+        help="Refuse scenarios whose run plays more step events than this (1e9, 10**9 work).",
+    ),
+]
+MaxFileSize = Annotated[
+    int,
+    typer.Option(
+        "--max-file-size",
+        parser=parse_size,
+        metavar="SIZE",
+        envvar="SIM_MAX_FILE_SIZE",
+        help="Refuse scenario files larger than this (1MB, 500kB, 2000000).",
+    ),
+]
 
 
 @app.command()
@@ -48,28 +86,45 @@ def run(
         list[str] | None,
         typer.Option("--schedule", help="Play only this schedule (repeatable; a label or a kind)."),
     ] = None,
+    max_events: MaxEvents = "1e8",  # type: ignore[assignment]  # parsed by parse_count
+    max_file_size: MaxFileSize = "1MB",  # type: ignore[assignment]  # parsed by parse_size
 ) -> None:
     """Play a scenario under its schedules; print the table, write `results/<name>/`.
 
-    Writes `summary.csv`, `games.csv` and `steps.csv` (columns in the README).
+    Writes `summary.csv`, `games.csv` and `steps.csv` (columns in the README),
+    and `run.json` (when, with what, file hashes). The files appear together
+    when the run is complete; a failed or interrupted run leaves the previous
+    ones as they were. The folder is `results/` plus the name made safe for a
+    file name, or `--out` exactly as given.
 
     Examples:
 
         sim run polgar
 
         sim run scenarios/countasync.yaml --schedule cooperative --out /tmp/count
+
+        sim run huge.yaml --max-events 1e9
     """
     from sim import report
     from sim.runner import run as run_scenario
 
-    loaded = _load(scenario)
-    result = run_scenario(loaded, _pick(loaded, schedule or []))
+    started = time.time()
+    limits = Limits(max_file_bytes=max_file_size, max_events=max_events)
+    source, loaded = _find_and_load(scenario, limits)
+    chosen = _pick(loaded, schedule or [])
+    if chosen is not None:
+        _check_budget(source, loaded, chosen, limits)
+    target = _target(loaded.name, out_dir)
+    result = run_scenario(loaded, chosen)
     out.print(report.summary_table(result))
     for sentence in report.explanations(result):
-        out.print(sentence)
-    target = out_dir if out_dir is not None else Path("results") / _slug(loaded.name)
-    written = report.write_results(result, target)
-    out.print(f"wrote {', '.join(str(path) for path in written)}")
+        out.print(sentence, markup=False)
+    try:
+        written = report.write_results(result, target, source=source, started=started)
+    except OSError as error:
+        err.print(f"cannot write results to {target}: {error.strerror or error}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    out.print(f"wrote {', '.join(str(path) for path in written)}", markup=False)
 
 
 @app.command("list")
@@ -90,46 +145,100 @@ def list_scenarios() -> None:
         try:
             scenario = load_file(path)
         except ScenarioError as error:
-            table.add_row(name, f"[red]invalid: {error.problems[0]}[/red]", "", "")
+            table.add_row(
+                escape(name), f"[red]invalid: {escape(str(error.problems[0]))}[/red]", "", ""
+            )
             continue
         labels = ", ".join(schedule.label for schedule in scenario.schedules)
-        table.add_row(name, scenario.description, str(scenario.games), labels)
+        table.add_row(escape(name), escape(scenario.description), str(scenario.games), labels)
     out.print(table)
 
 
 @app.command()
 def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario files or names.")],
+    max_events: MaxEvents = "1e8",  # type: ignore[assignment]  # parsed by parse_count
+    max_file_size: MaxFileSize = "1MB",  # type: ignore[assignment]  # parsed by parse_size
 ) -> None:
     """Check scenario files without running them; exit 2 if any is invalid.
+
+    Each problem is one line: `file:line: field: what was expected`. The
+    limits of `sim run` apply (file size, aliases, nesting, the event budget).
 
     Example:
 
         sim validate scenarios/*.yaml
     """
+    limits = Limits(max_file_bytes=max_file_size, max_events=max_events)
     bad = 0
     for name in files:
         try:
-            scenario = _load(name, exit_on_error=False)
+            _, scenario = _find_and_load(name, limits, exit_on_error=False)
         except ScenarioError as error:
             bad += 1
             _report_problems(error)
             continue
-        out.print(f"ok {name}: {scenario.games} games, {scenario.step_count} steps")
+        out.print(f"ok {name}: {scenario.games} games, {scenario.step_count} steps", markup=False)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def _load(scenario: str, exit_on_error: bool = True):  # -> Scenario, imported lazily
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files, made from the models `sim` validates with.
+
+    Editors with the YAML language server check scenario files while you type
+    once the file's first line names the schema (see the README).
+
+    Example:
+
+        sim schema > scenario.schema.json
+    """
+    import json
+
+    from sim.schema import scenario_schema
+
+    typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
+
+
+def _load(scenario: str, exit_on_error: bool = True, limits: Limits | None = None):  # -> Scenario
+    return _find_and_load(scenario, limits, exit_on_error)[1]
+
+
+def _find_and_load(scenario: str, limits: Limits | None = None, exit_on_error: bool = True):
+    """The scenario's file and its validated Scenario (imported lazily); exit 2 if bad."""
     from sim.catalog import find
     from sim.loader import load_file
 
     try:
-        return load_file(find(scenario))
+        path = find(scenario)
+        return path, load_file(path, limits)
     except ScenarioError as error:
         if not exit_on_error:
             raise
         _report_problems(error)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _check_budget(source: Path, scenario, schedules: list, limits: Limits) -> None:
+    """The event budget again, for the schedules picked on the command line."""
+    from sim.limits import too_much
+    from sim.loader import problem_at
+
+    overruns = too_much(scenario, limits.max_events, schedules)
+    if overruns:
+        _report_problems(ScenarioError([problem_at(source, o.loc, o.message) for o in overruns]))
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _target(name: str, out_dir: Path | None) -> Path:
+    """`--out` exactly as given, else `results/<slug>`; exit 2 if it cannot be written."""
+    from sim.paths import OutputError, check_out, results_dir
+
+    try:
+        return results_dir(name) if out_dir is None else check_out(out_dir)
+    except OutputError as error:
+        err.print(f"--out: {error}" if out_dir is not None else str(error), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
@@ -148,15 +257,10 @@ def _pick(scenario, names: list[str]) -> list | None:
             chosen.append(Schedule.of(name))
         else:
             expected = ", ".join(dict.fromkeys([*own, *SCHEDULE_KINDS]))
-            err.print(f"--schedule: unknown schedule {name!r}; expected one of: {expected}")
+            message = f"--schedule: unknown schedule {name!r}; expected one of: {expected}"
+            err.print(one_line(message), markup=False)
             raise typer.Exit(EXIT_BAD_INPUT)
     return chosen
-
-
-def _slug(name: str) -> str:
-    """A scenario name as a single safe folder name."""
-    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip(".-")
-    return cleaned or "scenario"
 
 
 def _report_problems(error: ScenarioError) -> None:
@@ -164,15 +268,35 @@ def _report_problems(error: ScenarioError) -> None:
         err.print(str(problem), markup=False)
 
 
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM. A BaseException of our own, so that no handler on the way
+    (the CLI library's among them) turns it into another exit status."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
 def main() -> None:
-    """Console entry point: no traceback reaches the user unless SIM_DEBUG is set."""
+    """Console entry point: exit statuses as documented; no traceback unless SIM_DEBUG is set.
+
+    An interrupt unwinds like an exception, so every staging folder on the way
+    is removed before the process exits with 128 + the signal's number.
+    """
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     try:
         app()
-    except KeyboardInterrupt:
+    except (Interrupted, KeyboardInterrupt) as stop:
         err.print("interrupted")
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(128 + stop.signum if isinstance(stop, Interrupted) else EXIT_INTERRUPTED)
     except Exception as error:  # a bug of ours, not bad input
         if os.environ.get("SIM_DEBUG"):
             raise
-        err.print(f"internal error: {type(error).__name__}: {error} (SIM_DEBUG=1 shows where)")
-        sys.exit(1)
+        message = f"internal error: {type(error).__name__}: {error} (SIM_DEBUG=1 shows where)"
+        err.print(one_line(message), markup=False)
+        sys.exit(EXIT_INTERNAL)

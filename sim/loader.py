@@ -3,10 +3,13 @@
 PyYAML's composer gives every node its line; pydantic gives every error its
 field path. Walking the node tree alongside the error path joins the two, so
 a message reads `polgar.yaml:7: players[0].host_move: expected a duration …`.
+Files are read within `sim.limits`: a size cap before reading, depth and
+alias expansion while composing (`sim.safe_yaml`), the event budget once valid.
 """
 
 from __future__ import annotations
 
+import codecs
 import difflib
 from pathlib import Path
 from typing import Any
@@ -14,44 +17,110 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, shown
+from sim.limits import Limits, too_much
+from sim.safe_yaml import GuardedLoader, LimitError
 from sim.scenario import Scenario
 
-__all__ = ["from_yaml", "load_file"]
+__all__ = ["from_yaml", "load_file", "problem_at"]
 
 Loc = tuple[str | int, ...]
 
+_UTF16_32 = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
-def load_file(path: Path) -> Scenario:
+
+def load_file(path: Path, limits: Limits | None = None) -> Scenario:
     """Read and validate one scenario file; its stem is the default `name`."""
+    limits = limits or Limits()
+    source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise ScenarioError([Problem(str(path), None, "", f"cannot read: {reason}")]) from None
-    return from_yaml(text, source=str(path), default_name=path.stem)
+        with path.open("rb") as file:
+            raw = file.read(limits.max_file_bytes + 1)  # never more, whatever the file's size
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ScenarioError([Problem(source, None, "", f"cannot read: {reason}")]) from None
+    if len(raw) > limits.max_file_bytes:
+        limit = f"{limits.max_file_bytes:,}".replace(",", " ")
+        message = f"larger than the limit of {limit} bytes; --max-file-size raises it"
+        raise ScenarioError([Problem(source, None, "", message)])
+    return from_yaml(_decode(raw, source), source=source, default_name=path.stem, limits=limits)
 
 
-def from_yaml(text: str, source: str = "<string>", default_name: str = "scenario") -> Scenario:
+def _decode(raw: bytes, source: str) -> str:
+    """UTF-8 (UTF-16 or UTF-32 when a byte order mark says so); a bad byte names its line."""
+    encoding = "utf-8-sig"
+    if raw.startswith(_UTF16_32):
+        encoding = "utf-32" if raw.startswith(_UTF16_32[:2]) else "utf-16"
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        byte = raw[error.start : error.start + 1].hex()
+        message = (
+            f"not {encoding.removesuffix('-sig').upper()} text: byte 0x{byte} at column {column}"
+        )
+        raise ScenarioError([Problem(source, line, "", message)]) from None
+
+
+def from_yaml(
+    text: str,
+    source: str = "<string>",
+    default_name: str = "scenario",
+    limits: Limits | None = None,
+) -> Scenario:
     """Validate YAML text into a Scenario; raise ScenarioError naming every problem."""
-    data, lines = _parse(text, source)
+    limits = limits or Limits()
+    data, lines = _parse(text, source, limits)
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a {type(data).__name__}"
         message = f"expected a mapping with at least `players:`, got {got}"
         raise ScenarioError([Problem(source, 1, "", message)])
     data.setdefault("name", default_name)
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as error:
         raise ScenarioError(_problems(error, data, lines, source)) from None
+    overruns = too_much(scenario, limits.max_events)
+    if overruns:
+        raise ScenarioError([_located(o.loc, o.message, lines, source) for o in overruns])
+    return scenario
 
 
-def _parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
+def problem_at(path: Path, loc: Loc, message: str) -> Problem:
+    """A problem with a file already loaded, at the line of `loc` (read again to find it)."""
+    try:
+        text = _decode(path.read_bytes(), str(path))
+        _, lines = _parse(text, str(path), Limits(max_file_bytes=2**62, max_nodes=2**62))
+    except (OSError, ScenarioError):
+        lines = {}
+    return _located(loc, message, lines, str(path))
+
+
+def _located(loc: Loc, message: str, lines: dict[Loc, int], source: str) -> Problem:
+    """A problem at `loc`, on the line of the deepest part of it that the file holds."""
+    line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
+    return Problem(source, line, _path(loc), message)
+
+
+def _parse(text: str, source: str, limits: Limits) -> tuple[Any, dict[Loc, int]]:
     """Safe-load the document and note the line of every mapping key and item."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = GuardedLoader(text, limits.max_depth, limits.max_nodes)
+    except yaml.reader.ReaderError as error:  # a character YAML refuses, found up front
+        line = text.count("\n", 0, error.position) + 1
+        what = f"character {shown(chr(error.character))} (U+{error.character:04X}) is not allowed"
+        raise ScenarioError([Problem(source, line, "", f"not valid YAML: {what}")]) from None
+    lines: dict[Loc, int] = {}
+    problems: list[Problem] = []
     try:
         node = loader.get_single_node()
+        if node is not None:  # before constructing: merge keys (`<<`) rewrite the nodes
+            _note_lines(node, (), lines, problems, source, set())
         data = loader.construct_document(node) if node is not None else None
+    except LimitError as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else None
+        raise ScenarioError([Problem(source, line, "", f"refused: {error.problem}")]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -61,10 +130,6 @@ def _parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
         raise ScenarioError([Problem(source, None, "", f"not valid YAML: {error}")]) from None
     finally:
         loader.dispose()
-    lines: dict[Loc, int] = {}
-    problems: list[Problem] = []
-    if node is not None:
-        _note_lines(node, (), lines, problems, source, set())
     if problems:
         raise ScenarioError(problems)
     return data, lines
@@ -78,15 +143,31 @@ def _note_lines(
     source: str,
     seen: set[int],
 ) -> None:
-    """Record `loc → line` for the tree under `node`; each node once (aliases are shared)."""
+    """Record `loc → line` for the tree under `node`; each node once (aliases are shared).
+
+    Also refuses text that no field may hold: control characters and lone
+    surrogates (from escapes like `"\\e"` or `"\\ud800"`), which would garble the
+    terminal or fail to be written.
+    """
     lines.setdefault(loc, node.start_mark.line + 1)
     if id(node) in seen:
         return
     seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
+    if isinstance(node, yaml.ScalarNode):
+        bad = _unprintable(node.value)
+        if bad:
+            message = f"text holds {bad}, which no field accepts"
+            problems.append(Problem(source, node.start_mark.line + 1, _path(loc), message))
+    elif isinstance(node, yaml.MappingNode):
         keys: set[Any] = set()
         for key_node, value_node in node.value:
             key = key_node.value
+            if not isinstance(key, str):  # a list or mapping as a key: construction says why
+                continue
+            bad = _unprintable(key)
+            if bad:
+                line = key_node.start_mark.line + 1
+                problems.append(Problem(source, line, _path(loc), f"a key holds {bad}"))
             if key in keys:
                 line = key_node.start_mark.line + 1
                 problems.append(Problem(source, line, _path((*loc, key)), "appears twice"))
@@ -98,15 +179,30 @@ def _note_lines(
             _note_lines(item, (*loc, index), lines, problems, source, seen)
 
 
+def _unprintable(text: str) -> str | None:
+    """The first control character (tab and newline aside) or lone surrogate, described."""
+    if text.isprintable():
+        return None
+    for char in text:
+        code = ord(char)
+        if char in "\t\n" or char.isprintable():
+            continue
+        if 0xD800 <= code <= 0xDFFF:
+            return f"a lone surrogate (U+{code:04X})"
+        if code < 0x20 or 0x7F <= code < 0xA0:
+            return f"the control character U+{code:04X}"
+    return None
+
+
 def _problems(error: ValidationError, data: Any, lines: dict[Loc, int], source: str) -> list:
     details = error.errors()
     problems = []
     for detail in details:
         if detail["type"] == "too_short" and _has_inner_error(detail["loc"], details):
             continue  # pydantic counts only the items that passed; the items' errors say more
-        loc = _in_file(detail["loc"], data, keep_last=detail["type"] == "missing")
-        line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
-        problems.append(Problem(source, line, _path(loc), _message(detail)))
+        loc = detail["loc"][:-1] if detail["type"] == "invalid_key" else detail["loc"]
+        loc = _in_file(loc, data, keep_last=detail["type"] == "missing")
+        problems.append(_located(loc, _message(detail), lines, source))
     return sorted(problems, key=lambda problem: problem.line or 0)
 
 
@@ -146,6 +242,8 @@ def _message(detail: Any) -> str:
         return "missing; this field is required"
     if kind == "extra_forbidden":
         return _unknown_field(detail["loc"])
+    if kind == "invalid_key":
+        return f"expected field names as keys, got {got}"
     if kind in {"int_type", "int_parsing", "int_from_float"}:
         return f"expected a whole number, got {got}"
     if kind in {"greater_than_equal", "greater_than"}:
@@ -198,8 +296,6 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
 
 
 def _shown(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list | tuple):
@@ -208,4 +304,4 @@ def _shown(value: Any) -> str:
         return "nothing"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value)
+    return shown(value)

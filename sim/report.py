@@ -1,22 +1,22 @@
-"""What a run shows and leaves behind: the console table, the sentence, the CSVs.
+"""What a run shows and leaves behind: the console table, the sentence, the files.
 
-Result files are written into a temporary folder beside the target and moved
-into place only when all are complete, so a failed run never leaves a
-half-written CSV or mixes old and new files of one kind.
+Result files are written into a staging folder and moved into place only when
+all are complete (`sim.staging`), so a failed, interrupted or killed run never
+leaves a half-written CSV or mixes old and new files. The CSVs depend only on
+the scenario, the seed and the version; clock times go to `run.json`.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
+from rich.markup import escape
 from rich.table import Table
 
-from sim import analytic
+from sim import analytic, runinfo
 from sim.runner import Result
+from sim.staging import Staging
 from sim.trace import Trace
 from sim.units import format_seconds
 from sim.workload import HOST
@@ -24,31 +24,38 @@ from sim.workload import HOST
 __all__ = ["explanations", "summary_table", "write_results"]
 
 
-def write_results(result: Result, out: Path) -> list[Path]:
-    """Write summary.csv, games.csv and steps.csv into `out`, atomically per run."""
-    out.mkdir(parents=True, exist_ok=True)
+def write_results(
+    result: Result, out: Path, *, source: Path | None = None, started: float | None = None
+) -> list[Path]:
+    """Write summary.csv, games.csv, steps.csv and run.json into `out`: all of them or none.
+
+    `source` is the scenario file and `started` the `time.time()` the command
+    began; both only go into run.json.
+    """
     tables = {"summary.csv": result.summary, "games.csv": result.games, "steps.csv": result.steps}
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with Staging(out) as staged:
         for name, table in tables.items():
-            table.to_csv(staging / name, index=False, lineterminator="\n")
-        written = []
-        for name in tables:
-            os.replace(staging / name, out / name)
-            written.append(out / name)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            table.to_csv(staged.folder / name, index=False, lineterminator="\n")
+        runinfo.write(
+            staged.folder,
+            scenario=result.scenario.name,
+            seed=result.seed,
+            schedules=[trace.schedule.label for trace in result.traces],
+            source=source,
+            started=started,
+        )
+    return staged.published
 
 
 def summary_table(result: Result) -> Table:
     """The table `sim run` prints: one row per schedule, the article's figure beside it."""
-    table = Table(title=f"{result.scenario.name}: {result.scenario.description}".rstrip(": "))
+    title = f"{result.scenario.name}: {result.scenario.description}".rstrip(": ")
+    table = Table(title=escape(title))  # names and descriptions are text, never markup
     for column in ("schedule", "makespan", "h:mm:ss", "speedup", "host busy", "article"):
         table.add_column(column, justify="left" if column == "schedule" else "right")
     for row in result.summary.itertuples(index=False):
         table.add_row(
-            row.schedule,
+            escape(row.schedule),
             format_seconds(row.makespan_s),
             row.makespan_hms,
             "—" if np.isnan(row.speedup) else f"{row.speedup:.2f}×",

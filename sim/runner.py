@@ -31,6 +31,7 @@ class Result:
     scenario: Scenario
     traces: tuple[Trace, ...]
     baseline: float
+    seed: int = 0
 
     @cached_property
     def summary(self) -> pd.DataFrame:
@@ -64,7 +65,7 @@ def run(
     synchronous = next((t for t in traces if t.schedule.kind == "synchronous"), None)
     if synchronous is None:
         synchronous = play(workload, Schedule.of("synchronous"), rng)
-    return Result(scenario, traces, synchronous.makespan)
+    return Result(scenario, traces, synchronous.makespan, seed)
 
 
 def _schedule(schedule: Schedule | str) -> Schedule:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from sim.model import Count, Frozen, Seconds, fail, unit_of_bare_numbers
+from sim.model import Count, Frozen, Seconds, fail, fail_at, unit_of_bare_numbers
 from sim.schedules import DEFAULT_SCHEDULES, Schedule
 from sim.units import UNITS
 
@@ -25,6 +25,7 @@ StepKind = Literal["host", "wait"]
 STEP_KINDS: tuple[StepKind, ...] = ("host", "wait")
 
 Unit = Literal["us", "ms", "s", "min", "h"]
+Loc = tuple[str | int, ...]
 assert set(Unit.__args__) == set(UNITS)  # one list of units, checked at import
 
 
@@ -136,9 +137,11 @@ class Scenario(Frozen):
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:
-        _refuse_repeats("player group name", [group.name for group in self.players])
-        _refuse_repeats("player name", [name for g in self.players for name in g.player_names()])
-        _refuse_repeats("schedule", [schedule.label for schedule in self.schedules])
+        groups = [(("players", i, "name"), group.name) for i, group in enumerate(self.players)]
+        _refuse_repeats("player group name", groups)
+        _refuse_repeats("player name", _names_that_may_clash(self.players))
+        labels = [(("schedules", i), schedule.label) for i, schedule in enumerate(self.schedules)]
+        _refuse_repeats("schedule", labels)
         return self
 
     @property
@@ -151,9 +154,36 @@ class Scenario(Frozen):
         return sum(group.count * group.moves * len(group.round) for group in self.players)
 
 
-def _refuse_repeats(what: str, names: list[str]) -> None:
+def _names_that_may_clash(groups: tuple[PlayerGroup, ...]) -> list[tuple[Loc, str]]:
+    """Player names that could repeat, each with its group's place, found without listing all.
+
+    Listing every player would take as long as the count is large (a few zeros
+    too many in `count` would hang validation). Numbered names `g-1` … `g-n`
+    cannot clash with another group's numbered names, group names being unique;
+    only a one-player group's name can equal `g-k` of a numbered group.
+    """
+    numbered = {group.name: i for i, group in enumerate(groups) if group.count > 1}
+    names = []
+    for i, group in enumerate(groups):
+        if group.count > 1:
+            continue
+        names.append((("players", i, "name"), group.name))
+        stem, _, number = group.name.rpartition("-")
+        digits = number.isascii() and number.isdigit() and not number.startswith("0")
+        if (
+            digits
+            and stem in numbered
+            and len(number) < 4000
+            and int(number) <= groups[numbered[stem]].count
+        ):
+            names.append((("players", numbered[stem], "name"), group.name))
+    return sorted(names)
+
+
+def _refuse_repeats(what: str, names: list[tuple[Loc, str]]) -> None:
+    """Refuse the second of two equal names, pointing at it."""
     seen: set[str] = set()
-    for name in names:
+    for loc, name in names:
         if name in seen:
-            fail(f"{what} {name!r} appears twice; each must be unique")
+            fail_at(loc, f"{what} {name!r} appears twice; each must be unique", name)
         seen.add(name)

@@ -20,7 +20,7 @@ def polgar_copy(tmp_path):
     return copy
 
 
-def test_run_writes_the_three_tables_with_the_contract_columns(polgar_copy, tmp_path):
+def test_run_writes_the_three_tables_and_run_json_with_the_contract_columns(polgar_copy, tmp_path):
     """24 games × 2 schedules = 48 game rows; 24 × 30 × 2 steps × 2 schedules = 2 880 steps."""
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["run", str(polgar_copy), "--out", str(out)])
@@ -33,7 +33,12 @@ def test_run_writes_the_three_tables_with_the_contract_columns(polgar_copy, tmp_
     assert tuple(steps.columns) == STEP_COLUMNS
     assert summary["makespan_s"].tolist() == [43_200.0, 3_655.0]
     assert len(games) == 48 and len(steps) == 2_880
-    assert sorted(p.name for p in out.iterdir()) == ["games.csv", "steps.csv", "summary.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "games.csv",
+        "run.json",
+        "steps.csv",
+        "summary.csv",
+    ]
 
 
 def test_run_prints_the_table_and_says_why_cooperative_is_55_s_over(polgar_copy, tmp_path):

@@ -1,0 +1,130 @@
+"""Result folders that hold a whole run or the previous one, never a mix or a part.
+
+A run's files are written into a hidden staging folder inside the target (the
+same file system, so a rename is atomic), flushed to disk, then renamed into
+place with Ctrl-C held off for those few microseconds, `run.json` last. A run
+that fails or is interrupted removes its staging folder; one killed outright
+(SIGKILL, power loss) leaves it behind, hidden, and the next run into the same
+folder removes it. The files already in place are untouched until the new
+ones are complete.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+
+__all__ = ["PREFIX", "Staging", "sweep"]
+
+#: Staging folders are `<out>/.sim-partial-<pid>-<random>/`.
+PREFIX = ".sim-partial-"
+#: Published after every other file: its presence says the set is complete.
+LAST = "run.json"
+
+
+class Staging:
+    """`with Staging(out) as staged:` write into `staged.folder`; on success all move to `out`."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.folder = out / PREFIX  # set on entry
+        self.published: list[Path] = []
+
+    def __enter__(self) -> Staging:
+        self.out.mkdir(parents=True, exist_ok=True)
+        sweep(self.out)
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=self.out))
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if kind is None:
+                self.published = _publish(self.folder, self.out)
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def sweep(out: Path) -> list[Path]:
+    """Remove staging folders in `out` left by runs that are no longer alive."""
+    removed = []
+    for path in out.glob(f"{PREFIX}*"):
+        pid = path.name.removeprefix(PREFIX).split("-", 1)[0]
+        if path.is_dir() and not path.is_symlink() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process, or not ours to judge: leave its folder
+    return True
+
+
+def _publish(folder: Path, out: Path) -> list[Path]:
+    """Flush every staged file, then rename each into `out` (`run.json` last)."""
+    staged = sorted(
+        (path for path in folder.rglob("*") if path.is_file()),
+        key=lambda path: (path.name == LAST, path.relative_to(folder).parts),
+    )
+    for path in staged:
+        _flush(path)
+    published = []
+    with _interrupts_held():
+        for path in staged:
+            target = out / path.relative_to(folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+            published.append(target)
+        _flush(out)
+    return published
+
+
+def _flush(path: Path) -> None:
+    """fsync a file or a folder, so a rename never outlives the data it names."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the rename is still atomic
+    finally:
+        os.close(descriptor)
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Defer Ctrl-C and SIGTERM to the end of the block, then deliver them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.getsignal(signum) for signum in held}
+    for signum in held:
+        signal.signal(signum, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        if caught:
+            signal.raise_signal(caught[0])
