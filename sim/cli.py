@@ -50,8 +50,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, emoji=False)  # `x.yaml:100:` is no emoji
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 MaxEvents = Annotated[
     int,

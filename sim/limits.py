@@ -102,6 +102,14 @@ def too_much(
                 f"budget of {_grouped(max_events)}; --max-events raises it",
             )
         )
+    elif not math.isfinite(_total_seconds(scenario)):
+        overruns.append(
+            Overrun(
+                ("players",),
+                "the durations add up to more seconds than a float can hold (≈ 1.8e308); "
+                "no time could be told apart from another",
+            )
+        )
     if scenario.host.count > max_events:
         overruns.append(
             Overrun(
@@ -111,6 +119,17 @@ def too_much(
             )
         )
     return overruns
+
+
+def _total_seconds(scenario: Scenario) -> float:
+    """Every step's duration added up: the synchronous makespan on one host, a bound on all."""
+    try:
+        return sum(
+            group.count * group.moves * sum(step.duration for step in group.round)
+            for group in scenario.players
+        )
+    except OverflowError:  # counts too large for a float at all
+        return math.inf
 
 
 def _counted(number: int, noun: str) -> str:

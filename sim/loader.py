@@ -19,10 +19,10 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError, shown
 from sim.limits import Limits, too_much
-from sim.safe_yaml import GuardedLoader, LimitError
+from sim.safe_yaml import FAST, GuardedLoader, LimitError
 from sim.scenario import Scenario
 
-__all__ = ["from_yaml", "load_file", "problem_at"]
+__all__ = ["decode", "from_yaml", "load_file", "problem_at"]
 
 Loc = tuple[str | int, ...]
 
@@ -41,13 +41,19 @@ def load_file(path: Path, limits: Limits | None = None) -> Scenario:
         raise ScenarioError([Problem(source, None, "", f"cannot read: {reason}")]) from None
     if len(raw) > limits.max_file_bytes:
         limit = f"{limits.max_file_bytes:,}".replace(",", " ")
-        message = f"larger than the limit of {limit} bytes; --max-file-size raises it"
-        raise ScenarioError([Problem(source, None, "", message)])
-    return from_yaml(_decode(raw, source), source=source, default_name=path.stem, limits=limits)
+        line = raw.count(b"\n", 0, limits.max_file_bytes) + 1
+        message = (
+            f"the file passes the limit of {limit} bytes on this line; --max-file-size raises it"
+        )
+        raise ScenarioError([Problem(source, line, "", message)])
+    return from_yaml(decode(raw, source), source=source, default_name=path.stem, limits=limits)
 
 
-def _decode(raw: bytes, source: str) -> str:
-    """UTF-8 (UTF-16 or UTF-32 when a byte order mark says so); a bad byte names its line."""
+def decode(raw: bytes, source: str = "<bytes>") -> str:
+    """A scenario file's bytes as text: UTF-8, or UTF-16/32 when a byte order mark says so.
+
+    A byte that is not valid text is reported at its line and column.
+    """
     encoding = "utf-8-sig"
     if raw.startswith(_UTF16_32):
         encoding = "utf-32" if raw.startswith(_UTF16_32[:2]) else "utf-16"
@@ -90,7 +96,7 @@ def from_yaml(
 def problem_at(path: Path, loc: Loc, message: str) -> Problem:
     """A problem with a file already loaded, at the line of `loc` (read again to find it)."""
     try:
-        text = _decode(path.read_bytes(), str(path))
+        text = decode(path.read_bytes(), str(path))
         _, lines = _parse(text, str(path), Limits(max_file_bytes=2**62, max_nodes=2**62))
     except (OSError, ScenarioError):
         lines = {}
@@ -105,34 +111,46 @@ def _located(loc: Loc, message: str, lines: dict[Loc, int], source: str) -> Prob
 
 def _parse(text: str, source: str, limits: Limits) -> tuple[Any, dict[Loc, int]]:
     """Safe-load the document and note the line of every mapping key and item."""
-    try:
-        loader = GuardedLoader(text, limits.max_depth, limits.max_nodes)
-    except yaml.reader.ReaderError as error:  # a character YAML refuses, found up front
-        line = text.count("\n", 0, error.position) + 1
-        what = f"character {shown(chr(error.character))} (U+{error.character:04X}) is not allowed"
-        raise ScenarioError([Problem(source, line, "", f"not valid YAML: {what}")]) from None
     lines: dict[Loc, int] = {}
     problems: list[Problem] = []
+    loader = None
     try:
+        loader = GuardedLoader(text, limits.max_depth, limits.max_nodes)
         node = loader.get_single_node()
         if node is not None:  # before constructing: merge keys (`<<`) rewrite the nodes
             _note_lines(node, (), lines, problems, source, set())
         data = loader.construct_document(node) if node is not None else None
+    except yaml.reader.ReaderError as error:  # a character YAML refuses outright
+        what = f"character {shown(chr(error.character))} (U+{error.character:04X}) is not allowed"
+        line = _line_at(text, error.position)
+        raise ScenarioError([Problem(source, line, "", f"not valid YAML: {what}")]) from None
     except LimitError as error:
-        line = error.problem_mark.line + 1 if error.problem_mark else None
+        line = _mark_line(error.problem_mark, text)
         raise ScenarioError([Problem(source, line, "", f"refused: {error.problem}")]) from None
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else None
+        line = _mark_line(error.problem_mark or error.context_mark, text)
         what = " ".join(part for part in (error.context, error.problem) if part)
         raise ScenarioError([Problem(source, line, "", f"not valid YAML: {what}")]) from None
     except yaml.YAMLError as error:
         raise ScenarioError([Problem(source, None, "", f"not valid YAML: {error}")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if problems:
         raise ScenarioError(problems)
     return data, lines
+
+
+def _mark_line(mark: yaml.Mark | None, text: str) -> int | None:
+    """A mark's line, counted from 1; libyaml marks the end of a file one line past it."""
+    return None if mark is None else min(mark.line + 1, max(1, len(text.splitlines())))
+
+
+def _line_at(text: str, position: int) -> int:
+    """The line of a reader error's position: a byte offset for libyaml, else a character's."""
+    if FAST:
+        return text.encode("utf-8", "surrogatepass").count(b"\n", 0, position) + 1
+    return text.count("\n", 0, position) + 1
 
 
 def _note_lines(
@@ -153,7 +171,7 @@ def _note_lines(
     if id(node) in seen:
         return
     seen.add(id(node))
-    if isinstance(node, yaml.ScalarNode):
+    if isinstance(node, yaml.ScalarNode) and loc:  # a document that is one scalar: see caller
         bad = _unprintable(node.value)
         if bad:
             message = f"text holds {bad}, which no field accepts"
@@ -200,10 +218,19 @@ def _problems(error: ValidationError, data: Any, lines: dict[Loc, int], source: 
     for detail in details:
         if detail["type"] == "too_short" and _has_inner_error(detail["loc"], details):
             continue  # pydantic counts only the items that passed; the items' errors say more
-        loc = detail["loc"][:-1] if detail["type"] == "invalid_key" else detail["loc"]
-        loc = _in_file(loc, data, keep_last=detail["type"] == "missing")
+        if detail["type"] == "invalid_key":  # a key YAML read as a number, bool or null
+            loc = (*_in_file(detail["loc"][:-1], data, keep_last=False), _key(detail["input"]))
+        else:
+            loc = _in_file(detail["loc"], data, keep_last=detail["type"] == "missing")
         problems.append(_located(loc, _message(detail), lines, source))
     return sorted(problems, key=lambda problem: problem.line or 0)
+
+
+def _key(value: Any) -> str:
+    """A key that is not text, as it was probably written: `true`, `null`, `7`."""
+    if value is None:
+        return "null"
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _has_inner_error(loc: Loc, details: list[Any]) -> bool:
@@ -231,6 +258,7 @@ def _in_file(loc: Loc, data: Any, keep_last: bool) -> Loc:
 def _path(loc: Loc) -> str:
     text = ""
     for part in loc:
+        part = '""' if part == "" else part  # an empty key still shows where it is
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
 

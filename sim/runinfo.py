@@ -14,6 +14,7 @@ import json
 import platform
 import time
 from datetime import UTC, datetime
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ def run_info(
         "finished_utc": _utc(finished),
         "wall_s": round(finished - began, 3),
         "python": platform.python_version(),
-        "platform": platform.platform(),
+        "platform": _platform(),
         "libraries": {name: _version(name) for name in _LIBRARIES},
         "files": {
             name: {"bytes": path.stat().st_size, "sha256": _sha256(path)}
@@ -86,6 +87,12 @@ def _utc(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
 
 
+@cache  # reads the interpreter's binary to find the C library: slow, and never changes
+def _platform() -> str:
+    return platform.platform()
+
+
+@cache  # scans site-packages
 def _version(name: str) -> str | None:
     try:
         return metadata.version(name)

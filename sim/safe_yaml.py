@@ -8,6 +8,10 @@ it repeats), so the document is refused the moment the expansion passes the
 limit, long before anything walks it. An alias to a node still being composed
 (a node that contains itself) is refused too, and so is nesting deeper than the
 limit, before Python's recursion limit is anywhere near.
+
+Events come from libyaml's parser where PyYAML was built with it (ten times
+faster, and iterative, so no depth of brackets can exhaust the C stack); the
+composing, and so every check above, stays in Python either way.
 """
 
 from __future__ import annotations
@@ -15,23 +19,32 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from yaml.constructor import ConstructorError
+from yaml.composer import Composer
+from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.events import AliasEvent
+from yaml.resolver import Resolver
 
 from sim.errors import shown
 
-__all__ = ["GuardedLoader", "LimitError"]
+try:
+    from yaml.cyaml import CParser
+except ImportError:  # PyYAML built without libyaml
+    CParser = None
+
+__all__ = ["FAST", "GuardedLoader", "LimitError", "PureGuardedLoader"]
 
 
 class LimitError(yaml.MarkedYAMLError):
     """The document asks for more than the limits allow; `problem_mark` says where."""
 
 
-class GuardedLoader(yaml.SafeLoader):
-    """`yaml.SafeLoader` that counts depth and expanded size while composing."""
+class _Guard:
+    """Counts depth and expanded size while composing; pins constructor errors to lines."""
 
-    def __init__(self, text: str, max_depth: int, max_nodes: int) -> None:
-        super().__init__(text)
+    max_depth: int
+    max_nodes: int
+
+    def _start_guard(self, max_depth: int, max_nodes: int) -> None:
         self.max_depth = max_depth
         self.max_nodes = max_nodes
         self._depth = 0
@@ -45,12 +58,8 @@ class GuardedLoader(yaml.SafeLoader):
             if node is not None:  # an unknown anchor is PyYAML's own error, below
                 size = self._sizes.get(id(node))
                 if size is None:
-                    raise LimitError(
-                        None,
-                        None,
-                        f"alias *{event.anchor} repeats a node that contains it",
-                        event.start_mark,
-                    )
+                    message = f"alias *{event.anchor} repeats a node that contains it"
+                    raise LimitError(None, None, message, event.start_mark)
                 self._grow(size, event.start_mark)
             return super().compose_node(parent, index)
         mark = self.peek_event().start_mark
@@ -69,8 +78,8 @@ class GuardedLoader(yaml.SafeLoader):
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         """PyYAML's constructors, with their bare errors pinned to the node's line.
 
-        `!!int` with 5 000 digits, `!!timestamp 2001-13-45` or `!!float x` fail
-        inside PyYAML with a ValueError or worse, not a YAML error.
+        `!!int` with 5 000 digits, `!!bool maybe` or `!!timestamp 2001-13-45`
+        fail inside PyYAML with a ValueError or a KeyError, not a YAML error.
         """
         try:
             return super().construct_object(node, deep)
@@ -78,17 +87,48 @@ class GuardedLoader(yaml.SafeLoader):
             raise
         except Exception as error:  # the constructors' own failures are about the value
             value = shown(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
-            raise ConstructorError(
-                None, None, f"cannot read {value} as {node.tag}: {error}", node.start_mark
-            ) from None
+            message = f"cannot read {value} as {node.tag}: {error}"
+            raise ConstructorError(None, None, message, node.start_mark) from None
 
     def _grow(self, size: int, mark: yaml.Mark) -> None:
         self._expanded += size
         if self._expanded > self.max_nodes:
-            raise LimitError(
-                None,
-                None,
-                f"more than {self.max_nodes:,} values once aliases are expanded "
-                "(an alias bomb?)".replace(",", " "),
-                mark,
-            )
+            limit = f"{self.max_nodes:,}".replace(",", " ")
+            message = f"more than {limit} values once aliases are expanded (an alias bomb?)"
+            raise LimitError(None, None, message, mark)
+
+
+class PureGuardedLoader(_Guard, yaml.SafeLoader):
+    """The guarded loader on PyYAML's pure-Python scanner and parser."""
+
+    def __init__(self, text: str, max_depth: int, max_nodes: int) -> None:
+        super().__init__(text)
+        self._start_guard(max_depth, max_nodes)
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        """Refuse `[[[[…` while scanning: the Python scanner keeps a pending key per open
+        bracket and rescans them all for every token, which costs time before any
+        node is composed."""
+        if self.flow_level >= self.max_depth:
+            message = f"nested more than {self.max_depth} levels deep"
+            raise LimitError(None, None, message, self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
+
+
+if CParser is not None:
+
+    class GuardedLoader(_Guard, Composer, CParser, SafeConstructor, Resolver):
+        """The guarded loader on libyaml's parser; Python's composer, so the guard holds."""
+
+        def __init__(self, text: str, max_depth: int, max_nodes: int) -> None:
+            CParser.__init__(self, text)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self._start_guard(max_depth, max_nodes)
+
+else:  # pragma: no cover - PyYAML without libyaml
+    GuardedLoader = PureGuardedLoader  # type: ignore[misc,assignment]
+
+#: True when events come from libyaml.
+FAST = CParser is not None

@@ -115,7 +115,7 @@ class Scenario(Frozen):
     def _bare_numbers_in_unit(cls, data: Any, handler: Any) -> Scenario:
         """Validate with the file's `unit` in force, so `55` under `unit: ms` is 0.055 s."""
         unit = data.get("unit", "s") if isinstance(data, dict) else "s"
-        token = unit_of_bare_numbers.set(unit if unit in UNITS else "s")
+        token = unit_of_bare_numbers.set(unit if isinstance(unit, str) and unit in UNITS else "s")
         try:
             return handler(data)
         finally:

@@ -1,12 +1,15 @@
 """Result folders that hold a whole run or the previous one, never a mix or a part.
 
 A run's files are written into a hidden staging folder inside the target (the
-same file system, so a rename is atomic), flushed to disk, then renamed into
-place with Ctrl-C held off for those few microseconds, `run.json` last. A run
-that fails or is interrupted removes its staging folder; one killed outright
-(SIGKILL, power loss) leaves it behind, hidden, and the next run into the same
-folder removes it. The files already in place are untouched until the new
-ones are complete.
+same file system, so a rename is atomic), then renamed into place with Ctrl-C
+held off for those few microseconds, `run.json` last. A run that fails or is
+interrupted removes its staging folder; one killed outright (SIGKILL) leaves
+it behind, hidden, and the next run into the same folder removes it. The
+files already in place are untouched until the new ones are complete.
+
+Files are not fsynced: that guards against the machine crashing, not the
+process, and costs milliseconds per file on a busy disk. Results are
+deterministic, so what a crash loses, a re-run restores byte for byte.
 """
 
 from __future__ import annotations
@@ -78,13 +81,11 @@ def _alive(pid: int) -> bool:
 
 
 def _publish(folder: Path, out: Path) -> list[Path]:
-    """Flush every staged file, then rename each into `out` (`run.json` last)."""
+    """Rename every staged file into `out`, `run.json` last, with interrupts held."""
     staged = sorted(
         (path for path in folder.rglob("*") if path.is_file()),
         key=lambda path: (path.name == LAST, path.relative_to(folder).parts),
     )
-    for path in staged:
-        _flush(path)
     published = []
     with _interrupts_held():
         for path in staged:
@@ -92,22 +93,7 @@ def _publish(folder: Path, out: Path) -> list[Path]:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
             published.append(target)
-        _flush(out)
     return published
-
-
-def _flush(path: Path) -> None:
-    """fsync a file or a folder, so a rename never outlives the data it names."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass  # some file systems cannot sync a folder; the rename is still atomic
-    finally:
-        os.close(descriptor)
 
 
 @contextmanager

@@ -79,7 +79,8 @@ def format_hms(seconds: float) -> str:
     """`3655` → `1:00:55`; fractions keep up to milliseconds (`0:00:01.5`)."""
     if not math.isfinite(seconds):
         return ""
-    millis = round(seconds * 1000)
+    # past 10¹⁵ s a float holds no milliseconds, and `seconds * 1000` may overflow
+    millis = round(seconds * 1000) if abs(seconds) < 1e15 else int(seconds) * 1000
     whole, frac = divmod(millis, 1000)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
