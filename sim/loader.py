@@ -129,6 +129,9 @@ def _parse(text: str, source: str, limits: Limits) -> tuple[Any, dict[Loc, int]]
         raise ScenarioError([Problem(source, line, "", f"refused: {error.problem}")]) from None
     except yaml.MarkedYAMLError as error:
         line = _mark_line(error.problem_mark or error.context_mark, text)
+        if "maximum nesting depth" in str(error.problem):  # libyaml's own limit, at 1 000
+            message = f"refused: nested more than {limits.max_depth} levels deep"
+            raise ScenarioError([Problem(source, line, "", message)]) from None
         what = " ".join(part for part in (error.context, error.problem) if part)
         raise ScenarioError([Problem(source, line, "", f"not valid YAML: {what}")]) from None
     except yaml.YAMLError as error:
