@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import hostile  # bench/hostile.py, beside this script
+
 from sim.engine import play
 from sim.scenario import Scenario
 from sim.schedules import Schedule
@@ -55,6 +57,8 @@ def main() -> None:
             seconds, steps = engine(players, kind)
             label = f"engine {kind}, {players:,} players × 30 rounds"
             print(f"{label:44} {seconds:9.3f} {seconds / steps * 1e6:9.2f}")
+    print()
+    hostile.main()
 
 
 if __name__ == "__main__":

@@ -17,11 +17,11 @@ from sim.schedules import SCHEDULE_KINDS, Schedule
 
 __all__ = ["DIALECT", "scenario_schema"]
 
-DIALECT = "https://json-schema.org/draft/2020-12/schema"
+DIALECT = "http://json-schema.org/draft-07/schema#"
 
 
 def scenario_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of a scenario file."""
+    """The JSON Schema of a scenario file, draft 7: what editors' YAML support speaks."""
     schema = Scenario.model_json_schema(mode="validation")
     defs = schema["$defs"]
     # Scenario._name_groups: a group without a name is called group-1, group-2, …

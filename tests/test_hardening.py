@@ -278,14 +278,14 @@ def test_sim_schema_prints_a_json_schema_made_from_the_models():
     result = CliRunner().invoke(app, ["schema"])
     assert result.exit_code == 0
     schema = json.loads(result.stdout)
-    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft7Validator.check_schema(schema)
     assert schema == scenario_schema()
     assert set(schema["properties"]) == set(Scenario.model_fields)
     assert set(schema["$defs"]["PlayerGroup"]["properties"]) == set(PlayerGroup.model_fields)
 
 
 def test_the_schema_accepts_every_shipped_scenario():
-    validator = jsonschema.Draft202012Validator(scenario_schema())
+    validator = jsonschema.Draft7Validator(scenario_schema())
     for path in sorted(SCENARIOS.glob("*.yaml")):
         assert list(validator.iter_errors(yaml.safe_load(path.read_text()))) == [], path
 
@@ -303,7 +303,7 @@ def test_the_schema_accepts_every_shipped_scenario():
     ],
 )
 def test_the_schema_flags_mistakes_while_typing(text):
-    validator = jsonschema.Draft202012Validator(scenario_schema())
+    validator = jsonschema.Draft7Validator(scenario_schema())
     assert list(validator.iter_errors(yaml.safe_load(text)))
     with pytest.raises(ScenarioError):  # and sim refuses them too
         loader.from_yaml(text)
