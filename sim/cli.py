@@ -181,13 +181,12 @@ def verify(
 
 def _verify_virtual(scenario, names: list[str]) -> None:
     from sim.engine import play
-    from sim.schedules import SCHEDULE_KINDS
     from sim.verify import report
     from sim.verify.compare import compare
     from sim.verify.virtual import REPLAYABLE, replay
     from sim.workload import Workload
 
-    chosen = _pick(scenario, names) or [s for s in scenario.schedules if s.kind in SCHEDULE_KINDS]
+    chosen = _pick(scenario, names) or list(scenario.schedules)
     workload = Workload.of(scenario)
     rows = [compare(play(workload, s), replay(workload, s)) for s in chosen if s.kind in REPLAYABLE]
     skipped = [s.label for s in chosen if s.kind not in REPLAYABLE]

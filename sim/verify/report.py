@@ -65,8 +65,13 @@ def disagreements(scenario: Scenario, rows: list[Agreement]) -> list[str]:
             )
         if len(row.ties):
             first = format_seconds(float(row.ties[0]))
+            count = (
+                f"a same-instant tie at {first}"
+                if len(row.ties) == 1
+                else f"{len(row.ties)} same-instant ties, the first at {first}"
+            )
             text += (
-                f"; {len(row.ties)} same-instant tie(s), the first at {first}: asyncio serves "
+                f"; {count}: asyncio serves "
                 "games asking at one instant in the order their tasks resume, the engine in "
                 "file order (README, 'Same-instant ties')"
             )
