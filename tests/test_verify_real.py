@@ -117,3 +117,14 @@ def test_cli_real_prints_the_table_and_fails_past_the_tolerance(tmp_path):
     failed = CliRunner().invoke(app, [*arguments, "--schedule", "cooperative", "--tolerance", "0"])
     assert failed.exit_code == 1
     assert "cooperative: real" in failed.stderr and "off the simulated 1.08 s" in failed.stderr
+
+
+def test_a_block_step_holds_the_loop_but_not_a_thread():
+    """Two games of one blocking call of 50 ms (`block`, a `time.sleep`). On one loop the
+    second waits for the first: at least 2 × 50 ms. In threads they overlap: 50 ms and
+    some, well under the 100 ms of playing them one after another."""
+    from sim.verify.players import cooperative, threaded
+
+    games = [[("block", 0.05)], [("block", 0.05)]]
+    assert cooperative(games).makespan >= 0.1
+    assert 0.05 <= threaded(games).makespan < 0.1
