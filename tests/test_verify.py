@@ -71,6 +71,25 @@ def test_every_shipped_scenario_agrees_step_by_step(path):
         assert engine.host.tolist() == loop.host.tolist()
 
 
+@pytest.mark.parametrize("kind", ["synchronous", "cooperative"])
+def test_full_precision_durations_agree_over_long_games(kind):
+    """Durations drawn as full 53-bit floats, 30 rounds of 4 steps, 10 games: no clock
+    tick divides them. looptime's default tick (1 µs) would round every sleep; with a
+    tick of 1e-15 s the loop's `time() + d` follows SimPy's `now + d` float for float."""
+    rng = np.random.default_rng(7)
+    groups = [
+        {
+            "name": f"p{g}",
+            "moves": 30,
+            "steps": [{"host": x}, {"wait": y}, {"host": z}, {"wait": v}],
+        }
+        for g, (x, y, z, v) in enumerate(rng.random((10, 4)).tolist())
+    ]
+    engine, loop = both_traces(Scenario(host={"count": 2}, players=groups), kind)
+    assert not len(same_instant_ties(engine))
+    assert np.abs(engine.game_ends() - loop.game_ends()).max() <= 1e-9
+
+
 def test_polgar_has_no_same_instant_ties():
     """All 24 games ask at 0 with their first move (file order on both sides). After
     that Judit is never idle: game i moves at 120r + 5i and asks again 5 + 55 s later,
