@@ -132,7 +132,7 @@ def verify(
     ] = False,
     scale: Annotated[
         float | None,
-        typer.Option(help="With --real: divide every duration by this. [default: 100]", min=1e-9),
+        typer.Option(help="With --real: divide every duration by this (> 0). [default: 100]"),
     ] = None,
     repeat: Annotated[
         int | None,
@@ -175,8 +175,12 @@ def verify(
                 err.print(f"{option}: only with --real")
                 raise typer.Exit(EXIT_BAD_INPUT)
         _verify_virtual(loaded, schedule or [])
+    elif scale is not None and not 0 < scale < float("inf"):
+        err.print(f"--scale: expected a number > 0, got {scale:g}")
+        raise typer.Exit(EXIT_BAD_INPUT)
     else:
-        _verify_real(loaded, schedule or [], scale or 100.0, repeat or 3, replications, tolerance)
+        scale = 100.0 if scale is None else scale
+        _verify_real(loaded, schedule or [], scale, repeat or 3, replications, tolerance)
 
 
 def _verify_virtual(scenario, names: list[str]) -> None:
