@@ -224,7 +224,7 @@ def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> Non
     load = os.getloadavg() if hasattr(os, "getloadavg") else ()
     rows = check(Workload.of(scenario), models, scale, repeat, replications, progress)
     out.print(report.real_table(scenario, rows))
-    for note in report.real_notes(rows, sys.getswitchinterval(), load):
+    for note in report.real_notes(scenario, rows, sys.getswitchinterval(), load):
         out.print(note, markup=False)
     if tolerance is not None:
         off = [row for row in rows if row.error is not None and abs(row.error) > tolerance]

@@ -128,3 +128,24 @@ def test_a_block_step_holds_the_loop_but_not_a_thread():
     games = [[("block", 0.05)], [("block", 0.05)]]
     assert cooperative(games).makespan >= 0.1
     assert 0.05 <= threaded(games).makespan < 0.1
+
+
+def test_notes_say_how_the_figures_were_taken_and_what_the_machine_lacks():
+    """Scale 100, switch interval 5 ms → simulated with 500 ms; 4 096 hosts is more CPUs
+    than this machine has; threaded has no engine figure in this row."""
+    import os
+
+    from sim.verify.players import Run
+    from sim.verify.report import real_notes
+    from sim.verify.wallclock import Model, RealRow
+
+    scenario = Scenario(host={"count": 4096}, players=[{"name": "p", "host_move": 1}])
+    rows = [RealRow(Model("threaded", "threaded"), 100, (Run((0.5,)), Run((0.7,))), None)]
+    notes = real_notes(scenario, rows, 0.005, (1.5, 1.0, 0.5))
+    text = "\n".join(notes)
+    assert "the median of 2 run(s), each makespan × 100" in text
+    assert "5 ms in the scaled run" in text and "simulated with 500 ms" in text
+    assert f"load average 1.50, 1.00, 0.50 on {os.cpu_count()} CPUs" in text
+    assert f"4096 hosts but this machine {os.cpu_count()} CPUs" in text
+    assert "threaded: the engine has no such schedule yet" in text
+    assert rows[0].measured == pytest.approx(60.0)  # median of 50 and 70

@@ -98,7 +98,9 @@ def real_table(scenario: Scenario, rows: list[RealRow]) -> Table:
     return table
 
 
-def real_notes(rows: list[RealRow], switch_interval: float, load: tuple[float, ...]) -> list[str]:
+def real_notes(
+    scenario: Scenario, rows: list[RealRow], switch_interval: float, load: tuple[float, ...]
+) -> list[str]:
     """How the figures were taken, so a reader can judge them."""
     if not rows:
         return []
@@ -113,6 +115,12 @@ def real_notes(rows: list[RealRow], switch_interval: float, load: tuple[float, .
         f"load average {', '.join(f'{x:.2f}' for x in load)} on {os.cpu_count()} CPUs "
         "(other work on the machine lengthens real runs)",
     ]
+    cpus = os.cpu_count() or 1
+    if scenario.host.count > cpus:
+        notes.append(
+            f"the scenario has {scenario.host.count} hosts but this machine {cpus} CPUs: "
+            "real processes share them, simulated hosts do not"
+        )
     for row in rows:
         if row.simulated is None:
             notes.append(f"{row.model.label}: the engine has no such schedule yet")
