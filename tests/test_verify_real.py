@@ -8,6 +8,7 @@ be busy. The figures themselves are measured by `bench/verify.py`.
 
 from __future__ import annotations
 
+import sys
 import time
 
 import pytest
@@ -47,6 +48,8 @@ def test_each_model_is_played_and_scaled_back(rows):
     for kind, row in rows.items():
         assert floor[kind] * 0.999 <= row.measured <= expected[kind] * GENEROUS, (kind, row)
         assert len(row.runs) == 1 and len(row.runs[0].game_ends) == 4
+        if sys.platform.startswith("linux"):  # the scheduler's statistics say how long
+            assert 0 <= row.cpu_wait < row.measured * 4  # each thread or worker queued
 
 
 def test_the_engine_figure_stands_beside_the_schedules_it_has(rows):

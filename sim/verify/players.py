@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import math
 import multiprocessing
 import sys
 import threading
@@ -33,7 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sim.verify.work import burn, do_step, pid_after, play_game
+from sim.verify.work import burn, cpu_wait, pid_after, play_game, timed_step
 
 __all__ = ["PLAYERS", "Run", "cooperative", "parallel", "synchronous", "threaded"]
 
@@ -44,9 +45,14 @@ _WARM_UP = 0.1
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """One real run: when each game ended, in seconds after the release."""
+    """One real run: when each game ended, in seconds after the release.
+
+    `cpu_wait`: seconds its threads and workers, added up, were ready to run
+    but had no CPU (other work on the machine); NaN where unknown.
+    """
 
     game_ends: tuple[float, ...]
+    cpu_wait: float = math.nan
 
     @property
     def makespan(self) -> float:
@@ -79,25 +85,26 @@ async def _on_the_loop(games: list[Steps]) -> Run:
                 await asyncio.sleep(0)  # the coroutine's next await: others may run
         return time.perf_counter()
 
-    began = time.perf_counter()
+    waited, began = cpu_wait(), time.perf_counter()
     ends = await asyncio.gather(*(game(steps) for steps in games))
-    return Run(tuple(end - began for end in ends))
+    return Run(tuple(end - began for end in ends), cpu_wait() - waited)
 
 
 async def _offloaded(games: list[Steps], pool: concurrent.futures.Executor) -> Run:
     loop = asyncio.get_running_loop()
+    waits: list[float] = []
 
     async def game(steps: Steps) -> float:
         for kind, seconds in steps:
             if kind == "wait":
                 await asyncio.sleep(seconds)
             else:
-                await loop.run_in_executor(pool, do_step, kind, seconds)
+                waits.append(await loop.run_in_executor(pool, timed_step, kind, seconds))
         return time.perf_counter()
 
-    began = time.perf_counter()
+    waited, began = cpu_wait(), time.perf_counter()
     ends = await asyncio.gather(*(game(steps) for steps in games))
-    return Run(tuple(end - began for end in ends))
+    return Run(tuple(end - began for end in ends), cpu_wait() - waited + sum(waits))
 
 
 def synchronous(games: list[Steps], hosts: int = 1) -> Run:
@@ -105,7 +112,8 @@ def synchronous(games: list[Steps], hosts: int = 1) -> Run:
     if hosts > 1:
         return parallel(games, hosts)
     began = time.perf_counter()
-    return Run(tuple(play_game(steps) - began for steps in games))
+    played = [play_game(steps) for steps in games]
+    return _run(began, played)
 
 
 def threaded(games: list[Steps], threads: int | None = None) -> Run:
@@ -113,7 +121,7 @@ def threaded(games: list[Steps], threads: int | None = None) -> Run:
     count = len(games) if threads is None else max(1, min(threads, len(games)))
     queue = iter(enumerate(games))
     taking = threading.Lock()
-    ends = [0.0] * len(games)
+    played = [(0.0, 0.0)] * len(games)
     ready = threading.Barrier(count + 1)
     go = threading.Event()
 
@@ -126,7 +134,7 @@ def threaded(games: list[Steps], threads: int | None = None) -> Run:
             if item is None:
                 return
             index, steps = item
-            ends[index] = play_game(steps)
+            played[index] = play_game(steps)
 
     workers = [threading.Thread(target=worker, daemon=True) for _ in range(count)]
     for thread in workers:
@@ -136,7 +144,7 @@ def threaded(games: list[Steps], threads: int | None = None) -> Run:
     go.set()
     for thread in workers:
         thread.join()
-    return Run(tuple(end - began for end in ends))
+    return _run(began, played)
 
 
 def parallel(games: list[Steps], processes: int = 1) -> Run:
@@ -144,8 +152,13 @@ def parallel(games: list[Steps], processes: int = 1) -> Run:
     with _context().Pool(processes) as pool:
         _warm(lambda n: pool.map(pid_after, [_WARM_UP] * n, chunksize=1), processes)
         began = time.perf_counter()
-        ends = list(pool.imap(play_game, games, chunksize=1))
-    return Run(tuple(end - began for end in ends))
+        played = list(pool.imap(play_game, games, chunksize=1))
+    return _run(began, played)
+
+
+def _run(began: float, played: list[tuple[float, float]]) -> Run:
+    """A run from each game's (end, seconds waited for a CPU)."""
+    return Run(tuple(end - began for end, _ in played), sum(wait for _, wait in played))
 
 
 def _context() -> multiprocessing.context.BaseContext:

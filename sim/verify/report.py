@@ -80,11 +80,12 @@ def disagreements(scenario: Scenario, rows: list[Agreement]) -> list[str]:
 
 
 def real_table(scenario: Scenario, rows: list[RealRow]) -> Table:
-    """model, median real makespan × scale, range of the runs, simulated, relative error."""
+    """model, median real makespan × scale, range of runs, simulated, error, CPU wait."""
     scale = rows[0].scale if rows else 1.0
     title = f"{scenario.name}: played for real, durations ÷ {figure(scale)}"
     table = Table(title=title)
-    for column in ("model", "real × scale", "runs", "simulated", "error"):
+    columns = ("model", "real × scale", "runs", "simulated", "error", "waited for a CPU")
+    for column in columns:
         table.add_column(column, justify="left" if column == "model" else "right")
     for row in rows:
         spans = row.makespans
@@ -94,6 +95,7 @@ def real_table(scenario: Scenario, rows: list[RealRow]) -> Table:
             f"{figure(min(spans))}–{figure(max(spans))} s" if len(spans) > 1 else "",
             "—" if row.simulated is None else f"{figure(row.simulated)} s",
             "" if row.error is None else f"{row.error:+.1%}".replace("%", " %"),
+            "" if math.isnan(row.cpu_wait) else f"{figure(row.cpu_wait)} s",
         )
     return table
 
@@ -112,8 +114,9 @@ def real_notes(
         f"{figure(switch_interval * 1e3)} ms in the scaled run, so threaded schedules are "
         f"simulated with {figure(switch_interval * scale * 1e3)} ms; process pools are started "
         "before the clock (start cost 0)",
-        f"load average {', '.join(f'{x:.2f}' for x in load)} on {os.cpu_count()} CPUs "
-        "(other work on the machine lengthens real runs)",
+        f"load average {', '.join(f'{x:.2f}' for x in load)} on {os.cpu_count()} CPUs; "
+        "'waited for a CPU' (× scale, summed over threads and workers) is time the run was "
+        "ready but other work on the machine had the CPUs: it lengthens real runs",
     ]
     cpus = os.cpu_count() or 1
     if scenario.host.count > cpus:

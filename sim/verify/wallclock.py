@@ -107,6 +107,11 @@ class RealRow:
         return statistics.median(self.makespans)
 
     @property
+    def cpu_wait(self) -> float:
+        """Median seconds × scale the run's threads waited for a CPU (NaN if unknown)."""
+        return statistics.median(run.cpu_wait for run in self.runs) * self.scale
+
+    @property
     def error(self) -> float | None:
         """(measured − simulated) / simulated, or None with nothing to compare."""
         if self.simulated is None or self.simulated == 0:

@@ -8,14 +8,19 @@ processes import it to play games: a spawned worker loads this module only.
   for the GIL or for a CPU does not count as work done.
 - `wait` and `block`: `time.sleep`, which holds no CPU and releases the GIL.
   (Under cooperative, where they differ, the asyncio player handles them.)
+
+`cpu_wait` tells how long a thread was ready to run but had no CPU, because
+other work on the machine had them: the part of a real run that load, not
+the execution model, is to blame for.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
-__all__ = ["burn", "do_step", "pid_after", "play_game"]
+__all__ = ["burn", "cpu_wait", "do_step", "pid_after", "play_game", "timed_step"]
 
 Steps = list[tuple[str, float]]
 
@@ -43,11 +48,34 @@ def do_step(kind: str, seconds: float) -> None:
         raise ValueError(f"no real counterpart for step kind {kind!r}")
 
 
-def play_game(steps: Steps) -> float:
-    """Play one game's steps one after another; return `perf_counter()` at its end."""
+def timed_step(kind: str, seconds: float) -> float:
+    """`do_step`, returning the seconds this thread waited for a CPU meanwhile."""
+    began = cpu_wait()
+    do_step(kind, seconds)
+    return cpu_wait() - began
+
+
+def play_game(steps: Steps) -> tuple[float, float]:
+    """Play one game's steps one after another.
+
+    Returns `perf_counter()` at its end and the seconds it waited for a CPU.
+    """
+    began = cpu_wait()
     for kind, seconds in steps:
         do_step(kind, seconds)
-    return time.perf_counter()
+    return time.perf_counter(), cpu_wait() - began
+
+
+def cpu_wait() -> float:
+    """Seconds this thread has spent runnable but waiting for a CPU (NaN if unknown).
+
+    Linux's scheduler statistics; elsewhere NaN, and the figure is not shown.
+    """
+    try:
+        with open("/proc/thread-self/schedstat", "rb") as stats:
+            return int(stats.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return math.nan
 
 
 def pid_after(seconds: float) -> int:
