@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -337,11 +338,19 @@ def test_a_bug_exits_70_without_a_traceback(monkeypatch, capsys):
         cli.main()
 
 
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupt_exits_128_plus_the_signal(signum, status, monkeypatch, capsys):
+    """Ctrl-C → 130, SIGTERM → 143, as shells report them; whatever the CLI library does."""
+    monkeypatch.setattr(cli, "app", lambda: signal.raise_signal(signum))
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == status
+    assert capsys.readouterr().err.strip() == "interrupted"
+
+
 @pytest.fixture(autouse=True)
 def _restore_signal_handlers():
     """`cli.main` installs handlers for SIGINT and SIGTERM; put pytest's back."""
-    import signal
-
     saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     yield
     for signum, handler in saved.items():
