@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -127,6 +127,13 @@ def verify(
         list[str] | None,
         typer.Option("--schedule", help="Check only this schedule or model (repeatable)."),
     ] = None,
+    tie_rule: Annotated[
+        bool,
+        typer.Option(
+            "--tie-rule",
+            help="Hand asyncio's hosts out by the tie rule, not in asyncio.Semaphore's order.",
+        ),
+    ] = False,
     real: Annotated[
         bool, typer.Option("--real", help="Play for real on the wall clock instead.")
     ] = False,
@@ -163,45 +170,52 @@ def verify(
 
         sim verify polgar
 
+        sim verify countasync --schedule cooperative --tie-rule
+
         sim verify countasync --real --scale 10 --repeat 5
 
         sim verify polgar --real --scale 1000 --schedule cooperative --tolerance 0.1
     """
     loaded = _load(scenario)
-    if not real:
-        given = {"--scale": scale, "--repeat": repeat, "--tolerance": tolerance}
-        for option, value in given.items():
-            if value is not None:
-                err.print(f"{option}: only with --real")
-                raise typer.Exit(EXIT_BAD_INPUT)
-        _verify_virtual(loaded, schedule or [])
-    elif scale is not None and not 0 < scale < float("inf"):
-        err.print(f"--scale: expected a number > 0, got {scale:g}")
-        raise typer.Exit(EXIT_BAD_INPUT)
-    else:
+    if real:
+        if tie_rule:
+            _bad_option("--tie-rule: only without --real")
+        if scale is not None and not 0 < scale < float("inf"):
+            _bad_option(f"--scale: expected a number > 0, got {scale:g}")
         scale = 100.0 if scale is None else scale
         _verify_real(loaded, schedule or [], scale, repeat or 3, replications, tolerance)
+        return
+    for option, value in {"--scale": scale, "--repeat": repeat, "--tolerance": tolerance}.items():
+        if value is not None:
+            _bad_option(f"{option}: only with --real")
+    _verify_virtual(loaded, schedule or [], tie_rule)
 
 
-def _verify_virtual(scenario, names: list[str]) -> None:
-    from sim.engine import play
+def _bad_option(message: str) -> NoReturn:
+    err.print(message, markup=False)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _verify_virtual(scenario, names: list[str], tie_rule: bool) -> None:
     from sim.verify import report
-    from sim.verify.compare import compare
-    from sim.verify.virtual import REPLAYABLE, replay
+    from sim.verify.compare import against_asyncio
+    from sim.verify.virtual import REPLAYABLE
     from sim.workload import Workload
 
     chosen = _pick(scenario, names) or list(scenario.schedules)
-    workload = Workload.of(scenario)
-    rows = [compare(play(workload, s), replay(workload, s)) for s in chosen if s.kind in REPLAYABLE]
+    rows = against_asyncio(Workload.of(scenario), chosen, tie_rule)
     skipped = [s.label for s in chosen if s.kind not in REPLAYABLE]
-    out.print(report.agreement_table(scenario, rows, skipped))
+    out.print(report.agreement_table(scenario, rows, skipped, tie_rule))
     problems = report.disagreements(scenario, rows)
     for sentence in problems:
         err.print(sentence, markup=False)
     if problems:
         raise typer.Exit(1)
     if rows:
-        out.print("every game ends at the same instant, to 1e-9 s, in the engine and on asyncio")
+        how = " (hosts by the tie rule)" if tie_rule else ""
+        out.print(
+            f"every game ends at the same instant, to 1e-9 s, in the engine and on asyncio{how}"
+        )
 
 
 def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> None:

@@ -18,9 +18,12 @@ from sim.verify.wallclock import RealRow
 __all__ = ["agreement_table", "disagreements", "figure", "real_notes", "real_table"]
 
 
-def agreement_table(scenario: Scenario, rows: list[Agreement], skipped: list[str]) -> Table:
+def agreement_table(
+    scenario: Scenario, rows: list[Agreement], skipped: list[str], tie_rule: bool = False
+) -> Table:
     """schedule, engine, asyncio, difference, games that end at the same instant."""
-    table = Table(title=f"{scenario.name}: the engine against asyncio's loop (virtual time)")
+    how = "hosts by the tie rule" if tie_rule else "virtual time"
+    table = Table(title=f"{scenario.name}: the engine against asyncio's loop ({how})")
     for column in ("schedule", "engine", "asyncio", "difference", "games agreeing"):
         table.add_column(column, justify="left" if column == "schedule" else "right")
     games = scenario.games
@@ -74,6 +77,13 @@ def disagreements(scenario: Scenario, rows: list[Agreement]) -> list[str]:
                 f"; {count}: asyncio serves "
                 "games asking at one instant in the order their tasks resume, the engine in "
                 "file order (README, 'Same-instant ties')"
+            )
+        if row.settled is not None:
+            text += (
+                "; with the tie rule imposed on asyncio (--tie-rule) every game agrees: "
+                "the order of same-instant requests is the whole difference"
+                if row.settled.agrees
+                else "; with the tie rule imposed on asyncio (--tie-rule) it still differs"
             )
         sentences.append(text)
     return sentences

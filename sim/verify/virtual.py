@@ -10,6 +10,8 @@ shape as the engine's, to be compared step by step.
   holds the loop) acquires `asyncio.Semaphore(host.count)` and sleeps its
   duration while holding it; a `wait` step only sleeps. The semaphore grants
   in the order `acquire()` was called (FIFO; a test pins it, see README).
+  With `tie_rule`, hosts go by DESIGN.md's tie rule instead (`sim.verify.hosts`):
+  only the order of same-instant requests is then the engine's.
 - synchronous: `host.count` host coroutines each await whole games, one after
   another, taking the next game in file order when they are free.
 
@@ -23,13 +25,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Callable
-from heapq import heappop, heappush
 from itertools import pairwise
 
 from sim.engine.record import Recorder
 from sim.scenario import STEP_KINDS
 from sim.schedules import Schedule
 from sim.trace import NO_HOST, Trace
+from sim.verify.hosts import SemaphoreHosts, SettledHosts
 from sim.workload import Workload
 
 __all__ = ["HOLDS_THE_LOOP", "REPLAYABLE", "RESOLUTION", "games_of", "replay"]
@@ -44,14 +46,20 @@ RESOLUTION = 1e-15
 Steps = list[tuple[str, float]]
 
 
-def replay(workload: Workload, schedule: Schedule) -> Trace:
-    """Play `workload` under `schedule` on a fast-forwarded asyncio loop."""
+def replay(workload: Workload, schedule: Schedule, tie_rule: bool = False) -> Trace:
+    """Play `workload` under `schedule` on a fast-forwarded asyncio loop.
+
+    `tie_rule`: hand the hosts out by DESIGN.md's tie rule instead of in
+    `asyncio.Semaphore`'s order (cooperative; synchronous is the same either way).
+    """
     if schedule.kind not in REPLAYABLE:
         raise ValueError(f"asyncio has no counterpart of the {schedule.kind} schedule")
     record = Recorder(workload)
     games = games_of(workload)
-    main = _cooperative if schedule.kind == "cooperative" else _synchronous
-    _run_virtual(lambda loop: main(loop, games, workload.hosts, record))
+    if schedule.kind == "cooperative":
+        _run_virtual(lambda loop: _cooperative(loop, games, workload.hosts, record, tie_rule))
+    else:
+        _run_virtual(lambda loop: _synchronous(loop, games, workload.hosts, record))
     return record.trace(schedule)
 
 
@@ -91,28 +99,31 @@ def _run_on_new_loop(main: Callable[[asyncio.AbstractEventLoop], object]) -> Non
 
 
 async def _cooperative(
-    loop: asyncio.AbstractEventLoop, games: list[Steps], hosts: int, record: Recorder
+    loop: asyncio.AbstractEventLoop,
+    games: list[Steps],
+    count: int,
+    record: Recorder,
+    tie_rule: bool,
 ) -> None:
-    semaphore = asyncio.Semaphore(hosts)
-    free = list(range(hosts))  # which host a holder is, for the trace: the lowest free one
+    hosts = (SettledHosts if tie_rule else SemaphoreHosts)(loop, count, len(games))
 
     async def game(index: int, steps: Steps) -> None:
         ready, start, end, held = [], [], [], []
         for kind, duration in steps:
             ready.append(loop.time())
             if kind in HOLDS_THE_LOOP:
-                async with semaphore:
-                    host = heappop(free)
-                    start.append(loop.time())
-                    await asyncio.sleep(duration)
-                    heappush(free, host)
+                host = await hosts.acquire(index, ready[-1])
+                start.append(loop.time())
+                await hosts.sleep(duration)
+                hosts.release(host)
             else:
                 host = NO_HOST
                 start.append(loop.time())
-                await asyncio.sleep(duration)
+                await hosts.sleep(duration)
             end.append(loop.time())
             held.append(host)
         record.game(index, ready, start, end, held)
+        hosts.done()
 
     await asyncio.gather(*(game(index, steps) for index, steps in enumerate(games)))
 
