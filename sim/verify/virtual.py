@@ -15,6 +15,10 @@ shape as the engine's, to be compared step by step.
 - synchronous: `host.count` host coroutines each await whole games, one after
   another, taking the next game in file order when they are free.
 
+A schedule's own `hosts` parameter, where it has one, replaces `host.count`;
+`host.switch_cost`, where the scenario has one, is slept by a host before a
+step of a game other than the one it served last, as the engine charges it.
+
 The loop's clock counts in ticks of `RESOLUTION`, far below a float's
 precision at the times that matter, so `loop.time() + d` follows the same
 float arithmetic as SimPy's `env.now + d`.
@@ -34,7 +38,7 @@ from sim.trace import NO_HOST, Trace
 from sim.verify.hosts import SemaphoreHosts, SettledHosts
 from sim.workload import Workload
 
-__all__ = ["HOLDS_THE_LOOP", "REPLAYABLE", "RESOLUTION", "games_of", "replay"]
+__all__ = ["HOLDS_THE_LOOP", "REPLAYABLE", "RESOLUTION", "games_of", "hosts_of", "replay"]
 
 #: Schedules that have an asyncio counterpart.
 REPLAYABLE = ("synchronous", "cooperative")
@@ -56,11 +60,19 @@ def replay(workload: Workload, schedule: Schedule, tie_rule: bool = False) -> Tr
         raise ValueError(f"asyncio has no counterpart of the {schedule.kind} schedule")
     record = Recorder(workload)
     games = games_of(workload)
+    count = hosts_of(schedule, workload)
+    cost = float(getattr(workload.scenario.host, "switch_cost", 0.0))
     if schedule.kind == "cooperative":
-        _run_virtual(lambda loop: _cooperative(loop, games, workload.hosts, record, tie_rule))
+        _run_virtual(lambda loop: _cooperative(loop, games, count, cost, record, tie_rule))
     else:
-        _run_virtual(lambda loop: _synchronous(loop, games, workload.hosts, record))
+        _run_virtual(lambda loop: _synchronous(loop, games, count, cost, record))
     return record.trace(schedule)
+
+
+def hosts_of(schedule: Schedule, workload: Workload) -> int:
+    """Hosts the schedule plays on: its own `hosts` parameter if it has one, else host.count."""
+    own = getattr(schedule.params, "hosts", None)
+    return workload.hosts if own is None else own
 
 
 def games_of(workload: Workload, scale: float = 1.0) -> list[Steps]:
@@ -102,10 +114,12 @@ async def _cooperative(
     loop: asyncio.AbstractEventLoop,
     games: list[Steps],
     count: int,
+    switch_cost: float,
     record: Recorder,
     tie_rule: bool,
 ) -> None:
     hosts = (SettledHosts if tie_rule else SemaphoreHosts)(loop, count, len(games))
+    served = [-1] * count  # per host: the game it served last
 
     async def game(index: int, steps: Steps) -> None:
         ready, start, end, held = [], [], [], []
@@ -113,8 +127,10 @@ async def _cooperative(
             ready.append(loop.time())
             if kind in HOLDS_THE_LOOP:
                 host = await hosts.acquire(index, ready[-1])
-                start.append(loop.time())
-                await hosts.sleep(duration)
+                cost = switch_cost if served[host] not in (-1, index) else 0.0
+                served[host] = index
+                start.append(loop.time() + cost)
+                await hosts.sleep(cost + duration)  # one sleep, as the engine's one timeout
                 hosts.release(host)
             else:
                 host = NO_HOST
@@ -129,12 +145,20 @@ async def _cooperative(
 
 
 async def _synchronous(
-    loop: asyncio.AbstractEventLoop, games: list[Steps], hosts: int, record: Recorder
+    loop: asyncio.AbstractEventLoop,
+    games: list[Steps],
+    hosts: int,
+    switch_cost: float,
+    record: Recorder,
 ) -> None:
     queue = iter(enumerate(games))  # shared: a free host takes the next game in file order
 
     async def host(number: int) -> None:
+        first = True
         for index, steps in queue:
+            if not first and switch_cost:
+                await asyncio.sleep(switch_cost)  # moving on to a different game
+            first = False
             start, end = [], []
             for _kind, duration in steps:
                 start.append(loop.time())

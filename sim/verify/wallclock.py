@@ -50,7 +50,7 @@ class Model:
     def arguments(self, scenario: Scenario) -> dict:
         """Keyword arguments of this model's real player."""
         if self.kind in ("synchronous", "cooperative"):
-            return {"hosts": scenario.host.count}
+            return {"hosts": self.params.get("hosts") or scenario.host.count}
         if self.kind == "threaded":
             return {"threads": self.params.get("threads")}
         return {"processes": self.params.get("processes") or scenario.host.count}
