@@ -62,8 +62,9 @@ def test_synchronous_agrees_even_with_ties_and_zero_steps(scenario):
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_shipped_scenario_agrees_step_by_step_under_the_tie_rule(path):
-    """Not only game ends: every step starts and ends at the same instant, on the same
-    host. In asyncio's own order too, wherever no two games ask for a host at once."""
+    """Not only game ends: every step starts and ends at the same instant (to 1e-9 s: a
+    sum of a hundred 10 ms steps may differ in its last bit), on the same host. In
+    asyncio's own order too, wherever no two games ask for a host at once."""
     scenario = load_file(path)
     workload = Workload.of(scenario)
     for schedule in scenario.schedules:
@@ -71,8 +72,8 @@ def test_every_shipped_scenario_agrees_step_by_step_under_the_tie_rule(path):
             continue
         engine = play(workload, schedule)
         settled = replay(workload, schedule, tie_rule=True)
-        assert engine.start.tolist() == settled.start.tolist()
-        assert engine.end.tolist() == settled.end.tolist()
+        assert np.abs(engine.start - settled.start).max() <= 1e-9
+        assert np.abs(engine.end - settled.end).max() <= 1e-9
         assert engine.host.tolist() == settled.host.tolist()
         if not len(same_instant_ties(engine)):
             assert compare(engine, replay(workload, schedule)).agrees
