@@ -59,7 +59,7 @@ def load() -> str:
 def real_table(repeat: int) -> list[str]:
     lines = [
         "| scenario | scale | model | real × scale | runs | simulated | error "
-        "| waited for a CPU | load (1 min) |",
+        "| CPU wait | load (1 min) |",
         "|---|---:|---|---:|---:|---:|---:|---:|---|",
     ]
     for name, rounds, scale, names in PLAN:

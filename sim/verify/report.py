@@ -94,19 +94,25 @@ def real_table(scenario: Scenario, rows: list[RealRow]) -> Table:
     scale = rows[0].scale if rows else 1.0
     title = f"{scenario.name}: played for real, durations ÷ {figure(scale)}"
     table = Table(title=title)
-    columns = ("model", "real × scale", "runs", "simulated", "error", "waited for a CPU")
+    spread = any(len(row.runs) > 1 for row in rows)
+    columns = ["model", "real × scale", "runs", "simulated", "error", "CPU wait"]
+    if not spread:
+        columns.remove("runs")
     for column in columns:
         table.add_column(column, justify="left" if column == "model" else "right")
     for row in rows:
         spans = row.makespans
-        table.add_row(
+        cells = [
             row.model.label,
             f"{figure(row.measured)} s",
-            f"{figure(min(spans))}–{figure(max(spans))} s" if len(spans) > 1 else "",
+            f"{figure(min(spans))}–{figure(max(spans))} s",
             "—" if row.simulated is None else f"{figure(row.simulated)} s",
             "" if row.error is None else f"{row.error:+.1%}".replace("%", " %"),
             "" if math.isnan(row.cpu_wait) else f"{figure(row.cpu_wait)} s",
-        )
+        ]
+        if not spread:
+            del cells[2]
+        table.add_row(*cells)
     return table
 
 
@@ -125,8 +131,8 @@ def real_notes(
         f"simulated with {figure(switch_interval * scale * 1e3)} ms; process pools are started "
         "before the clock (start cost 0)",
         f"load average {', '.join(f'{x:.2f}' for x in load)} on {os.cpu_count()} CPUs; "
-        "'waited for a CPU' (× scale, summed over threads and workers) is time the run was "
-        "ready but other work on the machine had the CPUs: it lengthens real runs",
+        "'CPU wait' (× scale, summed over threads and workers) is time the run was ready "
+        "but other work on the machine had the CPUs: it lengthens real runs",
     ]
     cpus = os.cpu_count() or 1
     if scenario.host.count > cpus:
