@@ -108,7 +108,7 @@ def real_table(scenario: Scenario, rows: list[RealRow]) -> Table:
             f"{figure(min(spans))}–{figure(max(spans))} s",
             "—" if row.simulated is None else f"{figure(row.simulated)} s",
             "" if row.error is None else f"{row.error:+.1%}".replace("%", " %"),
-            "" if math.isnan(row.cpu_wait) else f"{figure(row.cpu_wait)} s",
+            "" if math.isnan(row.cpu_wait) else f"{figure(round(row.cpu_wait, 3))} s",
         ]
         if not spread:
             del cells[2]
