@@ -92,7 +92,8 @@ def real_table(repeat: int) -> list[str]:
             lines.append(
                 f"| {scenario.name} | {scale} | {row.model.label} | {figure(row.measured)} s "
                 f"| {figure(min(spans))}–{figure(max(spans))} s | {simulated} | {error} "
-                f"| {figure(round(row.cpu_wait, 3))} s | {unloaded(row, scenario)} | {before} → {after} |"
+                f"| {figure(round(row.cpu_wait, 3))} s | {unloaded(row, scenario)} "
+                f"| {before} → {after} |"
             )
         print(lines[-1], file=sys.stderr, flush=True)
     return lines
