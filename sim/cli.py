@@ -219,8 +219,6 @@ def _verify_virtual(scenario, names: list[str], tie_rule: bool) -> None:
 
 
 def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> None:
-    import sys
-
     from sim.verify import report
     from sim.verify.wallclock import check, models_of
     from sim.workload import Workload

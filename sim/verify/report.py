@@ -130,9 +130,10 @@ def real_notes(
         f"{figure(switch_interval * 1e3)} ms in the scaled run, so threaded schedules are "
         f"simulated with {figure(switch_interval * scale * 1e3)} ms; process pools are started "
         "before the clock (start cost 0)",
-        f"load average {', '.join(f'{x:.2f}' for x in load)} on {os.cpu_count()} CPUs; "
-        "'CPU wait' (× scale, summed over threads and workers) is time the run was ready "
-        "but other work on the machine had the CPUs: it lengthens real runs",
+        (f"load average {', '.join(f'{x:.2f}' for x in load)} on " if load else "")
+        + f"{os.cpu_count()} CPUs; 'CPU wait' (× scale, summed over threads and workers) is "
+        "time the run was ready but other work on the machine had the CPUs: it lengthens "
+        "real runs",
     ]
     cpus = os.cpu_count() or 1
     if scenario.host.count > cpus:
