@@ -135,6 +135,12 @@ def real_notes(
         "time the run was ready but other work on the machine had the CPUs: it lengthens "
         "real runs",
     ]
+    switch_cost = getattr(scenario.host, "switch_cost", 0.0)
+    if switch_cost:
+        notes.append(
+            f"host.switch_cost {format_seconds(switch_cost)} is simulated as 0: a real run "
+            "moves from one game to another in microseconds"
+        )
     cpus = os.cpu_count() or 1
     if scenario.host.count > cpus:
         notes.append(
