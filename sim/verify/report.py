@@ -15,7 +15,14 @@ from sim.units import format_seconds
 from sim.verify.compare import Agreement
 from sim.verify.wallclock import RealRow
 
-__all__ = ["agreement_table", "disagreements", "figure", "real_notes", "real_table"]
+__all__ = [
+    "agreement_table",
+    "disagreements",
+    "duration",
+    "figure",
+    "real_notes",
+    "real_table",
+]
 
 
 def agreement_table(
@@ -127,8 +134,8 @@ def real_notes(
         f"real × scale: the median of {repeat} run(s), each makespan × {figure(scale)}; "
         "host steps are CPU work timed by the thread's own CPU clock, waits and blocks sleep",
         f"simulated with the real durations; CPython's switch interval is "
-        f"{figure(switch_interval * 1e3)} ms in the scaled run, so threaded schedules are "
-        f"simulated with {figure(switch_interval * scale * 1e3)} ms; process pools are started "
+        f"{duration(switch_interval)} in the scaled run, so threaded schedules are "
+        f"simulated with {duration(switch_interval * scale)}; process pools are started "
         "before the clock (start cost 0)",
         (f"load average {', '.join(f'{x:.2f}' for x in load)} on " if load else "")
         + f"{os.cpu_count()} CPUs; 'CPU wait' (× scale, summed over threads and workers) is "
@@ -152,6 +159,11 @@ def real_notes(
             notes.append(f"{row.model.label}: the engine has no such schedule yet")
         notes.extend(row.model.notes())
     return notes
+
+
+def duration(seconds: float) -> str:
+    """`5 ms`, `500 ms`, `5 s`: a short duration in the unit a person would use."""
+    return f"{figure(seconds * 1e3)} ms" if seconds < 1 else f"{figure(seconds)} s"
 
 
 def signed(seconds: float) -> str:
