@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.engine import play
 from sim.loader import load_file
-from sim.scenario import Scenario
+from sim.scenario import STEP_KINDS, Host, Scenario
 from sim.schedules import Schedule
 from sim.verify.compare import against_asyncio, compare, same_instant_ties
 from sim.verify.virtual import REPLAYABLE, replay
@@ -280,3 +280,50 @@ def test_cli_verify_help_has_examples():
     result = CliRunner().invoke(app, ["verify", "--help"])
     assert result.exit_code == 0
     assert "sim verify polgar" in result.stdout and "--real" in result.stdout
+
+
+needs_switch_cost = pytest.mark.skipif(
+    "switch_cost" not in Host.model_fields, reason="scenarios have no host.switch_cost yet"
+)
+needs_block = pytest.mark.skipif("block" not in STEP_KINDS, reason="no block steps yet")
+
+
+@needs_switch_cost
+@pytest.mark.parametrize("kind", ["synchronous", "cooperative"])
+def test_the_replay_charges_switch_costs_as_the_engine_does(kind):
+    """3 games of 2 rounds (5 s host, 55 s wait), 1 s to move to another game. Synchronous:
+    3 × 120 s plus 2 switches = 362 s. Cooperative: every host step after the first is a
+    switch; the replay pays them on asyncio's loop and must end every game with the engine."""
+    scenario = Scenario(
+        host={"switch_cost": 1},
+        players=[{"name": "a", "count": 3, "moves": 2, "host_move": 5, "player_move": 55}],
+    )
+    engine, loop = both_traces(scenario, kind)
+    assert compare(engine, loop).agrees
+    if kind == "synchronous":
+        assert loop.makespan == 3 * 120 + 2
+
+
+@needs_switch_cost
+def test_real_runs_are_simulated_without_switch_costs():
+    from sim.verify.wallclock import without_switch_cost
+
+    scenario = Scenario(host={"switch_cost": 1}, players=[{"name": "a", "host_move": 1}])
+    workload = without_switch_cost(Workload.of(scenario))
+    assert workload.scenario.host.switch_cost == 0
+    assert workload.duration.tolist() == [1.0]
+
+
+@needs_block
+def test_a_block_step_holds_the_loop_in_the_replay():
+    """a: [block 2], b: [wait 1, host 1]. The blocking call holds the loop 0–2, so b's
+    host step waits from 1 to 2 and ends at 3, on both sides; synchronous 2 + 2 = 4."""
+    scenario = Scenario(
+        players=[
+            {"name": "a", "steps": [{"block": 2}]},
+            {"name": "b", "steps": [{"wait": 1}, {"host": 1}]},
+        ]
+    )
+    engine, loop = both_traces(scenario, "cooperative")
+    assert loop.game_ends().tolist() == [2.0, 3.0] == engine.game_ends().tolist()
+    assert both_traces(scenario, "synchronous")[1].makespan == 4.0
