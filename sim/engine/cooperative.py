@@ -60,7 +60,7 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
     return trace
 
 
-def _run(trace: Trace, holds_array: np.ndarray) -> None:  # noqa: C901 - one hot loop, kept whole
+def _run(trace: Trace, holds_array: np.ndarray) -> None:
     """Fill the trace's columns in place.
 
     Written as closures over local variables, not methods: the callbacks run
