@@ -13,6 +13,8 @@ tests difference this one against, bit for bit:
 - the wait steps after it are no event at all: when the host step ends, its
   game's waits are added up one by one (the very floats a timeout per step
   would give) and the game joins the host queue with that future ready time;
+- the hot loop records only when each host step started and on which host;
+  `derive.fill_in` computes every other time afterwards, in numpy;
 - a freed host goes straight to the head of the queue when nothing else can
   happen at this instant (no other host free, no other event due now): the
   end-of-instant hand-out could only make the same choice, since whatever
@@ -34,6 +36,7 @@ import numpy as np
 from simpy.events import NORMAL, Event
 
 from sim.engine.clock import Clock, Due
+from sim.engine.derive import fill_in
 from sim.engine.holds import holds_host
 from sim.engine.hosts import END_OF_INSTANT
 from sim.schedules import Schedule
@@ -56,7 +59,9 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
         end=np.zeros(steps),
         host=np.full(steps, NO_HOST, dtype=np.int32),
     )
-    _run(trace, holds_host(workload, schedule.kind))
+    holds = holds_host(workload, schedule.kind)
+    _run(trace, holds)
+    fill_in(trace, holds)
     return trace
 
 
@@ -66,7 +71,8 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
     Written as closures over local variables, not methods: the callbacks run
     once per host step (millions of times), and local lookups are the cheapest
     Python has. Columns are read and written through memoryviews, which give
-    and take plain Python floats and ints.
+    and take plain Python floats and ints. Only `start` and `host` of the
+    host steps are written here; `fill_in` does the rest.
     """
     workload = trace.workload
     env = Clock()
@@ -75,7 +81,7 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
     events, eid = env._queue, env._eid
     duration = memoryview(np.ascontiguousarray(workload.duration))
     holds = memoryview(holds_array)
-    ready, start, end = memoryview(trace.ready), memoryview(trace.start), memoryview(trace.end)
+    start = memoryview(trace.start)
     on_host = memoryview(trace.host)
     next_step = workload.first_step[:-1].tolist()  # per game: the row of its next step
     stop = workload.first_step[1:].tolist()  # per game: one past its last row
@@ -88,13 +94,10 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
         """Play the game's steps from `row` that hold no host; queue it for the next that does."""
         last = stop[game]
         while row < last and not holds[row]:
-            ready[row] = start[row] = now
             now = now + duration[row]
-            end[row] = now
             row += 1
         next_step[game] = row
         if row < last:
-            ready[row] = now
             entry = (now, game)
             if not in_order or entry > in_order[-1]:
                 in_order.append(entry)
@@ -128,18 +131,14 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
         game = event._value
         row = next_step[game]
         host = on_host[row]
-        end[row] = now
         row += 1
         last = stop[game]
         at = now
         while row < last and not holds[row]:
-            ready[row] = start[row] = at
             at = at + duration[row]
-            end[row] = at
             row += 1
         next_step[game] = row
         if row < last:
-            ready[row] = at
             entry = (at, game)
             if not in_order or entry > in_order[-1]:
                 in_order.append(entry)
@@ -148,21 +147,20 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
         if not free and (not events or events[0][0] > now):
             # nothing else can happen at this instant (see the module docstring)
             if in_order and (not out_of_order or in_order[0] < out_of_order[0]):
-                if in_order[0][0] <= now:
-                    game = in_order.popleft()[1]
-                    row = next_step[game]
-                    start[row] = now
-                    on_host[row] = host
-                    heappush(
-                        events, (now + duration[row], NORMAL, next(eid), Due(env, game, step_end))
-                    )
-                    return
+                game = in_order.popleft()[1] if in_order[0][0] <= now else -1
             elif out_of_order and out_of_order[0][0] <= now:
                 game = heappop(out_of_order)[1]
+            else:
+                game = -1
+            if game >= 0:
                 row = next_step[game]
                 start[row] = now
                 on_host[row] = host
-                heappush(events, (now + duration[row], NORMAL, next(eid), Due(env, game, step_end)))
+                # SimPy is done with `event` (its callbacks have run): it is re-armed as
+                # this step's end rather than a new one made, a fifth of this loop's time
+                event.callbacks = [step_end]
+                event._value = game
+                heappush(events, (now + duration[row], NORMAL, next(eid), event))
                 return
         heappush(free, host)
         first = head()
