@@ -25,29 +25,28 @@ def fill_in(trace: Trace, holds: np.ndarray) -> None:
     """Fill `ready`, the free steps' `start`, and `end`, from `start` of held steps."""
     workload = trace.workload
     duration, start, end, ready = workload.duration, trace.start, trace.end, trace.ready
-    steps = len(duration)
-    first = np.zeros(steps, dtype=bool)
+    first = np.zeros(len(duration), dtype=bool)
     first[workload.first_step[:-1]] = True  # a game's first step comes after nothing
     held = np.flatnonzero(holds)
     end[held] = start[held] + duration[held]
-    # free steps, in runs: each run's n-th step waits for its (n−1)-th
-    free = ~holds
-    opens = free & (first | np.concatenate(([True], ~free[:-1])))
-    rows = np.flatnonzero(free)
-    if len(rows):
-        run_start = np.maximum.accumulate(np.where(opens[rows], rows, 0))
-        place = rows - run_start  # 0 for a run's first step, 1 for the next, …
-        order = np.argsort(place, kind="stable")
-        sizes = np.bincount(place)
-        lo = 0
-        for size in sizes.tolist():
-            level = rows[order[lo : lo + size]]
-            lo += size
-            before = level - 1
-            began = np.where(first[level], 0.0, end[np.maximum(before, 0)])
+    free = np.flatnonzero(~holds)
+    if len(free):
+        # a free step right after another free step of its game must wait for it
+        chained = ~first[free] & ~holds[free - 1]
+        for level in _levels(free, chained) if chained.any() else [free]:
+            began = np.where(first[level], 0.0, end[level - 1])  # row -1: masked by `first`
             start[level] = began
             end[level] = began + duration[level]
     ready[:] = start
-    held_later = held[~first[held]]
-    ready[held_later] = end[held_later - 1]
+    later = held[~first[held]]
+    ready[later] = end[later - 1]
     ready[held[first[held]]] = 0.0
+
+
+def _levels(free: np.ndarray, chained: np.ndarray) -> list[np.ndarray]:
+    """Free rows by their place in a run of free steps: first steps of runs, then second, …"""
+    run_start = np.maximum.accumulate(np.where(chained, 0, free))
+    place = free - run_start
+    order = np.argsort(place, kind="stable")  # rows stay in order within a place
+    bounds = np.cumsum(np.bincount(place))[:-1]
+    return np.split(free[order], bounds)

@@ -35,28 +35,32 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
     first = workload.first_step
     lengths = np.diff(first)
     host_of_game = assign_hosts(workload)
-    by_host = np.argsort(host_of_game, kind="stable")  # per host: its games in file order
-    rows = _rows_of(by_host, first, lengths)
-    start = np.empty(len(rows))
-    end = np.empty(len(rows))
-    durations = workload.duration[rows]
-    # steps of each host's games, concatenated: one running sum from 0 per host
-    steps_per_host = np.bincount(host_of_game, weights=lengths, minlength=workload.hosts)
-    bounds = np.zeros(workload.hosts + 1, dtype=np.int64)
-    np.cumsum(steps_per_host.astype(np.int64), out=bounds[1:])
-    chain = np.empty(len(rows) + 1)
-    for host in np.flatnonzero(steps_per_host).tolist():
-        lo, hi = int(bounds[host]), int(bounds[host + 1])
-        running = chain[lo : hi + 1]
-        running[0] = 0.0
-        running[1:] = durations[lo:hi]
-        np.add.accumulate(running, out=running)
-        start[rows[lo:hi]] = running[:-1]
-        end[rows[lo:hi]] = running[1:]
+    steps = len(workload.duration)
+    start, end = np.empty(steps), np.empty(steps)
+    if workload.hosts == 1:  # one running sum over every step, in file order
+        _run_back_to_back(workload.duration, start, end)
+    else:
+        by_host = np.argsort(host_of_game, kind="stable")  # per host: its games in file order
+        bounds = np.searchsorted(host_of_game[by_host], np.arange(workload.hosts + 1))
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            if lo < hi:
+                rows = _rows_of(by_host[lo:hi], first, lengths)
+                began, ended = np.empty(len(rows)), np.empty(len(rows))
+                _run_back_to_back(workload.duration[rows], began, ended)
+                start[rows], end[rows] = began, ended
     ready = start.copy()
     ready[first[:-1]] = 0.0  # a game's first step waited since 0; the rest had the host
     host = np.repeat(host_of_game, lengths)
     return Trace(workload, schedule, ready, start, end, host)
+
+
+def _run_back_to_back(durations: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
+    """Steps one after another from 0: each ends at its start plus its duration."""
+    end[:] = durations
+    end[:1] += 0.0  # the clock starts at +0.0: 0.0 + d, even for d = -0.0
+    np.add.accumulate(end, out=end)  # left to right: end[i] = end[i-1] + d[i]
+    start[:1] = 0.0
+    start[1:] = end[:-1]
 
 
 def assign_hosts(workload: Workload) -> np.ndarray:
