@@ -15,13 +15,18 @@ tests difference this one against, bit for bit:
   would give) and the game joins the host queue with that future ready time;
 - the hot loop records only when each host step started and on which host;
   `derive.fill_in` computes every other time afterwards, in numpy;
-- a freed host goes straight to the head of the queue when nothing else can
-  happen at this instant (no other host free, no other event due now): the
-  end-of-instant hand-out could only make the same choice, since whatever
-  joins the queue later at this instant joins behind the head or is a
-  consequence of this very hand-out (a zero-length step), as in the rule's
-  next round. Otherwise one dispatch at the end of the instant, or at the
-  head's ready time when it is not ready yet, hands the free hosts out;
+- a freed host goes straight to the head of the queue, with no dispatch
+  event, when the end-of-instant hand-out could only make that choice. No
+  other host may be free. Then either (a) nothing else is due at this
+  instant and the head is ready: whatever joins the queue later at this
+  instant is a consequence of this very hand-out (a zero-length step), as in
+  the rule's next round; or (b) the head has been ready since before now (so
+  nothing joining at this instant can pass it), every lower-numbered host is
+  busy past this instant (so this host is the lowest to be handed out), and
+  the step takes time (so the host is not back in a later round of this
+  instant). (b) keeps k hosts that free up together, as integer durations
+  make them, on this path. Otherwise one dispatch at the end of the instant,
+  or at the head's ready time when it is not ready yet, hands hosts out;
 - the queue is a deque while games join it in (ready time, game) order, as
   they do when the games' waits are alike, and a heap takes the rest; its
   head is the smaller of the two heads.
@@ -46,6 +51,9 @@ from sim.workload import Workload
 __all__ = ["play"]
 
 _NEVER = float("inf")
+#: Hosts below this number may take the head while other hosts free up at the same
+#: instant (checking that every lower host stays busy costs a scan of them).
+_LOWER = 16
 
 
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
@@ -89,6 +97,7 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
     in_order: deque[tuple[float, int]] = deque()  # the queue, joined in (ready, game) order
     out_of_order: list[tuple[float, int]] = []  # a heap: the queue's other entries
     wake = [_NEVER]  # the earliest pending dispatch
+    busy_until = [0.0] * workload.hosts  # per host: when its current step ends
 
     def walk(game: int, row: int, now: float) -> None:
         """Play the game's steps from `row` that hold no host; queue it for the next that does."""
@@ -120,7 +129,8 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
         row = next_step[game]
         start[row] = now
         on_host[row] = host
-        heappush(events, (now + duration[row], NORMAL, next(eid), Due(env, game, step_end)))
+        until = busy_until[host] = now + duration[row]
+        heappush(events, (until, NORMAL, next(eid), Due(env, game, step_end)))
 
     def step_end(event: Event) -> None:
         """A host step ended: move its game on, then hand its host to the next game.
@@ -144,24 +154,36 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
                 in_order.append(entry)
             else:
                 heappush(out_of_order, entry)
-        if not free and (not events or events[0][0] > now):
-            # nothing else can happen at this instant (see the module docstring)
+        if not free:
+            # the end-of-instant hand-out may be foreseen (see the module docstring)
             if in_order and (not out_of_order or in_order[0] < out_of_order[0]):
-                game = in_order.popleft()[1] if in_order[0][0] <= now else -1
-            elif out_of_order and out_of_order[0][0] <= now:
-                game = heappop(out_of_order)[1]
+                queue = in_order
+            elif out_of_order:
+                queue = out_of_order
             else:
-                game = -1
-            if game >= 0:
+                queue = None
+            if queue is not None:
+                ready_at, game = queue[0]
                 row = next_step[game]
-                start[row] = now
-                on_host[row] = host
-                # SimPy is done with `event` (its callbacks have run): it is re-armed as
-                # this step's end rather than a new one made, a fifth of this loop's time
-                event.callbacks = [step_end]
-                event._value = game
-                heappush(events, (now + duration[row], NORMAL, next(eid), event))
-                return
+                until = now + duration[row]
+                if (ready_at <= now and (not events or events[0][0] > now)) or (
+                    ready_at < now
+                    and until > now
+                    and (host == 0 or (host < _LOWER and min(busy_until[:host]) > now))
+                ):
+                    if queue is in_order:
+                        in_order.popleft()
+                    else:
+                        heappop(out_of_order)
+                    start[row] = now
+                    on_host[row] = host
+                    busy_until[host] = until
+                    # SimPy is done with `event` (its callbacks have run): it is re-armed as
+                    # this step's end rather than a new one made, a fifth of this loop's time
+                    event.callbacks = [step_end]
+                    event._value = game
+                    heappush(events, (until, NORMAL, next(eid), event))
+                    return
         heappush(free, host)
         first = head()
         if first is not None:
