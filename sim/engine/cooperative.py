@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections import deque
 from heapq import heappop, heappush
+from itertools import pairwise
 
 import numpy as np
 from simpy.events import NORMAL, Event
@@ -74,13 +75,17 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
 
 
 def _run(trace: Trace, holds_array: np.ndarray) -> None:
-    """Fill the trace's columns in place.
+    """Fill the trace's `start` and `host` of every host-holding step, in place.
 
     Written as closures over local variables, not methods: the callbacks run
     once per host step (millions of times), and local lookups are the cheapest
     Python has. Columns are read and written through memoryviews, which give
-    and take plain Python floats and ints. Only `start` and `host` of the
-    host steps are written here; `fill_in` does the rest.
+    and take plain Python floats and ints.
+
+    A game is known by the row of its next host step: rows of one game are
+    contiguous and games are in file order, so (ready time, row) sorts the
+    queue exactly as (ready time, game) does, and no per-game state is kept.
+    Each event knows its host (`event.host`) and its step's row (its value).
     """
     workload = trace.workload
     env = Clock()
@@ -88,32 +93,24 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
     # does, written out) and read to learn whether anything else is due this instant
     events, eid = env._queue, env._eid
     duration = memoryview(np.ascontiguousarray(workload.duration))
-    holds = memoryview(holds_array)
+    following = memoryview(_next_held(workload, holds_array))
     start = memoryview(trace.start)
     on_host = memoryview(trace.host)
-    next_step = workload.first_step[:-1].tolist()  # per game: the row of its next step
-    stop = workload.first_step[1:].tolist()  # per game: one past its last row
     free = list(range(workload.hosts))  # a heap: the lowest free host goes first
-    in_order: deque[tuple[float, int]] = deque()  # the queue, joined in (ready, game) order
+    in_order: deque[tuple[float, int]] = deque()  # the queue, joined in (ready, row) order
     out_of_order: list[tuple[float, int]] = []  # a heap: the queue's other entries
     wake = [_NEVER]  # the earliest pending dispatch
     busy_until = [0.0] * workload.hosts  # per host: when its current step ends
 
-    def walk(game: int, row: int, now: float) -> None:
-        """Play the game's steps from `row` that hold no host; queue it for the next that does."""
-        last = stop[game]
-        while row < last and not holds[row]:
-            now = now + duration[row]
-            row += 1
-        next_step[game] = row
-        if row < last:
-            entry = (now, game)
-            if not in_order or entry > in_order[-1]:
-                in_order.append(entry)
-            else:
-                heappush(out_of_order, entry)
-            if free:
-                dispatch_at(max(now, env._now))
+    def join(ready_at: float, row: int) -> None:
+        """Queue the host step at `row`, ready at `ready_at`."""
+        entry = (ready_at, row)
+        if not in_order or entry > in_order[-1]:
+            in_order.append(entry)
+        else:
+            heappush(out_of_order, entry)
+        if free:
+            dispatch_at(max(ready_at, env._now))
 
     def head() -> tuple[float, int] | None:
         if in_order and (not out_of_order or in_order[0] < out_of_order[0]):
@@ -121,35 +118,35 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
         return out_of_order[0] if out_of_order else None
 
     def serve(host: int, now: float) -> None:
-        """Start the host step of the queue's head on `host`; its end is the step's one event."""
+        """Start the host step at the queue's head on `host`; its end is its one event."""
         if in_order and (not out_of_order or in_order[0] < out_of_order[0]):
-            game = in_order.popleft()[1]
+            row = in_order.popleft()[1]
         else:
-            game = heappop(out_of_order)[1]
-        row = next_step[game]
+            row = heappop(out_of_order)[1]
         start[row] = now
         on_host[row] = host
         until = busy_until[host] = now + duration[row]
-        heappush(events, (until, NORMAL, next(eid), Due(env, game, step_end)))
+        event = Due(env, row, step_end)
+        event.host = host
+        heappush(events, (until, NORMAL, next(eid), event))
 
     def step_end(event: Event) -> None:
-        """A host step ended: move its game on, then hand its host to the next game.
+        """A host step ended: queue its game's next host step, hand its host on.
 
-        The hottest code of all: `walk` and `serve` are written out here.
+        The hottest code of all: `join` and `serve` are written out here.
         """
         now = env._now
-        game = event._value
-        row = next_step[game]
-        host = on_host[row]
-        row += 1
-        last = stop[game]
-        at = now
-        while row < last and not holds[row]:
-            at = at + duration[row]
+        row = event._value
+        host = event.host
+        later = following[row]
+        if later >= 0:
+            # the wait steps in between, added one by one as they would run
+            ready_at = now
             row += 1
-        next_step[game] = row
-        if row < last:
-            entry = (at, game)
+            while row < later:
+                ready_at = ready_at + duration[row]
+                row += 1
+            entry = (ready_at, later)
             if not in_order or entry > in_order[-1]:
                 in_order.append(entry)
             else:
@@ -163,8 +160,7 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
             else:
                 queue = None
             if queue is not None:
-                ready_at, game = queue[0]
-                row = next_step[game]
+                ready_at, row = queue[0]
                 until = now + duration[row]
                 if (ready_at <= now and (not events or events[0][0] > now)) or (
                     ready_at < now
@@ -181,7 +177,7 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
                     # SimPy is done with `event` (its callbacks have run): it is re-armed as
                     # this step's end rather than a new one made, a fifth of this loop's time
                     event.callbacks = [step_end]
-                    event._value = game
+                    event._value = row
                     heappush(events, (until, NORMAL, next(eid), event))
                     return
         heappush(free, host)
@@ -209,6 +205,31 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
                 return
             serve(heappop(free), now)
 
-    for game in range(len(stop)):
-        walk(game, next_step[game], 0.0)
+    for row, ready_at in _first_held(workload, holds_array):
+        join(ready_at, row)
     env.run()
+
+
+def _next_held(workload: Workload, holds: np.ndarray) -> np.ndarray:
+    """Per host-holding step: the row of its game's next one, or -1 (rows elsewhere: -1)."""
+    held = np.flatnonzero(holds)
+    following = np.full(len(holds), -1, dtype=np.int32 if len(holds) < 2**31 else np.int64)
+    same_game = workload.game[held[1:]] == workload.game[held[:-1]]
+    following[held[:-1][same_game]] = held[1:][same_game]
+    return following
+
+
+def _first_held(workload: Workload, holds: np.ndarray) -> list[tuple[float, int]]:
+    """Each game's first host-holding step and when it is ready: after the waits before it."""
+    duration = memoryview(np.ascontiguousarray(workload.duration))
+    steps = memoryview(holds)
+    first = workload.first_step.tolist()
+    found = []
+    for lo, hi in pairwise(first):
+        ready_at, row = 0.0, lo
+        while row < hi and not steps[row]:
+            ready_at = ready_at + duration[row]
+            row += 1
+        if row < hi:
+            found.append((row, ready_at))
+    return found
