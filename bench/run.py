@@ -58,7 +58,7 @@ class Figure:
         verdict = "pass" if self.passed else "FAIL"
         target = f"{sign} {_number(self.target)} {self.unit}".rstrip()
         measured = f"{_number(self.measured)} {self.unit}".rstrip()
-        return f"{self.name:52} {target:>12} {measured:>12} {self.ratio:>6.2f} {verdict:>5}"
+        return f"{self.name:50} {target:>11} {measured:>11} {self.ratio:>6.2f} {verdict:>5}"
 
 
 def _number(value: float) -> str:
@@ -154,61 +154,60 @@ def main() -> None:
         figures.append(figure)
         print(figure.row(), flush=True)
 
-    print(f"{'figure':52} {'target':>12} {'measured':>12} {'ratio':>6} {'':>5}")
+    def note(name: str, run: dict) -> None:
+        notes.append(
+            f"{name}: {run['wall']:.3f} s wall, {run['cpu']:.3f} s CPU, "
+            f"{run['wall'] / run['steps'] * 1e6:.2f} µs/step, peak {run['rss'] / MB:.0f} MB"
+        )
+
+    print(f"{'figure':50} {'target':>11} {'measured':>11} {'ratio':>6} {'':>5}")
     show(Figure("sim --help", 0.3, wall([*SIM, "--help"], 2 * repeat + 1), "s"))
     with tempfile.TemporaryDirectory() as out:
         make = ["make", "-s", "simulate", "SCENARIO=polgar", f"ARGS=--out {out}"]
         show(Figure("make simulate SCENARIO=polgar (end to end)", 1.0, wall(make, repeat + 2), "s"))
 
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
+    big = sizes[-1]
     engine = {n: worker("engine", "cooperative", n, repeat) for n in sizes}
     for n, run in engine.items():
-        per_step = run["wall"] / run["steps"] * 1e6
-        notes.append(
-            f"engine cooperative {n:>7,} players: {run['wall']:.3f} s wall, {run['cpu']:.3f} s "
-            f"CPU, {per_step:.2f} µs/step, peak {run['rss'] / MB:.0f} MB"
-        )
-    show(
-        Figure(
-            "growth: time exponent, cooperative 1 k…" + ("10 k" if args.quick else "100 k"),
-            1.1,
-            exponent(sizes, [engine[n]["wall"] for n in sizes]),
-            "",
-        )
-    )
-    big = sizes[-1]
-    full = worker("sim", "cooperative", big, repeat)
+        note(f"engine cooperative {n:>7,} players", run)
+    span = f"{sizes[0] // 1000} k…{big // 1000} k"
+    show(Figure(f"growth: time exponent, cooperative {span}", 1.1, _fit(sizes, engine, "wall"), ""))
+    notes.append(f"growth exponent on CPU time (less disturbed by load): {_fit(sizes, engine):.3f}")
+
+    full = worker("sim", "cooperative", big, repeat)  # a round is 2 steps, 4 model events
+    note(f"sim cooperative + tables {big:,}", full)
     label = f"{big // 1000} k players × 30 rounds cooperative + tables"
     show(Figure(label, 15.0 if big == 100_000 else 1.5, full["wall"], "s"))
-    show(Figure(f"  peak RSS, {label}", 1024, full["rss"] / MB, "MB"))
+    show(Figure("  its peak RSS", 1024, full["rss"] / MB, "MB"))
     base = worker("engine", "cooperative", 1, 1)["rss"]
     grown = [engine[n]["rss"] - base for n in sizes[-2:]]
     show(Figure("growth: memory exponent (above start-up)", 1.1, exponent(sizes[-2:], grown), ""))
+
     naive = worker("naive", "cooperative", big, 1)
     heap = worker("heapq", "cooperative", big, repeat)
+    note(f"naive SimPy cooperative {big:,}", naive)
+    note(f"heapq loop cooperative {big:,}", heap)
     for other in (naive, heap):
         assert other["makespan"] == full["makespan"], (other, full)
-    show(
-        Figure(
-            "  faster than the naive SimPy model by", 3.5, naive["wall"] / full["wall"], "×", False
-        )
-    )
+    faster = naive["wall"] / full["wall"]
+    show(Figure("  faster than the naive SimPy model by", 3.5, faster, "×", at_most=False))
     show(Figure("  slower than a pure heapq loop by", 2.5, full["wall"] / heap["wall"], "×"))
-    notes.append(
-        f"naive SimPy cooperative {big:,}: {naive['wall']:.2f} s, {naive['rss'] / MB:.0f} MB"
-    )
-    notes.append(f"heapq loop cooperative {big:,}: {heap['wall']:.2f} s, {heap['rss'] / MB:.0f} MB")
+
     sync = worker("sim", "synchronous", big, repeat)
-    show(Figure(f"{big // 1000} k players synchronous + tables", 5.0, sync["wall"], "s"))
     naive_sync = worker("naive", "synchronous", big, 1)
     assert naive_sync["makespan"] == sync["makespan"]
-    notes.append(f"naive SimPy synchronous {big:,}: {naive_sync['wall']:.2f} s")
+    note(f"sim synchronous + tables {big:,}", sync)
+    note(f"naive SimPy synchronous {big:,}", naive_sync)
+    show(Figure(f"{big // 1000} k players synchronous + tables", 5.0, sync["wall"], "s"))
     show(Figure("closed forms, 10 000 000 players", 10.0, closed_form_ms(), "ms"))
+    if not args.quick:
+        show(Figure("peak RSS, sim run 100 k players, both schedules", 1024, cli_rss(), "MB"))
 
     load_after = os.getloadavg()
     print()
-    for note in notes:
-        print(note)
+    for line in notes:
+        print(line)
     print(f"machine: {machine()}")
     print(
         "load average (1, 5, 15 min): "
@@ -217,6 +216,32 @@ def main() -> None:
     )
     failed = [figure.name.strip() for figure in figures if not figure.passed]
     print("all targets met" if not failed else f"missed: {'; '.join(failed)}")
+
+
+def _fit(sizes: list[int], runs: dict[int, dict], key: str = "cpu") -> float:
+    return exponent(sizes, [runs[n][key] for n in sizes])
+
+
+def cli_rss() -> float:
+    """Peak RSS in MB of `sim run` on polgar with 100 000 players: both traces held."""
+    scenario = (ROOT / "scenarios" / "polgar.yaml").read_text()
+    with tempfile.TemporaryDirectory() as folder:
+        big = Path(folder) / "polgar100k.yaml"
+        big.write_text(scenario.replace("count: 24", "count: 100000"))
+        command = [PYTHON, "-c", _CLI_RSS, str(big), str(Path(folder) / "out")]
+        done = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+    return float(done.stdout.split()[-1]) / MB
+
+
+_CLI_RSS = """
+import resource, sys
+from sim.cli import app
+try:
+    app(["run", sys.argv[1], "--out", sys.argv[2]])
+except SystemExit:
+    pass
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
 
 
 if __name__ == "__main__":

@@ -111,3 +111,22 @@ def test_a_zero_length_game_frees_its_host_for_the_next_round_of_the_instant():
     )
     assert trace.host.tolist() == [0, 1, 0]
     assert trace.start.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_engines_ask_holds_host_which_steps_hold_a_host(monkeypatch):
+    """If a wait held a host under cooperative, games of host 1 s + wait 2 s would play
+    exactly as games of two host steps: both engines read the one lookup, neither
+    tests kinds. Two such games on one host, FIFO: game 0 step 1 on 0–1; game 1
+    step 1 (ready 0) on 1–2; game 0 step 2 (ready 1) on 2–4; game 1 step 2 (ready 2)
+    on 4–6: ends [1, 4, 2, 6] in row order."""
+    from sim.engine import holds
+
+    waits = Scenario(players=[{"name": "p", "count": 2, "steps": [{"host": 1}, {"wait": 2}]}])
+    hosts = Scenario(players=[{"name": "p", "count": 2, "steps": [{"host": 1}, {"host": 2}]}])
+    cooperative = Schedule.of("cooperative")
+    rng = np.random.default_rng(0)
+    expected = columns(PLAYERS["cooperative"](Workload.of(hosts), cooperative, rng))
+    assert expected[2] == [1.0, 4.0, 2.0, 6.0]
+    monkeypatch.setitem(holds.HOLDS_HOST, "cooperative", frozenset({"host", "wait"}))
+    for player in (PLAYERS["cooperative"], STEPWISE["cooperative"]):
+        assert columns(player(Workload.of(waits), cooperative, rng)) == expected
