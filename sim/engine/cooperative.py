@@ -35,6 +35,7 @@ tests difference this one against, bit for bit:
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from heapq import heappop, heappush
 from itertools import pairwise
 
@@ -85,7 +86,7 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
     A game is known by the row of its next host step: rows of one game are
     contiguous and games are in file order, so (ready time, row) sorts the
     queue exactly as (ready time, game) does, and no per-game state is kept.
-    Each event knows its host (`event.host`) and its step's row (its value).
+    Each `_StepEnd` event knows its step's row (its value) and its host.
     """
     workload = trace.workload
     env = Clock()
@@ -126,11 +127,9 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
         start[row] = now
         on_host[row] = host
         until = busy_until[host] = now + duration[row]
-        event = Due(env, row, step_end)
-        event.host = host
-        heappush(events, (until, NORMAL, next(eid), event))
+        heappush(events, (until, NORMAL, next(eid), _StepEnd(env, row, host, step_end)))
 
-    def step_end(event: Event) -> None:
+    def step_end(event: _StepEnd) -> None:
         """A host step ended: queue its game's next host step, hand its host on.
 
         The hottest code of all: `join` and `serve` are written out here.
@@ -208,6 +207,14 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
     for row, ready_at in _first_held(workload, holds_array):
         join(ready_at, row)
     env.run()
+
+
+class _StepEnd(Due):
+    """The end of a host step: its value is the step's row; it knows its host."""
+
+    def __init__(self, env: Clock, row: int, host: int, callback: Callable[[Event], None]):
+        super().__init__(env, row, callback)
+        self.host = host
 
 
 def _next_held(workload: Workload, holds: np.ndarray) -> np.ndarray:
