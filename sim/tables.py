@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Sequence
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import pandas as pd
@@ -172,15 +173,26 @@ def step_chunks(traces: Sequence[Trace], rows: int | None = None) -> Iterator[pd
 
 
 def _per_game(trace: Trace) -> dict[str, np.ndarray]:
-    """Seconds per game in host steps, wait steps, and waiting for a host."""
+    """Seconds per game in host steps, wait steps, and waiting for a host.
+
+    Kept per trace while the trace lives: `summary` and `games` both need it,
+    and at millions of steps it is the costliest part of either.
+    """
+    known = _PER_GAME.get(trace)
+    if known is not None:
+        return known
     workload = trace.workload
-    games, kind, n = workload.game, workload.kind, workload.games
+    games, kind, n = workload.game.astype(np.intp), workload.kind, workload.games
     duration = trace.end - trace.start
-    return {
+    _PER_GAME[trace] = sums = {
         "host": np.bincount(games, weights=np.where(kind == HOST, duration, 0.0), minlength=n),
         "wait": np.bincount(games, weights=np.where(kind == WAIT, duration, 0.0), minlength=n),
         "wait_for_host": np.bincount(games, weights=trace.start - trace.ready, minlength=n),
     }
+    return sums
+
+
+_PER_GAME: WeakKeyDictionary[Trace, dict[str, np.ndarray]] = WeakKeyDictionary()
 
 
 def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
