@@ -150,3 +150,11 @@ def test_player_names_must_be_unique_across_groups(groups, repeated):
     else:
         with pytest.raises(ValidationError, match=f"player name '{repeated}' appears twice"):
             Scenario(players=players)
+
+
+def test_run_help_states_the_steps_limit_in_force():
+    """The help text spells the limit out (the CLI must not import the report to say it)."""
+    result = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"})  # no wrapping
+    limit = f"{report.STEPS_CSV_LIMIT:,}".replace(",", " ")
+    assert result.exit_code == 0
+    assert result.stdout.count(limit) >= 2, result.stdout
