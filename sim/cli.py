@@ -48,28 +48,79 @@ def run(
         list[str] | None,
         typer.Option("--schedule", help="Play only this schedule (repeatable; a label or a kind)."),
     ] = None,
+    steps: Annotated[
+        bool | None,
+        typer.Option(
+            "--steps/--no-steps",
+            help="Write steps.csv whatever its size / never. Default: only up to 250 000 rows.",
+            show_default=False,
+        ),
+    ] = None,
+    parquet: Annotated[
+        bool,
+        typer.Option("--parquet", help="Write the steps table as steps.parquet (needs pyarrow)."),
+    ] = False,
+    analytic_only: Annotated[
+        bool,
+        typer.Option(
+            "--analytic-only",
+            help="Print the closed forms and the article's estimates; simulate and write nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Play a scenario under its schedules; print the table, write `results/<name>/`.
 
-    Writes `summary.csv`, `games.csv` and `steps.csv` (columns in the README).
+    Writes `summary.csv`, `games.csv` and `steps.csv` (columns in the README);
+    a steps table over 250 000 rows only with `--steps` (CSV) or `--parquet`.
 
     Examples:
 
         sim run polgar
 
         sim run scenarios/countasync.yaml --schedule cooperative --out /tmp/count
+
+        sim run big.yaml --parquet
+
+        sim run big.yaml --analytic-only
     """
+    steps_choice = _steps_choice(steps, parquet)
+    loaded = _load(scenario)
+    chosen = _pick(loaded, schedule or [])
+    if analytic_only:
+        from sim.analytic_report import analytic_notes, analytic_table
+
+        out.print(analytic_table(loaded, chosen))
+        for sentence in analytic_notes(loaded, chosen):
+            out.print(sentence)
+        return
     from sim import report
     from sim.runner import run as run_scenario
 
-    loaded = _load(scenario)
-    result = run_scenario(loaded, _pick(loaded, schedule or []))
+    result = run_scenario(loaded, chosen)
     out.print(report.summary_table(result))
-    for sentence in report.explanations(result):
+    for sentence in filter(None, [report.closed_forms(result), *report.explanations(result)]):
         out.print(sentence)
     target = out_dir if out_dir is not None else Path("results") / _slug(loaded.name)
-    written = report.write_results(result, target)
+    written = report.write_results(result, target, steps=steps_choice)
     out.print(f"wrote {', '.join(str(path) for path in written)}")
+    note = report.steps_note(result, steps_choice)
+    if note:
+        out.print(note)
+
+
+def _steps_choice(steps: bool | None, parquet: bool) -> str:
+    """`--steps`, `--no-steps` and `--parquet` as one choice; contradictions are bad input."""
+    if parquet:
+        if steps is False:
+            err.print("--parquet writes the steps table, --no-steps forbids it: give one")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        from importlib.util import find_spec
+
+        if find_spec("pyarrow") is None:  # checked before a long run, not after it
+            err.print("--parquet needs pyarrow: pip install 'sim[parquet]'")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        return "parquet"
+    return {None: "auto", True: "csv", False: "none"}[steps]
 
 
 @app.command("list")
