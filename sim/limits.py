@@ -19,6 +19,7 @@ from sim.schedules import Schedule
 __all__ = [
     "MAX_EVENTS",
     "MAX_FILE_BYTES",
+    "NO_BUDGET",
     "Limits",
     "Overrun",
     "parse_count",
@@ -31,6 +32,8 @@ __all__ = [
 #: Step events a run may play unless `--max-events` says otherwise: at ~6 µs an event
 #: (see `make bench`) about ten minutes of engine time, and a few GB of tables.
 MAX_EVENTS = 10**8
+#: `max_events` when nothing is simulated (`--analytic-only`): no count is too large.
+NO_BUDGET = math.inf
 #: Bytes a scenario file may hold: a hand-written one is a few hundred.
 MAX_FILE_BYTES = 1_000_000
 
@@ -42,7 +45,7 @@ class Limits:
     max_file_bytes: int = MAX_FILE_BYTES
     max_depth: int = 100  # mappings and lists inside each other (a step list is 4 deep)
     max_nodes: int = 1_000_000  # YAML values after expanding every alias
-    max_events: int = MAX_EVENTS  # step events over all schedules played
+    max_events: int | float = MAX_EVENTS  # step events over all schedules played
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,7 @@ def step_events(scenario: Scenario, schedules: int, repeats: int = 1) -> int:
 
 def too_much(
     scenario: Scenario,
-    max_events: int,
+    max_events: int | float,
     schedules: Sequence[Schedule] | None = None,
     repeats: int = 1,
 ) -> list[Overrun]:

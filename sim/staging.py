@@ -19,7 +19,7 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -33,10 +33,15 @@ LAST = "run.json"
 
 
 class Staging:
-    """`with Staging(out) as staged:` write into `staged.folder`; on success all move to `out`."""
+    """`with Staging(out) as staged:` write into `staged.folder`; on success all move to `out`.
 
-    def __init__(self, out: Path) -> None:
+    `stale` names files of an earlier run that this one replaces by nothing
+    (steps.parquet when steps.csv is written now): they go in the same step.
+    """
+
+    def __init__(self, out: Path, stale: Iterable[str] = ()) -> None:
         self.out = out
+        self.stale = tuple(stale)
         self.folder = out / PREFIX  # set on entry
         self.published: list[Path] = []
 
@@ -54,7 +59,7 @@ class Staging:
     ) -> None:
         try:
             if kind is None:
-                self.published = _publish(self.folder, self.out)
+                self.published = _publish(self.folder, self.out, self.stale)
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -80,14 +85,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _publish(folder: Path, out: Path) -> list[Path]:
-    """Rename every staged file into `out`, `run.json` last, with interrupts held."""
+def _publish(folder: Path, out: Path, stale: tuple[str, ...] = ()) -> list[Path]:
+    """Rename every staged file into `out`, remove `stale` ones, `run.json` last.
+
+    Interrupts are held meanwhile, so Ctrl-C cannot land between two renames.
+    """
     staged = sorted(
         (path for path in folder.rglob("*") if path.is_file()),
         key=lambda path: (path.name == LAST, path.relative_to(folder).parts),
     )
     published = []
     with _interrupts_held():
+        for name in stale:
+            (out / name).unlink(missing_ok=True)
         for path in staged:
             target = out / path.relative_to(folder)
             target.parent.mkdir(parents=True, exist_ok=True)
