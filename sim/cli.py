@@ -175,7 +175,7 @@ def _steps_choice(steps: bool | None, parquet: bool) -> str:
         from importlib.util import find_spec
 
         if find_spec("pyarrow") is None:  # checked before a long run, not after it
-            err.print("--parquet needs pyarrow: pip install 'sim[parquet]'")
+            err.print("--parquet needs pyarrow: pip install 'sim[parquet]'", markup=False)
             raise typer.Exit(EXIT_BAD_INPUT)
         return "parquet"
     return {None: "auto", True: "csv", False: "none"}[steps]
