@@ -15,6 +15,10 @@ Two kinds of figure:
   otherwise no game ever queues after its first move and the last game to
   start (at (n−1)·c) ends last. Synchronous also has one on k hosts:
   ⌈n/k⌉·R·(c+w), and cooperative when n ≤ k: R·(c+w).
+
+With random durations the estimate uses expected durations and there is no
+exact closed form (the expected makespan is not the makespan of expected
+durations: a maximum of random times is larger on average).
 """
 
 from __future__ import annotations
@@ -40,7 +44,9 @@ class Shape:
 
 
 def shape(scenario: Scenario) -> Shape | None:
-    """The scenario as one homogeneous shape, or None if its groups differ."""
+    """The scenario as one homogeneous shape, or None if its groups differ or it is random."""
+    if scenario.random:
+        return None
     rounds = {(group.moves, _host_then_wait(group.round)) for group in scenario.players}
     if len(rounds) != 1:
         return None

@@ -1,4 +1,4 @@
-"""The `sim` command: run, list and validate scenarios.
+"""The `sim` command: run, sweep, list and validate scenarios.
 
 The only layer (with `sim.report`) that prints or writes files. Heavy imports
 (pandas, the engine) happen inside the commands that need them, so `sim
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -37,38 +38,204 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+Sets = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="PATH=VALUE",
+        help="Change a scenario field without editing the file (repeatable): "
+        "`players.amateur.count=48`, `host.count=2`, `unit=min`, `host_move=1` (every group).",
+    ),
+]
+Seed = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        min=0,
+        help="Seed of every random stream (default: the file's `seed`).",
+        show_default=False,
+    ),
+]
+Replications = Annotated[
+    int | None,
+    typer.Option(
+        "--replications",
+        "-r",
+        min=1,
+        show_default=False,
+        help="Play each point this many times on independent streams "
+        "(default: the file's `replications`, else 1).",
+    ),
+]
+Jobs = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        show_default=False,
+        help="Processes to play replications and points on (default: all cores; "
+        "1 plays them in this process).",
+    ),
+]
+Dask = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        metavar="ADDRESS|local",
+        show_default=False,
+        help="Play on a Dask cluster: a scheduler address (tcp://host:8786), or `local` "
+        "for a LocalCluster of --jobs workers.",
+    ),
+]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bar (there is none when piped anyway).")
+]
+OutDir = Annotated[
+    Path | None,
+    typer.Option("--out", help="Write the CSVs straight into this folder.", show_default=False),
+]
+Schedules = Annotated[
+    list[str] | None,
+    typer.Option("--schedule", help="Play only this schedule (repeatable; a label or a kind)."),
+]
+
+
 @app.command()
 def run(
     scenario: Annotated[str, typer.Argument(help="A scenario file, or a name under scenarios/.")],
-    out_dir: Annotated[
-        Path | None,
-        typer.Option("--out", help="Write the CSVs straight into this folder.", show_default=False),
-    ] = None,
-    schedule: Annotated[
-        list[str] | None,
-        typer.Option("--schedule", help="Play only this schedule (repeatable; a label or a kind)."),
-    ] = None,
+    out_dir: OutDir = None,
+    schedule: Schedules = None,
+    sets: Sets = None,
+    seed: Seed = None,
+    replications: Replications = None,
+    jobs: Jobs = None,
+    dask: Dask = None,
+    quiet: Quiet = False,
 ) -> None:
     """Play a scenario under its schedules; print the table, write `results/<name>/`.
 
-    Writes `summary.csv`, `games.csv` and `steps.csv` (columns in the README).
+    Writes `summary.csv`, `replications.csv`, `games.csv` and `steps.csv` (columns in
+    the README). With replications, `summary.csv` holds means, sd, 95 % CI, p50 and
+    p95 over them, and `games.csv`/`steps.csv` show replication 1.
 
     Examples:
 
         sim run polgar
 
+        sim run polgar --set players.amateur.count=48 --set host.count=2
+
+        sim run polgar --set 'player_move={dist: lognormal, mean: 55s, sd: 20s}' -r 30 -j 2
+
         sim run scenarios/countasync.yaml --schedule cooperative --out /tmp/count
     """
     from sim import report
+    from sim.replications import play_all, summarize
     from sim.runner import run as run_scenario
 
-    loaded = _load(scenario)
-    result = run_scenario(loaded, _pick(loaded, schedule or []))
-    out.print(report.summary_table(result))
+    document, overrides = _read(scenario, sets)
+    loaded = _checked(lambda: _settle(document.scenario(overrides), seed, replications))
+    chosen = _pick(loaded, schedule or [])
+    applied = "; ".join(override.text for override in overrides)
+    count = loaded.replications
+    if count > 1:
+        with _runner(jobs, dask, count) as runner, _bar(count, loaded.name, quiet) as done:
+            runs = play_all([loaded], chosen, loaded.seed, count, runner, done)
+    result = run_scenario(loaded, chosen)
+    if count == 1:
+        runs = _runs_of(result)
+    summary = summarize(runs, ["schedule"], loaded.seed, applied)
+    if applied:
+        out.print(f"with --set {applied}", markup=False)
+    if count > 1:
+        out.print(report.replications_table(summary, _title(loaded)))
+        if not loaded.random:
+            out.print("durations are fixed, so every replication plays the same")
+    else:
+        out.print(report.summary_table(result))
     for sentence in report.explanations(result):
         out.print(sentence)
+    if loaded.sweep:
+        out.print(f"{loaded.name} has a sweep: block; `sim sweep {scenario}` plays it")
+    tables = {
+        "summary.csv": summary,
+        "replications.csv": runs.drop(columns="point"),
+        "games.csv": result.games,
+        "steps.csv": result.steps,
+    }
     target = out_dir if out_dir is not None else Path("results") / _slug(loaded.name)
-    written = report.write_results(result, target)
+    written = report.write_tables(tables, target)
+    out.print(f"wrote {', '.join(str(path) for path in written)}")
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="A scenario file, or a name under scenarios/.")],
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            metavar="PATH=VALUES",
+            help="A field and its values (repeatable; the grid is every combination): "
+            "`1..48`, `0.5..2:0.5`, `50ms..200ms:50ms`, `1,5,10`, "
+            "`[5, {dist: exponential, mean: 5}]`.",
+        ),
+    ] = None,
+    out_dir: OutDir = None,
+    schedule: Schedules = None,
+    sets: Sets = None,
+    seed: Seed = None,
+    replications: Replications = None,
+    jobs: Jobs = None,
+    dask: Dask = None,
+    quiet: Quiet = False,
+) -> None:
+    """Play a scenario at every point of a grid; print a pivot, write `results/<name>/sweep.csv`.
+
+    The grid comes from the file's `sweep:` block and `--vary` (which replaces the
+    block's values for the same path). `sweep.csv` has one row per point and schedule:
+    the varied values, then the summary columns; with replications also
+    `sweep_replications.csv`, one row per point, replication and schedule.
+
+    Examples:
+
+        sim sweep polgar --vary players.amateur.count=1..48
+
+        sim sweep polgar --vary players.amateur.count=1..48 --vary host_move=1,5,10
+
+        sim sweep polgar-whatif --jobs 2
+
+        sim sweep polgar-whatif --dask local
+    """
+    from sim import report
+    from sim import sweep as sweeps
+
+    document, overrides = _read(scenario, sets)
+    base = _checked(lambda: _settle(document.scenario(overrides), seed, replications))
+    grid = _checked(lambda: sweeps.axes(document, base, vary or []))
+    if not grid:
+        err.print("nothing to vary: give --vary PATH=VALUES or a `sweep:` block in the file")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    settled = _checked(
+        lambda: [
+            sweeps.Point(p.values, _settle(p.scenario, base.seed, base.replications))
+            for p in sweeps.expand(document, overrides, grid)
+        ]
+    )
+    chosen = _pick(base, schedule or [])
+    applied = "; ".join(override.text for override in overrides)
+    total = len(settled) * base.replications
+    with _runner(jobs, dask, total) as runner, _bar(total, base.name, quiet) as done:
+        found = sweeps.play(settled, chosen, base.seed, base.replications, runner, applied, done)
+    if applied:
+        out.print(f"with --set {applied}", markup=False)
+    for pivot in sweeps.pivot(found):
+        out.print(report.pivot_table(pivot, _title(base)))
+    tables = {"sweep.csv": found.table}
+    if base.replications > 1:
+        tables["sweep_replications.csv"] = found.runs
+    target = out_dir if out_dir is not None else Path("results") / _slug(base.name)
+    written = report.write_tables(tables, target)
     out.print(f"wrote {', '.join(str(path) for path in written)}")
 
 
@@ -100,37 +267,102 @@ def list_scenarios() -> None:
 @app.command()
 def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario files or names.")],
+    sets: Sets = None,
 ) -> None:
     """Check scenario files without running them; exit 2 if any is invalid.
 
-    Example:
+    A file's `sweep:` block is checked too: every point of its grid is validated.
+
+    Examples:
 
         sim validate scenarios/*.yaml
+
+        sim validate polgar --set players.amateur.count=48
     """
+    from sim import sweep as sweeps
+
     bad = 0
     for name in files:
         try:
-            scenario = _load(name, exit_on_error=False)
+            document, overrides = _read(name, sets, exit_on_error=False)
+            scenario = document.scenario(overrides)
+            grid = sweeps.axes(document, scenario, [])
+            points = len(sweeps.expand(document, overrides, grid)) if grid else 0
         except ScenarioError as error:
             bad += 1
             _report_problems(error)
             continue
-        out.print(f"ok {name}: {scenario.games} games, {scenario.step_count} steps")
+        swept = f", a sweep of {points} points" if grid else ""
+        out.print(f"ok {name}: {scenario.games} games, {scenario.step_count} steps{swept}")
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def _load(scenario: str, exit_on_error: bool = True):  # -> Scenario, imported lazily
+def _read(scenario: str, sets: list[str] | None, exit_on_error: bool = True):
+    """The scenario's document and the parsed `--set` overrides (imported lazily)."""
     from sim.catalog import find
-    from sim.loader import load_file
+    from sim.loader import read_file
+    from sim.overrides import parse
 
     try:
-        return load_file(find(scenario))
+        return read_file(find(scenario)), [parse(text) for text in sets or []]
     except ScenarioError as error:
         if not exit_on_error:
             raise
         _report_problems(error)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _checked(make):  # a thunk that may raise ScenarioError → its value, or exit 2
+    try:
+        return make()
+    except ScenarioError as error:
+        _report_problems(error)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _settle(scenario, seed: int | None, replications: int | None):
+    """The scenario with `--seed` and `--replications` in force (typer checked their range)."""
+    update = {"seed": seed, "replications": replications}
+    update = {key: value for key, value in update.items() if value is not None}
+    return scenario.model_copy(update=update) if update else scenario
+
+
+@contextmanager
+def _runner(jobs: int | None, dask: str | None, items: int):
+    from sim.execute import ExecutorError, executor
+
+    with ExitStack() as stack:
+        try:
+            runner = stack.enter_context(executor(jobs, dask, items))
+        except ExecutorError as error:
+            err.print(str(error), markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        yield runner
+
+
+def _bar(total: int, name: str, quiet: bool):
+    from sim.progress import progress
+
+    return progress(err, total, name, quiet)
+
+
+def _runs_of(result):
+    """The one replication of `result` as the rows `play_all` would give."""
+    import pandas as pd
+
+    from sim.replications import RUN_COLUMNS
+    from sim.tables import summary_rows
+
+    rows = [
+        {"point": 0, "replication": 1, **row}
+        for row in summary_rows(result.traces, result.baseline)
+    ]
+    return pd.DataFrame(rows, columns=["point", *RUN_COLUMNS])
+
+
+def _title(scenario) -> str:
+    return f"{scenario.name}: {scenario.description}".rstrip(": ")
 
 
 def _pick(scenario, names: list[str]) -> list | None:

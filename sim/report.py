@@ -1,4 +1,4 @@
-"""What a run shows and leaves behind: the console table, the sentence, the CSVs.
+"""What a run shows and leaves behind: the console tables, the sentence, the CSVs.
 
 Result files are written into a temporary folder beside the target and moved
 into place only when all are complete, so a failed run never leaves a
@@ -7,27 +7,43 @@ half-written CSV or mixes old and new files of one kind.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from rich.table import Table
 
 from sim import analytic
 from sim.runner import Result
+from sim.sweep import Pivot
 from sim.trace import Trace
 from sim.units import format_seconds
 from sim.workload import HOST
 
-__all__ = ["explanations", "summary_table", "write_results"]
+__all__ = [
+    "explanations",
+    "pivot_table",
+    "replications_table",
+    "summary_table",
+    "write_results",
+    "write_tables",
+]
 
 
 def write_results(result: Result, out: Path) -> list[Path]:
     """Write summary.csv, games.csv and steps.csv into `out`, atomically per run."""
-    out.mkdir(parents=True, exist_ok=True)
     tables = {"summary.csv": result.summary, "games.csv": result.games, "steps.csv": result.steps}
+    return write_tables(tables, out)
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], out: Path) -> list[Path]:
+    """Write each table as CSV into `out` under its name, all or none."""
+    out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         for name, table in tables.items():
@@ -58,8 +74,62 @@ def summary_table(result: Result) -> Table:
     return table
 
 
+def replications_table(summary: pd.DataFrame, title: str) -> Table:
+    """Per schedule, the spread of the makespan and mean game time over replications."""
+    n = int(summary["replications"].iloc[0]) if len(summary) else 0
+    table = Table(title=f"{title} ({n} replications, seed {int(summary['seed'].iloc[0])})")
+    columns = ("schedule", "makespan", "95 % CI", "sd", "p50", "p95", "mean game", "speedup")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "schedule" else "right")
+    for row in summary.to_dict("records"):
+        ci = f"{_num(row['makespan_ci_low_s'])} – {_num(row['makespan_ci_high_s'])}"
+        table.add_row(
+            row["schedule"],
+            format_seconds(row["makespan_s"]),
+            ci if math.isfinite(row["makespan_ci_low_s"]) else "—",
+            _seconds(row["makespan_sd_s"]),
+            _seconds(row["makespan_p50_s"]),
+            _seconds(row["makespan_p95_s"]),
+            _seconds(row["mean_game_s"]),
+            "—" if np.isnan(row["speedup"]) else f"{row['speedup']:.2f}×",
+        )
+    return table
+
+
+def pivot_table(pivot: Pivot, title: str) -> Table:
+    """A sweep's makespans: the first varied field down, the schedules across."""
+    heading = f"{title}: makespan" + (f" at {pivot.title}" if pivot.title else "")
+    table = Table(title=heading)
+    table.add_column(pivot.axis, justify="right")
+    for schedule in pivot.schedules:
+        table.add_column(schedule, justify="right")
+    for value, cells in pivot.rows:
+        shown = []
+        for cell in cells:
+            if cell is None:
+                shown.append("")
+            elif math.isfinite(cell[1]) and cell[1] > 0:
+                shown.append(f"{_num(cell[0])} ± {format_seconds(cell[1])}")
+            else:
+                shown.append(format_seconds(cell[0]))
+        table.add_row(str(value), *shown)
+    return table
+
+
+def _num(seconds: float) -> str:
+    """Seconds without the unit, grouped as `format_seconds` does: `1 855`, `12.5`."""
+    return format_seconds(round(seconds, 1)).removesuffix(" s")
+
+
+def _seconds(seconds: float) -> str:
+    return format_seconds(round(seconds, 1)) if math.isfinite(seconds) else "—"
+
+
 def explanations(result: Result) -> list[str]:
-    """Plain sentences on why a simulated figure differs from the article's estimate."""
+    """Plain sentences on why a simulated figure differs from the article's estimate
+    (none for random durations: one replication's figure is not the one to explain)."""
+    if result.scenario.random:
+        return []
     return [text for trace in result.traces if (text := _explain(trace))]
 
 

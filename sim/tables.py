@@ -18,7 +18,15 @@ from sim.trace import NO_HOST, Trace
 from sim.units import format_hms
 from sim.workload import HOST, WAIT
 
-__all__ = ["GAME_COLUMNS", "STEP_COLUMNS", "SUMMARY_COLUMNS", "games", "steps", "summary"]
+__all__ = [
+    "GAME_COLUMNS",
+    "STEP_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "games",
+    "steps",
+    "summary",
+    "summary_rows",
+]
 
 SUMMARY_COLUMNS = (
     "schedule",
@@ -51,6 +59,11 @@ STEP_COLUMNS = ("schedule", "player", "move", "step", "kind", "ready_s", "start_
 
 def summary(traces: Sequence[Trace], baseline: float | None = None) -> pd.DataFrame:
     """One row per schedule. `speedup` is against `baseline` (the synchronous makespan)."""
+    return pd.DataFrame(summary_rows(traces, baseline), columns=list(SUMMARY_COLUMNS))
+
+
+def summary_rows(traces: Sequence[Trace], baseline: float | None = None) -> list[dict]:
+    """The summary as plain dicts: cheap to build and to send back from a worker process."""
     rows = []
     for trace in traces:
         workload, kind = trace.workload, trace.schedule.kind
@@ -77,7 +90,7 @@ def summary(traces: Sequence[Trace], baseline: float | None = None) -> pd.DataFr
                 "closed_form_s": np.nan if closed is None else float(closed),
             }
         )
-    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    return rows
 
 
 def games(traces: Sequence[Trace]) -> pd.DataFrame:
