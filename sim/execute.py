@@ -36,6 +36,17 @@ __all__ = [
     "executor",
 ]
 
+#: How long to wait for a Dask scheduler given by address.
+CONNECT_TIMEOUT = "10s"
+#: How `--dask local` builds its LocalCluster (with one worker per job): single-threaded
+#: worker processes, as the engine is pure Python; its web server on any free port.
+LOCAL_CLUSTER: dict[str, Any] = {
+    "threads_per_worker": 1,
+    "processes": True,
+    "dashboard_address": ":0",
+    "silence_logs": logging.ERROR,
+}
+
 T = TypeVar("T")
 R = TypeVar("R")
 Done = Callable[[Any], None]
@@ -122,19 +133,13 @@ class DaskCluster(Runner):
         self._cluster = None
         try:
             if address == "local":
-                self._cluster = LocalCluster(
-                    n_workers=jobs,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
+                self._cluster = LocalCluster(n_workers=jobs, **LOCAL_CLUSTER)
                 self._client = Client(self._cluster)
                 self.name = f"Dask LocalCluster, {jobs} workers"
             else:
-                self._client = Client(address, timeout="10s")
+                self._client = Client(address, timeout=CONNECT_TIMEOUT)
                 self.name = f"Dask scheduler {address}"
-        except (OSError, TimeoutError, ValueError) as error:
+        except (OSError, TimeoutError, ValueError, TypeError) as error:
             self.close()
             raise ExecutorError(f"--dask {address}: cannot connect: {error}") from None
         self.workers = max(1, sum(w["nthreads"] for w in self._workers().values()))

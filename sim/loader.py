@@ -143,10 +143,11 @@ def _problems(
         loc = _in_file(detail["loc"], data, keep_last=detail["type"] == "missing")
         message = _message(detail)
         inside = [p.override for p in placed if any(loc[: len(at)] == at for at in p.locs)]
-        if inside:  # the value at fault came from an override: name it, not a line
-            problems.append(inside[-1].problem(_path(loc), message))
-            continue
         around = [p.override for p in placed if any(at[: len(loc)] == loc for at in p.locs)]
+        if inside or (around and loc not in lines):
+            # the value at fault came from an override, or was made by one: name it, not a line
+            problems.append((inside or around)[-1].problem(_path(loc), message))
+            continue
         if around:  # the override changed something inside the part at fault
             message += f" (with {'; '.join(o.source + ' ' + o.text for o in around)})"
         line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from rich import box
 from rich.table import Table
 
 from sim import analytic
@@ -77,20 +78,26 @@ def summary_table(result: Result) -> Table:
 def replications_table(summary: pd.DataFrame, title: str) -> Table:
     """Per schedule, the spread of the makespan and mean game time over replications."""
     n = int(summary["replications"].iloc[0]) if len(summary) else 0
-    table = Table(title=f"{title} ({n} replications, seed {int(summary['seed'].iloc[0])})")
-    columns = ("schedule", "makespan", "95 % CI", "sd", "p50", "p95", "mean game", "speedup")
+    table = Table(
+        title=f"{title}: {n} replications, seed {int(summary['seed'].iloc[0])}",
+        caption="seconds; means over the replications, ± the 95 % confidence interval",
+        box=box.SIMPLE_HEAVY,
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    columns = ("schedule", "makespan", "± 95 %", "sd", "p50", "p95", "mean game", "speedup")
     for column in columns:
         table.add_column(column, justify="left" if column == "schedule" else "right")
     for row in summary.to_dict("records"):
-        ci = f"{_num(row['makespan_ci_low_s'])} – {_num(row['makespan_ci_high_s'])}"
+        half = (row["makespan_ci_high_s"] - row["makespan_ci_low_s"]) / 2
         table.add_row(
             row["schedule"],
-            format_seconds(row["makespan_s"]),
-            ci if math.isfinite(row["makespan_ci_low_s"]) else "—",
-            _seconds(row["makespan_sd_s"]),
-            _seconds(row["makespan_p50_s"]),
-            _seconds(row["makespan_p95_s"]),
-            _seconds(row["mean_game_s"]),
+            _compact(row["makespan_s"]),
+            _compact(half),
+            _compact(row["makespan_sd_s"]),
+            _compact(row["makespan_p50_s"]),
+            _compact(row["makespan_p95_s"]),
+            _compact(row["mean_game_s"]),
             "—" if np.isnan(row["speedup"]) else f"{row['speedup']:.2f}×",
         )
     return table
@@ -109,20 +116,20 @@ def pivot_table(pivot: Pivot, title: str) -> Table:
             if cell is None:
                 shown.append("")
             elif math.isfinite(cell[1]) and cell[1] > 0:
-                shown.append(f"{_num(cell[0])} ± {format_seconds(cell[1])}")
+                shown.append(f"{_compact(cell[0])} ± {_compact(cell[1])} s")
             else:
                 shown.append(format_seconds(cell[0]))
         table.add_row(str(value), *shown)
     return table
 
 
-def _num(seconds: float) -> str:
-    """Seconds without the unit, grouped as `format_seconds` does: `1 855`, `12.5`."""
-    return format_seconds(round(seconds, 1)).removesuffix(" s")
-
-
-def _seconds(seconds: float) -> str:
-    return format_seconds(round(seconds, 1)) if math.isfinite(seconds) else "—"
+def _compact(seconds: float) -> str:
+    """A figure with a spread, to the precision it deserves: `43 174`, `55.3`, `0.123`."""
+    if not math.isfinite(seconds):
+        return "—"
+    if abs(seconds) >= 100:
+        return f"{round(seconds):,}".replace(",", " ")
+    return f"{seconds:.1f}" if abs(seconds) >= 1 else f"{seconds:.3g}"
 
 
 def explanations(result: Result) -> list[str]:
