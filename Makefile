@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SCENARIO ?= polgar
 ARGS ?=
 
-.PHONY: simulate test lint format bench clean
+.PHONY: simulate test lint format bench bench-whatif clean
 
 simulate: $(VENV)/.stamp-run
 	$(BIN)/sim run $(SCENARIO) $(ARGS)
@@ -25,6 +25,9 @@ format: $(VENV)/.stamp-dev
 
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python bench/run.py $(ARGS)
+
+bench-whatif: $(VENV)/.stamp-dev
+	$(BIN)/python bench/whatif.py $(ARGS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -1,7 +1,8 @@
 """Benchmarks: start-up, the polgar run end to end, and the engine at scale.
 
 Plain script (`make bench`): prints one table of figure, measured time and
-events per second. Timing belongs here, never in the tests.
+events per second, then runs `bench/whatif.py` (a sweep with replications on
+one process, two, and Dask). Timing belongs here, never in the tests.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def main() -> None:
             seconds, steps = engine(players, kind)
             label = f"engine {kind}, {players:,} players × 30 rounds"
             print(f"{label:44} {seconds:9.3f} {seconds / steps * 1e6:9.2f}")
+    print()
+    subprocess.run([sys.executable, str(ROOT / "bench" / "whatif.py")], cwd=ROOT, check=True)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,8 @@ order they finished in, and each item carries its own random streams
 number of workers.
 
 - `InProcess`: `--jobs 1`, and whenever there is a single item.
-- `ProcessPool`: `--jobs N`, a `concurrent.futures` pool of N processes started
-  by a fork server, so workers do not inherit the parent's threads (the
-  progress bar's, Dask's) and still start fast: the server imports `sim` once.
+- `ProcessPool`: `--jobs N`, a `concurrent.futures` pool of N processes, forked
+  while the process is still single-threaded (else from a fork server).
 - `DaskCluster`: `--dask ADDRESS` (a running scheduler) or `--dask local` (a
   `LocalCluster` of N single-threaded worker processes), with Dask's own
   futures. Dask is imported only here, and only then.
@@ -20,6 +19,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -88,16 +88,27 @@ class InProcess(Runner):
 
 
 class ProcessPool(Runner):
-    """A pool of `jobs` local processes."""
+    """A pool of `jobs` local processes, all started before this returns.
+
+    Forked when this process has a single thread (the CLI before its progress
+    bar starts: instant, and safe); otherwise started by a fork server, which
+    imports `sim` once and forks from a clean, single-threaded process.
+    """
 
     def __init__(self, jobs: int) -> None:
         self.workers = jobs
         self.name = f"{jobs} processes"
         methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if context.get_start_method() == "forkserver":
+        if "fork" in methods and threading.active_count() == 1:
+            context = multiprocessing.get_context("fork")
+        elif "forkserver" in methods:
+            context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["sim.replications"])
+        else:
+            context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+        for started in [self._pool.submit(int) for _ in range(jobs)]:
+            started.result()  # every worker up now, before any thread of ours starts
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], done: Done | None = None) -> list[R]:
         futures = [self._pool.submit(fn, item) for item in items]
@@ -142,10 +153,7 @@ class DaskCluster(Runner):
         except (OSError, TimeoutError, ValueError, TypeError) as error:
             self.close()
             raise ExecutorError(f"--dask {address}: cannot connect: {error}") from None
-        self.workers = max(1, sum(w["nthreads"] for w in self._workers().values()))
-
-    def _workers(self) -> dict[str, Any]:
-        return self._client.scheduler_info(n_workers=-1).get("workers", {})
+        self.workers = max(1, sum(self._client.nthreads().values()))
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], done: Done | None = None) -> list[R]:
         from distributed import as_completed

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import math
 import operator
+import subprocess
+import sys
 
 import pytest
 from rich.console import Console
@@ -71,16 +73,17 @@ def test_dask_local_starts_its_own_cluster_and_gives_the_same_bytes(tmp_path, mo
 
 
 def test_replicated_run_is_the_same_on_any_number_of_jobs(tmp_path):
+    """The real command in a fresh process (its pool is forked) against one in-process run."""
     file = tmp_path / "noisy.yaml"
     file.write_text(RANDOM)
-
-    def files(name: str, jobs: str) -> dict[str, bytes]:
-        out = tmp_path / name
-        args = ["run", str(file), "-r", "7", "--jobs", jobs, "--out", str(out)]
-        assert CliRunner().invoke(app, args).exit_code == 0
-        return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
-
-    assert files("one", "1") == files("two", "2")
+    alone, pooled = tmp_path / "one", tmp_path / "two"
+    args = ["run", str(file), "-r", "7", "--out"]
+    assert CliRunner().invoke(app, [*args, str(alone), "--jobs", "1"]).exit_code == 0
+    command = [sys.executable, "-m", "sim", *args, str(pooled), "--jobs", "2"]
+    subprocess.run(command, check=True, capture_output=True)
+    names = sorted(p.name for p in alone.iterdir())
+    assert names == sorted(p.name for p in pooled.iterdir())
+    assert all((alone / n).read_bytes() == (pooled / n).read_bytes() for n in names)
 
 
 def test_a_pool_returns_results_in_the_order_given_and_reports_each():
