@@ -130,21 +130,21 @@ def run(
         sim run scenarios/countasync.yaml --schedule cooperative --out /tmp/count
     """
     from sim import report
-    from sim.replications import play_all, summarize
+    from sim.replications import frame, play_all, rows_of, summarize
     from sim.runner import run as run_scenario
 
     document, overrides = _read(scenario, sets)
-    loaded = _checked(lambda: _settle(document.scenario(overrides), seed, replications))
+    loaded = _checked(lambda: document.scenario([*overrides, *_given(seed, replications)]))
     chosen = _pick(loaded, schedule or [])
     applied = "; ".join(override.text for override in overrides)
     count = loaded.replications
+    result = run_scenario(loaded, chosen)  # replication 1: its games and steps are written
     if count > 1:
         with _runner(jobs, dask, count) as runner, _bar(count, loaded.name, quiet) as done:
-            runs = play_all([loaded], chosen, loaded.seed, count, runner, done)
-    result = run_scenario(loaded, chosen)
-    if count == 1:
-        runs = _runs_of(result)
-    summary = summarize(runs, ["schedule"], loaded.seed, applied)
+            runs = play_all([loaded], chosen, runner, done)
+    else:
+        runs = frame(rows_of(result))
+    summary = summarize(runs, ["schedule"], [loaded.seed], applied)
     if applied:
         out.print(f"with --set {applied}", markup=False)
     if count > 1:
@@ -211,28 +211,24 @@ def sweep(
     from sim import sweep as sweeps
 
     document, overrides = _read(scenario, sets)
-    base = _checked(lambda: _settle(document.scenario(overrides), seed, replications))
+    given = [*overrides, *_given(seed, replications)]
+    base = _checked(lambda: document.scenario(given))
     grid = _checked(lambda: sweeps.axes(document, base, vary or []))
     if not grid:
         err.print("nothing to vary: give --vary PATH=VALUES or a `sweep:` block in the file")
         raise typer.Exit(EXIT_BAD_INPUT)
-    settled = _checked(
-        lambda: [
-            sweeps.Point(p.values, _settle(p.scenario, base.seed, base.replications))
-            for p in sweeps.expand(document, overrides, grid)
-        ]
-    )
+    points = _checked(lambda: sweeps.expand(document, given, grid))
     chosen = _pick(base, schedule or [])
     applied = "; ".join(override.text for override in overrides)
-    total = len(settled) * base.replications
+    total = sum(point.scenario.replications for point in points)
     with _runner(jobs, dask, total) as runner, _bar(total, base.name, quiet) as done:
-        found = sweeps.play(settled, chosen, base.seed, base.replications, runner, applied, done)
+        found = sweeps.play(points, chosen, runner, applied, done)
     if applied:
         out.print(f"with --set {applied}", markup=False)
     for pivot in sweeps.pivot(found):
         out.print(report.pivot_table(pivot, _title(base)))
     tables = {"sweep.csv": found.table}
-    if base.replications > 1:
+    if total > len(points):
         tables["sweep_replications.csv"] = found.runs
     target = out_dir if out_dir is not None else Path("results") / _slug(base.name)
     written = report.write_tables(tables, target)
@@ -321,11 +317,12 @@ def _checked(make):  # a thunk that may raise ScenarioError → its value, or ex
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
-def _settle(scenario, seed: int | None, replications: int | None):
-    """The scenario with `--seed` and `--replications` in force (typer checked their range)."""
-    update = {"seed": seed, "replications": replications}
-    update = {key: value for key, value in update.items() if value is not None}
-    return scenario.model_copy(update=update) if update else scenario
+def _given(seed: int | None, replications: int | None) -> list:
+    """`--seed` and `--replications` as overrides: after `--set`, before a sweep's values."""
+    from sim.overrides import Override
+
+    given = {"seed": seed, "replications": replications}
+    return [Override(key, value, f"--{key}") for key, value in given.items() if value is not None]
 
 
 @contextmanager
@@ -345,20 +342,6 @@ def _bar(total: int, name: str, quiet: bool):
     from sim.progress import progress
 
     return progress(err, total, name, quiet)
-
-
-def _runs_of(result):
-    """The one replication of `result` as the rows `play_all` would give."""
-    import pandas as pd
-
-    from sim.replications import RUN_COLUMNS
-    from sim.tables import summary_rows
-
-    rows = [
-        {"point": 0, "replication": 1, **row}
-        for row in summary_rows(result.traces, result.baseline)
-    ]
-    return pd.DataFrame(rows, columns=["point", *RUN_COLUMNS])
 
 
 def _title(scenario) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.execute import Runner
-from sim.runner import run
+from sim.runner import Result, run
 from sim.scenario import Scenario
 from sim.schedules import Schedule
 from sim.tables import SUMMARY_COLUMNS, summary_rows
@@ -39,6 +39,7 @@ __all__ = [
     "describe",
     "play_all",
     "play_batch",
+    "rows_of",
     "summarize",
 ]
 
@@ -57,12 +58,12 @@ _CONSTANT = ("hosts", "games", "steps", "article_s", "closed_form_s")
 
 @dataclass(frozen=True, eq=False)
 class Batch:
-    """Replications `first` … `first + count − 1` (from 0) of grid point `point`'s scenario."""
+    """Replications `first` … `first + count − 1` (from 0) of grid point `point`'s scenario,
+    on the streams of the scenario's `seed`."""
 
     point: int
     scenario: Scenario
     schedules: tuple[Schedule, ...] | None
-    seed: int
     first: int
     count: int
 
@@ -76,36 +77,44 @@ def play_batch(batch: Batch) -> list[dict]:
     """Summary rows of each replication of the batch (run in a worker process)."""
     rows = []
     for index in range(batch.first, batch.first + batch.count):
-        result = run(batch.scenario, batch.schedules, batch.seed, index)
-        for row in summary_rows(result.traces, result.baseline):
-            rows.append({"point": batch.point, "replication": index + 1, **row})
+        rows += rows_of(run(batch.scenario, batch.schedules, replication=index), batch.point, index)
     return rows
 
 
-def batches(
-    points: Sequence[Scenario],
-    schedules: Sequence[Schedule] | None,
-    seed: int,
-    replications: int,
-    workers: int,
-) -> list[Batch]:
-    """Cut the work so every worker has about eight batches to take: enough to share the
-    load evenly, few enough that sending them costs nothing next to playing them."""
-    per_point = max(1, min(replications, math.ceil(8 * workers / max(1, len(points)))))
-    size = math.ceil(replications / per_point)
-    chosen = None if schedules is None else tuple(schedules)
+def rows_of(result: Result, point: int = 0, replication: int = 0) -> list[dict]:
+    """The summary rows of one replication (from 0) of one point, as `play_all` gives them."""
     return [
-        Batch(point, scenario, chosen, seed, first, min(size, replications - first))
-        for point, scenario in enumerate(points)
-        for first in range(0, replications, size)
+        {"point": point, "replication": replication + 1, **row}
+        for row in summary_rows(result.traces, result.baseline)
     ]
+
+
+def frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["point", *RUN_COLUMNS])
+
+
+def batches(
+    points: Sequence[Scenario], schedules: Sequence[Schedule] | None, workers: int
+) -> list[Batch]:
+    """Each point's `replications`, cut so every worker has about eight batches to take:
+    enough to share the load evenly, few enough that sending them costs nothing next
+    to playing them."""
+    chosen = None if schedules is None else tuple(schedules)
+    found = []
+    for point, scenario in enumerate(points):
+        total = scenario.replications
+        per_point = max(1, min(total, math.ceil(8 * workers / max(1, len(points)))))
+        size = math.ceil(total / per_point)
+        found += [
+            Batch(point, scenario, chosen, first, min(size, total - first))
+            for first in range(0, total, size)
+        ]
+    return found
 
 
 def play_all(
     points: Sequence[Scenario],
     schedules: Sequence[Schedule] | None,
-    seed: int,
-    replications: int,
     runner: Runner,
     done: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
@@ -114,13 +123,11 @@ def play_all(
     Batches go out longest first (so a short one fills the last gap) and the rows
     come back sorted by point and replication, whatever order they finished in.
     """
-    work = sorted(
-        batches(points, schedules, seed, replications, runner.workers), key=lambda b: -b.cost
-    )
+    work = sorted(batches(points, schedules, runner.workers), key=lambda b: -b.cost)
     finished = runner.map(play_batch, work, None if done is None else lambda b: done(b.count))
     rows = [row for batch_rows in finished for row in batch_rows]
     rows.sort(key=lambda row: (row["point"], row["replication"]))  # stable: schedules stay
-    return pd.DataFrame(rows, columns=["point", *RUN_COLUMNS])
+    return frame(rows)
 
 
 def describe(values: np.ndarray) -> dict[str, float]:
@@ -138,10 +145,11 @@ def describe(values: np.ndarray) -> dict[str, float]:
 
 
 def summarize(
-    runs: pd.DataFrame, keys: Sequence[str], seed: int, overrides: str = ""
+    runs: pd.DataFrame, keys: Sequence[str], seeds: Sequence[int], overrides: str = ""
 ) -> pd.DataFrame:
     """One row per `keys` (e.g. point and schedule), in the order they first appear:
-    the summary columns as means over replications, then the statistics and the record."""
+    the summary columns as means over replications, then the statistics and the record
+    (`seeds` holds each point's seed)."""
     rows = []
     for _, group in runs.groupby(list(keys), sort=False):
         first = group.iloc[0]
@@ -156,7 +164,7 @@ def summarize(
         for figure, column in _FIGURES.items():
             for name, value in describe(group[column].to_numpy(dtype=float)).items():
                 row[f"{figure}_{name}_s"] = value
-        row.update(replications=len(group), seed=seed, overrides=overrides)
+        row.update(replications=len(group), seed=seeds[first["point"]], overrides=overrides)
         rows.append(row)
     columns = [key for key in keys if key not in SUMMARY_COLUMNS]
     columns += [*SUMMARY_COLUMNS, *STATISTIC_COLUMNS, *RECORD_COLUMNS]

@@ -107,17 +107,17 @@ def expand(document: Document, overrides: Sequence[Override], grid: Sequence[Axi
 def play(
     grid: Sequence[Point],
     schedules: Sequence[Schedule] | None,
-    seed: int,
-    replications: int,
     runner: Runner,
     overrides: str = "",
     done: Callable[[int], None] | None = None,
 ) -> Sweep:
-    """Every replication of every point; the table has one row per point and schedule."""
+    """Every replication of every point (each point's `seed` and `replications`, which a
+    sweep may vary too); the table has one row per point and schedule."""
     names = tuple(grid[0].values) if grid else ()
     scenarios = [point.scenario for point in grid]
-    runs = play_all(scenarios, schedules, seed, replications, runner, done)
-    table = summarize(runs, ["point", "schedule"], seed, overrides)
+    runs = play_all(scenarios, schedules, runner, done)
+    seeds = [scenario.seed for scenario in scenarios]
+    table = summarize(runs, ["point", "schedule"], seeds, overrides)
     return Sweep(names, tuple(grid), _with_values(table, grid), _with_values(runs, grid))
 
 

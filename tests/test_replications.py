@@ -26,10 +26,12 @@ players:
 """
 
 
-def three_waits() -> Scenario:
+def three_waits(seed: int = 0, replications: int = 1) -> Scenario:
     """Three games, each one wait step drawn from an exponential law of mean 10 s."""
     return Scenario(
         name="three-waits",
+        seed=seed,
+        replications=replications,
         players=[{"name": "task", "count": 3, "player_move": {"dist": "exponential", "mean": 10}}],
     )
 
@@ -55,8 +57,8 @@ def test_schedule_streams_are_keyed_by_label_and_replication():
 
 
 def test_adding_replications_leaves_the_earlier_ones_as_they_were():
-    five = play_all([three_waits()], None, 7, 5, InProcess())
-    three = play_all([three_waits()], None, 7, 3, InProcess())
+    five = play_all([three_waits(seed=7, replications=5)], None, InProcess())
+    three = play_all([three_waits(seed=7, replications=3)], None, InProcess())
     pd.testing.assert_frame_equal(five[five["replication"] <= 3].reset_index(drop=True), three)
     assert five["makespan_s"].nunique() > 5  # the replications differ from one another
 
@@ -95,8 +97,8 @@ def test_200_replications_of_an_exponential_scenario_cover_the_analytic_means():
     10·√(1 + 1/4 + 1/9) = 11.67; the mean game is (X1+X2+X3)/3, mean 10.
     Each analytic mean must lie in its 95 % interval, and each sd within 20 %.
     """
-    runs = play_all([three_waits()], None, 0, 200, InProcess())
-    summary = summarize(runs, ["schedule"], seed=0).set_index("schedule")
+    runs = play_all([three_waits(replications=200)], None, InProcess())
+    summary = summarize(runs, ["schedule"], seeds=[0]).set_index("schedule")
     expected = {
         ("synchronous", "makespan"): (30.0, 10 * math.sqrt(3)),
         ("synchronous", "mean_game"): (20.0, None),

@@ -178,3 +178,22 @@ def test_the_results_go_under_results_name(tmp_path, monkeypatch):
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "results" / "countasync" / "sweep.csv").is_file()
+
+
+def test_a_sweep_point_is_the_run_with_the_same_values_seed_included(tmp_path):
+    """Varying `seed` gives each point its own streams; each point's figures are those of
+    `sim run --seed S` (a point is the run, nothing else)."""
+    file = tmp_path / "noisy.yaml"
+    text = SMALL.split("sweep:")[0]
+    file.write_text(text.replace("player_move: 4", "player_move: {dist: exponential, mean: 4}"))
+    table, _ = sweep(tmp_path, str(file), "--vary", "seed=1,2", "-r", "3")
+    assert table["seed"].tolist() == [1, 1, 2, 2]
+    assert table["replications"].tolist() == [3, 3, 3, 3]
+    for seed in (1, 2):
+        out = tmp_path / f"run{seed}"
+        args = ["run", str(file), "--seed", str(seed), "-r", "3", "-j", "1", "--out", str(out)]
+        assert CliRunner().invoke(app, args).exit_code == 0
+        ran = pd.read_csv(out / "summary.csv", keep_default_na=False)
+        point = table[table["seed"] == seed].reset_index(drop=True)
+        assert point["makespan_s"].tolist() == ran["makespan_s"].tolist()
+    assert table["makespan_s"].iloc[0] != table["makespan_s"].iloc[2]
