@@ -131,7 +131,8 @@ def play_all(
 
 
 def describe(values: np.ndarray) -> dict[str, float]:
-    """sd, the confidence interval of the mean, p50 and p95 of one figure's replications."""
+    """sd, the confidence interval of the mean, p50 and p95 of one figure's replications
+    (what `summarize` gives for every group at once; kept as the plain reading of it)."""
     n = len(values)
     mean = float(np.mean(values))
     p50, p95 = (float(q) for q in np.percentile(values, [50, 95]))
@@ -149,23 +150,36 @@ def summarize(
 ) -> pd.DataFrame:
     """One row per `keys` (e.g. point and schedule), in the order they first appear:
     the summary columns as means over replications, then the statistics and the record
-    (`seeds` holds each point's seed)."""
-    rows = []
-    for _, group in runs.groupby(list(keys), sort=False):
-        first = group.iloc[0]
-        row = {key: first[key] for key in keys}
-        for column in SUMMARY_COLUMNS:
-            if column in ("schedule", "makespan_hms") or column in keys:
-                continue
-            values = group[column].to_numpy()
-            row[column] = values[0] if column in _CONSTANT else float(np.mean(values))
-        row["schedule"] = first["schedule"]
-        row["makespan_hms"] = format_hms(row["makespan_s"])
-        for figure, column in _FIGURES.items():
-            for name, value in describe(group[column].to_numpy(dtype=float)).items():
-                row[f"{figure}_{name}_s"] = value
-        row.update(replications=len(group), seed=seeds[first["point"]], overrides=overrides)
-        rows.append(row)
+    (`seeds` holds each point's seed). `describe`, for every group at once."""
+    grouped = runs.groupby(list(keys), sort=False)
+    averaged = [c for c in SUMMARY_COLUMNS if c not in (*keys, *_CONSTANT, "schedule")]
+    averaged.remove("makespan_hms")
+    kept = [c for c in ("point", *_CONSTANT) if c not in keys]
+    table = grouped[averaged].mean().join(grouped[kept].first())
+    count = grouped.size()
+    for figure, column in _FIGURES.items():
+        values = grouped[column]
+        sd = values.std(ddof=1)
+        half = _t_quantile(count - 1) * sd / np.sqrt(count)
+        mean = table[column]
+        table[f"{figure}_sd_s"] = sd
+        table[f"{figure}_ci_low_s"] = mean - half
+        table[f"{figure}_ci_high_s"] = mean + half
+        table[f"{figure}_p50_s"] = values.quantile(0.5)
+        table[f"{figure}_p95_s"] = values.quantile(0.95)
+    table = table.reset_index()
+    table["makespan_hms"] = table["makespan_s"].map(format_hms)
+    table["replications"] = count.to_numpy()
+    table["seed"] = [seeds[point] for point in table["point"]]
+    table["overrides"] = overrides
     columns = [key for key in keys if key not in SUMMARY_COLUMNS]
     columns += [*SUMMARY_COLUMNS, *STATISTIC_COLUMNS, *RECORD_COLUMNS]
-    return pd.DataFrame(rows, columns=columns)
+    return table[columns]
+
+
+def _t_quantile(df: pd.Series) -> np.ndarray:
+    """Student's t at (1 + CONFIDENCE)/2 for each number of degrees of freedom (NaN for 0)."""
+    from scipy.special import stdtrit
+
+    df = df.to_numpy(dtype=float)
+    return np.where(df > 0, stdtrit(np.maximum(df, 1), (1 + CONFIDENCE) / 2), np.nan)

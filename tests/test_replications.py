@@ -155,3 +155,17 @@ def test_schedules_given_by_kind_still_get_their_own_streams():
     by_name = run(scenario, ["synchronous"], seed=4).summary
     by_model = run(scenario, [Schedule.of("synchronous")], seed=4).summary
     pd.testing.assert_frame_equal(by_name, by_model)
+
+
+def test_summary_statistics_are_describe_of_each_group():
+    """The table's figures per point and schedule equal the plain reading, `describe`."""
+    points = [three_waits(seed=s, replications=r) for s, r in ((1, 6), (2, 1), (3, 4))]
+    runs = play_all(points, None, InProcess())
+    table = summarize(runs, ["point", "schedule"], seeds=[1, 2, 3])
+    assert table["seed"].tolist() == [1, 1, 2, 2, 3, 3]
+    assert table["replications"].tolist() == [6, 6, 1, 1, 4, 4]
+    for row in table.to_dict("records"):
+        mine = runs[(runs["point"] == row["point"]) & (runs["schedule"] == row["schedule"])]
+        assert row["makespan_s"] == pytest.approx(mine["makespan_s"].mean(), rel=1e-12)
+        for name, value in describe(mine["mean_game_s"].to_numpy()).items():
+            assert row[f"mean_game_{name}_s"] == pytest.approx(value, rel=1e-12, nan_ok=True)
