@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -144,7 +145,8 @@ class DaskCluster(Runner):
         self._cluster = None
         try:
             if address == "local":
-                self._cluster = LocalCluster(n_workers=jobs, **LOCAL_CLUSTER)
+                with _workers_ignore_ctrl_c():
+                    self._cluster = LocalCluster(n_workers=jobs, **LOCAL_CLUSTER)
                 self._client = Client(self._cluster)
                 self.name = f"Dask LocalCluster, {jobs} workers"
             else:
@@ -153,6 +155,9 @@ class DaskCluster(Runner):
         except (OSError, TimeoutError, ValueError, TypeError) as error:
             self.close()
             raise ExecutorError(f"--dask {address}: cannot connect: {error}") from None
+        except BaseException:  # interrupted while the cluster starts: leave nothing behind
+            self.close()
+            raise
         self.workers = max(1, sum(self._client.nthreads().values()))
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], done: Done | None = None) -> list[R]:
@@ -177,6 +182,22 @@ class DaskCluster(Runner):
             client.close()
         if self._cluster is not None:
             self._cluster.close()
+            self._cluster = None
+
+
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start worker processes with SIGINT ignored (they inherit it): on Ctrl-C only this
+    process is interrupted, and it shuts the cluster down instead of every worker
+    printing its own traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
