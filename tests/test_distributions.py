@@ -150,3 +150,41 @@ def test_random_scenarios_have_no_closed_form_and_an_estimate_from_expected_dura
     summary = run(scenario).summary.set_index("schedule")
     assert summary["closed_form_s"].isna().all()
     assert summary.loc["synchronous", "article_s"] == 30.0
+
+
+random_laws = st.sampled_from(
+    [
+        {"dist": "exponential", "mean": 3},
+        {"dist": "uniform", "low": 0, "high": 4},
+        {"dist": "lognormal", "mean": 2, "sd": 3},
+        {"dist": "empirical", "values": [0, 1, 5]},
+        {"dist": "normal", "mean": 1, "sd": 2},
+    ]
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    groups=st.lists(
+        st.fixed_dictionaries(
+            {
+                "count": st.integers(1, 4),
+                "moves": st.integers(1, 3),
+                "host_move": random_laws,
+                "player_move": random_laws,
+            }
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    seed=st.integers(0, 2**32),
+)
+def test_with_common_random_numbers_cooperative_never_loses_on_one_host(groups, seed):
+    """On one host, synchronous plays every step back to back (makespan = Σ durations);
+    a cooperative game ends after its own steps plus, at most, the others' host steps, so
+    it is never later. True draw by draw only if both play the same draws."""
+    scenario = Scenario(players=[{"name": f"g{i}", **g} for i, g in enumerate(groups)])
+    sync, coop = run(scenario, seed=seed).traces
+    total = float(sync.workload.duration.sum())
+    assert sync.makespan == pytest.approx(total, rel=1e-9, abs=1e-9)
+    assert coop.makespan <= sync.makespan + 1e-9 * max(1.0, total)
