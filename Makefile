@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SCENARIO ?= polgar
 ARGS ?=
 
-.PHONY: simulate test lint format bench bench-whatif clean
+.PHONY: simulate test lint format bench bench-whatif bench-verify clean
 
 simulate: $(VENV)/.stamp-run
 	$(BIN)/sim run $(SCENARIO) $(ARGS)
@@ -28,6 +28,10 @@ bench: $(VENV)/.stamp-dev
 
 bench-whatif: $(VENV)/.stamp-dev
 	$(BIN)/python bench/whatif.py $(ARGS)
+
+# Real runs on the wall clock beside the engine (a few minutes; see bench/verify.py).
+bench-verify: $(VENV)/.stamp-dev
+	$(BIN)/python bench/verify.py $(ARGS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -21,7 +21,7 @@ from sim.schedules import Schedule
 from sim.trace import Trace
 from sim.workload import Workload
 
-__all__ = ["Result", "run"]
+__all__ = ["Result", "run", "workload_of"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,7 +64,7 @@ def run(
     """
     chosen = scenario.schedules if schedules is None else tuple(map(_schedule, schedules))
     seed = scenario.seed if seed is None else seed
-    workload = Workload.of(scenario, streams.workload_rng(seed, replication))
+    workload = workload_of(scenario, seed, replication)
 
     def play_one(schedule: Schedule) -> Trace:
         return play(workload, schedule, streams.schedule_rng(seed, replication, schedule.label))
@@ -74,6 +74,13 @@ def run(
     if synchronous is None:
         synchronous = play_one(Schedule.of("synchronous"))
     return Result(scenario, traces, synchronous.makespan)
+
+
+def workload_of(scenario: Scenario, seed: int | None = None, replication: int = 0) -> Workload:
+    """The workload replication `replication` plays: its durations drawn from that
+    replication's stream of `seed` (default: the scenario's); fixed ones as they are."""
+    seed = scenario.seed if seed is None else seed
+    return Workload.of(scenario, streams.workload_rng(seed, replication))
 
 
 def _schedule(schedule: Schedule | str) -> Schedule:
