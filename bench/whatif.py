@@ -6,7 +6,9 @@ random moves, 30 replications of each point under 2 schedules (1 440 runs,
 (`sim sweep … --jobs 1`, `--jobs 2`, `--dask local --jobs 2`), several times
 in turn, so a burst of load on the machine spreads over all of them; the
 medians and the best times are reported with the load average around them.
-The three ways must write the same bytes; the script checks that too.
+The three ways must write the same bytes; the script checks that too. The
+CPU seconds of each run (its own and its workers') say how much work the
+parallel ways add: on a busy machine the wall time tells less than they do.
 
     python bench/whatif.py [--repeat 3] [--quick]
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import filecmp
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,11 +35,15 @@ WAYS = {
 }
 
 
-def timed(arguments: list[str], out: Path) -> float:
+def timed(arguments: list[str], out: Path) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (the command and every process it waited for)."""
     command = [*SIM, "sweep", "polgar-whatif", "--quiet", "--out", str(out), *arguments]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
-    return time.perf_counter() - began
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -46,12 +53,15 @@ def main() -> None:
     options = parser.parse_args()
     extra = ["--vary", "players.amateur.count=1..12", "-r", "5"] if options.quick else []
     times: dict[str, list[float]] = {way: [] for way in WAYS}
+    cpu: dict[str, list[float]] = {way: [] for way in WAYS}
     loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="sim-whatif-") as folder:
         outs = {way: Path(folder) / str(i) for i, way in enumerate(WAYS)}
         for _ in range(options.repeat):
             for way, arguments in WAYS.items():
-                times[way].append(timed([*arguments, *extra], outs[way]))
+                wall, used = timed([*arguments, *extra], outs[way])
+                times[way].append(wall)
+                cpu[way].append(used)
                 loads.append(os.getloadavg()[0])
         first = outs["--jobs 1"]
         same = all(
@@ -62,10 +72,11 @@ def main() -> None:
     runs = "12 points × 5" if options.quick else "48 points × 30"
     cores = os.cpu_count()
     print(f"what-if sweep: polgar-whatif, {runs} replications × 2 schedules, on {cores} cores")
-    print(f"{'way':24} {'median s':>9} {'best s':>9}  runs")
+    print(f"{'way':24} {'median s':>9} {'best s':>9} {'CPU s':>7}  runs (wall s)")
     for way, found in times.items():
         shown = " ".join(f"{t:.1f}" for t in found)
-        print(f"{way:24} {statistics.median(found):9.2f} {min(found):9.2f}  {shown}")
+        used = statistics.median(cpu[way])
+        print(f"{way:24} {statistics.median(found):9.2f} {min(found):9.2f} {used:7.1f}  {shown}")
     one, two, dask = (times[way] for way in WAYS)
     median = statistics.median
     print(
