@@ -10,7 +10,7 @@ The three ways must write the same bytes; the script checks that too. The
 CPU seconds of each run (its own and its workers') say how much work the
 parallel ways add: on a busy machine the wall time tells less than they do.
 
-    python bench/whatif.py [--repeat 3] [--quick]
+    python bench/whatif.py [--repeat 3] [--quick] [--no-dask]
 """
 
 from __future__ import annotations
@@ -50,15 +50,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each way (default 3)")
     parser.add_argument("--quick", action="store_true", help="1..12 amateurs, 5 replications")
+    parser.add_argument("--no-dask", action="store_true", help="only --jobs 1 and --jobs 2")
     options = parser.parse_args()
+    ways = {way: how for way, how in WAYS.items() if not (options.no_dask and "--dask" in how)}
     extra = ["--vary", "players.amateur.count=1..12", "-r", "5"] if options.quick else []
-    times: dict[str, list[float]] = {way: [] for way in WAYS}
-    cpu: dict[str, list[float]] = {way: [] for way in WAYS}
+    times: dict[str, list[float]] = {way: [] for way in ways}
+    cpu: dict[str, list[float]] = {way: [] for way in ways}
     loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="sim-whatif-") as folder:
-        outs = {way: Path(folder) / str(i) for i, way in enumerate(WAYS)}
+        outs = {way: Path(folder) / str(i) for i, way in enumerate(ways)}
         for _ in range(options.repeat):
-            for way, arguments in WAYS.items():
+            for way, arguments in ways.items():
                 wall, used = timed([*arguments, *extra], outs[way])
                 times[way].append(wall)
                 cpu[way].append(used)
@@ -77,17 +79,20 @@ def main() -> None:
         shown = " ".join(f"{t:.1f}" for t in found)
         used = statistics.median(cpu[way])
         print(f"{way:24} {statistics.median(found):9.2f} {min(found):9.2f} {used:7.1f}  {shown}")
-    one, two, dask = (times[way] for way in WAYS)
+    one, two = times["--jobs 1"], times["--jobs 2"]
     median = statistics.median
+    pairs = sorted(a / b for a, b in zip(one, two, strict=True))
     print(
         f"speed-up --jobs 2 over --jobs 1: median {median(one) / median(two):.2f}×,"
-        f" best {min(one) / min(two):.2f}×"
+        f" best {min(one) / min(two):.2f}×; run by run {' '.join(f'{r:.2f}' for r in pairs)}"
     )
-    print(
-        f"Dask LocalCluster (2 workers) against --jobs 2: median "
-        f"{median(dask) / median(two):.2f}× the time,"
-        f" best {min(dask) / min(two):.2f}×"
-    )
+    if "--dask local --jobs 2" in times:
+        dask = times["--dask local --jobs 2"]
+        print(
+            f"Dask LocalCluster (2 workers) against --jobs 2: median "
+            f"{median(dask) / median(two):.2f}× the time,"
+            f" best {min(dask) / min(two):.2f}×"
+        )
     print(f"load average (1 min) during the runs: {min(loads):.1f} to {max(loads):.1f}")
     print(f"identical files on every executor: {'yes' if same else 'NO'}")
     if not same:
