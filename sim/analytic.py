@@ -19,6 +19,10 @@ Two kinds of figure:
   all k hosts at once, so the q = n/k batches share the hosts as q games
   share one: max(q·R·c + w, R·(c+w) + (q−1)·c). (Otherwise ties between games
   that wrapped round the queue reorder it, and no simple form holds.)
+
+With random durations the estimate uses expected durations and there is no
+exact closed form (the expected makespan is not the makespan of expected
+durations: a maximum of random times is larger on average).
 """
 
 from __future__ import annotations
@@ -44,7 +48,9 @@ class Shape:
 
 
 def shape(scenario: Scenario) -> Shape | None:
-    """The scenario as one homogeneous shape, or None if its groups differ."""
+    """The scenario as one homogeneous shape, or None if its groups differ or it is random."""
+    if scenario.random:
+        return None
     rounds = {(group.moves, _host_then_wait(group.round)) for group in scenario.players}
     if len(rounds) != 1:
         return None

@@ -1,4 +1,4 @@
-"""The `sim` command: run, verify, list and validate scenarios; print their schema.
+"""The `sim` command: run, sweep, verify, list and validate scenarios; print their schema.
 
 The only layer (with `sim.report`) that prints or writes files. Heavy imports
 (pandas, the engine) happen inside the commands that need them, so `sim
@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import time
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, NoReturn
@@ -60,7 +61,8 @@ MaxEvents = Annotated[
         parser=parse_count,
         metavar="N",
         envvar="SIM_MAX_EVENTS",
-        help="Refuse scenarios whose run plays more step events than this (1e9, 10**9 work).",
+        help="Refuse to play more step events than this, over all schedules, replications "
+        "and points (1e9, 10**9 work).",
     ),
 ]
 MaxFileSize = Annotated[
@@ -73,19 +75,85 @@ MaxFileSize = Annotated[
         help="Refuse scenario files larger than this (1MB, 500kB, 2000000).",
     ),
 ]
+#: Defaults of the two, as text: `--help` shows them so, and the parsers read them.
+EVENTS_DEFAULT = "1e8"
+FILE_SIZE_DEFAULT = "1MB"
+
+
+Sets = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="PATH=VALUE",
+        help="Change a scenario field without editing the file (repeatable): "
+        "`players.amateur.count=48`, `host.count=2`, `unit=min`, `host_move=1` (every group).",
+    ),
+]
+Seed = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        min=0,
+        help="Seed of every random stream (default: the file's `seed`).",
+        show_default=False,
+    ),
+]
+Replications = Annotated[
+    int | None,
+    typer.Option(
+        "--replications",
+        "-r",
+        min=1,
+        show_default=False,
+        help="Play each point this many times on independent streams "
+        "(default: the file's `replications`, else 1).",
+    ),
+]
+Jobs = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        show_default=False,
+        help="Processes to play replications and points on (default: all cores; "
+        "1 plays them in this process).",
+    ),
+]
+Dask = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        metavar="ADDRESS|local",
+        show_default=False,
+        help="Play on a Dask cluster: a scheduler address (tcp://host:8786), or `local` "
+        "for a LocalCluster of --jobs workers.",
+    ),
+]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bar (there is none when piped anyway).")
+]
+OutDir = Annotated[
+    Path | None,
+    typer.Option("--out", help="Write the CSVs straight into this folder.", show_default=False),
+]
+Schedules = Annotated[
+    list[str] | None,
+    typer.Option("--schedule", help="Play only this schedule (repeatable; a label or a kind)."),
+]
 
 
 @app.command()
 def run(
     scenario: Annotated[str, typer.Argument(help="A scenario file, or a name under scenarios/.")],
-    out_dir: Annotated[
-        Path | None,
-        typer.Option("--out", help="Write the CSVs straight into this folder.", show_default=False),
-    ] = None,
-    schedule: Annotated[
-        list[str] | None,
-        typer.Option("--schedule", help="Play only this schedule (repeatable; a label or a kind)."),
-    ] = None,
+    out_dir: OutDir = None,
+    schedule: Schedules = None,
+    sets: Sets = None,
+    seed: Seed = None,
+    replications: Replications = None,
+    jobs: Jobs = None,
+    dask: Dask = None,
+    quiet: Quiet = False,
     steps: Annotated[
         bool | None,
         typer.Option(
@@ -105,21 +173,27 @@ def run(
             help="Print the closed forms and the article's estimates; simulate and write nothing.",
         ),
     ] = False,
-    max_events: MaxEvents = "1e8",  # type: ignore[assignment]  # parsed by parse_count
-    max_file_size: MaxFileSize = "1MB",  # type: ignore[assignment]  # parsed by parse_size
+    max_events: MaxEvents = EVENTS_DEFAULT,  # type: ignore[assignment]  # parsed
+    max_file_size: MaxFileSize = FILE_SIZE_DEFAULT,  # type: ignore[assignment]  # parsed
 ) -> None:
     """Play a scenario under its schedules; print the table, write `results/<name>/`.
 
-    Writes `summary.csv`, `games.csv` and `steps.csv` (columns in the README);
-    a steps table over 250 000 rows only with `--steps` (CSV) or `--parquet`;
-    and `run.json` (when, with what, file hashes). The files appear together
-    when the run is complete; a failed or interrupted run leaves the previous
-    ones as they were. The folder is `results/` plus the name made safe for a
-    file name, or `--out` exactly as given.
+    Writes `summary.csv`, `replications.csv`, `games.csv` and `steps.csv` (columns in
+    the README); a steps table over 250 000 rows only with `--steps` (CSV) or
+    `--parquet`. With replications, `summary.csv` holds means, sd, 95 % CI, p50 and
+    p95 over them, and `games.csv`/`steps.csv` show replication 1. Also `run.json`
+    (when, with what, file hashes). The files appear together when the run is
+    complete; a failed or interrupted run leaves the previous ones as they were.
+    The folder is `results/` plus the name made safe for a file name, or `--out`
+    exactly as given.
 
     Examples:
 
         sim run polgar
+
+        sim run polgar --set players.amateur.count=48 --set host.count=2
+
+        sim run polgar --set 'player_move={dist: lognormal, mean: 55s, sd: 20s}' -r 30 -j 2
 
         sim run scenarios/countasync.yaml --schedule cooperative --out /tmp/count
 
@@ -131,39 +205,148 @@ def run(
     """
     started = time.time()
     steps_choice = _steps_choice(steps, parquet)
-    # closed forms cost nothing, however many events a simulation would take
-    budget = NO_BUDGET if analytic_only else max_events
-    limits = Limits(max_file_bytes=max_file_size, max_events=budget)
-    source, loaded = _find_and_load(scenario, limits)
+    limits = Limits(max_file_bytes=max_file_size, max_events=max_events)
+    document, overrides = _read(scenario, sets, limits)
+    loaded = _checked(lambda: document.scenario([*overrides, *_given(seed, replications)]))
     chosen = _pick(loaded, schedule or [])
-    if analytic_only:
+    if analytic_only:  # closed forms cost nothing, however many events a simulation takes
         from sim.analytic_report import analytic_notes, analytic_table
 
+        _check_budget(document, loaded, chosen, NO_BUDGET)
         out.print(analytic_table(loaded, chosen))
         for sentence in analytic_notes(loaded, chosen):
             out.print(sentence, markup=False)
         return
+    _check_budget(document, loaded, chosen, limits.max_events)
+    target = _target(loaded.name, out_dir)
     from sim import report
+    from sim.replications import frame, play_all, rows_of, summarize
     from sim.runner import run as run_scenario
 
-    if chosen is not None:
-        _check_budget(source, loaded, chosen, limits)
-    target = _target(loaded.name, out_dir)
-    result = run_scenario(loaded, chosen)
-    out.print(report.summary_table(result))
+    applied = "; ".join(override.text for override in overrides)
+    count = loaded.replications
+    result = run_scenario(loaded, chosen)  # replication 1: its games and steps are written
+    if count > 1:
+        with _runner(jobs, dask, count) as runner, _bar(count, loaded.name, quiet) as done:
+            runs = play_all([loaded], chosen, runner, done)
+    else:
+        runs = frame(rows_of(result))
+    summary = summarize(runs, ["schedule"], [loaded.seed], applied)
+    if applied:
+        out.print(f"with --set {applied}", markup=False)
+    if count > 1:
+        out.print(report.replications_table(summary, _title(loaded)))
+        if not loaded.random:
+            out.print("durations are fixed, so every replication plays the same")
+    else:
+        out.print(report.summary_table(result))
     for sentence in filter(None, [report.closed_forms(result), *report.explanations(result)]):
         out.print(sentence, markup=False)
-    try:
-        written = report.write_results(
-            result, target, steps=steps_choice, source=source, started=started
+    if loaded.sweep:
+        out.print(
+            f"{loaded.name} has a sweep: block; `sim sweep {scenario}` plays it", markup=False
         )
-    except OSError as error:
-        err.print(f"cannot write results to {target}: {error.strerror or error}", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+    tables = {
+        "summary.csv": summary,
+        "replications.csv": runs.drop(columns="point"),
+        "games.csv": result.games,
+    }
+    written = _written(
+        lambda: report.write_results(
+            result,
+            target,
+            steps=steps_choice,
+            tables=tables,
+            source=Path(document.source),
+            started=started,
+        ),
+        target,
+    )
     out.print(f"wrote {', '.join(str(path) for path in written)}", markup=False)
     note = report.steps_note(result, steps_choice)
     if note:
         out.print(note, markup=False)
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="A scenario file, or a name under scenarios/.")],
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            metavar="PATH=VALUES",
+            help="A field and its values (repeatable; the grid is every combination): "
+            "`1..48`, `0.5..2:0.5`, `50ms..200ms:50ms`, `1,5,10`, "
+            "`[5, {dist: exponential, mean: 5}]`.",
+        ),
+    ] = None,
+    out_dir: OutDir = None,
+    schedule: Schedules = None,
+    sets: Sets = None,
+    seed: Seed = None,
+    replications: Replications = None,
+    jobs: Jobs = None,
+    dask: Dask = None,
+    quiet: Quiet = False,
+    max_events: MaxEvents = EVENTS_DEFAULT,  # type: ignore[assignment]  # parsed
+    max_file_size: MaxFileSize = FILE_SIZE_DEFAULT,  # type: ignore[assignment]  # parsed
+) -> None:
+    """Play a scenario at every point of a grid; print a pivot, write `results/<name>/sweep.csv`.
+
+    The grid comes from the file's `sweep:` block and `--vary` (which replaces the
+    block's values for the same path). `sweep.csv` has one row per point and schedule:
+    the varied values, then the summary columns; with replications also
+    `sweep_replications.csv`, one row per point, replication and schedule.
+
+    Examples:
+
+        sim sweep polgar --vary players.amateur.count=1..48
+
+        sim sweep polgar --vary players.amateur.count=1..48 --vary host_move=1,5,10
+
+        sim sweep polgar-whatif --jobs 2
+
+        sim sweep polgar-whatif --dask local
+    """
+    from sim import report
+    from sim import sweep as sweeps
+    from sim.limits import sweep_too_much
+
+    started = time.time()
+    limits = Limits(max_file_bytes=max_file_size, max_events=max_events)
+    document, overrides = _read(scenario, sets, limits)
+    given = [*overrides, *_given(seed, replications)]
+    base = _checked(lambda: document.scenario(given))
+    grid = _checked(lambda: sweeps.axes(document, base, vary or []))
+    if not grid:
+        err.print("nothing to vary: give --vary PATH=VALUES or a `sweep:` block in the file")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    points = _checked(lambda: sweeps.expand(document, given, grid))
+    chosen = _pick(base, schedule or [])
+    scenarios = [point.scenario for point in points]
+    _checked(lambda: document.refuse_overruns(sweep_too_much(scenarios, max_events, chosen)))
+    target = _target(base.name, out_dir)
+    applied = "; ".join(override.text for override in overrides)
+    total = sum(point.scenario.replications for point in points)
+    with _runner(jobs, dask, total) as runner, _bar(total, base.name, quiet) as done:
+        found = sweeps.play(points, chosen, runner, applied, done)
+    if applied:
+        out.print(f"with --set {applied}", markup=False)
+    for pivot in sweeps.pivot(found):
+        out.print(report.pivot_table(pivot, _title(base)))
+    tables = {"sweep.csv": found.table}
+    if total > len(points):
+        tables["sweep_replications.csv"] = found.runs
+    info = {
+        "scenario": base.name,
+        "seed": base.seed,
+        "schedules": [schedule.label for schedule in chosen or base.schedules],
+        "source": Path(document.source),
+        "started": started,
+    }
+    written = _written(lambda: report.write_tables(tables, target, info=info), target)
+    out.print(f"wrote {', '.join(str(path) for path in written)}", markup=False)
 
 
 def _steps_choice(steps: bool | None, parquet: bool) -> str:
@@ -211,28 +394,43 @@ def list_scenarios() -> None:
 @app.command()
 def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario files or names.")],
-    max_events: MaxEvents = "1e8",  # type: ignore[assignment]  # parsed by parse_count
-    max_file_size: MaxFileSize = "1MB",  # type: ignore[assignment]  # parsed by parse_size
+    sets: Sets = None,
+    max_events: MaxEvents = EVENTS_DEFAULT,  # type: ignore[assignment]  # parsed
+    max_file_size: MaxFileSize = FILE_SIZE_DEFAULT,  # type: ignore[assignment]  # parsed
 ) -> None:
     """Check scenario files without running them; exit 2 if any is invalid.
 
-    Each problem is one line: `file:line: field: what was expected`. The
-    limits of `sim run` apply (file size, aliases, nesting, the event budget).
+    A file's `sweep:` block is checked too: every point of its grid is validated.
+    Each problem is one line: `file:line: field: what was expected`. The limits
+    of `sim run` apply (file size, aliases, nesting, the event budget).
 
-    Example:
+    Examples:
 
         sim validate scenarios/*.yaml
+
+        sim validate polgar --set players.amateur.count=48
     """
+    from sim import sweep as sweeps
+    from sim.limits import sweep_too_much, too_much
+
     limits = Limits(max_file_bytes=max_file_size, max_events=max_events)
     bad = 0
     for name in files:
         try:
-            _, scenario = _find_and_load(name, limits, exit_on_error=False)
+            document, overrides = _read(name, sets, limits, exit_on_error=False)
+            scenario = document.scenario(overrides)
+            document.refuse_overruns(too_much(scenario, max_events, repeats=scenario.replications))
+            grid = sweeps.axes(document, scenario, [])
+            points = sweeps.expand(document, overrides, grid) if grid else []
+            scenarios = [point.scenario for point in points]
+            document.refuse_overruns(sweep_too_much(scenarios, max_events))
         except ScenarioError as error:
             bad += 1
             _report_problems(error)
             continue
-        out.print(f"ok {name}: {scenario.games} games, {scenario.step_count} steps", markup=False)
+        swept = f", a sweep of {len(points)} points" if grid else ""
+        summary = f"ok {name}: {scenario.games} games, {scenario.step_count} steps{swept}"
+        out.print(summary, markup=False)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -332,13 +530,14 @@ def _bad_option(message: str) -> NoReturn:
 
 
 def _verify_virtual(scenario, names: list[str], tie_rule: bool) -> None:
+    from sim.runner import workload_of
     from sim.verify import report
     from sim.verify.compare import against_asyncio
     from sim.verify.virtual import REPLAYABLE
-    from sim.workload import Workload
 
     chosen = _pick(scenario, names) or list(scenario.schedules)
-    rows = against_asyncio(Workload.of(scenario), chosen, tie_rule)
+    workload = workload_of(scenario)  # random durations: those of replication 1
+    rows = against_asyncio(workload, chosen, tie_rule)
     skipped = [s.label for s in chosen if s.kind not in REPLAYABLE]
     out.print(report.agreement_table(scenario, rows, skipped, tie_rule))
     problems = report.disagreements(scenario, rows)
@@ -354,9 +553,9 @@ def _verify_virtual(scenario, names: list[str], tie_rule: bool) -> None:
 
 
 def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> None:
+    from sim.runner import workload_of
     from sim.verify import report
     from sim.verify.wallclock import check, models_of
-    from sim.workload import Workload
 
     try:
         models = models_of(scenario, names)
@@ -369,7 +568,7 @@ def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> Non
         err.print(f"{model.label}: run {number}/{repeat} took {seconds} s", markup=False)
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else ()
-    rows = check(Workload.of(scenario), models, scale, repeat, replications, progress)
+    rows = check(workload_of(scenario), models, scale, repeat, replications, progress)
     out.print(report.real_table(scenario, rows))
     for note in report.real_notes(scenario, rows, sys.getswitchinterval(), load):
         out.print(note, markup=False)
@@ -386,18 +585,33 @@ def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> Non
             raise typer.Exit(1)
 
 
-def _load(scenario: str, exit_on_error: bool = True, limits: Limits | None = None):  # -> Scenario
-    return _find_and_load(scenario, limits, exit_on_error)[1]
+def _load(scenario: str, exit_on_error: bool = True):  # -> Scenario, imported lazily
+    """The scenario as its file has it, no overrides, within the default limits."""
+    from sim.limits import too_much
+
+    document, _ = _read(scenario, None, None, exit_on_error)
+
+    def checked():  # -> Scenario
+        loaded = document.scenario()
+        document.refuse_overruns(too_much(loaded, Limits().max_events))
+        return loaded
+
+    return _checked(checked) if exit_on_error else checked()
 
 
-def _find_and_load(scenario: str, limits: Limits | None = None, exit_on_error: bool = True):
-    """The scenario's file and its validated Scenario (imported lazily); exit 2 if bad."""
+def _read(
+    scenario: str,
+    sets: list[str] | None,
+    limits: Limits | None = None,
+    exit_on_error: bool = True,
+):
+    """The scenario's document (read within `limits`) and the parsed `--set` overrides."""
     from sim.catalog import find
-    from sim.loader import load_file
+    from sim.loader import read_file
+    from sim.overrides import parse
 
     try:
-        path = find(scenario)
-        return path, load_file(path, limits)
+        return read_file(find(scenario), limits), [parse(text) for text in sets or []]
     except ScenarioError as error:
         if not exit_on_error:
             raise
@@ -405,15 +619,12 @@ def _find_and_load(scenario: str, limits: Limits | None = None, exit_on_error: b
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
-def _check_budget(source: Path, scenario, schedules: list, limits: Limits) -> None:
-    """The event budget again, for the schedules picked on the command line."""
+def _check_budget(document, scenario, schedules: list | None, max_events: int | float) -> None:
+    """Refuse, before playing, a run over the event budget (replications included)."""
     from sim.limits import too_much
-    from sim.loader import problem_at
 
-    overruns = too_much(scenario, limits.max_events, schedules)
-    if overruns:
-        _report_problems(ScenarioError([problem_at(source, o.loc, o.message) for o in overruns]))
-        raise typer.Exit(EXIT_BAD_INPUT)
+    overruns = too_much(scenario, max_events, schedules, repeats=scenario.replications)
+    _checked(lambda: document.refuse_overruns(overruns))
 
 
 def _target(name: str, out_dir: Path | None) -> Path:
@@ -423,8 +634,57 @@ def _target(name: str, out_dir: Path | None) -> Path:
     try:
         return results_dir(name) if out_dir is None else check_out(out_dir)
     except OutputError as error:
-        err.print(f"--out: {error}" if out_dir is not None else str(error), markup=False)
+        message = f"--out: {error}" if out_dir is not None else str(error)
+        err.print(message, markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _written(write, target: Path) -> list[Path]:  # a thunk writing results → their paths
+    """Write, or exit 2 naming the folder if the file system refuses."""
+    try:
+        return write()
+    except OSError as error:
+        err.print(f"cannot write results to {target}: {error.strerror or error}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _checked(make):  # a thunk that may raise ScenarioError → its value, or exit 2
+    try:
+        return make()
+    except ScenarioError as error:
+        _report_problems(error)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _given(seed: int | None, replications: int | None) -> list:
+    """`--seed` and `--replications` as overrides: after `--set`, before a sweep's values."""
+    from sim.overrides import Override
+
+    given = {"seed": seed, "replications": replications}
+    return [Override(key, value, f"--{key}") for key, value in given.items() if value is not None]
+
+
+@contextmanager
+def _runner(jobs: int | None, dask: str | None, items: int):
+    from sim.execute import ExecutorError, executor
+
+    with ExitStack() as stack:
+        try:
+            runner = stack.enter_context(executor(jobs, dask, items))
+        except ExecutorError as error:
+            err.print(str(error), markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        yield runner
+
+
+def _bar(total: int, name: str, quiet: bool):
+    from sim.progress import progress
+
+    return progress(err, total, name, quiet)
+
+
+def _title(scenario) -> str:
+    return f"{scenario.name}: {scenario.description}".rstrip(": ")
 
 
 def _pick(scenario, names: list[str]) -> list | None:

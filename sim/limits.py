@@ -26,6 +26,7 @@ __all__ = [
     "parse_size",
     "played",
     "step_events",
+    "sweep_too_much",
     "too_much",
 ]
 
@@ -124,6 +125,33 @@ def too_much(
     return overruns
 
 
+def sweep_too_much(
+    scenarios: Sequence[Scenario],
+    max_events: int | float,
+    schedules: Sequence[Schedule] | None = None,
+) -> list[Overrun]:
+    """What would push a sweep past `max_events`: one point alone, or all of them together.
+
+    Each point plays its own replications; a point over the budget by itself
+    is named by its product, like a single run.
+    """
+    for scenario in scenarios:
+        overruns = too_much(scenario, max_events, schedules, repeats=scenario.replications)
+        if overruns:
+            return overruns
+    total = sum(
+        step_events(scenario, len(played(scenario, schedules)), scenario.replications)
+        for scenario in scenarios
+    )
+    if total <= max_events:
+        return []
+    message = (
+        f"{_grouped(len(scenarios))} points play {_grouped(total)} step events in all, over "
+        f"the budget of {_grouped(max_events)}; --max-events raises it"
+    )
+    return [Overrun(("sweep",), message)]
+
+
 def _total_seconds(scenario: Scenario) -> float:
     """Every step's duration added up: the synchronous makespan on one host, a bound on all."""
     try:
@@ -139,7 +167,7 @@ def _counted(number: int, noun: str) -> str:
     return f"{_grouped(number)} {noun}{'' if number == 1 else 's'}"
 
 
-def _grouped(number: int) -> str:
+def _grouped(number: int | float) -> str:
     """`12000000000` → `12 000 000 000`; past 18 digits `≈ 1.2e25` (any size of int)."""
     if number >= 10**18:
         exponent = math.log10(number)  # exact enough for any int; float() would overflow

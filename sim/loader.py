@@ -3,14 +3,22 @@
 PyYAML's composer gives every node its line; pydantic gives every error its
 field path. Walking the node tree alongside the error path joins the two, so
 a message reads `polgar.yaml:7: players[0].host_move: expected a duration …`.
+
+A `Document` keeps the parsed data and its lines, so the same file can be
+validated again under overrides (`--set`, the points of a sweep): an error
+inside an overridden value names the override instead of a line.
+
 Files are read within `sim.limits`: a size cap before reading, depth and
-alias expansion while composing (`sim.safe_yaml`), the event budget once valid.
+alias expansion while composing (`sim.safe_yaml`), and the event budget
+(`Document.refuse_overruns`) once a scenario is valid.
 """
 
 from __future__ import annotations
 
 import codecs
 import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +26,63 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError, shown
-from sim.limits import Limits, too_much
+from sim.limits import Limits, Overrun, too_much
+from sim.overrides import Override, Placed, apply
 from sim.safe_yaml import FAST, GuardedLoader, LimitError
 from sim.scenario import Scenario
 
-__all__ = ["decode", "from_yaml", "load_file", "problem_at"]
+__all__ = ["Document", "decode", "from_yaml", "load_file", "read_file", "read_yaml"]
 
 Loc = tuple[str | int, ...]
 
 _UTF16_32 = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-def load_file(path: Path, limits: Limits | None = None) -> Scenario:
-    """Read and validate one scenario file; its stem is the default `name`."""
+@dataclass(frozen=True, eq=False)
+class Document:
+    """A scenario file's data (a mapping) and the line of every key and item in it."""
+
+    source: str
+    data: dict[str, Any]
+    lines: dict[Loc, int]
+
+    def scenario(self, overrides: Sequence[Override] = ()) -> Scenario:
+        """Validate the data with `overrides` applied; ScenarioError names every problem."""
+        data, placed = apply(self.data, overrides) if overrides else (self.data, [])
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as error:
+            raise ScenarioError(_problems(error, data, self.lines, self.source, placed)) from None
+
+    def line(self, *loc: str | int) -> int | None:
+        return self.lines.get(loc)
+
+    def located(self, loc: Loc, message: str) -> Problem:
+        """A problem at `loc`, on the line of the deepest part of it that the file holds."""
+        return Problem(self.source, _line_of(loc, self.lines), _path(loc), message)
+
+    def refuse_overruns(self, overruns: Sequence[Overrun]) -> None:
+        """Raise ScenarioError for figures over a limit (`sim.limits.too_much`), if any."""
+        if overruns:
+            raise ScenarioError([self.located(o.loc, o.message) for o in overruns])
+
+
+def load_file(
+    path: Path, overrides: Sequence[Override] = (), limits: Limits | None = None
+) -> Scenario:
+    """Read and validate one scenario file within `limits`; its stem is the default `name`.
+
+    The event budget counts the scenario's own schedules and replications.
+    """
+    limits = limits or Limits()
+    document = read_file(path, limits)
+    scenario = document.scenario(overrides)
+    document.refuse_overruns(too_much(scenario, limits.max_events, repeats=scenario.replications))
+    return scenario
+
+
+def read_file(path: Path, limits: Limits | None = None) -> Document:
+    """Read and parse one scenario file, not yet validated; never more than the size limit."""
     limits = limits or Limits()
     source = str(path)
     try:
@@ -46,7 +98,7 @@ def load_file(path: Path, limits: Limits | None = None) -> Scenario:
             f"the file passes the limit of {limit} bytes on this line; --max-file-size raises it"
         )
         raise ScenarioError([Problem(source, line, "", message)])
-    return from_yaml(decode(raw, source), source=source, default_name=path.stem, limits=limits)
+    return read_yaml(decode(raw, source), source=source, default_name=path.stem, limits=limits)
 
 
 def decode(raw: bytes, source: str = "<bytes>") -> str:
@@ -77,36 +129,26 @@ def from_yaml(
 ) -> Scenario:
     """Validate YAML text into a Scenario; raise ScenarioError naming every problem."""
     limits = limits or Limits()
-    data, lines = _parse(text, source, limits)
+    document = read_yaml(text, source, default_name, limits)
+    scenario = document.scenario()
+    document.refuse_overruns(too_much(scenario, limits.max_events, repeats=scenario.replications))
+    return scenario
+
+
+def read_yaml(
+    text: str,
+    source: str = "<string>",
+    default_name: str = "scenario",
+    limits: Limits | None = None,
+) -> Document:
+    """Parse YAML text into a Document; a syntax error or a non-mapping is a ScenarioError."""
+    data, lines = _parse(text, source, limits or Limits())
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a {type(data).__name__}"
         message = f"expected a mapping with at least `players:`, got {got}"
         raise ScenarioError([Problem(source, 1, "", message)])
     data.setdefault("name", default_name)
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as error:
-        raise ScenarioError(_problems(error, data, lines, source)) from None
-    overruns = too_much(scenario, limits.max_events)
-    if overruns:
-        raise ScenarioError([_located(o.loc, o.message, lines, source) for o in overruns])
-    return scenario
-
-
-def problem_at(path: Path, loc: Loc, message: str) -> Problem:
-    """A problem with a file already loaded, at the line of `loc` (read again to find it)."""
-    try:
-        text = decode(path.read_bytes(), str(path))
-        _, lines = _parse(text, str(path), Limits(max_file_bytes=2**62, max_nodes=2**62))
-    except (OSError, ScenarioError):
-        lines = {}
-    return _located(loc, message, lines, str(path))
-
-
-def _located(loc: Loc, message: str, lines: dict[Loc, int], source: str) -> Problem:
-    """A problem at `loc`, on the line of the deepest part of it that the file holds."""
-    line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
-    return Problem(source, line, _path(loc), message)
+    return Document(source, data, lines)
 
 
 def _parse(text: str, source: str, limits: Limits) -> tuple[Any, dict[Loc, int]]:
@@ -215,7 +257,9 @@ def _unprintable(text: str) -> str | None:
     return None
 
 
-def _problems(error: ValidationError, data: Any, lines: dict[Loc, int], source: str) -> list:
+def _problems(
+    error: ValidationError, data: Any, lines: dict[Loc, int], source: str, placed: list[Placed]
+) -> list[Problem]:
     details = error.errors()
     problems = []
     for detail in details:
@@ -225,8 +269,22 @@ def _problems(error: ValidationError, data: Any, lines: dict[Loc, int], source: 
             loc = (*_in_file(detail["loc"][:-1], data, keep_last=False), _key(detail["input"]))
         else:
             loc = _in_file(detail["loc"], data, keep_last=detail["type"] == "missing")
-        problems.append(_located(loc, _message(detail), lines, source))
+        message = _message(detail)
+        inside = [p.override for p in placed if any(loc[: len(at)] == at for at in p.locs)]
+        around = [p.override for p in placed if any(at[: len(loc)] == loc for at in p.locs)]
+        if inside or (around and loc not in lines):
+            # the value at fault came from an override, or was made by one: name it, not a line
+            problems.append((inside or around)[-1].problem(_path(loc), message))
+            continue
+        if around:  # the override changed something inside the part at fault
+            message += f" (with {'; '.join(o.source + ' ' + o.text for o in around)})"
+        problems.append(Problem(source, _line_of(loc, lines), _path(loc), message))
     return sorted(problems, key=lambda problem: problem.line or 0)
+
+
+def _line_of(loc: Loc, lines: dict[Loc, int]) -> int | None:
+    """The line of the deepest part of `loc` that the file holds."""
+    return next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
 
 
 def _key(value: Any) -> str:
@@ -246,6 +304,8 @@ def _in_file(loc: Loc, data: Any, keep_last: bool) -> Loc:
     """The part of pydantic's error path that exists in the file (plus a missing key)."""
     kept: list[str | int] = []
     for position, part in enumerate(loc):
+        if isinstance(data, dict) and part not in data and data.get("dist") == part:
+            continue  # the tag pydantic adds for the distribution chosen by `dist:`
         in_mapping = isinstance(data, dict) and part in data
         in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
         if in_mapping or in_list:
@@ -277,6 +337,8 @@ def _message(detail: Any) -> str:
         return f"expected field names as keys, got {got}"
     if kind in {"int_type", "int_parsing", "int_from_float"}:
         return f"expected a whole number, got {got}"
+    if kind in {"float_type", "float_parsing", "finite_number"}:
+        return f"expected a number, got {got}"
     if kind in {"greater_than_equal", "greater_than"}:
         sign = "≥" if kind == "greater_than_equal" else ">"
         bound = ctx.get("ge", ctx.get("gt"))
@@ -306,24 +368,33 @@ def _unknown_field(loc: Loc) -> str:
 
 
 def _model_at(loc: Loc) -> type[BaseModel] | None:
-    """The model class validating the mapping at `loc`, found by following field types."""
-    model: type[BaseModel] | None = Scenario
+    """The model class validating the mapping at `loc`, found by following field types.
+
+    Where a field admits several models (the distributions of a duration), the
+    next part of the path is either a field of some of them or the `dist` tag
+    that picked one.
+    """
+    models: list[type[BaseModel]] = [Scenario]
     for part in loc:
-        if isinstance(part, int) or model is None:
+        if isinstance(part, int):
             continue
-        field = model.model_fields.get(str(part))
-        model = _inner_model(field.annotation) if field else None
-    return model
+        fields = [m.model_fields[part] for m in models if part in m.model_fields]
+        if fields:
+            models = [inner for field in fields for inner in _inner_models(field.annotation)]
+        else:
+            models = [m for m in models if _tag(m) == part]
+    return models[0] if len(models) == 1 else None
 
 
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
+def _inner_models(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for argument in getattr(annotation, "__args__", ()):
-        found = _inner_model(argument)
-        if found is not None:
-            return found
-    return None
+        return [annotation]
+    return [m for argument in getattr(annotation, "__args__", ()) for m in _inner_models(argument)]
+
+
+def _tag(model: type[BaseModel]) -> Any:
+    field = model.model_fields.get("dist")
+    return field.default if field is not None else None
 
 
 def _shown(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""What a run shows and leaves behind: the console table, the sentence, the files.
+"""What a run shows and leaves behind: the console tables, the sentence, the files.
 
 Result files are written into a staging folder and moved into place only when
 all are complete (`sim.staging`), so a failed, interrupted or killed run never
@@ -8,16 +8,21 @@ the scenario, the seed and the version; clock times go to `run.json`.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import pandas as pd
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
 from sim import analytic, runinfo, tables
 from sim.runner import Result
 from sim.staging import Staging
+from sim.sweep import Pivot
 from sim.trace import Trace
 from sim.units import format_seconds
 from sim.workload import HOST
@@ -28,10 +33,13 @@ __all__ = [
     "StepsChoice",
     "closed_forms",
     "explanations",
+    "pivot_table",
+    "replications_table",
     "steps_note",
     "steps_written",
     "summary_table",
     "write_results",
+    "write_tables",
 ]
 
 #: The steps table is written unasked (`--steps` not given) up to this many rows:
@@ -47,6 +55,7 @@ def write_results(
     result: Result,
     out: Path,
     steps: StepsChoice = "auto",
+    tables: Mapping[str, pd.DataFrame] | None = None,
     *,
     source: Path | None = None,
     started: float | None = None,
@@ -57,26 +66,50 @@ def write_results(
     size, streamed chunk by chunk from the trace's columns; "none" writes no
     steps table; "auto" writes steps.csv up to `STEPS_CSV_LIMIT` rows. A steps
     file left by an earlier run and not written now is removed, so the folder
-    never mixes two runs. `source` (the scenario file) and `started` (the
-    `time.time()` the command began) only go into run.json.
+    never mixes two runs. `tables` replaces the default CSVs (summary, games).
+    `source` (the scenario file) and `started` (the `time.time()` the command
+    began) only go into run.json.
     """
-    frames = {"summary.csv": result.summary, "games.csv": result.games}
+    if tables is None:
+        tables = {"summary.csv": result.summary, "games.csv": result.games}
     steps_format = steps_written(result, steps)
-    names = [*frames, *([STEP_FILES[steps_format]] if steps_format else [])]
-    stale = [name for name in STEP_FILES.values() if name not in names]
-    with Staging(out, stale=stale) as staged:
-        for name, frame in frames.items():
-            frame.to_csv(staged.folder / name, index=False, lineterminator="\n")
-        if steps_format is not None:
-            _STEP_WRITERS[steps_format](result, staged.folder / STEP_FILES[steps_format])
-        runinfo.write(
-            staged.folder,
-            scenario=result.scenario.name,
-            seed=result.seed,
-            schedules=[trace.schedule.label for trace in result.traces],
-            source=source,
-            started=started,
-        )
+    writers: dict[str, Callable[[Path], None]] = {}
+    if steps_format is not None:
+        write_steps = _STEP_WRITERS[steps_format]
+        writers[STEP_FILES[steps_format]] = lambda path: write_steps(result, path)
+    info = {
+        "scenario": result.scenario.name,
+        "seed": result.seed,
+        "schedules": [trace.schedule.label for trace in result.traces],
+        "source": source,
+        "started": started,
+    }
+    return write_tables(tables, out, writers=writers, stale=STEP_FILES.values(), info=info)
+
+
+def write_tables(
+    tables: Mapping[str, pd.DataFrame],
+    out: Path,
+    writers: Mapping[str, Callable[[Path], None]] | None = None,
+    stale: Iterable[str] = (),
+    info: Mapping[str, object] | None = None,
+) -> list[Path]:
+    """Write each table as CSV (each writer's file, and run.json) into `out`: all or none.
+
+    Everything goes into a staging folder inside `out` first and is moved in
+    only when complete (`sim.staging`); files named in `stale` that this run
+    did not write are removed in the same step, so the folder never mixes two
+    runs. `info` is what run.json records beside the files' hashes.
+    """
+    writers = writers or {}
+    names = [*tables, *writers]
+    with Staging(out, stale=[name for name in stale if name not in names]) as staged:
+        for name, table in tables.items():
+            table.to_csv(staged.folder / name, index=False, lineterminator="\n")
+        for name, write in writers.items():
+            write(staged.folder / name)
+        if info is not None:
+            runinfo.write(staged.folder, **info)
     return staged.published
 
 
@@ -158,8 +191,68 @@ def closed_forms(result: Result) -> str | None:
     return f"closed form: {', '.join(shown)}" if shown else None
 
 
+def replications_table(summary: pd.DataFrame, title: str) -> Table:
+    """Per schedule, the spread of the makespan and mean game time over replications."""
+    n = int(summary["replications"].iloc[0]) if len(summary) else 0
+    table = Table(
+        title=escape(f"{title}: {n} replications, seed {int(summary['seed'].iloc[0])}"),
+        caption="seconds; means over the replications, ± the 95 % confidence interval",
+        box=box.SIMPLE_HEAVY,
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    columns = ("schedule", "makespan", "± 95 %", "sd", "p50", "p95", "mean game", "speedup")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "schedule" else "right")
+    for row in summary.to_dict("records"):
+        half = (row["makespan_ci_high_s"] - row["makespan_ci_low_s"]) / 2
+        table.add_row(
+            escape(row["schedule"]),
+            _compact(row["makespan_s"]),
+            _compact(half),
+            _compact(row["makespan_sd_s"]),
+            _compact(row["makespan_p50_s"]),
+            _compact(row["makespan_p95_s"]),
+            _compact(row["mean_game_s"]),
+            "—" if np.isnan(row["speedup"]) else f"{row['speedup']:.2f}×",
+        )
+    return table
+
+
+def pivot_table(pivot: Pivot, title: str) -> Table:
+    """A sweep's makespans: the first varied field down, the schedules across."""
+    heading = f"{title}: makespan" + (f" at {pivot.title}" if pivot.title else "")
+    table = Table(title=escape(heading))  # names and swept values are text, never markup
+    table.add_column(escape(pivot.axis), justify="right")
+    for schedule in pivot.schedules:
+        table.add_column(escape(schedule), justify="right")
+    for value, cells in pivot.rows:
+        shown = []
+        for cell in cells:
+            if cell is None:
+                shown.append("")
+            elif math.isfinite(cell[1]) and cell[1] > 0:
+                shown.append(f"{_compact(cell[0])} ± {_compact(cell[1])} s")
+            else:
+                shown.append(format_seconds(cell[0]))
+        table.add_row(escape(str(value)), *shown)
+    return table
+
+
+def _compact(seconds: float) -> str:
+    """A figure with a spread, to the precision it deserves: `43 174`, `55.3`, `0.123`."""
+    if not math.isfinite(seconds):
+        return "—"
+    if abs(seconds) >= 100:
+        return f"{round(seconds):,}".replace(",", " ")
+    return f"{seconds:.1f}" if abs(seconds) >= 1 else f"{seconds:.3g}"
+
+
 def explanations(result: Result) -> list[str]:
-    """Plain sentences on why a simulated figure differs from the article's estimate."""
+    """Plain sentences on why a simulated figure differs from the article's estimate
+    (none for random durations: one replication's figure is not the one to explain)."""
+    if result.scenario.random:
+        return []
     return [text for trace in result.traces if (text := _explain(trace))]
 
 

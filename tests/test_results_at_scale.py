@@ -39,7 +39,8 @@ def test_over_the_limit_the_steps_table_is_skipped_and_the_run_says_so(
     (out / "steps.csv").write_text("from an earlier run\n")
     result = invoke("run", polgar_copy, "--out", out)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["games.csv", "run.json", "summary.csv"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["games.csv", "replications.csv", "run.json", "summary.csv"]
     assert "2 880 rows, over the 1 000" in result.stdout and "--steps" in result.stdout
     assert invoke("run", polgar_copy, "--out", out, "--steps").exit_code == 0
     assert len(pd.read_csv(out / "steps.csv")) == 2_880
@@ -48,7 +49,8 @@ def test_over_the_limit_the_steps_table_is_skipped_and_the_run_says_so(
 def test_no_steps_writes_no_steps_table_even_when_small(polgar_copy, tmp_path):
     out = tmp_path / "o"
     assert invoke("run", polgar_copy, "--out", out, "--no-steps").exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["games.csv", "run.json", "summary.csv"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["games.csv", "replications.csv", "run.json", "summary.csv"]
 
 
 def test_steps_written_in_chunks_are_the_whole_table_byte_for_byte(tmp_path, monkeypatch):
@@ -71,6 +73,7 @@ def test_parquet_holds_the_same_steps_table(polgar_copy, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
         "games.csv",
+        "replications.csv",
         "run.json",
         "steps.parquet",
         "summary.csv",
@@ -86,6 +89,7 @@ def test_parquet_holds_the_same_steps_table(polgar_copy, tmp_path, monkeypatch):
     assert invoke("run", polgar_copy, "--out", out).exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [
         "games.csv",
+        "replications.csv",
         "run.json",
         "steps.csv",
         "summary.csv",
