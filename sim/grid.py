@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 
 from sim.model import fail
 
@@ -69,8 +69,14 @@ def _axis(spec: Any) -> tuple[Any, ...]:
         fail(str(error))
 
 
+#: How an axis may be written, for `sim schema`: a list, a spec such as `1..48`, one value.
+AXIS_SCHEMA = {
+    "type": ["array", "string", "number", "boolean", "object"],
+    "description": "The values to sweep: a list, or a spec like 1..48, 0.5..2:0.5, 1,5,10.",
+}
+
 #: A validated axis of a `sweep:` block: the values it takes, in order.
-Axis = Annotated[tuple[Any, ...], BeforeValidator(_axis)]
+Axis = Annotated[tuple[Any, ...], BeforeValidator(_axis), WithJsonSchema(AXIS_SCHEMA)]
 
 
 def points(axes: Mapping[str, tuple[Any, ...]]) -> list[dict[str, Any]]:

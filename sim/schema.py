@@ -20,6 +20,19 @@ __all__ = ["DIALECT", "scenario_schema"]
 DIALECT = "http://json-schema.org/draft-07/schema#"
 
 
+def _without_catch_alls(node: Any) -> Any:
+    """The schema with `{}` (anything) dropped from every `anyOf` and `oneOf`."""
+    if isinstance(node, list):
+        return [_without_catch_alls(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    cleaned = {key: _without_catch_alls(value) for key, value in node.items()}
+    for key in ("anyOf", "oneOf"):
+        if key in cleaned:
+            cleaned[key] = [branch for branch in cleaned[key] if branch != {}]
+    return cleaned
+
+
 def scenario_schema() -> dict[str, Any]:
     """The JSON Schema of a scenario file, draft 7: what editors' YAML support speaks."""
     schema = Scenario.model_json_schema(mode="validation")
@@ -39,6 +52,12 @@ def scenario_schema() -> dict[str, Any]:
         "description": mapping.pop("description", ""),
         "anyOf": [{"enum": list(SCHEDULE_KINDS)}, mapping],
     }
+    # distributions.Duration: a mapping is a distribution picked by its `dist:` key,
+    # and a catch-all branch (`{}` in the schema) exists only to word the error.
+    for model in defs.values():
+        if "dist" in model.get("properties", {}):
+            model["required"] = ["dist", *model.get("required", [])]
+    schema = _without_catch_alls(schema)
     return {
         "$schema": DIALECT,
         "title": "sim scenario",

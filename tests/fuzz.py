@@ -1,6 +1,6 @@
 """Hostile scenario files, made reproducibly from a seed.
 
-`mutants(seed, n)` yields `n` files as bytes, each a good scenario with one to
+`mutants(seed, n)` yields `n` files as bytes, each a good scenario with two or
 three mutations applied: to its data (wrong types, missing and extra fields,
 huge, negative and non-finite numbers, unicode, deep nesting) or to its text
 (binary junk, truncation, YAML tags such as `!!python/object`, anchors and
@@ -20,7 +20,8 @@ import yaml
 
 __all__ = ["BASES", "alias_bomb", "deep_nesting", "mutants"]
 
-#: Good scenarios to start from: every field and both spellings of a round.
+#: Good scenarios to start from: every field, both spellings of a round, random
+#: durations with replications, and a sweep block.
 BASES: tuple[str, ...] = (
     "name: polgar\ndescription: Judit\nunit: s\nhost:\n  name: Judit\n  count: 1\n"
     "players:\n  - name: amateur\n    count: 3\n    moves: 2\n    host_move: 5\n"
@@ -31,6 +32,11 @@ BASES: tuple[str, ...] = (
     ' player_move: "1s"}\n  - {count: 1, steps: [{wait: 5}, {host: 1.5}]}\n'
     "schedules:\n  - cooperative\n  - {synchronous: {}}\n",
     "players:\n  - host_move: 1\n",
+    "name: noisy\nseed: 3\nreplications: 2\nplayers:\n  - name: p\n    count: 2\n    moves: 2\n"
+    "    host_move: {dist: exponential, mean: 1s}\n"
+    "    player_move: {dist: lognormal, mean: 5, sd: 2}\n",
+    "players:\n  - name: amateur\n    count: 2\n    host_move: 5\n    player_move: 55\n"
+    "sweep:\n  players.amateur.count: 1..3\n  host_move: [1, 2]\n",
 )
 
 HOSTILE_SCALARS: tuple[Any, ...] = (
@@ -344,9 +350,9 @@ TEXT_MUTATIONS: tuple[Callable[[bytes, random.Random], bytes], ...] = (
 
 
 def mutate(rng: random.Random) -> bytes:
-    """One hostile file: a base, then one to three mutations of its data and/or text."""
+    """One hostile file: a base, then two or three mutations of its data and/or text."""
     data = copy.deepcopy(rng.choice(_PARSED))
-    on_data, on_text = rng.choice([(1, 0), (2, 0), (3, 0), (0, 1), (0, 2), (1, 1), (2, 1)])
+    on_data, on_text = rng.choice([(2, 0), (3, 0), (0, 1), (0, 2), (1, 1), (2, 1), (1, 2)])
     for _ in range(on_data):
         data = rng.choice(DATA_MUTATIONS)(data, rng)
     text = _dump(data, rng).encode("utf-8")

@@ -252,6 +252,7 @@ def test_out_is_honoured_exactly_as_given(tmp_path):
     assert CliRunner().invoke(app, ["run", "countasync", "--out", str(deep)]).exit_code == 0
     assert sorted(p.name for p in deep.iterdir()) == [
         "games.csv",
+        "replications.csv",
         "run.json",
         "steps.csv",
         "summary.csv",
