@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from sim import cli, loader
+from sim import cli, loader, reading
 from sim.cli import app
 from sim.errors import ScenarioError
 from sim.limits import Limits, parse_count, parse_size, too_much
@@ -88,8 +88,8 @@ def test_corpus_through_the_real_command_gives_no_traceback():
 
 def test_corpus_through_the_pure_python_parser_also_fails_cleanly(monkeypatch):
     """Without libyaml the same files are refused, each with a line (the wording may differ)."""
-    monkeypatch.setattr(loader, "GuardedLoader", PureGuardedLoader)
-    monkeypatch.setattr(loader, "FAST", False)
+    monkeypatch.setattr(reading, "GuardedLoader", PureGuardedLoader)
+    monkeypatch.setattr(reading, "FAST", False)
     for path in CASES:
         expected = _expected(path)
         try:
