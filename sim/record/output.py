@@ -1,0 +1,82 @@
+"""From a raw recording to a checked scenario file and the lines that tell about it.
+
+Shared by `sim record` and `python -m sim.record`: the scenario text is
+validated by the same loader as any file, and its cooperative schedule is
+played at once, so the user sees beside the measured time how closely the
+scenario reproduces it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from sim.record.program import RawRecording
+from sim.record.render import DEFAULT_MAX_VALUES, render
+from sim.record.transcript import Transcript, transcribe
+
+__all__ = ["NothingRecorded", "report_lines", "scenario_text", "write_atomically"]
+
+
+class NothingRecorded(Exception):
+    """The program ran no asyncio task: there is no scenario to write."""
+
+
+def scenario_text(
+    raw: RawRecording | None,
+    name: str,
+    *,
+    deterministic: bool = False,
+    max_values: int = DEFAULT_MAX_VALUES,
+) -> tuple[str, Transcript]:
+    """The scenario file's text, validated, and the transcript it was written from."""
+    from sim.loader import from_yaml
+
+    if raw is None or not raw.tasks:
+        raise NothingRecorded(
+            "the program ran no asyncio task on a recorded loop "
+            "(does it call asyncio.run, or set its own event loop policy?)"
+        )
+    transcript = transcribe(raw)
+    text = render(transcript, name, deterministic=deterministic, max_values=max_values)
+    from_yaml(text, source=f"<recorded {name}>")
+    return text, transcript
+
+
+def report_lines(transcript: Transcript, text: str, seed: int = 0) -> list[str]:
+    """What the recording found, and the scenario's cooperative makespan beside the measured one."""
+    from sim.loader import from_yaml
+    from sim.runner import run
+
+    raw = transcript.recording
+    measured = transcript.makespan_s
+    busy = transcript.host_s / measured if measured else 0.0
+    groups = ", ".join(
+        f"{group.name} ×{group.count} ({len(group.positions)} steps)" for group in transcript.groups
+    )
+    played = run(from_yaml(text), ["cooperative"], seed=seed).summary["makespan_s"].iloc[0]
+    off = (played - measured) / measured if measured else 0.0
+    lines = [
+        f"recorded python {raw.program}: {len(raw.tasks)} tasks, {transcript.steps} steps "
+        f"in {measured:.3f} s (program {raw.wall_s:.3f} s), loop busy {busy:.0%}",
+        f"groups: {groups}",
+        *(flag.sentence() for flag in transcript.flags),
+        *(f"note: {note}" for note in transcript.notes),
+        f"cooperative makespan of the scenario: {played:.3f} s "
+        f"({off:+.1%} against the recorded {measured:.3f} s)",
+    ]
+    return lines
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file in the same folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
