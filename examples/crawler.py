@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
-WORDS = "async await loop task future socket page link crawl parse store retry".split()
+WORDS = ("async", "await", "loop", "task", "future", "socket", "page", "link", "parse", "retry")
 LINK = re.compile(r'<a href="(/page/\d+)">')
 WORD = re.compile(r"[a-z]+")
 RETRY_AFTER = 0.1  # seconds the server asks a rate-limited client to wait

@@ -17,9 +17,24 @@ from pydantic import BaseModel, ValidationError
 from sim.errors import Problem, ScenarioError
 from sim.scenario import Scenario
 
-__all__ = ["from_yaml", "load_file"]
+__all__ = ["from_yaml", "load", "load_file"]
 
 Loc = tuple[str | int, ...]
+
+
+def load(scenario: str | Path) -> Scenario:
+    """A scenario by file path, or by name under `scenarios/` (as `sim run` takes it).
+
+    >>> import sim
+    >>> polgar = sim.load("polgar")
+    >>> polgar.games, polgar.players[0].host_move, polgar.players[0].player_move
+    (24, 5.0, 55.0)
+
+    Bad input raises `ScenarioError`, each problem naming file, line and field.
+    """
+    from sim.catalog import find
+
+    return load_file(find(str(scenario)))
 
 
 def load_file(path: Path) -> Scenario:

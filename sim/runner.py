@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,19 @@ __all__ = ["Result", "run"]
 
 @dataclass(frozen=True, eq=False)
 class Result:
-    """The traces of one scenario's schedules; `baseline` is the synchronous makespan."""
+    """The traces of one scenario's schedules; `baseline` is the synchronous makespan.
+
+    The tables are pandas DataFrames with the CSV files' columns, built on first use:
+
+    >>> import sim
+    >>> r = sim.run(sim.load("countasync"))
+    >>> r.summary[["schedule", "makespan_s", "speedup"]].values.tolist()
+    [['synchronous', 3.0, 1.0], ['cooperative', 1.0, 3.0]]
+    >>> r.games.groupby("schedule", observed=True)["end_s"].max().to_dict()
+    {'cooperative': 1.0, 'synchronous': 3.0}
+    >>> r.steps.columns.tolist()
+    ['schedule', 'player', 'move', 'step', 'kind', 'ready_s', 'start_s', 'end_s', 'host']
+    """
 
     scenario: Scenario
     traces: tuple[Trace, ...]
@@ -34,29 +47,46 @@ class Result:
 
     @cached_property
     def summary(self) -> pd.DataFrame:
+        """One row per schedule: makespan, speedup, host utilization, … (`summary.csv`)."""
         return tables.summary(self.traces, self.baseline)
 
     @cached_property
     def games(self) -> pd.DataFrame:
+        """One row per game and schedule: start, end, where its time went (`games.csv`)."""
         return tables.games(self.traces)
 
     @cached_property
     def steps(self) -> pd.DataFrame:
+        """One row per step: ready, start, end and host of every step (`steps.csv`)."""
         return tables.steps(self.traces)
 
     def trace(self, label: str) -> Trace:
+        """The raw columns of one schedule's run, by its label."""
         return next(trace for trace in self.traces if trace.schedule.label == label)
 
 
 def run(
-    scenario: Scenario, schedules: Sequence[Schedule | str] | None = None, seed: int = 0
+    scenario: Scenario | str | Path,
+    schedules: Sequence[Schedule | str] | None = None,
+    seed: int = 0,
 ) -> Result:
     """Play `scenario` under `schedules` (default: the scenario's own list).
 
-    A schedule may be named by kind (`"cooperative"`); speedups are against the
+    `scenario` is a `Scenario`, or a file path or name as `sim.load` takes it. A
+    schedule may be named by kind (`"cooperative"`); speedups are against the
     synchronous schedule, which is played for that even when not asked for.
     Every schedule plays the same workload; `seed` drives what is left to chance.
+
+    >>> import sim
+    >>> r = sim.run("polgar", schedules=["cooperative"])
+    >>> row = r.summary.iloc[0]
+    >>> float(row.makespan_s), round(float(row.speedup), 2)
+    (3655.0, 11.82)
     """
+    if not isinstance(scenario, Scenario):
+        from sim.loader import load
+
+        scenario = load(scenario)
     chosen = scenario.schedules if schedules is None else tuple(map(_schedule, schedules))
     workload = Workload.of(scenario)
     rng = np.random.default_rng(seed)

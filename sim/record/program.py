@@ -99,7 +99,7 @@ def _raw(sink: list[Recording], program: str, wall: float, threshold: float) -> 
     """The loop that ran the most task time, its times shifted to start at 0."""
     if not sink:
         return None
-    busiest = max(sink, key=lambda rec: sum(step[2] - step[1] for life in rec.lives for step in life.steps))
+    busiest = max(sink, key=_task_time)
     lives = [life for life in busiest.lives if life.steps]
     origin = min((life.born for life in lives), default=busiest.began)
     tasks = tuple(
@@ -119,6 +119,10 @@ def _raw(sink: list[Recording], program: str, wall: float, threshold: float) -> 
         if not life.internal
     )
     return RawRecording(program, busiest.ended - origin, wall, threshold, tasks, len(sink))
+
+
+def _task_time(recording: Recording) -> float:
+    return sum(step[2] - step[1] for life in recording.lives for step in life.steps)
 
 
 def save_raw(recording: RawRecording, path: Path) -> None:
