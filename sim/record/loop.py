@@ -94,12 +94,13 @@ class RecordingLoop(asyncio.SelectorEventLoop):
         if isinstance(owner, _TASK_TYPES):
             now = perf_counter()
             life = self._lives.get(owner)
-            if life is None:
+            joined = running is not None and running is not owner
+            if life is None:  # its first step: whoever created it, it was not waiting
                 life = self._lives[owner] = TaskLife(owner, now)
                 self.recording.lives.append(life)
+                joined = False
             due = self._due
             ready = due if due is not None and due < now else now
-            joined = running is not None and running is not owner
             args = (owner, life, callback, args, ready, joined)
             return super().call_soon(self._step, *args, context=context)
         if running is not None:
