@@ -150,8 +150,9 @@ def alternating(host: st.SearchStrategy, wait: st.SearchStrategy) -> st.SearchSt
     """A round host, wait, host, …, host: a coroutine starts and ends holding the loop."""
     return st.lists(st.tuples(host, wait), min_size=0, max_size=3).flatmap(
         lambda pairs: host.map(
-            lambda last: [s for h, w in pairs for s in ({"host": h}, {"wait": w})]
-            + [{"host": last}]
+            lambda last: (
+                [s for h, w in pairs for s in ({"host": h}, {"wait": w})] + [{"host": last}]
+            )
         )
     )
 
