@@ -59,3 +59,5 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    print()
+    subprocess.run([sys.executable, str(ROOT / "bench" / "record_overhead.py")], check=True)

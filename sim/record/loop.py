@@ -14,10 +14,12 @@ loop's thread). Per step we keep:
   or, when a timer or another thread woke it, the moment that was due, so
   time the loop spent busy elsewhere is not mistaken for the task's own wait;
 - `start`, `end`: the step itself, the task's coroutine holding the loop;
-- `cpu`: CPU seconds the step used, and `switches`, the times the thread
-  gave up the CPU of its own accord: a long step with little CPU and such a
-  switch blocked (`time.sleep`, a synchronous socket); one with little CPU
-  and none was only preempted by another process;
+- for a step at least `threshold` long, `cpu`, the CPU seconds it used, and
+  `switches`, the times the thread gave up the CPU of its own accord: a long
+  step with little CPU and such a switch blocked (`time.sleep`, a
+  synchronous socket); one with little CPU and none was only preempted by
+  another process. (Shorter steps are taken as all CPU, no switch: the end
+  snapshot is skipped for them, as each costs a system call.)
 - `joined`: the task was woken by another task's work (an awaited task, a
   gather, a queue) rather than by time passing or I/O: a dependency, not a wait.
 
@@ -87,7 +89,8 @@ class RecordingLoop(asyncio.SelectorEventLoop):
         self._due: float | None = None  # when the running timer or thread event was due
         self._offset = perf_counter() - self.time()  # loop clock → perf_counter
 
-    # Hot path: called for every step; written plainly, attribute look-ups kept few.
+    # Hot path: called for every step; written plainly, attribute look-ups kept few, and
+    # straight to `_call_soon` (what `call_soon` does after its checks) unless debugging.
     def call_soon(self, callback: Any, *args: Any, context: Any = None) -> asyncio.Handle:
         owner = getattr(callback, "__self__", None)
         running = self._running
@@ -101,11 +104,12 @@ class RecordingLoop(asyncio.SelectorEventLoop):
                 joined = False
             due = self._due
             ready = due if due is not None and due < now else now
-            args = (owner, life, callback, args, ready, joined)
-            return super().call_soon(self._step, *args, context=context)
-        if running is not None:
-            return super().call_soon(self._caused, running, callback, args, context=context)
-        return super().call_soon(callback, *args, context=context)
+            callback, args = self._step, (owner, life, callback, args, ready, joined)
+        elif running is not None:
+            callback, args = self._caused, (running, callback, args)
+        if self._debug or self._closed:
+            return super().call_soon(callback, *args, context=context)
+        return self._call_soon(callback, args, context)
 
     def call_at(self, when: float, callback: Any, *args: Any, context: Any = None) -> Any:
         due = when + self._offset
@@ -125,12 +129,14 @@ class RecordingLoop(asyncio.SelectorEventLoop):
             callback(*args)
         finally:
             end = perf_counter()
-            after = getrusage(RUSAGE_THREAD)
             self._running = None
-            cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-            switches = after.ru_nvcsw - before.ru_nvcsw
-            life.steps.append((ready, start, end, cpu, joined, switches))
-            if end - start >= self.threshold:
+            if end - start < self.threshold:  # the usual case: CPU and switches not asked for
+                life.steps.append((ready, start, end, end - start, joined, 0))
+            else:
+                after = getrusage(RUSAGE_THREAD)
+                cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+                switches = after.ru_nvcsw - before.ru_nvcsw
+                life.steps.append((ready, start, end, cpu, joined, switches))
                 life.long_steps[len(life.steps) - 1] = _suspended_at(task)
             if task.done():
                 del self._lives[task]
