@@ -73,22 +73,25 @@ def test_a_task_created_later_starts_with_a_wait_until_then():
 
 def test_a_long_step_off_the_cpu_that_gave_the_cpu_up_is_a_blocking_call():
     """0.2 s wall, 0.001 s CPU, one voluntary switch: blocking; split 0.001 host + 0.199 block
-    when the format has `block`, else one host step of 0.2, flagged either way."""
+    when the format has `block`, else one host step of 0.2, flagged either way. The task that
+    blocked is a group apart from the one that did not."""
     blocked = task("fetch", [(0, 0, 0.2, 0.001, False, 1)], long_steps={0: "prog.py:9 (fetch)"})
     fine = task("fetch", [(0, 0.2, 0.21, 0.01, False, 0)])
     transcript = transcribe(recording(blocked, fine))
     (flag,) = transcript.flags
-    assert flag.blocking and (flag.tasks, flag.count) == (1, 2)
+    assert flag.blocking and (flag.group, flag.tasks, flag.count) == ("fetch", 1, 1)
     assert flag.where == "prog.py:9 (fetch)"
     assert "likely blocking call" in flag.sentence()
-    positions = transcript.groups[0].positions
+    first, second = transcript.groups
+    assert (first.name, second.name) == ("fetch", "fetch#2")
+    assert [(p.kind, p.values) for p in second.positions] == [("host", pytest.approx((0.01,)))]
     if HAS_BLOCK:
-        assert [(p.kind, p.values) for p in positions] == [
-            ("host", pytest.approx((0.001, 0.01))),
-            ("block", (pytest.approx(0.199), 0.0)),
+        assert [(p.kind, p.values) for p in first.positions] == [
+            ("host", pytest.approx((0.001,))),
+            ("block", pytest.approx((0.199,))),
         ]
     else:
-        assert [(p.kind, p.values) for p in positions] == [("host", pytest.approx((0.2, 0.01)))]
+        assert [(p.kind, p.values) for p in first.positions] == [("host", pytest.approx((0.2,)))]
 
 
 def test_a_long_step_without_a_voluntary_switch_was_preempted_not_blocked():

@@ -10,17 +10,36 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from sim.record.program import RawRecording
 from sim.record.render import DEFAULT_MAX_VALUES, render
 from sim.record.transcript import Transcript, transcribe
 
-__all__ = ["NothingRecorded", "report_lines", "scenario_text", "write_atomically"]
+__all__ = [
+    "NothingRecorded",
+    "empirical_supported",
+    "report_lines",
+    "scenario_text",
+    "write_atomically",
+]
 
 
 class NothingRecorded(Exception):
     """The program ran no asyncio task: there is no scenario to write."""
+
+
+def empirical_supported() -> bool:
+    """Does the scenario format take `{dist: empirical, values: [...]}` as a duration?"""
+    from sim.errors import ScenarioError
+    from sim.loader import from_yaml
+
+    try:
+        from_yaml("players: [{steps: [{host: {dist: empirical, values: [1, 2]}}]}]")
+    except ScenarioError:
+        return False
+    return True
 
 
 def scenario_text(
@@ -39,6 +58,12 @@ def scenario_text(
             "(does it call asyncio.run, or set its own event loop policy?)"
         )
     transcript = transcribe(raw)
+    if not deterministic and not empirical_supported():
+        deterministic = True
+        transcript = replace(
+            transcript,
+            notes=(*transcript.notes, "this format has no distributions: each step is the mean"),
+        )
     text = render(transcript, name, deterministic=deterministic, max_values=max_values)
     from_yaml(text, source=f"<recorded {name}>")
     return text, transcript

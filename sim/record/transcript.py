@@ -5,9 +5,10 @@ Each task becomes a game. Its steps, in order:
 - a leading `wait` if it was created after the first task's first step (by a
   later step, or later in time): the scenario starts every game at 0;
 - per loop step, a `host` step of the time its coroutine held the loop, or,
-  when most of a long step was spent off the CPU (`time.sleep`, a synchronous
-  socket), a `host` step of its CPU time then a `block` step of the rest (a
-  blocking call holds the loop like host work, but uses no CPU);
+  when at least the threshold of it was spent off the CPU after giving the
+  CPU up (`time.sleep`, a synchronous socket), a `host` step of its CPU time
+  then a `block` step of the rest (a blocking call holds the loop like host
+  work, but uses no CPU);
 - between two loop steps, a `wait` step of the time the task was suspended
   and not ready — unless another task's work woke it (an awaited task, a
   gather, a queue): the scenario has no dependencies between games, so such a
@@ -15,7 +16,10 @@ Each task becomes a game. Its steps, in order:
 
 Time a task was ready while the loop ran others is not written anywhere: the
 schedule makes it. Tasks of one coroutine function with the same sequence of
-step kinds form one group; each step of its round keeps every task's duration.
+step kinds form one group (a step that blocked counts as a kind of its own,
+so the few tasks that hit a blocking call are a group apart and the others'
+durations are not mixed with theirs); each step of its round keeps every
+task's duration there.
 """
 
 from __future__ import annotations
@@ -116,7 +120,7 @@ def transcribe(recording: RawRecording) -> Transcript:
     if not tasks:
         return Transcript(recording, (), (), ("the program's event loop ran no task",))
     first_step_end = tasks[0].steps[0][2]
-    lives = [(task, _items(task, first_step_end)) for task in tasks]
+    lives = [(task, _items(task, first_step_end, recording.threshold)) for task in tasks]
     buckets: dict[tuple, list[tuple[RawTask, list[_Item]]]] = {}
     for task, items in lives:
         key = (task.function, task.file, tuple(kind for kind, *_ in items))
@@ -130,7 +134,8 @@ def transcribe(recording: RawRecording) -> Transcript:
     return Transcript(recording, tuple(groups), tuple(flags), _notes(recording, lives))
 
 
-def _items(task: RawTask, first_step_end: float) -> list[_Item]:
+def _items(task: RawTask, first_step_end: float, threshold: float) -> list[_Item]:
+    """The task's life as (kind, …) items; a step that blocked is of kind "block"."""
     items: list[_Item] = []
     if task.born > first_step_end:
         items.append(("wait", task.born, 0.0, -1, False))
@@ -141,7 +146,8 @@ def _items(task: RawTask, first_step_end: float) -> list[_Item]:
                 items.append(("join", 0.0, 0.0, index, False))
             else:
                 items.append(("wait", max(0.0, ready - previous_end), 0.0, index, False))
-        items.append(("host", end - start, cpu, index, switches > 0))
+        blocked = switches > 0 and _blocked(end - start, cpu, threshold)
+        items.append(("block" if blocked else "host", end - start, cpu, index, blocked))
         previous_end = end
     return items
 
@@ -186,16 +192,13 @@ def _group(
             continue
         cpus = [item[2] for item in column]
         long_ = [i for i, wall in enumerate(walls) if wall >= threshold]
-        blocking = [i for i in long_ if column[i][4] and _blocked(walls[i], cpus[i], threshold)]
-        flag = None
         if long_:
-            flag = _flag(name, len(positions) + 1, members, column, long_, blocking)
+            flag = _flag(name, len(positions) + 1, members, column, long_, kind == "block")
             flags.append(flag)
             note = "; ".join(part for part in (note, flag.sentence()) if part)
-        if blocking and HAS_BLOCK:
-            blocked = set(blocking)
-            host = tuple(cpus[i] if i in blocked else walls[i] for i in range(len(walls)))
-            block = tuple(walls[i] - cpus[i] if i in blocked else 0.0 for i in range(len(walls)))
+        if kind == "block" and HAS_BLOCK:
+            host = tuple(cpus)
+            block = tuple(wall - cpu for wall, cpu in zip(walls, cpus, strict=True))
             positions.append(Position("host", host, note))
             positions.append(Position("block", block, "the blocking call's time off the CPU"))
         else:
@@ -210,17 +213,16 @@ def _blocked(wall: float, cpu: float, threshold: float) -> bool:
     return wall - cpu >= threshold and cpu < wall / 2
 
 
-def _flag(name, step, members, column, long_, blocking) -> Flag:
-    chosen = blocking or long_
-    places = Counter(members[i][0].long_steps.get(column[i][3], "?") for i in chosen)
+def _flag(name, step, members, column, long_, blocking: bool) -> Flag:
+    places = Counter(members[i][0].long_steps.get(column[i][3], "?") for i in long_)
     return Flag(
         group=name,
         step=step,
         tasks=len(long_),
         count=len(members),
-        mean_s=sum(column[i][1] for i in chosen) / len(chosen),
-        mean_cpu_s=sum(column[i][2] for i in chosen) / len(chosen),
-        blocking=bool(blocking),
+        mean_s=sum(column[i][1] for i in long_) / len(long_),
+        mean_cpu_s=sum(column[i][2] for i in long_) / len(long_),
+        blocking=blocking,
         where=places.most_common(1)[0][0],
     )
 
