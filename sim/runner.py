@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,9 @@ from sim.scenario import Scenario
 from sim.schedules import Schedule
 from sim.trace import Trace
 from sim.workload import Workload
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["Result", "run"]
 
@@ -63,6 +67,14 @@ class Result:
     def trace(self, label: str) -> Trace:
         """The raw columns of one schedule's run, by its label."""
         return next(trace for trace in self.traces if trace.schedule.label == label)
+
+    def plot(self, until: float | None = None) -> Figure:
+        """The timeline figure: a panel per schedule on one time axis, a row per game, bars
+        by step kind (`sim.plots.timeline`; needs matplotlib, the `plot` extra). In a
+        notebook it shows itself; elsewhere `r.plot().savefig("timeline.png")`."""
+        from sim.plots import timeline
+
+        return timeline(self.traces, until=until)
 
 
 def run(

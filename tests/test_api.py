@@ -92,3 +92,11 @@ def test_the_notebook_example_reproduces_the_polgar_table_and_the_knee(tmp_path,
     assert [line.get_label() for line in lines[:2]] == ["synchronous", "cooperative"]
     assert len(lines[0].get_xdata()) == 48
     assert (tmp_path / "sweep.png").stat().st_size > 10_000
+
+
+def test_plot_draws_the_timeline_one_panel_per_schedule():
+    """countasync: 3 games × 2 schedules; the figure has a panel for each schedule."""
+    pytest.importorskip("sim.plots", reason="the timeline figure is not in this version")
+    figure = sim.run("countasync", schedules=["synchronous", "cooperative"]).plot()
+    titles = " ".join(axes.get_title() for axes in figure.axes)
+    assert "synchronous" in titles and "cooperative" in titles

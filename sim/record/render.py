@@ -111,8 +111,5 @@ def _quoted(text: str) -> str:
 def _short(path: str) -> str:
     """A file relative to the working folder when inside it."""
     file, _, line = path.rpartition(":")
-    try:
-        relative = os.path.relpath(file)
-    except ValueError:
-        return path
+    relative = os.path.relpath(file)
     return f"{relative if not relative.startswith('..') else file}:{line}"

@@ -24,6 +24,7 @@ task's duration there.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -223,8 +224,17 @@ def _flag(name, step, members, column, long_, blocking: bool) -> Flag:
         mean_s=sum(column[i][1] for i in long_) / len(long_),
         mean_cpu_s=sum(column[i][2] for i in long_) / len(long_),
         blocking=blocking,
-        where=places.most_common(1)[0][0],
+        where=_relative(places.most_common(1)[0][0]),
     )
+
+
+def _relative(where: str) -> str:
+    """`file:line (function)` with the file relative to the working folder when inside it."""
+    file, colon, rest = where.partition(":")
+    if not colon or not os.path.isabs(file):
+        return where
+    relative = os.path.relpath(file)
+    return f"{file if relative.startswith('..') else relative}:{rest}"
 
 
 def _notes(recording: RawRecording, lives: list[tuple[RawTask, list[_Item]]]) -> tuple[str, ...]:
