@@ -21,7 +21,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from sim.record.loop import DEFAULT_THRESHOLD, Recording, RecordingPolicy
+from sim.record.loop import DEFAULT_THRESHOLD, STEP_FIELDS, Recording, RecordingPolicy
 
 __all__ = ["RawRecording", "RawTask", "load_raw", "record_program", "save_raw"]
 
@@ -110,8 +110,8 @@ def _raw(sink: list[Recording], program: str, wall: float, threshold: float) -> 
             line=life.line,
             born=life.born - origin,
             steps=tuple(
-                (r - origin, s - origin, e - origin, cpu, joined, switches)
-                for r, s, e, cpu, joined, switches in life.steps
+                (r - origin, s - origin, e - origin, cpu, bool(joined), int(switches))
+                for r, s, e, cpu, joined, switches in _rows(life.steps)
             ),
             long_steps=dict(life.long_steps),
         )
@@ -121,8 +121,13 @@ def _raw(sink: list[Recording], program: str, wall: float, threshold: float) -> 
     return RawRecording(program, busiest.ended - origin, wall, threshold, tasks, len(sink))
 
 
+def _rows(flat) -> zip:
+    """The flat per-step numbers as rows of STEP_FIELDS."""
+    return zip(*[iter(flat)] * STEP_FIELDS, strict=True)
+
+
 def _task_time(recording: Recording) -> float:
-    return sum(step[2] - step[1] for life in recording.lives for step in life.steps)
+    return sum(row[2] - row[1] for life in recording.lives for row in _rows(life.steps))
 
 
 def save_raw(recording: RawRecording, path: Path) -> None:
