@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
+import types
 
 import pytest
 
+from sim.record.loop import STEP_FIELDS, RecordingPolicy
 from sim.record.program import load_raw, record_program, save_raw
 from sim.record.transcript import transcribe
 
@@ -116,3 +118,27 @@ def test_the_raw_recording_round_trips_through_json(tmp_path):
     raw, _ = record_program(program(tmp_path, GATHER), [])
     save_raw(raw, tmp_path / "raw.json")
     assert load_raw(tmp_path / "raw.json") == raw
+
+
+def test_only_a_tasks_own_steps_count_and_a_second_pending_one_waits_its_turn():
+    """`call_soon(task.get_name)` is no step of the task; two steps queued at once (which
+    CPython's Task never does) are both recorded, in the order they were queued."""
+    sink = []
+    loop = RecordingPolicy(sink).new_event_loop()
+    ran = []
+
+    def __step(task):  # named like the Python Task's own step method
+        ran.append(len(ran))
+
+    async def idle():
+        await asyncio.sleep(0)
+
+    task = loop.create_task(idle())
+    loop.call_soon(task.get_name)
+    loop.call_soon(types.MethodType(__step, task))
+    loop.call_soon(types.MethodType(__step, task))
+    loop.run_until_complete(task)
+    loop.close()
+    (life,) = sink[0].lives
+    assert ran == [0, 1]
+    assert len(life.steps) // STEP_FIELDS == 4  # its start, the two extra, the end after sleep(0)

@@ -32,6 +32,7 @@ import asyncio
 import os
 from array import array
 from asyncio import tasks
+from functools import partial
 from resource import RUSAGE_THREAD, getrusage
 from time import perf_counter
 from typing import Any
@@ -49,6 +50,10 @@ __all__ = [
 DEFAULT_THRESHOLD = 0.05
 
 _TASK_TYPES = tuple({tasks.Task, tasks._PyTask})
+#: A task's own step callbacks: the C Task's wake-up (its first step and `yield` are a
+#: `TaskStepMethWrapper`), the Python Task's methods. Any other method of a task that a
+#: program queues (`loop.call_soon(task.cancel)`) is not a step of it.
+_STEP_NAMES = frozenset({"task_wakeup", "__step", "__wakeup"})
 _ASYNCIO_DIR = os.path.dirname(asyncio.__file__)
 
 #: Numbers kept per step, in this order, in a task's flat `steps` array: ready, start, end,
@@ -57,11 +62,32 @@ STEP_FIELDS = 6
 
 
 class TaskLife:
-    """One task from its creation to its end: which coroutine, and its steps."""
+    """One task from its creation to its end: which coroutine, and its steps.
 
-    __slots__ = ("born", "file", "function", "internal", "line", "long_steps", "name", "steps")
+    It is also what the loop runs for the task's next step (`__call__`): holding the
+    pending step in its own slots rather than in a fresh argument tuple and bound method
+    per step leaves the garbage collector nothing new to walk (a task has at most one
+    step pending at a time; should a second come, it is queued with its own arguments).
+    """
 
-    def __init__(self, task: asyncio.Task, born: float) -> None:
+    __slots__ = (
+        "args",
+        "born",
+        "callback",
+        "file",
+        "function",
+        "internal",
+        "joined",
+        "line",
+        "long_steps",
+        "loop",
+        "name",
+        "ready",
+        "steps",
+        "task",
+    )
+
+    def __init__(self, task: asyncio.Task, born: float, loop: RecordingLoop) -> None:
         coro = task.get_coro()
         code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
         self.name: str = task.get_name()
@@ -75,6 +101,41 @@ class TaskLife:
         self.steps = array("d")
         #: index of the step → "file:line (function)" where the task suspended after it
         self.long_steps: dict[int, str] = {}
+        self.task: asyncio.Task | None = task  # dropped when the task is done
+        self.loop = loop
+        self.callback: Any = None  # the pending step: asyncio's callback, its args, …
+        self.args: tuple = ()
+        self.ready = 0.0
+        self.joined = False
+
+    def __call__(self) -> None:
+        """Run the pending step."""
+        callback, self.callback = self.callback, None
+        _run_step(self, callback, self.args, self.ready, self.joined)
+
+
+def _run_step(life: TaskLife, callback: Any, args: tuple, ready: float, joined: bool) -> None:
+    """Run one step of the task, timed. The loop's hot path: locals only."""
+    loop, task = life.loop, life.task
+    loop._running = task
+    before = getrusage(RUSAGE_THREAD)
+    start = perf_counter()
+    try:
+        callback(*args)
+    finally:
+        end = perf_counter()
+        loop._running = None
+        if end - start < loop.threshold:  # the usual case: CPU and switches not asked for
+            life.steps.extend((ready, start, end, end - start, joined, 0.0))
+        else:
+            after = getrusage(RUSAGE_THREAD)
+            cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+            switches = after.ru_nvcsw - before.ru_nvcsw
+            life.steps.extend((ready, start, end, cpu, joined, switches))
+            life.long_steps[len(life.steps) // STEP_FIELDS - 1] = _suspended_at(task)
+        if task.done():
+            del loop._lives[task]
+            life.task = life.loop = None
 
 
 class Recording:
@@ -105,17 +166,24 @@ class RecordingLoop(asyncio.SelectorEventLoop):
     def call_soon(self, callback: Any, *args: Any, context: Any = None) -> asyncio.Handle:
         owner = getattr(callback, "__self__", None)
         running = self._running
-        if isinstance(owner, _TASK_TYPES):
+        if isinstance(owner, _TASK_TYPES) and (
+            type(callback).__name__ == "TaskStepMethWrapper"
+            or getattr(callback, "__name__", None) in _STEP_NAMES
+        ):
             now = perf_counter()
             life = self._lives.get(owner)
             joined = running is not None and running is not owner
             if life is None:  # its first step: whoever created it, it was not waiting
-                life = self._lives[owner] = TaskLife(owner, now)
+                life = self._lives[owner] = TaskLife(owner, now, self)
                 self.recording.lives.append(life)
                 joined = False
             due = self._due
             ready = due if due is not None and due < now else now
-            callback, args = self._step, (owner, life, callback, args, ready, joined)
+            if life.callback is None:
+                life.callback, life.args, life.ready, life.joined = callback, args, ready, joined
+                callback, args = life, ()
+            else:  # a second step pending at once: not seen in CPython's Task, but kept apart
+                callback, args = partial(_run_step, life, callback, args, ready, joined), ()
         elif running is not None:
             callback, args = self._caused, (running, callback, args)
         if self._debug or self._closed:
@@ -130,27 +198,6 @@ class RecordingLoop(asyncio.SelectorEventLoop):
         return super().call_soon_threadsafe(
             self._timer, perf_counter(), callback, args, context=context
         )
-
-    def _step(self, task: asyncio.Task, life: TaskLife, callback: Any, args: tuple, ready: float,
-              joined: bool) -> None:  # fmt: skip
-        self._running = task
-        before = getrusage(RUSAGE_THREAD)
-        start = perf_counter()
-        try:
-            callback(*args)
-        finally:
-            end = perf_counter()
-            self._running = None
-            if end - start < self.threshold:  # the usual case: CPU and switches not asked for
-                life.steps.extend((ready, start, end, end - start, joined, 0.0))
-            else:
-                after = getrusage(RUSAGE_THREAD)
-                cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-                switches = after.ru_nvcsw - before.ru_nvcsw
-                life.steps.extend((ready, start, end, cpu, joined, switches))
-                life.long_steps[len(life.steps) // STEP_FIELDS - 1] = _suspended_at(task)
-            if task.done():
-                del self._lives[task]
 
     def _caused(self, cause: asyncio.Task, callback: Any, args: tuple) -> None:
         """A callback queued by a task's step (a done callback): what it wakes, that task woke."""
