@@ -3,7 +3,8 @@
 Each variant runs in a fresh interpreter, alternating, `--repeat` times; the
 program times itself (around `asyncio.run`), so interpreter start-up and the
 writing of the recording are not counted as the program's time; they are
-shown apart. Two programs:
+shown apart; wall and CPU time are both reported (CPU time is the steadier
+figure on a machine shared with other work). Two programs:
 
 - `bare`: each task awaits `asyncio.sleep(0)` ten times — nothing but loop
   steps, the worst case for any per-step cost;
@@ -48,20 +49,21 @@ async def main():
     job = bare if KIND == "bare" else busy
     await asyncio.gather(*(job(i) if KIND != "bare" else job() for i in range(TASKS)))
 
-began = time.perf_counter()
+began, cpu = time.perf_counter(), time.process_time()
 asyncio.run(main())
-print(time.perf_counter() - began)
+print(time.perf_counter() - began, time.process_time() - cpu)
 """
 
 
-def once(program: Path, args: list[str], recorded: bool, raw: Path) -> tuple[float, float]:
-    """(the program's own time, the whole command's time)."""
+def once(program: Path, args: list[str], recorded: bool, raw: Path) -> tuple[float, float, float]:
+    """(the program's own wall time, its CPU time, the whole command's wall time)."""
     command = [sys.executable, str(program), *args]
     if recorded:
         command = [sys.executable, "-m", "sim.record", "--raw", str(raw), str(program), *args]
     began = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
-    return float(done.stdout.strip().splitlines()[-1]), time.perf_counter() - began
+    wall, cpu = map(float, done.stdout.strip().splitlines()[-1].split())
+    return wall, cpu, time.perf_counter() - began
 
 
 def measure(kind: str, tasks: int, steps: int, repeat: int) -> dict[str, float]:
@@ -70,13 +72,15 @@ def measure(kind: str, tasks: int, steps: int, repeat: int) -> dict[str, float]:
         program.write_text(PROGRAM)
         raw = Path(folder) / "raw.json"
         args = [str(tasks), str(steps), kind]
-        plain, recorded, plain_cmd, recorded_cmd = [], [], [], []
+        plain, recorded, plain_cmd, recorded_cmd, plain_cpu, recorded_cpu = ([] for _ in range(6))
         for _ in range(repeat):
-            own, whole = once(program, args, False, raw)
+            own, cpu, whole = once(program, args, False, raw)
             plain.append(own)
+            plain_cpu.append(cpu)
             plain_cmd.append(whole)
-            own, whole = once(program, args, True, raw)
+            own, cpu, whole = once(program, args, True, raw)
             recorded.append(own)
+            recorded_cpu.append(cpu)
             recorded_cmd.append(whole)
         began = time.perf_counter()
         from sim.record.output import scenario_text
@@ -85,8 +89,13 @@ def measure(kind: str, tasks: int, steps: int, repeat: int) -> dict[str, float]:
         scenario_text(load_raw(raw), "bench", deterministic=True)
         transcribe_s = time.perf_counter() - began
     p, r = statistics.median(plain), statistics.median(recorded)
+    pc, rc = statistics.median(plain_cpu), statistics.median(recorded_cpu)
     loop_steps = tasks * (steps + 1)
     return {
+        "plain_cpu_s": pc,
+        "recorded_cpu_s": rc,
+        "cpu_overhead": rc / pc - 1,
+        "cpu_us_per_step": (rc - pc) / loop_steps * 1e6,
         "plain_s": p,
         "recorded_s": r,
         "overhead": r / p - 1,
@@ -105,13 +114,20 @@ def main() -> None:
     options = parser.parse_args()
     print(f"recorder overhead, {options.tasks:,} tasks × {options.steps + 1} steps, "
           f"median of {options.repeat}")  # fmt: skip
-    header = f"{'program':8} {'plain s':>9} {'recorded s':>11} {'overhead':>9} {'µs/step':>8}"
-    print(header + f" {'write s':>8} {'to yaml s':>10}")
+    header = f"{'program':8} {'time':5} {'plain s':>9} {'recorded s':>11} {'overhead':>9}"
+    print(header + f" {'µs/step':>8}")
     for kind in ("bare", "work"):
         row = measure(kind, options.tasks, options.steps, options.repeat)
+        for time_, prefix in (("wall", ""), ("CPU", "cpu_")):
+            plain = row["plain_s" if not prefix else "plain_cpu_s"]
+            recorded = row["recorded_s" if not prefix else "recorded_cpu_s"]
+            print(
+                f"{kind:8} {time_:5} {plain:9.3f} {recorded:11.3f} "
+                f"{row[prefix + 'overhead']:9.1%} {row[prefix + 'us_per_step']:8.2f}"
+            )
         print(
-            f"{kind:8} {row['plain_s']:9.3f} {row['recorded_s']:11.3f} {row['overhead']:9.1%} "
-            f"{row['us_per_step']:8.2f} {row['extra_command_s']:8.3f} {row['transcribe_s']:10.3f}"
+            f"{'':8} then: writing the recording {row['extra_command_s']:.3f} s, "
+            f"turning it into a scenario {row['transcribe_s']:.3f} s"
         )
 
 

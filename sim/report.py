@@ -80,7 +80,7 @@ def _explain(trace: Trace) -> str | None:
     host = scenario.host.name
     player = scenario.players[0].name if len(scenario.players) == 1 else "player"
     host_work = workload.host_work() / workload.hosts
-    if estimate > host_work:
+    if estimate > host_work * (1 + 1e-9):  # sums in another order may differ in the last bit
         reasons = [f"the estimate is one game played alone ({format_seconds(estimate)})"]
     else:
         reasons = [f"the estimate counts only {host}'s moves ({format_seconds(host_work)})"]
