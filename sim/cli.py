@@ -162,7 +162,7 @@ def record(
 
     from sim.record.child import NotPython, recording_command, run_recording
     from sim.record.output import NothingRecorded, report_lines, scenario_text, write_atomically
-    from sim.record.program import load_raw
+    from sim.record.program import INTERRUPTED, load_raw
     from sim.units import parse_duration
 
     try:
@@ -178,10 +178,12 @@ def record(
             err.print(f"sim record: {error}", markup=False)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         status = run_recording(child)
-        if status != 0:
+        raw = load_raw(raw_path) if raw_path.exists() else None
+        if status == INTERRUPTED and raw is not None:
+            err.print("sim record: the program was interrupted; writing what it ran until then")
+        elif status != 0:
             err.print(f"sim record: the program exited with status {status}; nothing written")
             raise typer.Exit(1)
-        raw = load_raw(raw_path) if raw_path.exists() else None
     program = child[child.index("--raw") + 4 :]
     stem = program[1].rsplit(".", 1)[-1] if program[0] == "-m" else Path(program[0]).stem
     try:

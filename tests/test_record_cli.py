@@ -141,3 +141,32 @@ def test_a_failing_program_writes_nothing(tmp_path):
     result = CliRunner().invoke(app, ["record", "-o", str(out), "--", sys.executable, str(script)])
     assert result.exit_code == 1 and "exited with status 4" in result.stderr
     assert not out.exists()
+
+
+SERVER = """
+import asyncio, os, signal
+
+async def serve():
+    while True:
+        await asyncio.sleep(0.01)
+
+async def main():
+    asyncio.get_running_loop().call_later(0.2, os.kill, os.getpid(), signal.SIGINT)
+    await asyncio.gather(serve(), serve())
+
+asyncio.run(main())
+"""
+
+
+def test_a_program_stopped_by_ctrl_c_is_recorded_up_to_then(tmp_path):
+    """A server runs until Ctrl-C (here it sends SIGINT to itself after 0.2 s): asyncio.run
+    cancels it and closes the loop, and the two `serve` tasks are written as a group."""
+    script = tmp_path / "server.py"
+    script.write_text(SERVER)
+    out = tmp_path / "server.yaml"
+    command = ["record", "-o", str(out), "--", sys.executable, str(script)]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert "interrupted; writing what it ran until then" in result.stderr
+    groups = sim.Scenario.from_yaml(out.read_text()).players
+    assert [(g.name, g.count) for g in groups] == [("main", 1), ("serve", 2)]

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         threshold = _seconds(options.threshold)
     except ValueError:
         parser.error(f"--threshold: expected a duration like 50ms, got {options.threshold!r}")
-    from sim.record.program import record_program, save_raw
+    from sim.record.program import INTERRUPTED, record_program, save_raw
 
     target, args = program[0], program[1:]
     raw, status = record_program(target, args, module=module, threshold=threshold)
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         if raw is not None:
             save_raw(raw, options.raw)
         return status
-    if status:
+    if status and not (status == INTERRUPTED and raw is not None):
         print(f"sim record: the program exited with status {status}; nothing written",
               file=sys.stderr)  # fmt: skip
         return status

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 from pathlib import Path
 
@@ -52,8 +53,22 @@ def recording_command(command: list[str], raw: Path, threshold: float) -> list[s
 
 
 def run_recording(command: list[str]) -> int:
-    """Run it with this `sim` importable; the program's own output passes straight through."""
+    """Run it with this `sim` importable; the program's own output passes straight through.
+
+    Ctrl-C is the program's to handle (a server runs until stopped; its recording up to
+    then is kept), so this process ignores it while the program runs.
+    """
     root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    return subprocess.run(command, env=env, check=False).returncode
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        child = subprocess.Popen(command, env=env, preexec_fn=_default_sigint)
+        return child.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _default_sigint() -> None:
+    """In the child: Ctrl-C back to Python's default (an ignored signal would be inherited)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -23,7 +23,10 @@ from typing import Any
 
 from sim.record.loop import DEFAULT_THRESHOLD, STEP_FIELDS, Recording, RecordingPolicy
 
-__all__ = ["RawRecording", "RawTask", "load_raw", "record_program", "save_raw"]
+__all__ = ["INTERRUPTED", "RawRecording", "RawTask", "load_raw", "record_program", "save_raw"]
+
+#: Exit status of a program stopped by Ctrl-C; what its loop ran until then is kept.
+INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,8 @@ def record_program(
     """Run `target` (a script path, or a module name if `module`) recording its loops.
 
     Returns the busiest loop's recording (None if the program ran none) and the
-    program's exit status.
+    program's exit status (`INTERRUPTED` when Ctrl-C stopped it: `asyncio.run` then
+    cancels the main task and closes its loop, so the recording up to there is kept).
     """
     sink: list[Recording] = []
     saved_policy, saved_argv, saved_path = asyncio.get_event_loop_policy(), sys.argv, sys.path[:]
@@ -81,6 +85,8 @@ def record_program(
     except Exception:  # the program's own failure: show its traceback, as Python would
         traceback.print_exc()
         status = 1
+    except KeyboardInterrupt:  # Ctrl-C ends the recording of a program that runs until stopped
+        status = INTERRUPTED
     finally:
         wall = perf_counter() - began
         asyncio.set_event_loop_policy(saved_policy)
