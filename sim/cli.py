@@ -150,7 +150,8 @@ def record(
     life is cut into host steps (its coroutine ran), wait steps (suspended, not
     ready) and `block` steps (a blocking call inside a step). Steps that held the
     loop for `--threshold` or more are flagged. The program's output passes through;
-    what was recorded is printed after it.
+    what was recorded is printed after it. A program that runs until stopped (a
+    server) is recorded until Ctrl-C.
 
     Examples:
 
