@@ -60,4 +60,6 @@ def main() -> None:
 if __name__ == "__main__":
     main()
     print()
-    subprocess.run([sys.executable, str(ROOT / "bench" / "record_overhead.py")], check=True)
+    for script in ("record_overhead.py", "record_fidelity.py"):
+        subprocess.run([sys.executable, str(ROOT / "bench" / script)], check=True)
+        print()
