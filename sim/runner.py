@@ -41,8 +41,8 @@ class Result:
     [['synchronous', 3.0, 1.0], ['cooperative', 1.0, 3.0]]
     >>> r.games.groupby("schedule", observed=True)["end_s"].max().to_dict()
     {'cooperative': 1.0, 'synchronous': 3.0}
-    >>> r.steps.columns.tolist()
-    ['schedule', 'player', 'move', 'step', 'kind', 'ready_s', 'start_s', 'end_s', 'host']
+    >>> len(r.games), len(r.steps)  # 3 games of 3 steps (host, wait 1 s, host), 2 schedules
+    (6, 18)
     """
 
     scenario: Scenario
