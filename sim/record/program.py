@@ -151,7 +151,9 @@ def save_raw(recording: RawRecording, path: Path) -> None:
                 "file": t.file,
                 "line": t.line,
                 "born": t.born,
-                "steps": [list(step) for step in t.steps],
+                "steps": [
+                    number for step in t.steps for number in step
+                ],  # flat, STEP_FIELDS a step
                 "long_steps": {str(k): v for k, v in t.long_steps.items()},
             }
             for t in recording.tasks
@@ -161,7 +163,7 @@ def save_raw(recording: RawRecording, path: Path) -> None:
     handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(data, file)
+            file.write(json.dumps(data))  # dumps: the C encoder; dump streams in Python
         os.replace(staging, path)
     except BaseException:
         Path(staging).unlink(missing_ok=True)
@@ -178,7 +180,9 @@ def load_raw(path: Path) -> RawRecording:
             file=t["file"],
             line=t["line"],
             born=t["born"],
-            steps=tuple((r, s, e, cpu, bool(j), int(n)) for r, s, e, cpu, j, n in t["steps"]),
+            steps=tuple(
+                (r, s, e, cpu, bool(j), int(n)) for r, s, e, cpu, j, n in _rows(t["steps"])
+            ),
             long_steps={int(k): v for k, v in t["long_steps"].items()},
         )
         for t in data["tasks"]
