@@ -134,6 +134,12 @@ def record(
     deterministic: Annotated[
         bool, typer.Option("--deterministic", help="Write each step's mean, not its distribution.")
     ] = False,
+    exact: Annotated[
+        bool,
+        typer.Option(
+            "--exact", help="A group per task with its own durations: replays the recorded run."
+        ),
+    ] = False,
     threshold: Annotated[
         str, typer.Option("--threshold", help="Flag steps that held the loop at least this long.")
     ] = "50ms",
@@ -189,7 +195,7 @@ def record(
     stem = program[1].rsplit(".", 1)[-1] if program[0] == "-m" else Path(program[0]).stem
     try:
         text, transcript = scenario_text(
-            raw, name or stem, deterministic=deterministic, max_values=max_values
+            raw, name or stem, deterministic=deterministic, exact=exact, max_values=max_values
         )
     except NothingRecorded as error:
         err.print(f"sim record: {error}", markup=False)

@@ -57,16 +57,20 @@ def cooperative(text: str, seeds) -> float:
 
 
 @pytest.mark.parametrize("script", ["crawler", "blocking_crawler"])
-@pytest.mark.parametrize("deterministic", [True, False], ids=["means", "empirical"])
-def test_the_scenario_reproduces_the_recorded_run_within_10_percent(raws, script, deterministic):
+@pytest.mark.parametrize("mode", ["means", "empirical", "exact"])
+def test_the_scenario_reproduces_the_recorded_run_within_10_percent(raws, script, mode):
     """The recorded run's time (first task to last step) against the scenario's cooperative
-    makespan: with means, one run; with empirical distributions, the mean of 8 seeds."""
-    if not deterministic and not empirical_supported():
+    makespan: with means or a group per task (exact), one run; with empirical
+    distributions, the mean of 8 seeds."""
+    if mode == "empirical" and not empirical_supported():
         pytest.skip("the scenario format has no empirical distributions")
-    text, transcript = scenario_text(raws[script], script, deterministic=deterministic)
-    seeds = range(1) if deterministic else SEEDS
+    options = {"deterministic": mode == "means", "exact": mode == "exact"}
+    text, transcript = scenario_text(raws[script], script, **options)
+    seeds = SEEDS if mode == "empirical" else range(1)
     assert cooperative(text, seeds) == pytest.approx(transcript.makespan_s, rel=0.10)
-    assert ("dist: empirical" in text) is not deterministic
+    assert ("dist: empirical" in text) is (mode == "empirical")
+    groups = sim.Scenario.from_yaml(text).players
+    assert (len(groups) == len(raws[script].tasks)) is (mode == "exact")
 
 
 def test_crawler_groups_by_coroutine_and_shape(raws):

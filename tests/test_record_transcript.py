@@ -170,3 +170,15 @@ def test_recording_a_cooperative_run_replays_it_exactly(rounds):
     text = render(transcribe(recording_of(trace)), "replay", deterministic=True)
     replayed = sim.run(sim.Scenario.from_yaml(text), ["cooperative"]).trace("cooperative")
     assert replayed.game_ends().tolist() == pytest.approx(trace.game_ends().tolist(), abs=1e-9)
+
+
+def test_exact_makes_every_task_a_group_with_its_own_durations():
+    """Two `fetch` tasks (host 1 then 2; host 2 then 1): `exact` keeps them apart, in birth
+    order, each with its own steps; without it they share one group of both values."""
+    a = task("fetch", [(0, 0, 1), (2, 2, 4)])
+    b = task("fetch", [(0.5, 1, 3), (4, 4, 5)])
+    exact = transcribe(recording(a, b), exact=True).groups
+    assert [(g.name, g.count) for g in exact] == [("fetch", 1), ("fetch#2", 1)]
+    assert [p.values for p in exact[0].positions] == [(1,), (1,), (2,)]
+    assert [p.values for p in exact[1].positions] == [(2,), (1,), (1,)]
+    assert [g.count for g in transcribe(recording(a, b)).groups] == [2]

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 _VALUED = {"-o", "--out", "--raw", "--threshold", "--name", "--max-values", "--seed"}
-_FLAGS = {"--deterministic", "-h", "--help"}
+_FLAGS = {"--deterministic", "--exact", "-h", "--help"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--threshold", default="50ms", help="flag steps at least this long")
     parser.add_argument("--name", help="scenario name (default: the script's stem)")
     parser.add_argument("--deterministic", action="store_true", help="means, not distributions")
+    parser.add_argument("--exact", action="store_true", help="a group per task: replays the run")
     parser.add_argument("--max-values", type=int, default=200, help="values per distribution")
     parser.add_argument("--seed", type=int, default=0, help="seed of the check run")
     return parser
@@ -91,7 +92,11 @@ def _write(raw, options: argparse.Namespace, stem: str) -> int:
     out = options.out or Path("scenarios") / f"{stem}.yaml"
     try:
         text, transcript = scenario_text(
-            raw, name, deterministic=options.deterministic, max_values=options.max_values
+            raw,
+            name,
+            deterministic=options.deterministic,
+            exact=options.exact,
+            max_values=options.max_values,
         )
     except (NothingRecorded, ScenarioError) as error:
         print(f"sim record: {error}", file=sys.stderr)

@@ -46,9 +46,11 @@ def scenario_text(
     name: str,
     *,
     deterministic: bool = False,
+    exact: bool = False,
     max_values: int = DEFAULT_MAX_VALUES,
 ) -> tuple[str, Transcript]:
-    """The scenario file's text, validated, and the transcript it was written from."""
+    """The scenario file's text, validated, and the transcript it was written from
+    (`exact`: a group per task, see `transcribe`)."""
     from sim.loader import from_yaml
 
     if raw is None or not raw.tasks:
@@ -56,8 +58,10 @@ def scenario_text(
             "the program ran no asyncio task on a recorded loop "
             "(does it call asyncio.run, or set its own event loop policy?)"
         )
-    transcript = transcribe(raw)
-    if not deterministic and not empirical_supported():
+    transcript = transcribe(raw, exact=exact)
+    if exact:
+        deterministic = True  # one task a group: its own durations, nothing to draw
+    elif not deterministic and not empirical_supported():
         deterministic = True
         transcript = replace(
             transcript,

@@ -115,16 +115,22 @@ class Transcript:
 _Item = tuple[str, float, float, int, bool]
 
 
-def transcribe(recording: RawRecording) -> Transcript:
-    """Group the recording's tasks and lay out each group's steps."""
+def transcribe(recording: RawRecording, exact: bool = False) -> Transcript:
+    """Group the recording's tasks and lay out each group's steps.
+
+    `exact`: every task a group of its own, with its own measured durations: the
+    scenario replays the recorded run itself (under any schedule) but has nothing to
+    scale by `count`. Resampled durations cannot reproduce a run whose makespan is
+    one slow task's chain of waits (the maximum of a resample runs low).
+    """
     tasks = sorted(recording.tasks, key=lambda t: t.born)
     if not tasks:
         return Transcript(recording, (), (), ("the program's event loop ran no task",))
     first_step_end = tasks[0].steps[0][2]
     lives = [(task, _items(task, first_step_end, recording.threshold)) for task in tasks]
     buckets: dict[tuple, list[tuple[RawTask, list[_Item]]]] = {}
-    for task, items in lives:
-        key = (task.function, task.file, tuple(kind for kind, *_ in items))
+    for place, (task, items) in enumerate(lives):
+        key = (task.function, task.file, tuple(kind for kind, *_ in items), place if exact else 0)
         buckets.setdefault(key, []).append((task, items))
     names = _names(list(buckets))
     groups, flags = [], []
@@ -158,10 +164,10 @@ def _names(keys: list[tuple]) -> dict[tuple, str]:
     names: dict[tuple, str] = {}
     shapes: Counter[str] = Counter()
     files: dict[str, set[str]] = {}
-    for function, file, _ in keys:
+    for function, file, *_ in keys:
         files.setdefault(function, set()).add(file)
     for key in keys:
-        function, file, _ = key
+        function, file, *_ = key
         base = function
         if len(files[function]) > 1:
             stem = file.rsplit("/", 1)[-1].removesuffix(".py")
