@@ -1,4 +1,4 @@
-"""What a run shows and leaves behind: the console table, the sentence, the CSVs.
+"""What a run shows and leaves behind: the console tables, the sentence, the CSVs.
 
 Result files are written into a temporary folder beside the target and moved
 into place only when all are complete, so a failed run never leaves a
@@ -7,38 +7,149 @@ half-written CSV or mixes old and new files of one kind.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+import pandas as pd
+from rich import box
 from rich.table import Table
 
-from sim import analytic
+from sim import analytic, tables
 from sim.runner import Result
+from sim.sweeps import Pivot
 from sim.trace import Trace
 from sim.units import format_seconds
 from sim.workload import HOST
 
-__all__ = ["explanations", "summary_table", "write_results"]
+__all__ = [
+    "STEPS_CSV_LIMIT",
+    "STEP_FILES",
+    "StepsChoice",
+    "closed_forms",
+    "explanations",
+    "pivot_table",
+    "replications_table",
+    "steps_note",
+    "steps_written",
+    "summary_table",
+    "write_results",
+    "write_tables",
+]
+
+#: The steps table is written unasked (`--steps` not given) up to this many rows:
+#: about 15 MB of CSV and a second or two of writing. Larger runs say so and skip it.
+STEPS_CSV_LIMIT = 250_000
+#: File name of the steps table in each format.
+STEP_FILES = {"csv": "steps.csv", "parquet": "steps.parquet"}
+
+StepsChoice = Literal["auto", "csv", "parquet", "none"]
 
 
-def write_results(result: Result, out: Path) -> list[Path]:
-    """Write summary.csv, games.csv and steps.csv into `out`, atomically per run."""
+def write_results(
+    result: Result,
+    out: Path,
+    steps: StepsChoice = "auto",
+    tables: Mapping[str, pd.DataFrame] | None = None,
+) -> list[Path]:
+    """Write summary.csv, games.csv and the steps table into `out`, atomically per run.
+
+    `steps`: "csv" or "parquet" write steps.csv or steps.parquet whatever their
+    size, streamed chunk by chunk from the trace's columns; "none" writes no
+    steps table; "auto" writes steps.csv up to `STEPS_CSV_LIMIT` rows. A steps
+    file left by an earlier run and not written now is removed, so the folder
+    never mixes two runs. `tables` replaces the default CSVs (summary, games).
+    """
+    if tables is None:
+        tables = {"summary.csv": result.summary, "games.csv": result.games}
+    steps_format = steps_written(result, steps)
+    writers: dict[str, Callable[[Path], None]] = {}
+    if steps_format is not None:
+        write_steps = _STEP_WRITERS[steps_format]
+        writers[STEP_FILES[steps_format]] = lambda path: write_steps(result, path)
+    return write_tables(tables, out, writers=writers, stale=STEP_FILES.values())
+
+
+def write_tables(
+    tables: Mapping[str, pd.DataFrame],
+    out: Path,
+    writers: Mapping[str, Callable[[Path], None]] | None = None,
+    stale: Iterable[str] = (),
+) -> list[Path]:
+    """Write each table as CSV (and each writer's file) into `out`, all or none.
+
+    Everything goes into a staging folder beside `out` first and is moved in
+    only when complete; files named in `stale` that this run did not write are
+    removed, so the folder never mixes two runs.
+    """
+    writers = writers or {}
     out.mkdir(parents=True, exist_ok=True)
-    tables = {"summary.csv": result.summary, "games.csv": result.games, "steps.csv": result.steps}
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         for name, table in tables.items():
             table.to_csv(staging / name, index=False, lineterminator="\n")
+        for name, write in writers.items():
+            write(staging / name)
+        names = [*tables, *writers]
         written = []
-        for name in tables:
+        for name in names:
             os.replace(staging / name, out / name)
             written.append(out / name)
+        for name in stale:
+            if name not in names:
+                (out / name).unlink(missing_ok=True)
         return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def steps_written(result: Result, steps: StepsChoice) -> str | None:
+    """The format the steps table is written in ("csv", "parquet"), or None if it is not."""
+    if steps == "auto":
+        return "csv" if tables.step_count(result.traces) <= STEPS_CSV_LIMIT else None
+    return None if steps == "none" else steps
+
+
+def steps_note(result: Result, steps: StepsChoice) -> str | None:
+    """Why there is no steps table, when the size limit left it out."""
+    rows = tables.step_count(result.traces)
+    if steps != "auto" or rows <= STEPS_CSV_LIMIT:
+        return None
+    return (
+        f"steps table not written: {_grouped(rows)} rows, over the "
+        f"{_grouped(STEPS_CSV_LIMIT)} written unasked; --steps writes steps.csv, "
+        "--parquet steps.parquet"
+    )
+
+
+def _write_steps_csv(result: Result, path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as file:
+        for index, chunk in enumerate(tables.step_chunks(result.traces)):
+            chunk.to_csv(file, header=index == 0, index=False, lineterminator="\n")
+
+
+def _write_steps_parquet(result: Result, path: Path) -> None:
+    import pyarrow as pa  # optional (`pip install sim[parquet]`); heavy, so only here
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for chunk in tables.step_chunks(result.traces):
+            batch = pa.Table.from_pandas(chunk, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, batch.schema)
+            writer.write_table(batch)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+_STEP_WRITERS = {"csv": _write_steps_csv, "parquet": _write_steps_parquet}
 
 
 def summary_table(result: Result) -> Table:
@@ -58,8 +169,84 @@ def summary_table(result: Result) -> Table:
     return table
 
 
+def closed_forms(result: Result) -> str | None:
+    """The exact formulas' makespans, one line under the table (None where there is none).
+
+    They agree with the simulation; a difference (float rounding at most) is shown.
+    """
+    shown = []
+    for row in result.summary.itertuples(index=False):
+        if np.isnan(row.closed_form_s):
+            continue
+        exact, simulated = row.closed_form_s, row.makespan_s
+        agree = abs(exact - simulated) <= 1e-9 * max(1.0, abs(exact))
+        differs = "" if agree else f" (simulated {format_seconds(simulated)})"
+        shown.append(f"{row.schedule} {format_seconds(exact)}{differs}")
+    return f"closed form: {', '.join(shown)}" if shown else None
+
+
+def replications_table(summary: pd.DataFrame, title: str) -> Table:
+    """Per schedule, the spread of the makespan and mean game time over replications."""
+    n = int(summary["replications"].iloc[0]) if len(summary) else 0
+    table = Table(
+        title=f"{title}: {n} replications, seed {int(summary['seed'].iloc[0])}",
+        caption="seconds; means over the replications, ± the 95 % confidence interval",
+        box=box.SIMPLE_HEAVY,
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    columns = ("schedule", "makespan", "± 95 %", "sd", "p50", "p95", "mean game", "speedup")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "schedule" else "right")
+    for row in summary.to_dict("records"):
+        half = (row["makespan_ci_high_s"] - row["makespan_ci_low_s"]) / 2
+        table.add_row(
+            row["schedule"],
+            _compact(row["makespan_s"]),
+            _compact(half),
+            _compact(row["makespan_sd_s"]),
+            _compact(row["makespan_p50_s"]),
+            _compact(row["makespan_p95_s"]),
+            _compact(row["mean_game_s"]),
+            "—" if np.isnan(row["speedup"]) else f"{row['speedup']:.2f}×",
+        )
+    return table
+
+
+def pivot_table(pivot: Pivot, title: str) -> Table:
+    """A sweep's makespans: the first varied field down, the schedules across."""
+    heading = f"{title}: makespan" + (f" at {pivot.title}" if pivot.title else "")
+    table = Table(title=heading)
+    table.add_column(pivot.axis, justify="right")
+    for schedule in pivot.schedules:
+        table.add_column(schedule, justify="right")
+    for value, cells in pivot.rows:
+        shown = []
+        for cell in cells:
+            if cell is None:
+                shown.append("")
+            elif math.isfinite(cell[1]) and cell[1] > 0:
+                shown.append(f"{_compact(cell[0])} ± {_compact(cell[1])} s")
+            else:
+                shown.append(format_seconds(cell[0]))
+        table.add_row(str(value), *shown)
+    return table
+
+
+def _compact(seconds: float) -> str:
+    """A figure with a spread, to the precision it deserves: `43 174`, `55.3`, `0.123`."""
+    if not math.isfinite(seconds):
+        return "—"
+    if abs(seconds) >= 100:
+        return f"{round(seconds):,}".replace(",", " ")
+    return f"{seconds:.1f}" if abs(seconds) >= 1 else f"{seconds:.3g}"
+
+
 def explanations(result: Result) -> list[str]:
-    """Plain sentences on why a simulated figure differs from the article's estimate."""
+    """Plain sentences on why a simulated figure differs from the article's estimate
+    (none for random durations: one replication's figure is not the one to explain)."""
+    if result.scenario.random:
+        return []
     return [text for trace in result.traces if (text := _explain(trace))]
 
 
@@ -106,3 +293,8 @@ def _with_human(seconds: float) -> str:
                 + f" {unit})"
             )
     return format_seconds(seconds)
+
+
+def _grouped(count: int) -> str:
+    """`1250000` → `1 250 000`, as the seconds are shown."""
+    return f"{count:,}".replace(",", " ")

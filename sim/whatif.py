@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from sim.errors import Problem, ScenarioError
 from sim.loader import _message, _path  # the file loader's wording, for the same mistakes
-from sim.scenario import PlayerGroup, Scenario
+from sim.scenario import Host, PlayerGroup, Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,11 +80,14 @@ def sweep(
     scenario: Scenario,
     grid: Mapping[str, Iterable[Any]],
     schedules: Sequence[Schedule | str] | None = None,
-    seed: int = 0,
+    seed: int | None = None,
 ) -> pd.DataFrame:
     """Play every combination of the values: one row per grid point and schedule.
 
-    The varied paths come first as columns, then `summary.csv`'s columns.
+    The varied paths come first as columns, then `summary.csv`'s columns. Every point
+    draws its random durations from the same stream (`seed`, default the scenario's), so
+    differences come from the values varied. (`sim sweep` plays a file's grid from the
+    command line, with replications and parallel runs.)
 
     >>> import sim
     >>> table = sim.sweep(sim.load("polgar"), {"players.amateur.count": [1, 12, 13, 24]},
@@ -112,6 +115,9 @@ def sweep(
 def _place(data: dict[str, Any], path: str, origin: str) -> list[tuple]:
     """Check the path exists (so a typo is named), mark it for `origin`'s value; its locations."""
     parts = path.split(".")
+    if len(parts) == 1 and parts[0] in PlayerGroup.model_fields and parts[0] in Host.model_fields:
+        message = f"{path!r} is a field of the host and of every group: write host.{path} or "
+        raise ScenarioError([Problem(_SOURCE, None, path, message + f"players.NAME.{path}")])
     if parts[0] in PlayerGroup.model_fields and parts[0] not in Scenario.model_fields:
         return [
             loc
