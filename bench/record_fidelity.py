@@ -54,18 +54,19 @@ def main() -> None:
             script = ROOT / "examples" / f"{name}.py"
             measured = plain(script, options.repeat)
             own, raw = recorded(script, Path(folder))
-            for deterministic in (True, False):
-                text, _ = scenario_text(raw, name, deterministic=deterministic)
+            for mode in ("means", "empirical", "exact"):
+                text, _ = scenario_text(
+                    raw, name, deterministic=mode == "means", exact=mode == "exact"
+                )
                 scenario = sim.Scenario.from_yaml(text)
                 drawn = "dist: empirical" in text
+                if mode == "empirical" and not drawn:
+                    continue  # the format has no distributions: the same file as `means`
                 seeds = range(options.seeds if drawn else 1)
                 makespan = statistics.fmean(
                     float(sim.run(scenario, ["cooperative"], seed=s).summary.makespan_s[0])
                     for s in seeds
                 )
-                mode = "empirical" if drawn else "means"
-                if not deterministic and not drawn:
-                    continue  # the format has no distributions: the same file as above
                 print(
                     f"{name:18} {mode:13} {measured:8.3f} {own:10.3f} {makespan:10.3f} "
                     f"{makespan / own - 1:+11.1%} {makespan / measured - 1:+9.1%}"
