@@ -1,4 +1,4 @@
-"""The `sim` command: run, list and validate scenarios.
+"""The `sim` command: run, report, list and validate scenarios.
 
 The only layer (with `sim.report`) that prints or writes files. Heavy imports
 (pandas, the engine) happen inside the commands that need them, so `sim
@@ -37,21 +37,38 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="Write the files straight into this folder.", show_default=False),
+]
+ScheduleOption = Annotated[
+    list[str] | None,
+    typer.Option("--schedule", help="Play only this schedule (repeatable; a label or a kind)."),
+]
+TraceOption = Annotated[
+    bool,
+    typer.Option(
+        "--trace",
+        help="Write trace.json even for a big run (by default only up to 50 000 steps).",
+    ),
+]
+
+
 @app.command()
 def run(
     scenario: Annotated[str, typer.Argument(help="A scenario file, or a name under scenarios/.")],
-    out_dir: Annotated[
-        Path | None,
-        typer.Option("--out", help="Write the CSVs straight into this folder.", show_default=False),
-    ] = None,
-    schedule: Annotated[
-        list[str] | None,
-        typer.Option("--schedule", help="Play only this schedule (repeatable; a label or a kind)."),
-    ] = None,
+    out_dir: OutOption = None,
+    schedule: ScheduleOption = None,
+    no_plots: Annotated[
+        bool, typer.Option("--no-plots", help="Do not draw timeline.png (faster).")
+    ] = False,
+    trace: TraceOption = False,
 ) -> None:
     """Play a scenario under its schedules; print the table, write `results/<name>/`.
 
-    Writes `summary.csv`, `games.csv` and `steps.csv` (columns in the README).
+    Writes `summary.csv`, `games.csv` and `steps.csv` (columns in the README),
+    `timeline.png` (unless `--no-plots`) and `trace.json` (Chrome trace format,
+    for Perfetto; for big runs only with `--trace`).
 
     Examples:
 
@@ -59,7 +76,43 @@ def run(
 
         sim run scenarios/countasync.yaml --schedule cooperative --out /tmp/count
     """
+    _play(scenario, out_dir, schedule, plots=not no_plots, trace=trace)
+
+
+@app.command()
+def report(
+    scenario: Annotated[str, typer.Argument(help="A scenario file, or a name under scenarios/.")],
+    out_dir: OutOption = None,
+    schedule: ScheduleOption = None,
+    trace: TraceOption = False,
+) -> None:
+    """Play a scenario and write everything `sim run` writes plus `report.html`.
+
+    The page is one self-contained file (pictures embedded, no network): the
+    scenario, the summary table, why the figures come out as they do, the
+    timeline and, if `sim sweep` left a `sweep.png` in the folder, the sweep.
+
+    Examples:
+
+        sim report polgar
+
+        sim report scenarios/countasync.yaml --out /tmp/count
+    """
+    _play(scenario, out_dir, schedule, plots=True, trace=trace, page=True)
+
+
+def _play(
+    scenario: str,
+    out_dir: Path | None,
+    schedule: list[str] | None,
+    *,
+    plots: bool,
+    trace: bool,
+    page: bool = False,
+) -> None:
+    """Load, play, print and write: what `run` and `report` share."""
     from sim import report
+    from sim.catalog import find
     from sim.runner import run as run_scenario
 
     loaded = _load(scenario)
@@ -68,7 +121,16 @@ def run(
     for sentence in report.explanations(result):
         out.print(sentence)
     target = out_dir if out_dir is not None else Path("results") / _slug(loaded.name)
-    written = report.write_results(result, target)
+    source = None
+    sweep_png = None
+    if page:
+        path = find(scenario)
+        source = (path.name, path.read_text(encoding="utf-8"))
+        sweep = target / "sweep.png"
+        sweep_png = sweep.read_bytes() if sweep.is_file() else None
+    written = report.write_results(
+        result, target, plots=plots, trace=trace or None, report_source=source, sweep_png=sweep_png
+    )
     out.print(f"wrote {', '.join(str(path) for path in written)}")
 
 

@@ -1,16 +1,21 @@
-"""What a run shows and leaves behind: the console table, the sentence, the CSVs.
+"""What a run shows and leaves behind: the console table, the sentences, the files.
 
-Result files are written into a temporary folder beside the target and moved
-into place only when all are complete, so a failed run never leaves a
-half-written CSV or mixes old and new files of one kind.
+Result files (CSVs, timeline.png, trace.json, report.html) are written into a
+temporary folder beside the target and moved into place only when all are
+complete, so a failed run never leaves a half-written file or mixes old and
+new files of one kind. Pictures, the trace and the page are drawn by
+`sim.plots`, `sim.chrome_trace` and `sim.html_report`, imported only when
+wanted; this module is where they become files.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.table import Table
@@ -19,21 +24,72 @@ from sim import analytic
 from sim.runner import Result
 from sim.trace import Trace
 from sim.units import format_seconds
-from sim.workload import HOST
+from sim.workload import HOST, WAIT
 
-__all__ = ["explanations", "summary_table", "write_results"]
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import pandas as pd
+
+__all__ = [
+    "SUMMARY_HEADER",
+    "TRACE_STEP_LIMIT",
+    "article_notes",
+    "comparisons",
+    "explanations",
+    "summary_cells",
+    "summary_table",
+    "write_results",
+]
+
+SUMMARY_HEADER = ("schedule", "makespan", "h:mm:ss", "speedup", "host busy", "article")
 
 
-def write_results(result: Result, out: Path) -> list[Path]:
-    """Write summary.csv, games.csv and steps.csv into `out`, atomically per run."""
+#: Runs with more steps than this (all schedules together) get trace.json only when asked:
+#: the trace costs about 300 bytes a step.
+TRACE_STEP_LIMIT = 50_000
+
+
+def write_results(
+    result: Result,
+    out: Path,
+    *,
+    plots: bool = True,
+    trace: bool | None = None,
+    report_source: tuple[str, str] | None = None,
+    sweep_png: bytes | None = None,
+) -> list[Path]:
+    """Write a run's files into `out`, atomically per run; return their paths.
+
+    Always summary.csv, games.csv and steps.csv; timeline.png unless `plots`
+    is False; trace.json when `trace` is True, or when it is None and the run
+    has at most TRACE_STEP_LIMIT steps; report.html when `report_source`
+    (the scenario's file name and text) is given, with `sweep_png` in it.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    tables = {"summary.csv": result.summary, "games.csv": result.games, "steps.csv": result.steps}
+    files: dict[str, Callable[[Path], None]] = {
+        name: _csv(table)
+        for name, table in (
+            ("summary.csv", result.summary),
+            ("games.csv", result.games),
+            ("steps.csv", result.steps),
+        )
+    }
+    timeline = _timeline_png(result) if plots or report_source else None
+    if plots and timeline is not None:
+        files["timeline.png"] = _bytes(timeline)
+    steps = sum(len(t.workload.kind) for t in result.traces)
+    if trace or (trace is None and steps <= TRACE_STEP_LIMIT):
+        files["trace.json"] = _chrome_trace(result)
+    if report_source is not None:
+        text = _report_page(result, report_source, timeline, sweep_png, [*files, "report.html"])
+        files["report.html"] = _bytes(text.encode("utf-8"))
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        for name, table in tables.items():
-            table.to_csv(staging / name, index=False, lineterminator="\n")
+        for name, write in files.items():
+            write(staging / name)
         written = []
-        for name in tables:
+        for name in files:
             os.replace(staging / name, out / name)
             written.append(out / name)
         return written
@@ -41,13 +97,56 @@ def write_results(result: Result, out: Path) -> list[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def summary_table(result: Result) -> Table:
-    """The table `sim run` prints: one row per schedule, the article's figure beside it."""
-    table = Table(title=f"{result.scenario.name}: {result.scenario.description}".rstrip(": "))
-    for column in ("schedule", "makespan", "h:mm:ss", "speedup", "host busy", "article"):
-        table.add_column(column, justify="left" if column == "schedule" else "right")
-    for row in result.summary.itertuples(index=False):
-        table.add_row(
+def _csv(table: pd.DataFrame) -> Callable[[Path], None]:
+    return lambda path: table.to_csv(path, index=False, lineterminator="\n")
+
+
+def _bytes(data: bytes) -> Callable[[Path], None]:
+    return lambda path: path.write_bytes(data)
+
+
+def _timeline_png(result: Result) -> bytes:
+    from sim import plots
+
+    return plots.to_png(plots.timeline(result.traces))
+
+
+def _chrome_trace(result: Result) -> Callable[[Path], None]:
+    from sim import chrome_trace
+
+    def write(path: Path) -> None:
+        with path.open("w", encoding="utf-8", newline="\n") as file:
+            file.writelines(chrome_trace.chunks(result.traces))
+
+    return write
+
+
+def _report_page(
+    result: Result,
+    source: tuple[str, str],
+    timeline: bytes | None,
+    sweep_png: bytes | None,
+    files: list[str],
+) -> str:
+    from sim import html_report, plots
+    from sim.plots.style import short
+
+    span = plots.close_up_span(result.traces)
+    close_up = None if span is None else plots.to_png(plots.timeline(result.traces, until=span))
+    pictures = html_report.Pictures(
+        timeline=timeline,
+        close_up=close_up,
+        close_up_caption=f"The first {short(span)} up close" if span else "",
+        sweep=sweep_png,
+    )
+    why = comparisons(result) + article_notes(result)
+    return html_report.page(result, source[1], source[0], pictures, why, files)
+
+
+def summary_cells(result: Result) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """The printed summary as text cells: a header and one row per schedule."""
+    rows = [
+        (
             row.schedule,
             format_seconds(row.makespan_s),
             row.makespan_hms,
@@ -55,7 +154,88 @@ def summary_table(result: Result) -> Table:
             f"{row.host_utilization:.1%}".replace("%", " %"),
             _with_human(row.article_s),
         )
+        for row in result.summary.itertuples(index=False)
+    ]
+    return SUMMARY_HEADER, rows
+
+
+def summary_table(result: Result) -> Table:
+    """The table `sim run` prints: one row per schedule, the article's figure beside it."""
+    table = Table(title=f"{result.scenario.name}: {result.scenario.description}".rstrip(": "))
+    header, rows = summary_cells(result)
+    for column in header:
+        table.add_column(column, justify="left" if column == "schedule" else "right")
+    for row in rows:
+        table.add_row(*row)
     return table
+
+
+def comparisons(result: Result) -> list[str]:
+    """Plain sentences on why each schedule beats synchronous here, or does not."""
+    scenario = result.scenario
+    if not result.traces or result.baseline <= 0:
+        return []
+    host = scenario.host.name
+    player = scenario.players[0].name if len(scenario.players) == 1 else "player"
+    workload = result.traces[0].workload
+    waiting = float(workload.duration[workload.kind == WAIT].sum())
+    share = waiting / (waiting + workload.host_work()) if waiting else 0.0
+    idle = workload.host_work() / (workload.hosts * result.baseline)
+    sentences = []
+    for trace in result.traces:
+        if trace.schedule.kind == "synchronous":
+            continue
+        label, makespan = trace.schedule.label, trace.makespan
+        busy = workload.host_work() / (workload.hosts * makespan) if makespan else 0.0
+        speedup = result.baseline / makespan if makespan else math.inf
+        figures = f"{format_seconds(makespan)} against {format_seconds(result.baseline)}"
+        if speedup > 1 + 1e-9:
+            overlap = (
+                f"{host} turns to another {player} whenever one is waiting, so the waits "
+                f"overlap {host}'s work and {host} is busy {_percent(busy)} of the time"
+                if trace.schedule.kind == "cooperative"
+                else f"the waits overlap the work, and the hosts are busy {_percent(busy)}"
+            )
+            sentences.append(
+                f"{label} is {speedup:.2f}× faster than synchronous ({figures}). "
+                f"Synchronous, {host} also sits through every wait step: {_percent(share)} of "
+                f"the games' step time is waiting, so {host} is busy only {_percent(idle)}; "
+                f"under {label}, {overlap}."
+            )
+        elif speedup >= 1 - 1e-9:
+            reason = (
+                f"every step needs {host}, so there is no waiting to overlap; only more "
+                "hosts would help"
+                if not waiting
+                else f"{host} is already the bottleneck"
+            )
+            sentences.append(f"{label} is no faster than synchronous ({figures}): {reason}.")
+        else:
+            sentences.append(f"{label} is {1 / speedup:.2f}× slower than synchronous ({figures}).")
+    return sentences
+
+
+def article_notes(result: Result) -> list[str]:
+    """Per schedule, how the simulated figure compares with the article's estimate."""
+    differences = {text.split(":", 1)[0]: text for text in explanations(result)}
+    notes = []
+    for row in result.summary.itertuples(index=False):
+        if row.schedule in differences:
+            notes.append(differences[row.schedule])
+        elif abs(row.makespan_s - row.article_s) <= 1e-9 * max(1.0, row.makespan_s):
+            notes.append(
+                f"{row.schedule}: {format_seconds(row.makespan_s)}, exactly the article's estimate."
+            )
+        else:
+            notes.append(
+                f"{row.schedule}: {format_seconds(row.makespan_s)} against the article's "
+                f"estimate of {format_seconds(row.article_s)}."
+            )
+    return notes
+
+
+def _percent(share: float) -> str:
+    return f"{share:.1%}".replace("%", " %")
 
 
 def explanations(result: Result) -> list[str]:
