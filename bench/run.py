@@ -1,4 +1,4 @@
-"""Benchmarks: start-up, the polgar run end to end, and the engine at scale.
+"""Benchmarks: start-up, the polgar run end to end, the engine at scale, the pictures.
 
 Plain script (`make bench`): prints one table of figure, measured time and
 events per second. Timing belongs here, never in the tests.
@@ -55,6 +55,8 @@ def main() -> None:
             seconds, steps = engine(players, kind)
             label = f"engine {kind}, {players:,} players × 30 rounds"
             print(f"{label:44} {seconds:9.3f} {seconds / steps * 1e6:9.2f}")
+    print()
+    subprocess.run([sys.executable, str(Path(__file__).with_name("pictures.py"))], check=True)
 
 
 if __name__ == "__main__":

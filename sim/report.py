@@ -37,6 +37,7 @@ __all__ = [
     "article_notes",
     "comparisons",
     "explanations",
+    "report_page",
     "summary_cells",
     "summary_table",
     "write_results",
@@ -82,7 +83,7 @@ def write_results(
     if trace or (trace is None and steps <= TRACE_STEP_LIMIT):
         files["trace.json"] = _chrome_trace(result)
     if report_source is not None:
-        text = _report_page(result, report_source, timeline, sweep_png, [*files, "report.html"])
+        text = report_page(result, report_source, timeline, sweep_png, [*files, "report.html"])
         files["report.html"] = _bytes(text.encode("utf-8"))
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -121,13 +122,14 @@ def _chrome_trace(result: Result) -> Callable[[Path], None]:
     return write
 
 
-def _report_page(
+def report_page(
     result: Result,
     source: tuple[str, str],
     timeline: bytes | None,
     sweep_png: bytes | None,
     files: list[str],
 ) -> str:
+    """The report page of `result`: `source` is the scenario's file name and text."""
     from sim import html_report, plots
     from sim.plots.style import short
 
