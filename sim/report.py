@@ -205,12 +205,15 @@ def comparisons(result: Result) -> list[str]:
                 f"under {label}, {overlap}."
             )
         elif speedup >= 1 - 1e-9:
-            reason = (
-                f"every step needs {host}, so there is no waiting to overlap; only more "
-                "hosts would help"
-                if not waiting
-                else f"{host} is already the bottleneck"
-            )
+            if workload.games <= workload.hosts:
+                reason = "every game has a host to itself, so no game ever waits for another"
+            elif not waiting:
+                reason = (
+                    f"every step needs {host}, so there is no waiting to overlap; "
+                    "only more hosts would help"
+                )
+            else:
+                reason = f"the waits do not overlap {host}'s work here"
             sentences.append(f"{label} is no faster than synchronous ({figures}): {reason}.")
         else:
             sentences.append(f"{label} is {1 / speedup:.2f}× slower than synchronous ({figures}).")

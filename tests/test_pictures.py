@@ -15,20 +15,8 @@ from sim import plots
 from sim.loader import load_file
 from sim.plots.timeline import busy_integral
 from sim.runner import run
-from sim.scenario import STEP_KINDS, Scenario
-from tests.conftest import SCENARIOS, polgar_like
-
-
-def cpu_bound() -> Scenario:
-    """Eight tasks, each one 1 s host step, on four hosts (scenarios/cpu_bound.yaml's shape)."""
-    path = SCENARIOS / "cpu_bound.yaml"
-    if path.is_file():
-        return load_file(path)
-    return Scenario(
-        name="cpu_bound",
-        host={"count": 4},
-        players=[{"name": "task", "count": 8, "steps": [{"host": 1}]}],
-    )
+from sim.scenario import STEP_KINDS
+from tests.conftest import SCENARIOS, cpu_bound, polgar_like
 
 
 def png_size(data: bytes) -> tuple[int, int]:

@@ -11,9 +11,13 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from sim import report
 from sim.cli import app
+from sim.loader import load_file
+from sim.runner import run
+from sim.scenario import Scenario
 from tests.browser import chromium, visit
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, cpu_bound
 
 needs_chromium = pytest.mark.skipif(
     chromium() is None,
@@ -85,3 +89,37 @@ def test_the_browser_check_does_catch_a_page_that_fails(tmp_path):
     errors = visit(page, {}).errors
     assert any("undefinedFunction" in error or "exception" in error for error in errors)
     assert any("missing.png" in error or "ERR_FILE_NOT_FOUND" in error for error in errors)
+
+
+def test_why_polgar_cooperative_wins_in_plain_words():
+    """Each round is 5 s of Judit and 55 s of thinking: 55/60 = 91.7 % waiting, so she is
+    busy 5/60 = 8.3 % synchronous; cooperative 3 600/3 655 = 98.5 %, 43 200/3 655 = 11.82×."""
+    result = run(load_file(SCENARIOS / "polgar.yaml"))
+    (why,) = report.comparisons(result)
+    assert why.startswith("cooperative is 11.82× faster than synchronous (3 655 s against 43 200")
+    assert "91.7 % of the games' step time is waiting" in why
+    assert "Judit is busy only 8.3 %" in why and "busy 98.5 % of the time" in why
+    assert (
+        report.article_notes(result)[0] == "synchronous: 43 200 s, exactly the article's estimate."
+    )
+
+
+@pytest.mark.parametrize(
+    ("scenario", "reason"),
+    [
+        # 8 one-second host steps on 4 hosts: 2 s either way, nothing to overlap
+        (cpu_bound(), "every step needs host, so there is no waiting to overlap"),
+        # one game on two hosts: 3 × (0.25 + 1) = 3.75 s either way
+        (
+            Scenario(
+                host={"count": 2},
+                players=[{"name": "solo", "moves": 3, "steps": [{"host": 0.25}, {"wait": 1}]}],
+            ),
+            "every game has a host to itself",
+        ),
+    ],
+)
+def test_why_cooperative_does_not_help(scenario, reason):
+    result = run(scenario, ["synchronous", "cooperative"])
+    (why,) = report.comparisons(result)
+    assert "is no faster than synchronous" in why and reason in why

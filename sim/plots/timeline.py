@@ -128,7 +128,8 @@ def timeline(traces: Sequence[Trace], until: float | None = None) -> Figure:
     hosts = f"{workload.hosts} {'hosts' if workload.hosts > 1 else 'host'} ({scenario.host.name})"
     shown = f", first and last {EDGE_ROWS} shown" if condensed else ""
     close_up = "" if until is None else f" — the first {short(until)}"
-    heading = f"{scenario.name}: {grouped(workload.games)} players{shown}, {hosts}{close_up}"
+    players = f"{grouped(workload.games)} {'player' if workload.games == 1 else 'players'}"
+    heading = f"{scenario.name}: {players}{shown}, {hosts}{close_up}"
     fig.text(left, 1 - 22 / height, heading, fontsize=12, fontweight="bold", va="center")
     legend: list = [Patch(color=colour(kind), label=kind) for kind in STEP_KINDS if kind in present]
     if WAIT_FOR_HOST in present:
