@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "RUN_FILES",
     "SUMMARY_HEADER",
     "TRACE_STEP_LIMIT",
     "article_notes",
@@ -45,6 +46,9 @@ __all__ = [
 
 SUMMARY_HEADER = ("schedule", "makespan", "h:mm:ss", "speedup", "host busy", "article")
 
+
+#: Every file a run may write; `sim sweep`'s files are its own and left alone.
+RUN_FILES = ("summary.csv", "games.csv", "steps.csv", "timeline.png", "trace.json", "report.html")
 
 #: Runs with more steps than this (all schedules together) get trace.json only when asked:
 #: the trace costs about 300 bytes a step.
@@ -61,6 +65,9 @@ def write_results(
     sweep_png: bytes | None = None,
 ) -> list[Path]:
     """Write a run's files into `out`, atomically per run; return their paths.
+
+    Files of an earlier run in `out` that this run does not write (RUN_FILES)
+    are removed, so the folder always describes one run.
 
     Always summary.csv, games.csv and steps.csv; timeline.png unless `plots`
     is False; trace.json when `trace` is True, or when it is None and the run
@@ -93,6 +100,9 @@ def write_results(
         for name in files:
             os.replace(staging / name, out / name)
             written.append(out / name)
+        for name in RUN_FILES:  # an earlier run's file this run did not write would mislead
+            if name not in files:
+                (out / name).unlink(missing_ok=True)
         return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -222,19 +232,18 @@ def comparisons(result: Result) -> list[str]:
 
 def article_notes(result: Result) -> list[str]:
     """Per schedule, how the simulated figure compares with the article's estimate."""
-    differences = {text.split(":", 1)[0]: text for text in explanations(result)}
     notes = []
-    for row in result.summary.itertuples(index=False):
-        if row.schedule in differences:
-            notes.append(differences[row.schedule])
-        elif abs(row.makespan_s - row.article_s) <= 1e-9 * max(1.0, row.makespan_s):
-            notes.append(
-                f"{row.schedule}: {format_seconds(row.makespan_s)}, exactly the article's estimate."
-            )
+    for trace in result.traces:
+        label, makespan = trace.schedule.label, trace.makespan
+        estimate = analytic.article_estimate(result.scenario, trace.schedule.kind)
+        if text := _explain(trace):
+            notes.append(text)
+        elif abs(makespan - estimate) <= 1e-9 * max(1.0, makespan):
+            notes.append(f"{label}: {format_seconds(makespan)}, exactly the article's estimate.")
         else:
             notes.append(
-                f"{row.schedule}: {format_seconds(row.makespan_s)} against the article's "
-                f"estimate of {format_seconds(row.article_s)}."
+                f"{label}: {format_seconds(makespan)} against the article's estimate of "
+                f"{format_seconds(estimate)}."
             )
     return notes
 

@@ -43,8 +43,11 @@ def test_run_writes_the_three_tables_with_the_contract_columns(polgar_copy, tmp_
     ]
 
 
-def test_no_plots_leaves_out_the_timeline(tmp_path):
+def test_no_plots_leaves_out_the_timeline_and_removes_an_earlier_one(tmp_path):
+    """An earlier report's picture and page would describe another run: they go."""
     out = tmp_path / "o"
+    assert CliRunner().invoke(app, ["report", "countasync", "--out", str(out)]).exit_code == 0
+    assert (out / "timeline.png").is_file() and (out / "report.html").is_file()
     result = CliRunner().invoke(app, ["run", "countasync", "--no-plots", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
