@@ -16,7 +16,7 @@ from sim.loader import load_file
 from sim.plots.timeline import busy_integral
 from sim.runner import run
 from sim.scenario import STEP_KINDS
-from tests.conftest import SCENARIOS, cpu_bound, polgar_like
+from tests.conftest import SCENARIOS, cpu_bound, polgar_like, real_durations, scenarios
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -108,6 +108,24 @@ def test_busy_integral_is_the_sum_of_clipped_step_times(steps, points):
         sum(min(max(t - s, 0.0), e - s) for s, e in zip(starts, ends, strict=True)) for t in at
     ]
     assert busy_integral(starts, ends, at) == pytest.approx(expected, abs=1e-9)
+
+
+@settings(max_examples=15, deadline=None)
+@given(scenarios(real_durations))
+def test_every_positive_step_and_wait_for_a_host_is_one_bar(scenario):
+    """Whatever the scenario: per panel and kind, one bar per step of that kind that
+    lasts, and one per step that waited for a host, counted straight from the trace."""
+    result = run(scenario)
+    counts = plots.bar_counts(plots.timeline(result.traces))
+    for trace in result.traces:
+        workload = trace.workload
+        lasting = trace.end > trace.start
+        expected = {
+            kind: int((lasting & (workload.kind == code)).sum())
+            for code, kind in enumerate(STEP_KINDS)
+        }
+        expected[plots.WAIT_FOR_HOST] = int((trace.start > trace.ready).sum())
+        assert counts[trace.schedule.label] == {k: n for k, n in expected.items() if n}
 
 
 def test_close_up_shows_the_first_three_rounds_of_the_fastest_schedule():
