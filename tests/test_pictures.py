@@ -178,8 +178,8 @@ def knee_sweep(replications: bool = False) -> pd.DataFrame:
 
 
 def test_sweep_draws_a_line_per_schedule_with_the_closed_form_dashed():
-    """48 points a schedule; the closed form as a dashed line beside each; makespans
-    1 800 s … 86 400 s span 48×, less than 100×: linear axes."""
+    """48 points a schedule; the closed form as a dashed line beside each; counts 1 … 48
+    span 48× (< 100×): linear x; makespans 1 800 s … 86 400 s span 48× (≥ 20×): log y."""
     fig = plots.sweep(knee_sweep(), ["players.amateur.count"])
     ax = fig.axes[0]
     solid = [line for line in ax.lines if line.get_linestyle() == "-"]
@@ -187,7 +187,7 @@ def test_sweep_draws_a_line_per_schedule_with_the_closed_form_dashed():
     assert [line.get_label() for line in solid] == ["synchronous", "cooperative"]
     assert [len(line.get_xdata()) for line in solid] == [48, 48]
     assert len(dashed) == 2
-    assert ax.get_xscale() == ax.get_yscale() == "linear"
+    assert (ax.get_xscale(), ax.get_yscale()) == ("linear", "log")
     assert ax.get_ylabel() == "makespan (h)"  # 86 400 s = 24 h
 
 
@@ -215,3 +215,18 @@ def test_sweep_over_two_fields_gives_a_panel_per_value_of_the_second():
     shown = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in shown] == [f"host.count = {k}" for k in (1, 2, 4)]
     assert all(len(ax.lines) == 4 for ax in shown)  # 2 schedules, each with its closed form
+
+
+def test_sweep_over_values_that_are_not_numbers_gives_one_tick_each():
+    """A varied distribution is written as text: three values, three ticks, in order."""
+    values = ["5", "{dist: exponential, mean: 5}", "{dist: uniform, low: 0, high: 10}"]
+    frame = pd.DataFrame(
+        [
+            {"host_move": value, "schedule": schedule, "makespan_s": 100.0 + i}
+            for i, value in enumerate(values)
+            for schedule in ("synchronous", "cooperative")
+        ]
+    )
+    ax = plots.sweep(frame, ["host_move"]).axes[0]
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == values
+    assert list(ax.lines[0].get_xdata()) == [0, 1, 2]
