@@ -23,7 +23,7 @@ import numpy as np
 from sim.scenario import STEP_KINDS
 from sim.trace import NO_HOST, Trace
 
-__all__ = ["WAIT_FOR_HOST", "chunks", "host_track", "player_track"]
+__all__ = ["WAIT_FOR_HOST", "chunks", "host_track", "host_tracks", "player_track"]
 
 WAIT_FOR_HOST = "waiting for the host"
 
@@ -33,9 +33,15 @@ def host_track(host: int) -> int:
     return host + 1
 
 
+def host_tracks(trace: Trace) -> int:
+    """Host tracks of a trace: one per host, or per host number it used if that is more."""
+    used = int(trace.host.max()) + 1 if len(trace.host) else 0
+    return max(trace.workload.hosts, used)
+
+
 def player_track(trace: Trace, game: int) -> int:
     """Thread id of a game's track: after the hosts', in file order."""
-    return trace.workload.hosts + 1 + game
+    return host_tracks(trace) + 1 + game
 
 
 def chunks(traces: Sequence[Trace]) -> Iterator[str]:
@@ -61,9 +67,10 @@ def _events(trace: Trace, pid: int) -> Iterator[str]:
     yield _meta(pid, 0, "process_name", {"name": trace.schedule.label})
     yield _meta(pid, 0, "process_sort_index", {"sort_index": pid})
     host_name = workload.scenario.host.name
-    for host in range(workload.hosts):
+    hosts = host_tracks(trace)
+    for host in range(hosts):
         tid = host_track(host)
-        label = host_name if workload.hosts == 1 else f"{host_name} {host + 1}"
+        label = host_name if hosts == 1 else f"{host_name} {host + 1}"
         yield _meta(pid, tid, "thread_name", {"name": label})
         yield _meta(pid, tid, "thread_sort_index", {"sort_index": tid})
     for game, player in enumerate(workload.players):
@@ -79,9 +86,10 @@ def _events(trace: Trace, pid: int) -> Iterator[str]:
     waited = (trace.start > trace.ready).tolist()
     empty = (trace.end <= trace.start).tolist()
     first = workload.first_step.tolist()
+    base = host_tracks(trace) + 1
     # plain loops over Python lists and f-strings: the hot path at many thousand steps
     for game in range(workload.games):
-        track = f'"pid":{pid},"tid":{player_track(trace, game)}'
+        track = f'"pid":{pid},"tid":{base + game}'
         for row in range(first[game], first[game + 1]):
             where = f'{track},"args":{{"move":{move[row]},"step":{step[row]}}}'
             if waited[row]:
@@ -96,12 +104,12 @@ def _events(trace: Trace, pid: int) -> Iterator[str]:
     # by host, then time; a zero-length step goes before a step that starts with it
     keys = (held, trace.end[held], trace.start[held], trace.host[held])
     order = held[np.lexsort(keys)].tolist()
-    hosts = trace.host.tolist()
+    host_of = trace.host.tolist()
     games = workload.game.tolist()
     players = [json.dumps(player, ensure_ascii=False) for player in workload.players]
     kinds = [json.dumps(name) for name in STEP_KINDS]
     for row in order:
-        track = f'"pid":{pid},"tid":{host_track(hosts[row])}'
+        track = f'"pid":{pid},"tid":{host_track(host_of[row])}'
         what = f'"name":{players[games[row]]},"cat":{kinds[codes[row]]}'
         if empty[row]:
             yield f'{{{what},"ph":"i","s":"t","ts":{start[row]},{track}}}'
