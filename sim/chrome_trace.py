@@ -74,7 +74,7 @@ def _events(trace: Trace, pid: int) -> Iterator[str]:
         yield _meta(pid, tid, "thread_name", {"name": label})
         yield _meta(pid, tid, "thread_sort_index", {"sort_index": tid})
     for game, player in enumerate(workload.players):
-        tid = player_track(trace, game)
+        tid = hosts + 1 + game  # player_track, without finding the host count again
         yield _meta(pid, tid, "thread_name", {"name": player})
         yield _meta(pid, tid, "thread_sort_index", {"sort_index": tid})
     ready, start, end = (_microseconds(column) for column in (trace.ready, trace.start, trace.end))
@@ -86,7 +86,7 @@ def _events(trace: Trace, pid: int) -> Iterator[str]:
     waited = (trace.start > trace.ready).tolist()
     empty = (trace.end <= trace.start).tolist()
     first = workload.first_step.tolist()
-    base = host_tracks(trace) + 1
+    base = hosts + 1
     # plain loops over Python lists and f-strings: the hot path at many thousand steps
     for game in range(workload.games):
         track = f'"pid":{pid},"tid":{base + game}'
