@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sim import chrome_trace, plots, report
+from sim import chrome_trace, html_report, plots
 from sim.runner import Result, run
 from sim.scenario import Scenario
 
@@ -59,7 +59,7 @@ def close_up_png(result: Result) -> bytes:
 
 
 def page(result: Result, timeline: bytes) -> str:
-    return report.report_page(result, ("polgar.yaml", "players: …"), timeline, None, [])
+    return html_report.report_page(result, ("polgar.yaml", "players: …"), timeline, None, [])
 
 
 def trace_json(result: Result) -> int:

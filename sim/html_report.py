@@ -13,10 +13,13 @@ import math
 from dataclasses import dataclass
 from html import escape
 
+from sim import plots
+from sim.explain import article_notes, comparisons
+from sim.plots.style import short
 from sim.report import summary_cells
 from sim.runner import Result
 
-__all__ = ["Pictures", "page"]
+__all__ = ["Pictures", "page", "report_page"]
 
 _STYLE = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2430;
@@ -46,6 +49,26 @@ class Pictures:
     close_up: bytes | None = None
     close_up_caption: str = ""
     sweep: bytes | None = None
+
+
+def report_page(
+    result: Result,
+    source: tuple[str, str],
+    timeline: bytes | None,
+    sweep_png: bytes | None,
+    files: list[str],
+) -> str:
+    """The report page of `result`: `source` is the scenario's file name and text."""
+    span = plots.close_up_span(result.traces)
+    close_up = None if span is None else plots.to_png(plots.timeline(result.traces, until=span))
+    pictures = Pictures(
+        timeline=timeline,
+        close_up=close_up,
+        close_up_caption=f"The first {short(span)} up close" if span else "",
+        sweep=sweep_png,
+    )
+    why = comparisons(result) + article_notes(result)
+    return page(result, source[1], source[0], pictures, why, files)
 
 
 def page(

@@ -3,14 +3,13 @@
 Result files (CSVs, timeline.png, trace.json, report.html) are written into a
 temporary folder beside the target and moved into place only when all are
 complete, so a failed run never leaves a half-written file or mixes old and
-new files of one kind. Pictures, the trace and the page are drawn by
+new files of one kind. Pictures, the trace and the page are made by
 `sim.plots`, `sim.chrome_trace` and `sim.html_report`, imported only when
 wanted; this module is where they become files.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import tempfile
@@ -24,10 +23,10 @@ from sim import analytic
 from sim.runner import Result
 from sim.trace import Trace
 from sim.units import format_seconds
-from sim.workload import HOST, WAIT
+from sim.workload import HOST
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping, Sequence
 
     import pandas as pd
 
@@ -35,12 +34,12 @@ __all__ = [
     "RUN_FILES",
     "SUMMARY_HEADER",
     "TRACE_STEP_LIMIT",
-    "article_notes",
-    "comparisons",
+    "explain",
     "explanations",
-    "report_page",
+    "pictures",
     "summary_cells",
     "summary_table",
+    "write_files",
     "write_results",
 ]
 
@@ -64,43 +63,69 @@ def write_results(
     report_source: tuple[str, str] | None = None,
     sweep_png: bytes | None = None,
 ) -> list[Path]:
-    """Write a run's files into `out`, atomically per run; return their paths.
+    """Write a run's files into `out`, all or none; return their paths.
 
-    Files of an earlier run in `out` that this run does not write (RUN_FILES)
-    are removed, so the folder always describes one run.
-
-    Always summary.csv, games.csv and steps.csv; timeline.png unless `plots`
-    is False; trace.json when `trace` is True, or when it is None and the run
-    has at most TRACE_STEP_LIMIT steps; report.html when `report_source`
-    (the scenario's file name and text) is given, with `sweep_png` in it.
+    summary.csv, games.csv and steps.csv, then what `pictures` adds; files of
+    an earlier run (RUN_FILES) that this run does not write are removed, so
+    the folder always describes one run.
     """
-    out.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Callable[[Path], None]] = {
-        name: _csv(table)
-        for name, table in (
-            ("summary.csv", result.summary),
-            ("games.csv", result.games),
-            ("steps.csv", result.steps),
-        )
-    }
+    tables = {"summary.csv": result.summary, "games.csv": result.games, "steps.csv": result.steps}
+    extra = pictures(
+        result, plots=plots, trace=trace, report_source=report_source, sweep_png=sweep_png
+    )
+    return write_files({**tables, **extra}, out, replaces=RUN_FILES)
+
+
+def pictures(
+    result: Result,
+    *,
+    plots: bool = True,
+    trace: bool | None = None,
+    report_source: tuple[str, str] | None = None,
+    sweep_png: bytes | None = None,
+    tables: Sequence[str] = ("summary.csv", "games.csv", "steps.csv"),
+) -> dict[str, bytes | Callable[[Path], None]]:
+    """The run's files beside its tables: timeline.png unless `plots` is False;
+    trace.json when `trace` is True, or when it is None and the run has at most
+    TRACE_STEP_LIMIT steps; report.html when `report_source` (the scenario's
+    file name and text) is given, with `sweep_png` in it and `tables` listed."""
+    files: dict[str, bytes | Callable[[Path], None]] = {}
     timeline = _timeline_png(result) if plots or report_source else None
     if plots and timeline is not None:
-        files["timeline.png"] = _bytes(timeline)
+        files["timeline.png"] = timeline
     steps = sum(len(t.workload.kind) for t in result.traces)
     if trace or (trace is None and steps <= TRACE_STEP_LIMIT):
         files["trace.json"] = _chrome_trace(result)
     if report_source is not None:
-        text = report_page(result, report_source, timeline, sweep_png, [*files, "report.html"])
-        files["report.html"] = _bytes(text.encode("utf-8"))
+        listed = [*tables, *files, "report.html"]
+        from sim.html_report import report_page
+
+        text = report_page(result, report_source, timeline, sweep_png, listed)
+        files["report.html"] = text.encode("utf-8")
+    return files
+
+
+def write_files(
+    files: Mapping[str, pd.DataFrame | bytes | Callable[[Path], None]],
+    out: Path,
+    replaces: Sequence[str] = (),
+) -> list[Path]:
+    """Write each file into `out` under its name, all or none; return their paths.
+
+    Everything is written into a temporary folder beside `out` first and moved
+    in only when all is written. Files named in `replaces` but not written
+    this time are removed from `out`: they belonged to an earlier, other run.
+    """
+    out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        for name, write in files.items():
-            write(staging / name)
+        for name, content in files.items():
+            _write(content, staging / name)
         written = []
         for name in files:
             os.replace(staging / name, out / name)
             written.append(out / name)
-        for name in RUN_FILES:  # an earlier run's file this run did not write would mislead
+        for name in replaces:
             if name not in files:
                 (out / name).unlink(missing_ok=True)
         return written
@@ -108,12 +133,13 @@ def write_results(
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _csv(table: pd.DataFrame) -> Callable[[Path], None]:
-    return lambda path: table.to_csv(path, index=False, lineterminator="\n")
-
-
-def _bytes(data: bytes) -> Callable[[Path], None]:
-    return lambda path: path.write_bytes(data)
+def _write(content: pd.DataFrame | bytes | Callable[[Path], None], path: Path) -> None:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif callable(content):
+        content(path)
+    else:
+        content.to_csv(path, index=False, lineterminator="\n")
 
 
 def _timeline_png(result: Result) -> bytes:
@@ -130,29 +156,6 @@ def _chrome_trace(result: Result) -> Callable[[Path], None]:
             file.writelines(chrome_trace.chunks(result.traces))
 
     return write
-
-
-def report_page(
-    result: Result,
-    source: tuple[str, str],
-    timeline: bytes | None,
-    sweep_png: bytes | None,
-    files: list[str],
-) -> str:
-    """The report page of `result`: `source` is the scenario's file name and text."""
-    from sim import html_report, plots
-    from sim.plots.style import short
-
-    span = plots.close_up_span(result.traces)
-    close_up = None if span is None else plots.to_png(plots.timeline(result.traces, until=span))
-    pictures = html_report.Pictures(
-        timeline=timeline,
-        close_up=close_up,
-        close_up_caption=f"The first {short(span)} up close" if span else "",
-        sweep=sweep_png,
-    )
-    why = comparisons(result) + article_notes(result)
-    return html_report.page(result, source[1], source[0], pictures, why, files)
 
 
 def summary_cells(result: Result) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
@@ -182,82 +185,13 @@ def summary_table(result: Result) -> Table:
     return table
 
 
-def comparisons(result: Result) -> list[str]:
-    """Plain sentences on why each schedule beats synchronous here, or does not."""
-    scenario = result.scenario
-    if not result.traces or result.baseline <= 0:
-        return []
-    host = scenario.host.name
-    player = scenario.players[0].name if len(scenario.players) == 1 else "player"
-    workload = result.traces[0].workload
-    waiting = float(workload.duration[workload.kind == WAIT].sum())
-    share = waiting / (waiting + workload.host_work()) if waiting else 0.0
-    idle = workload.host_work() / (workload.hosts * result.baseline)
-    sentences = []
-    for trace in result.traces:
-        if trace.schedule.kind == "synchronous":
-            continue
-        label, makespan = trace.schedule.label, trace.makespan
-        busy = workload.host_work() / (workload.hosts * makespan) if makespan else 0.0
-        speedup = result.baseline / makespan if makespan else math.inf
-        figures = f"{format_seconds(makespan)} against {format_seconds(result.baseline)}"
-        if speedup > 1 + 1e-9:
-            overlap = (
-                f"{host} turns to another {player} whenever one is waiting, so the waits "
-                f"overlap {host}'s work and {host} is busy {_percent(busy)} of the time"
-                if trace.schedule.kind == "cooperative"
-                else f"the waits overlap the work, and the hosts are busy {_percent(busy)}"
-            )
-            sentences.append(
-                f"{label} is {speedup:.2f}× faster than synchronous ({figures}). "
-                f"Synchronous, {host} also sits through every wait step: {_percent(share)} of "
-                f"the games' step time is waiting, so {host} is busy only {_percent(idle)}; "
-                f"under {label}, {overlap}."
-            )
-        elif speedup >= 1 - 1e-9:
-            if workload.games <= workload.hosts:
-                reason = "every game has a host to itself, so no game ever waits for another"
-            elif not waiting:
-                reason = (
-                    f"every step needs {host}, so there is no waiting to overlap; "
-                    "only more hosts would help"
-                )
-            else:
-                reason = f"the waits do not overlap {host}'s work here"
-            sentences.append(f"{label} is no faster than synchronous ({figures}): {reason}.")
-        else:
-            sentences.append(f"{label} is {1 / speedup:.2f}× slower than synchronous ({figures}).")
-    return sentences
-
-
-def article_notes(result: Result) -> list[str]:
-    """Per schedule, how the simulated figure compares with the article's estimate."""
-    notes = []
-    for trace in result.traces:
-        label, makespan = trace.schedule.label, trace.makespan
-        estimate = analytic.article_estimate(result.scenario, trace.schedule.kind)
-        if text := _explain(trace):
-            notes.append(text)
-        elif abs(makespan - estimate) <= 1e-9 * max(1.0, makespan):
-            notes.append(f"{label}: {format_seconds(makespan)}, exactly the article's estimate.")
-        else:
-            notes.append(
-                f"{label}: {format_seconds(makespan)} against the article's estimate of "
-                f"{format_seconds(estimate)}."
-            )
-    return notes
-
-
-def _percent(share: float) -> str:
-    return f"{share:.1%}".replace("%", " %")
-
-
 def explanations(result: Result) -> list[str]:
     """Plain sentences on why a simulated figure differs from the article's estimate."""
-    return [text for trace in result.traces if (text := _explain(trace))]
+    return [text for trace in result.traces if (text := explain(trace))]
 
 
-def _explain(trace: Trace) -> str | None:
+def explain(trace: Trace) -> str | None:
+    """Why one schedule's simulated figure differs from the article's estimate, if it does."""
     workload = trace.workload
     scenario = workload.scenario
     if trace.schedule.kind != "cooperative":
