@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SCENARIO ?= polgar
 ARGS ?=
 
-.PHONY: simulate test lint format bench bench-verify clean
+.PHONY: simulate test lint format bench bench-whatif bench-verify clean
 
 simulate: $(VENV)/.stamp-run
 	$(BIN)/sim run $(SCENARIO) $(ARGS)
@@ -25,6 +25,9 @@ format: $(VENV)/.stamp-dev
 
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python bench/run.py $(ARGS)
+
+bench-whatif: $(VENV)/.stamp-dev
+	$(BIN)/python bench/whatif.py $(ARGS)
 
 # Real runs on the wall clock beside the engine (a few minutes; see bench/verify.py).
 bench-verify: $(VENV)/.stamp-dev

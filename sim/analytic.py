@@ -14,7 +14,15 @@ Two kinds of figure:
   and the last game still has its final wait after the host's last move;
   otherwise no game ever queues after its first move and the last game to
   start (at (n−1)·c) ends last. Synchronous also has one on k hosts:
-  ⌈n/k⌉·R·(c+w), and cooperative when n ≤ k: R·(c+w).
+  ⌈n/k⌉·R·(c+w); cooperative when n ≤ k: R·(c+w), and when k divides n:
+  the games then move in k-wide batches that become ready together and take
+  all k hosts at once, so the q = n/k batches share the hosts as q games
+  share one: max(q·R·c + w, R·(c+w) + (q−1)·c). (Otherwise ties between games
+  that wrapped round the queue reorder it, and no simple form holds.)
+
+With random durations the estimate uses expected durations and there is no
+exact closed form (the expected makespan is not the makespan of expected
+durations: a maximum of random times is larger on average).
 """
 
 from __future__ import annotations
@@ -40,7 +48,9 @@ class Shape:
 
 
 def shape(scenario: Scenario) -> Shape | None:
-    """The scenario as one homogeneous shape, or None if its groups differ."""
+    """The scenario as one homogeneous shape, or None if its groups differ or it is random."""
+    if scenario.random:
+        return None
     rounds = {(group.moves, _host_then_wait(group.round)) for group in scenario.players}
     if len(rounds) != 1:
         return None
@@ -89,6 +99,7 @@ def closed_form(scenario: Scenario, kind: ScheduleKind) -> float | None:
         return math.ceil(n / k) * r * (c + w)
     if n <= k:
         return r * (c + w)
-    if k == 1:
-        return max(n * r * c + w, r * (c + w) + (n - 1) * c)
+    if n % k == 0:
+        q = n // k  # k games in lockstep: q batches sharing k hosts as q games share one
+        return max(q * r * c + w, r * (c + w) + (q - 1) * c)
     return None

@@ -1,4 +1,4 @@
-"""The `sim` command: run, report, verify, list and validate scenarios.
+"""The `sim` command: run, report, sweep, verify, list and validate scenarios.
 
 The only layer (with `sim.report`) that prints or writes files. Heavy imports
 (pandas, the engine) happen inside the commands that need them, so `sim
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -37,19 +38,88 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-OutOption = Annotated[
-    Path | None,
-    typer.Option("--out", help="Write the files straight into this folder.", show_default=False),
+Sets = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="PATH=VALUE",
+        help="Change a scenario field without editing the file (repeatable): "
+        "`players.amateur.count=48`, `host.count=2`, `unit=min`, `host_move=1` (every group).",
+    ),
 ]
-ScheduleOption = Annotated[
+Seed = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        min=0,
+        help="Seed of every random stream (default: the file's `seed`).",
+        show_default=False,
+    ),
+]
+Replications = Annotated[
+    int | None,
+    typer.Option(
+        "--replications",
+        "-r",
+        min=1,
+        show_default=False,
+        help="Play each point this many times on independent streams "
+        "(default: the file's `replications`, else 1).",
+    ),
+]
+Jobs = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        show_default=False,
+        help="Processes to play replications and points on (default: all cores; "
+        "1 plays them in this process).",
+    ),
+]
+Dask = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        metavar="ADDRESS|local",
+        show_default=False,
+        help="Play on a Dask cluster: a scheduler address (tcp://host:8786), or `local` "
+        "for a LocalCluster of --jobs workers.",
+    ),
+]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bar (there is none when piped anyway).")
+]
+OutDir = Annotated[
+    Path | None,
+    typer.Option("--out", help="Write the CSVs straight into this folder.", show_default=False),
+]
+Schedules = Annotated[
     list[str] | None,
     typer.Option("--schedule", help="Play only this schedule (repeatable; a label or a kind)."),
 ]
-TraceOption = Annotated[
+
+
+Steps = Annotated[
+    bool | None,
+    typer.Option(
+        "--steps/--no-steps",
+        help="Write steps.csv whatever its size / never. Default: only up to 250 000 rows.",
+        show_default=False,
+    ),
+]
+Parquet = Annotated[
+    bool,
+    typer.Option("--parquet", help="Write the steps table as steps.parquet (needs pyarrow)."),
+]
+NoPlots = Annotated[
+    bool, typer.Option("--no-plots", help="Draw no pictures (timeline.png, sweep.png): faster.")
+]
+Trace = Annotated[
     bool,
     typer.Option(
-        "--trace",
-        help="Write trace.json even for a big run (by default only up to 50 000 steps).",
+        "--trace", help="Write trace.json whatever the run's size (default: up to 50 000 steps)."
     ),
 ]
 
@@ -57,81 +127,259 @@ TraceOption = Annotated[
 @app.command()
 def run(
     scenario: Annotated[str, typer.Argument(help="A scenario file, or a name under scenarios/.")],
-    out_dir: OutOption = None,
-    schedule: ScheduleOption = None,
-    no_plots: Annotated[
-        bool, typer.Option("--no-plots", help="Do not draw timeline.png (faster).")
+    out_dir: OutDir = None,
+    schedule: Schedules = None,
+    sets: Sets = None,
+    seed: Seed = None,
+    replications: Replications = None,
+    jobs: Jobs = None,
+    dask: Dask = None,
+    quiet: Quiet = False,
+    steps: Steps = None,
+    parquet: Parquet = False,
+    no_plots: NoPlots = False,
+    trace: Trace = False,
+    analytic_only: Annotated[
+        bool,
+        typer.Option(
+            "--analytic-only",
+            help="Print the closed forms and the article's estimates; simulate and write nothing.",
+        ),
     ] = False,
-    trace: TraceOption = False,
 ) -> None:
     """Play a scenario under its schedules; print the table, write `results/<name>/`.
 
-    Writes `summary.csv`, `games.csv` and `steps.csv` (columns in the README),
-    `timeline.png` (unless `--no-plots`) and `trace.json` (Chrome trace format,
-    for Perfetto; for big runs only with `--trace`).
+    Writes `summary.csv`, `replications.csv`, `games.csv` and `steps.csv` (columns in
+    the README); a steps table over 250 000 rows only with `--steps` (CSV) or
+    `--parquet`. With replications, `summary.csv` holds means, sd, 95 % CI, p50 and
+    p95 over them, and `games.csv`/`steps.csv` show replication 1. Also
+    `timeline.png` (unless `--no-plots`) and `trace.json` (Chrome trace format, for
+    Perfetto; over 50 000 steps only with `--trace`).
 
     Examples:
 
         sim run polgar
 
+        sim run polgar --set players.amateur.count=48 --set host.count=2
+
+        sim run polgar --set 'player_move={dist: lognormal, mean: 55s, sd: 20s}' -r 30 -j 2
+
         sim run scenarios/countasync.yaml --schedule cooperative --out /tmp/count
+
+        sim run big.yaml --parquet --no-plots
+
+        sim run big.yaml --analytic-only
     """
-    _play(scenario, out_dir, schedule, plots=not no_plots, trace=trace)
+    steps_choice = _steps_choice(steps, parquet)
+    document, overrides = _read(scenario, sets)
+    loaded = _checked(lambda: document.scenario([*overrides, *_given(seed, replications)]))
+    chosen = _pick(loaded, schedule or [])
+    if analytic_only:
+        from sim.analytic_report import analytic_notes, analytic_table
+
+        out.print(analytic_table(loaded, chosen))
+        for sentence in analytic_notes(loaded, chosen):
+            out.print(sentence)
+        return
+    _play(scenario, loaded, overrides, chosen, out_dir, jobs, dask, quiet, steps_choice,
+          plots=not no_plots, trace=trace)  # fmt: skip
 
 
 @app.command()
 def report(
     scenario: Annotated[str, typer.Argument(help="A scenario file, or a name under scenarios/.")],
-    out_dir: OutOption = None,
-    schedule: ScheduleOption = None,
-    trace: TraceOption = False,
+    out_dir: OutDir = None,
+    schedule: Schedules = None,
+    sets: Sets = None,
+    seed: Seed = None,
+    replications: Replications = None,
+    jobs: Jobs = None,
+    dask: Dask = None,
+    quiet: Quiet = False,
+    steps: Steps = None,
+    parquet: Parquet = False,
+    trace: Trace = False,
 ) -> None:
     """Play a scenario and write everything `sim run` writes plus `report.html`.
 
     The page is one self-contained file (pictures embedded, no network): the
     scenario, the summary table, why the figures come out as they do, the
-    timeline and, if `sim sweep` left a `sweep.png` in the folder, the sweep.
+    timeline, a close-up of the first rounds and, if `sim sweep` left a
+    `sweep.png` in the folder, the sweep.
 
     Examples:
 
         sim report polgar
 
-        sim report scenarios/countasync.yaml --out /tmp/count
+        sim report polgar --set players.amateur.count=48 --out /tmp/polgar48
     """
-    _play(scenario, out_dir, schedule, plots=True, trace=trace, page=True)
+    steps_choice = _steps_choice(steps, parquet)
+    document, overrides = _read(scenario, sets)
+    loaded = _checked(lambda: document.scenario([*overrides, *_given(seed, replications)]))
+    chosen = _pick(loaded, schedule or [])
+    _play(scenario, loaded, overrides, chosen, out_dir, jobs, dask, quiet, steps_choice,
+          plots=True, trace=trace, page=document.source)  # fmt: skip
 
 
 def _play(
-    scenario: str,
+    name: str,
+    loaded,  # Scenario, imported lazily
+    overrides: list,
+    chosen: list | None,
     out_dir: Path | None,
-    schedule: list[str] | None,
+    jobs: int | None,
+    dask: str | None,
+    quiet: bool,
+    steps_choice,
     *,
     plots: bool,
     trace: bool,
-    page: bool = False,
+    page: str | None = None,
 ) -> None:
-    """Load, play, print and write: what `run` and `report` share."""
+    """Play, print and write: what `run` and `report` share. `page` is the scenario
+    file to show on report.html (None: no page)."""
     from sim import report
-    from sim.catalog import find
+    from sim.pictures import Page
+    from sim.replications import frame, play_all, rows_of, summarize
     from sim.runner import run as run_scenario
 
-    loaded = _load(scenario)
-    result = run_scenario(loaded, _pick(loaded, schedule or []))
-    out.print(report.summary_table(result))
-    for sentence in report.explanations(result):
+    applied = "; ".join(override.text for override in overrides)
+    count = loaded.replications
+    result = run_scenario(loaded, chosen)  # replication 1: its games and steps are written
+    if count > 1:
+        with _runner(jobs, dask, count) as runner, _bar(count, loaded.name, quiet) as done:
+            runs = play_all([loaded], chosen, runner, done)
+    else:
+        runs = frame(rows_of(result))
+    summary = summarize(runs, ["schedule"], [loaded.seed], applied)
+    if applied:
+        out.print(f"with --set {applied}", markup=False)
+    if count > 1:
+        out.print(report.replications_table(summary, _title(loaded)))
+        if not loaded.random:
+            out.print("durations are fixed, so every replication plays the same")
+    else:
+        out.print(report.summary_table(result))
+    for sentence in filter(None, [report.closed_forms(result), *report.explanations(result)]):
         out.print(sentence)
+    if loaded.sweep:
+        out.print(f"{loaded.name} has a sweep: block; `sim sweep {name}` plays it")
+    tables = {
+        "summary.csv": summary,
+        "replications.csv": runs.drop(columns="point"),
+        "games.csv": result.games,
+    }
     target = out_dir if out_dir is not None else Path("results") / _slug(loaded.name)
-    source = None
-    sweep_png = None
-    if page:
-        path = find(scenario)
-        source = (path.name, path.read_text(encoding="utf-8"))
-        sweep = target / "sweep.png"
-        sweep_png = sweep.read_bytes() if sweep.is_file() else None
+    shown = None
+    if page is not None:
+        sweep_png = target / "sweep.png"
+        shown = Page(
+            source=Path(page).name,
+            text=Path(page).read_text(encoding="utf-8"),
+            summary=summary,
+            sweep_png=sweep_png.read_bytes() if sweep_png.is_file() else None,
+        )
     written = report.write_results(
-        result, target, plots=plots, trace=trace or None, report_source=source, sweep_png=sweep_png
-    )
+        result, target, steps=steps_choice, tables=tables, plots=plots, trace=trace or None,
+        page=shown,
+    )  # fmt: skip
     out.print(f"wrote {', '.join(str(path) for path in written)}")
+    note = report.steps_note(result, steps_choice)
+    if note:
+        out.print(note)
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="A scenario file, or a name under scenarios/.")],
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            metavar="PATH=VALUES",
+            help="A field and its values (repeatable; the grid is every combination): "
+            "`1..48`, `0.5..2:0.5`, `50ms..200ms:50ms`, `1,5,10`, "
+            "`[5, {dist: exponential, mean: 5}]`.",
+        ),
+    ] = None,
+    out_dir: OutDir = None,
+    schedule: Schedules = None,
+    sets: Sets = None,
+    seed: Seed = None,
+    replications: Replications = None,
+    jobs: Jobs = None,
+    dask: Dask = None,
+    quiet: Quiet = False,
+    no_plots: NoPlots = False,
+) -> None:
+    """Play a scenario at every point of a grid; print a pivot, write `results/<name>/sweep.csv`.
+
+    The grid comes from the file's `sweep:` block and `--vary` (which replaces the
+    block's values for the same path). `sweep.csv` has one row per point and schedule:
+    the varied values, then the summary columns; with replications also
+    `sweep_replications.csv`, one row per point, replication and schedule. And
+    `sweep.png` (unless `--no-plots`): makespan against the first varied field,
+    per schedule, the closed form dashed, confidence bands with replications;
+    `sim report` shows it.
+
+    Examples:
+
+        sim sweep polgar --vary players.amateur.count=1..48
+
+        sim sweep polgar --vary players.amateur.count=1..48 --vary host_move=1,5,10
+
+        sim sweep polgar-whatif --jobs 2
+
+        sim sweep polgar-whatif --dask local
+    """
+    from sim import report
+    from sim import sweep as sweeps
+
+    document, overrides = _read(scenario, sets)
+    given = [*overrides, *_given(seed, replications)]
+    base = _checked(lambda: document.scenario(given))
+    grid = _checked(lambda: sweeps.axes(document, base, vary or []))
+    if not grid:
+        err.print("nothing to vary: give --vary PATH=VALUES or a `sweep:` block in the file")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    points = _checked(lambda: sweeps.expand(document, given, grid))
+    chosen = _pick(base, schedule or [])
+    applied = "; ".join(override.text for override in overrides)
+    total = sum(point.scenario.replications for point in points)
+    with _runner(jobs, dask, total) as runner, _bar(total, base.name, quiet) as done:
+        found = sweeps.play(points, chosen, runner, applied, done)
+    if applied:
+        out.print(f"with --set {applied}", markup=False)
+    for pivot in sweeps.pivot(found):
+        out.print(report.pivot_table(pivot, _title(base)))
+    tables = {"sweep.csv": found.table}
+    if total > len(points):
+        tables["sweep_replications.csv"] = found.runs
+    target = out_dir if out_dir is not None else Path("results") / _slug(base.name)
+    writers = {}
+    if not no_plots:
+        from sim.pictures import sweep_picture
+
+        title = f"{base.name}: makespan against {found.axes[0]}"
+        png = sweep_picture(found.table, found.axes, title)
+        writers["sweep.png"] = lambda path: path.write_bytes(png)
+    written = report.write_tables(tables, target, writers=writers, stale=["sweep.png"])
+    out.print(f"wrote {', '.join(str(path) for path in written)}")
+
+
+def _steps_choice(steps: bool | None, parquet: bool) -> str:
+    """`--steps`, `--no-steps` and `--parquet` as one choice; contradictions are bad input."""
+    if parquet:
+        if steps is False:
+            err.print("--parquet writes the steps table, --no-steps forbids it: give one")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        from importlib.util import find_spec
+
+        if find_spec("pyarrow") is None:  # checked before a long run, not after it
+            err.print("--parquet needs pyarrow: pip install 'sim[parquet]'")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        return "parquet"
+    return {None: "auto", True: "csv", False: "none"}[steps]
 
 
 @app.command("list")
@@ -162,22 +410,33 @@ def list_scenarios() -> None:
 @app.command()
 def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario files or names.")],
+    sets: Sets = None,
 ) -> None:
     """Check scenario files without running them; exit 2 if any is invalid.
 
-    Example:
+    A file's `sweep:` block is checked too: every point of its grid is validated.
+
+    Examples:
 
         sim validate scenarios/*.yaml
+
+        sim validate polgar --set players.amateur.count=48
     """
+    from sim import sweep as sweeps
+
     bad = 0
     for name in files:
         try:
-            scenario = _load(name, exit_on_error=False)
+            document, overrides = _read(name, sets, exit_on_error=False)
+            scenario = document.scenario(overrides)
+            grid = sweeps.axes(document, scenario, [])
+            points = len(sweeps.expand(document, overrides, grid)) if grid else 0
         except ScenarioError as error:
             bad += 1
             _report_problems(error)
             continue
-        out.print(f"ok {name}: {scenario.games} games, {scenario.step_count} steps")
+        swept = f", a sweep of {points} points" if grid else ""
+        out.print(f"ok {name}: {scenario.games} games, {scenario.step_count} steps{swept}")
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -189,6 +448,13 @@ def verify(
         list[str] | None,
         typer.Option("--schedule", help="Check only this schedule or model (repeatable)."),
     ] = None,
+    tie_rule: Annotated[
+        bool,
+        typer.Option(
+            "--tie-rule",
+            help="Hand asyncio's hosts out by the tie rule, not in asyncio.Semaphore's order.",
+        ),
+    ] = False,
     real: Annotated[
         bool, typer.Option("--real", help="Play for real on the wall clock instead.")
     ] = False,
@@ -225,53 +491,59 @@ def verify(
 
         sim verify polgar
 
+        sim verify countasync --schedule cooperative --tie-rule
+
         sim verify countasync --real --scale 10 --repeat 5
 
         sim verify polgar --real --scale 1000 --schedule cooperative --tolerance 0.1
     """
     loaded = _load(scenario)
-    if not real:
-        given = {"--scale": scale, "--repeat": repeat, "--tolerance": tolerance}
-        for option, value in given.items():
-            if value is not None:
-                err.print(f"{option}: only with --real")
-                raise typer.Exit(EXIT_BAD_INPUT)
-        _verify_virtual(loaded, schedule or [])
-    elif scale is not None and not 0 < scale < float("inf"):
-        err.print(f"--scale: expected a number > 0, got {scale:g}")
-        raise typer.Exit(EXIT_BAD_INPUT)
-    else:
+    if real:
+        if tie_rule:
+            _bad_option("--tie-rule: only without --real")
+        if scale is not None and not 0 < scale < float("inf"):
+            _bad_option(f"--scale: expected a number > 0, got {scale:g}")
         scale = 100.0 if scale is None else scale
         _verify_real(loaded, schedule or [], scale, repeat or 3, replications, tolerance)
+        return
+    for option, value in {"--scale": scale, "--repeat": repeat, "--tolerance": tolerance}.items():
+        if value is not None:
+            _bad_option(f"{option}: only with --real")
+    _verify_virtual(loaded, schedule or [], tie_rule)
 
 
-def _verify_virtual(scenario, names: list[str]) -> None:
-    from sim.engine import play
+def _bad_option(message: str) -> NoReturn:
+    err.print(message, markup=False)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _verify_virtual(scenario, names: list[str], tie_rule: bool) -> None:
+    from sim.runner import workload_of
     from sim.verify import report
-    from sim.verify.compare import compare
-    from sim.verify.virtual import REPLAYABLE, replay
-    from sim.workload import Workload
+    from sim.verify.compare import against_asyncio
+    from sim.verify.virtual import REPLAYABLE
 
     chosen = _pick(scenario, names) or list(scenario.schedules)
-    workload = Workload.of(scenario)
-    rows = [compare(play(workload, s), replay(workload, s)) for s in chosen if s.kind in REPLAYABLE]
+    workload = workload_of(scenario)  # random durations: those of replication 1
+    rows = against_asyncio(workload, chosen, tie_rule)
     skipped = [s.label for s in chosen if s.kind not in REPLAYABLE]
-    out.print(report.agreement_table(scenario, rows, skipped))
+    out.print(report.agreement_table(scenario, rows, skipped, tie_rule))
     problems = report.disagreements(scenario, rows)
     for sentence in problems:
         err.print(sentence, markup=False)
     if problems:
         raise typer.Exit(1)
     if rows:
-        out.print("every game ends at the same instant, to 1e-9 s, in the engine and on asyncio")
+        how = " (hosts by the tie rule)" if tie_rule else ""
+        out.print(
+            f"every game ends at the same instant, to 1e-9 s, in the engine and on asyncio{how}"
+        )
 
 
 def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> None:
-    import sys
-
+    from sim.runner import workload_of
     from sim.verify import report
     from sim.verify.wallclock import check, models_of
-    from sim.workload import Workload
 
     try:
         models = models_of(scenario, names)
@@ -284,7 +556,7 @@ def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> Non
         err.print(f"{model.label}: run {number}/{repeat} took {seconds} s", markup=False)
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else ()
-    rows = check(Workload.of(scenario), models, scale, repeat, replications, progress)
+    rows = check(workload_of(scenario), models, scale, repeat, replications, progress)
     out.print(report.real_table(scenario, rows))
     for note in report.real_notes(scenario, rows, sys.getswitchinterval(), load):
         out.print(note, markup=False)
@@ -302,16 +574,63 @@ def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> Non
 
 
 def _load(scenario: str, exit_on_error: bool = True):  # -> Scenario, imported lazily
+    """The scenario as its file has it, no overrides."""
+    document, _ = _read(scenario, None, exit_on_error)
+    return _checked(document.scenario) if exit_on_error else document.scenario()
+
+
+def _read(scenario: str, sets: list[str] | None, exit_on_error: bool = True):
+    """The scenario's document and the parsed `--set` overrides (imported lazily)."""
     from sim.catalog import find
-    from sim.loader import load_file
+    from sim.loader import read_file
+    from sim.overrides import parse
 
     try:
-        return load_file(find(scenario))
+        return read_file(find(scenario)), [parse(text) for text in sets or []]
     except ScenarioError as error:
         if not exit_on_error:
             raise
         _report_problems(error)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _checked(make):  # a thunk that may raise ScenarioError → its value, or exit 2
+    try:
+        return make()
+    except ScenarioError as error:
+        _report_problems(error)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _given(seed: int | None, replications: int | None) -> list:
+    """`--seed` and `--replications` as overrides: after `--set`, before a sweep's values."""
+    from sim.overrides import Override
+
+    given = {"seed": seed, "replications": replications}
+    return [Override(key, value, f"--{key}") for key, value in given.items() if value is not None]
+
+
+@contextmanager
+def _runner(jobs: int | None, dask: str | None, items: int):
+    from sim.execute import ExecutorError, executor
+
+    with ExitStack() as stack:
+        try:
+            runner = stack.enter_context(executor(jobs, dask, items))
+        except ExecutorError as error:
+            err.print(str(error), markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        yield runner
+
+
+def _bar(total: int, name: str, quiet: bool):
+    from sim.progress import progress
+
+    return progress(err, total, name, quiet)
+
+
+def _title(scenario) -> str:
+    return f"{scenario.name}: {scenario.description}".rstrip(": ")
 
 
 def _pick(scenario, names: list[str]) -> list | None:

@@ -63,11 +63,16 @@ def comparisons(result: Result) -> list[str]:
             sentences.append(f"{label} is no faster than synchronous ({figures}): {reason}.")
         else:
             sentences.append(f"{label} is {1 / speedup:.2f}× slower than synchronous ({figures}).")
+    if scenario.random:  # drawn durations: these are one replication's figures
+        return [f"In replication 1, {sentence}" for sentence in sentences]
     return sentences
 
 
 def article_notes(result: Result) -> list[str]:
-    """Per schedule, how the simulated figure compares with the article's estimate."""
+    """Per schedule, how the simulated figure compares with the article's estimate
+    (none for random durations: one replication's figure is not the one to compare)."""
+    if result.scenario.random:
+        return []
     notes = []
     for trace in result.traces:
         label, makespan = trace.schedule.label, trace.makespan

@@ -3,23 +3,23 @@
 Everything is inside the file — pictures as base64 PNG, styles inline — and a
 Content-Security-Policy forbids the page any network access, so it opens the
 same from a mail attachment, a CI artifact or a laptop on a train. The page is
-a string; the report layer writes it.
+a string (the close-up picture is drawn here); the report layer writes it.
 """
 
 from __future__ import annotations
 
 import base64
-import math
 from dataclasses import dataclass
 from html import escape
 
 from sim import plots
 from sim.explain import article_notes, comparisons
+from sim.pictures import Page
 from sim.plots.style import short
-from sim.report import summary_cells
+from sim.report import REPLICATION_HEADER, SUMMARY_HEADER, replication_cells, summary_cells
 from sim.runner import Result
 
-__all__ = ["Pictures", "page", "report_page"]
+__all__ = ["Pictures", "render", "report_page"]
 
 _STYLE = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2430;
@@ -51,45 +51,44 @@ class Pictures:
     sweep: bytes | None = None
 
 
-def report_page(
-    result: Result,
-    source: tuple[str, str],
-    timeline: bytes | None,
-    sweep_png: bytes | None,
-    files: list[str],
-) -> str:
-    """The report page of `result`: `source` is the scenario's file name and text."""
+def report_page(result: Result, page: Page, timeline: bytes | None, files: list[str]) -> str:
+    """The report page of `result`, with a close-up of its first rounds drawn here."""
     span = plots.close_up_span(result.traces)
     close_up = None if span is None else plots.to_png(plots.timeline(result.traces, until=span))
     pictures = Pictures(
         timeline=timeline,
         close_up=close_up,
         close_up_caption=f"The first {short(span)} up close" if span else "",
-        sweep=sweep_png,
+        sweep=page.sweep_png,
     )
     why = comparisons(result) + article_notes(result)
-    return page(result, source[1], source[0], pictures, why, files)
+    return render(result, page, pictures, why, files)
 
 
-def page(
-    result: Result,
-    scenario_text: str,
-    source: str,
-    pictures: Pictures,
-    why: list[str],
-    files: list[str],
-) -> str:
-    """The whole report: title, summary table, why, timeline, sweep, the scenario file."""
+def render(result: Result, page: Page, pictures: Pictures, why: list[str], files: list[str]) -> str:
+    """The whole page: title, summary table(s), why, timeline, close-up, sweep, scenario."""
     scenario = result.scenario
-    header, rows = summary_cells(result)
     makespans = result.summary["makespan_s"].tolist()
-    fastest = min(makespans) if makespans else math.nan
+    fastest = [makespan == min(makespans) for makespan in makespans]
     body = [
         f"<h1>{escape(scenario.name)}</h1>",
         f'<p class="lead">{escape(scenario.description)}</p>' if scenario.description else "",
         f"<p>{escape(_facts(result))}</p>",
-        "<h2>Summary</h2>",
-        _table(header, rows, [makespan == fastest for makespan in makespans]),
+    ]
+    replicated = page.summary is not None and int(page.summary["replications"].max()) > 1
+    if replicated:
+        assert page.summary is not None
+        count, seed = int(page.summary["replications"].max()), int(page.summary["seed"].iloc[0])
+        body += [
+            f"<h2>Summary over {count} replications (seed {seed})</h2>",
+            "<p>Seconds; means over the replications, ± the 95 % confidence interval.</p>",
+            _table(REPLICATION_HEADER, replication_cells(page.summary), fastest),
+            "<h2>Replication 1, drawn below</h2>",
+        ]
+    else:
+        body.append("<h2>Summary</h2>")
+    body += [
+        _table(SUMMARY_HEADER, summary_cells(result), fastest),
         '<h2>Why</h2><div class="why">',
         *(f"<p>{escape(sentence)}</p>" for sentence in why),
         "</div>",
@@ -103,9 +102,15 @@ def page(
         ]
     if pictures.sweep is not None:
         body += ["<h2>Sweep</h2>", _image(pictures.sweep, f"sweep of {scenario.name}")]
+    elif scenario.sweep:
+        body.append(
+            f"<p>{escape(scenario.name)} has a <code>sweep:</code> block; "
+            f"<code>sim sweep {escape(page.source)}</code> draws it, and the next report "
+            "shows it here.</p>"
+        )
     body += [
-        f"<h2>Scenario <code>{escape(source)}</code></h2>",
-        f"<pre>{escape(scenario_text)}</pre>",
+        f"<h2>Scenario <code>{escape(page.source)}</code></h2>",
+        f"<pre>{escape(page.text)}</pre>",
         f"<footer>Files beside this page: {escape(', '.join(files))}. trace.json opens in "
         "Perfetto (ui.perfetto.dev) or chrome://tracing.</footer>",
     ]

@@ -1,166 +1,177 @@
-"""What a run shows and leaves behind: the console table, the sentences, the files.
+"""What a run shows and leaves behind: the console tables, the sentences, the files.
 
-Result files (CSVs, timeline.png, trace.json, report.html) are written into a
-temporary folder beside the target and moved into place only when all are
-complete, so a failed run never leaves a half-written file or mixes old and
-new files of one kind. Pictures, the trace and the page are made by
-`sim.plots`, `sim.chrome_trace` and `sim.html_report`, imported only when
-wanted; this module is where they become files.
+Result files (CSVs, and the pictures, trace and page `sim.pictures` adds) are
+written into a temporary folder beside the target and moved into place only
+when all are complete, so a failed run never leaves a half-written file or
+mixes old and new files of one kind.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Literal
 
 import numpy as np
+import pandas as pd
+from rich import box
 from rich.table import Table
 
-from sim import analytic
+from sim import analytic, pictures, tables
 from sim.runner import Result
+from sim.sweep import Pivot
 from sim.trace import Trace
 from sim.units import format_seconds
 from sim.workload import HOST
 
-if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
-
-    import pandas as pd
-
 __all__ = [
-    "RUN_FILES",
+    "REPLICATION_HEADER",
+    "STEPS_CSV_LIMIT",
+    "STEP_FILES",
     "SUMMARY_HEADER",
-    "TRACE_STEP_LIMIT",
+    "StepsChoice",
+    "closed_forms",
     "explain",
     "explanations",
-    "pictures",
+    "pivot_table",
+    "replication_cells",
+    "replications_table",
+    "steps_note",
+    "steps_written",
     "summary_cells",
     "summary_table",
-    "write_files",
     "write_results",
+    "write_tables",
 ]
 
+#: The steps table is written unasked (`--steps` not given) up to this many rows:
+#: about 15 MB of CSV and a second or two of writing. Larger runs say so and skip it.
+STEPS_CSV_LIMIT = 250_000
+#: File name of the steps table in each format.
+STEP_FILES = {"csv": "steps.csv", "parquet": "steps.parquet"}
+
+StepsChoice = Literal["auto", "csv", "parquet", "none"]
+
 SUMMARY_HEADER = ("schedule", "makespan", "h:mm:ss", "speedup", "host busy", "article")
-
-
-#: Every file a run may write; `sim sweep`'s files are its own and left alone.
-RUN_FILES = ("summary.csv", "games.csv", "steps.csv", "timeline.png", "trace.json", "report.html")
-
-#: Runs with more steps than this (all schedules together) get trace.json only when asked:
-#: the trace costs about 300 bytes a step.
-TRACE_STEP_LIMIT = 50_000
+REPLICATION_HEADER = ("schedule", "makespan", "± 95 %", "sd", "p50", "p95", "mean game", "speedup")
 
 
 def write_results(
     result: Result,
     out: Path,
+    steps: StepsChoice = "auto",
+    tables: Mapping[str, pd.DataFrame] | None = None,
     *,
     plots: bool = True,
     trace: bool | None = None,
-    report_source: tuple[str, str] | None = None,
-    sweep_png: bytes | None = None,
+    page: pictures.Page | None = None,
 ) -> list[Path]:
-    """Write a run's files into `out`, all or none; return their paths.
+    """Write summary.csv, games.csv, the steps table and the pictures into `out`, atomically.
 
-    summary.csv, games.csv and steps.csv, then what `pictures` adds; files of
-    an earlier run (RUN_FILES) that this run does not write are removed, so
-    the folder always describes one run.
+    `steps`: "csv" or "parquet" write steps.csv or steps.parquet whatever their
+    size, streamed chunk by chunk from the trace's columns; "none" writes no
+    steps table; "auto" writes steps.csv up to `STEPS_CSV_LIMIT` rows. Then
+    what `sim.pictures` adds (timeline.png, trace.json, report.html). A steps file
+    or picture left by an earlier run and not written now is removed, so the
+    folder never mixes two runs. `tables` replaces the default CSVs (summary, games).
     """
-    tables = {"summary.csv": result.summary, "games.csv": result.games, "steps.csv": result.steps}
-    extra = pictures(
-        result, plots=plots, trace=trace, report_source=report_source, sweep_png=sweep_png
-    )
-    return write_files({**tables, **extra}, out, replaces=RUN_FILES)
+    if tables is None:
+        tables = {"summary.csv": result.summary, "games.csv": result.games}
+    steps_format = steps_written(result, steps)
+    writers: dict[str, Callable[[Path], None]] = {}
+    if steps_format is not None:
+        write_steps = _STEP_WRITERS[steps_format]
+        writers[STEP_FILES[steps_format]] = lambda path: write_steps(result, path)
+    listed = [*tables, *writers]
+    writers |= pictures.writers(result, plots=plots, trace=trace, page=page, beside=listed)
+    stale = [*STEP_FILES.values(), *pictures.PICTURE_FILES]
+    return write_tables(tables, out, writers=writers, stale=stale)
 
 
-def pictures(
-    result: Result,
-    *,
-    plots: bool = True,
-    trace: bool | None = None,
-    report_source: tuple[str, str] | None = None,
-    sweep_png: bytes | None = None,
-    tables: Sequence[str] = ("summary.csv", "games.csv", "steps.csv"),
-) -> dict[str, bytes | Callable[[Path], None]]:
-    """The run's files beside its tables: timeline.png unless `plots` is False;
-    trace.json when `trace` is True, or when it is None and the run has at most
-    TRACE_STEP_LIMIT steps; report.html when `report_source` (the scenario's
-    file name and text) is given, with `sweep_png` in it and `tables` listed."""
-    files: dict[str, bytes | Callable[[Path], None]] = {}
-    timeline = _timeline_png(result) if plots or report_source else None
-    if plots and timeline is not None:
-        files["timeline.png"] = timeline
-    steps = sum(len(t.workload.kind) for t in result.traces)
-    if trace or (trace is None and steps <= TRACE_STEP_LIMIT):
-        files["trace.json"] = _chrome_trace(result)
-    if report_source is not None:
-        listed = [*tables, *files, "report.html"]
-        from sim.html_report import report_page
-
-        text = report_page(result, report_source, timeline, sweep_png, listed)
-        files["report.html"] = text.encode("utf-8")
-    return files
-
-
-def write_files(
-    files: Mapping[str, pd.DataFrame | bytes | Callable[[Path], None]],
+def write_tables(
+    tables: Mapping[str, pd.DataFrame],
     out: Path,
-    replaces: Sequence[str] = (),
+    writers: Mapping[str, Callable[[Path], None]] | None = None,
+    stale: Iterable[str] = (),
 ) -> list[Path]:
-    """Write each file into `out` under its name, all or none; return their paths.
+    """Write each table as CSV (and each writer's file) into `out`, all or none.
 
-    Everything is written into a temporary folder beside `out` first and moved
-    in only when all is written. Files named in `replaces` but not written
-    this time are removed from `out`: they belonged to an earlier, other run.
+    Everything goes into a staging folder beside `out` first and is moved in
+    only when complete; files named in `stale` that this run did not write are
+    removed, so the folder never mixes two runs.
     """
+    writers = writers or {}
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        for name, content in files.items():
-            _write(content, staging / name)
+        for name, table in tables.items():
+            table.to_csv(staging / name, index=False, lineterminator="\n")
+        for name, write in writers.items():
+            write(staging / name)
+        names = [*tables, *writers]
         written = []
-        for name in files:
+        for name in names:
             os.replace(staging / name, out / name)
             written.append(out / name)
-        for name in replaces:
-            if name not in files:
+        for name in stale:
+            if name not in names:
                 (out / name).unlink(missing_ok=True)
         return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write(content: pd.DataFrame | bytes | Callable[[Path], None], path: Path) -> None:
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    elif callable(content):
-        content(path)
-    else:
-        content.to_csv(path, index=False, lineterminator="\n")
+def steps_written(result: Result, steps: StepsChoice) -> str | None:
+    """The format the steps table is written in ("csv", "parquet"), or None if it is not."""
+    if steps == "auto":
+        return "csv" if tables.step_count(result.traces) <= STEPS_CSV_LIMIT else None
+    return None if steps == "none" else steps
 
 
-def _timeline_png(result: Result) -> bytes:
-    from sim import plots
-
-    return plots.to_png(plots.timeline(result.traces))
-
-
-def _chrome_trace(result: Result) -> Callable[[Path], None]:
-    from sim import chrome_trace
-
-    def write(path: Path) -> None:
-        with path.open("w", encoding="utf-8", newline="\n") as file:
-            file.writelines(chrome_trace.chunks(result.traces))
-
-    return write
+def steps_note(result: Result, steps: StepsChoice) -> str | None:
+    """Why there is no steps table, when the size limit left it out."""
+    rows = tables.step_count(result.traces)
+    if steps != "auto" or rows <= STEPS_CSV_LIMIT:
+        return None
+    return (
+        f"steps table not written: {_grouped(rows)} rows, over the "
+        f"{_grouped(STEPS_CSV_LIMIT)} written unasked; --steps writes steps.csv, "
+        "--parquet steps.parquet"
+    )
 
 
-def summary_cells(result: Result) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
-    """The printed summary as text cells: a header and one row per schedule."""
-    rows = [
+def _write_steps_csv(result: Result, path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as file:
+        for index, chunk in enumerate(tables.step_chunks(result.traces)):
+            chunk.to_csv(file, header=index == 0, index=False, lineterminator="\n")
+
+
+def _write_steps_parquet(result: Result, path: Path) -> None:
+    import pyarrow as pa  # optional (`pip install sim[parquet]`); heavy, so only here
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for chunk in tables.step_chunks(result.traces):
+            batch = pa.Table.from_pandas(chunk, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, batch.schema)
+            writer.write_table(batch)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+_STEP_WRITERS = {"csv": _write_steps_csv, "parquet": _write_steps_parquet}
+
+
+def summary_cells(result: Result) -> list[tuple[str, ...]]:
+    """The printed summary as text, one row per schedule (columns: SUMMARY_HEADER)."""
+    return [
         (
             row.schedule,
             format_seconds(row.makespan_s),
@@ -171,22 +182,105 @@ def summary_cells(result: Result) -> tuple[tuple[str, ...], list[tuple[str, ...]
         )
         for row in result.summary.itertuples(index=False)
     ]
-    return SUMMARY_HEADER, rows
 
 
 def summary_table(result: Result) -> Table:
     """The table `sim run` prints: one row per schedule, the article's figure beside it."""
     table = Table(title=f"{result.scenario.name}: {result.scenario.description}".rstrip(": "))
-    header, rows = summary_cells(result)
-    for column in header:
+    for column in SUMMARY_HEADER:
         table.add_column(column, justify="left" if column == "schedule" else "right")
-    for row in rows:
+    for row in summary_cells(result):
         table.add_row(*row)
     return table
 
 
+def closed_forms(result: Result) -> str | None:
+    """The exact formulas' makespans, one line under the table (None where there is none).
+
+    They agree with the simulation; a difference (float rounding at most) is shown.
+    """
+    shown = []
+    for row in result.summary.itertuples(index=False):
+        if np.isnan(row.closed_form_s):
+            continue
+        exact, simulated = row.closed_form_s, row.makespan_s
+        agree = abs(exact - simulated) <= 1e-9 * max(1.0, abs(exact))
+        differs = "" if agree else f" (simulated {format_seconds(simulated)})"
+        shown.append(f"{row.schedule} {format_seconds(exact)}{differs}")
+    return f"closed form: {', '.join(shown)}" if shown else None
+
+
+def replications_table(summary: pd.DataFrame, title: str) -> Table:
+    """Per schedule, the spread of the makespan and mean game time over replications."""
+    n = int(summary["replications"].iloc[0]) if len(summary) else 0
+    table = Table(
+        title=f"{title}: {n} replications, seed {int(summary['seed'].iloc[0])}",
+        caption="seconds; means over the replications, ± the 95 % confidence interval",
+        box=box.SIMPLE_HEAVY,
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    for column in REPLICATION_HEADER:
+        table.add_column(column, justify="left" if column == "schedule" else "right")
+    for row in replication_cells(summary):
+        table.add_row(*row)
+    return table
+
+
+def replication_cells(summary: pd.DataFrame) -> list[tuple[str, ...]]:
+    """The replications table as text, one row per schedule (columns: REPLICATION_HEADER)."""
+    rows = []
+    for row in summary.to_dict("records"):
+        half = (row["makespan_ci_high_s"] - row["makespan_ci_low_s"]) / 2
+        rows.append(
+            (
+                str(row["schedule"]),
+                _compact(row["makespan_s"]),
+                _compact(half),
+                _compact(row["makespan_sd_s"]),
+                _compact(row["makespan_p50_s"]),
+                _compact(row["makespan_p95_s"]),
+                _compact(row["mean_game_s"]),
+                "—" if np.isnan(row["speedup"]) else f"{row['speedup']:.2f}×",
+            )
+        )
+    return rows
+
+
+def pivot_table(pivot: Pivot, title: str) -> Table:
+    """A sweep's makespans: the first varied field down, the schedules across."""
+    heading = f"{title}: makespan" + (f" at {pivot.title}" if pivot.title else "")
+    table = Table(title=heading)
+    table.add_column(pivot.axis, justify="right")
+    for schedule in pivot.schedules:
+        table.add_column(schedule, justify="right")
+    for value, cells in pivot.rows:
+        shown = []
+        for cell in cells:
+            if cell is None:
+                shown.append("")
+            elif math.isfinite(cell[1]) and cell[1] > 0:
+                shown.append(f"{_compact(cell[0])} ± {_compact(cell[1])} s")
+            else:
+                shown.append(format_seconds(cell[0]))
+        table.add_row(str(value), *shown)
+    return table
+
+
+def _compact(seconds: float) -> str:
+    """A figure with a spread, to the precision it deserves: `43 174`, `55.3`, `0.123`."""
+    if not math.isfinite(seconds):
+        return "—"
+    if abs(seconds) >= 100:
+        return f"{round(seconds):,}".replace(",", " ")
+    return f"{seconds:.1f}" if abs(seconds) >= 1 else f"{seconds:.3g}"
+
+
 def explanations(result: Result) -> list[str]:
-    """Plain sentences on why a simulated figure differs from the article's estimate."""
+    """Plain sentences on why a simulated figure differs from the article's estimate
+    (none for random durations: one replication's figure is not the one to explain)."""
+    if result.scenario.random:
+        return []
     return [text for trace in result.traces if (text := explain(trace))]
 
 
@@ -234,3 +328,8 @@ def _with_human(seconds: float) -> str:
                 + f" {unit})"
             )
     return format_seconds(seconds)
+
+
+def _grouped(count: int) -> str:
+    """`1250000` → `1 250 000`, as the seconds are shown."""
+    return f"{count:,}".replace(",", " ")

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from sim.model import Count, Frozen, Seconds, fail, unit_of_bare_numbers
+from sim.distributions import Duration, Law, law_of, mean_of
+from sim.grid import Axis
+from sim.model import Count, Frozen, fail, unit_of_bare_numbers
 from sim.schedules import DEFAULT_SCHEDULES, Schedule
 from sim.units import UNITS
 
@@ -29,12 +31,15 @@ assert set(Unit.__args__) == set(UNITS)  # one list of units, checked at import
 
 
 class Step(Frozen):
-    """One step of a round: `{host: 5}` holds a host 5 s, `{wait: 55}` holds nothing."""
+    """One step of a round: `{host: 5}` holds a host 5 s, `{wait: 55}` holds nothing.
+
+    Either duration may be a distribution (`{wait: {dist: exponential, mean: 1s}}`).
+    """
 
     noun: ClassVar[str] = "step kind"
 
-    host: Seconds | None = None
-    wait: Seconds | None = None
+    host: Duration | None = None
+    wait: Duration | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Step:
@@ -49,7 +54,13 @@ class Step(Frozen):
 
     @property
     def duration(self) -> float:
-        return getattr(self, self.kind)
+        """Seconds; for a random step, the expected seconds."""
+        return mean_of(getattr(self, self.kind))
+
+    @property
+    def law(self) -> Law | None:
+        """The distribution each play of this step is drawn from; None when fixed."""
+        return law_of(getattr(self, self.kind))
 
 
 class PlayerGroup(Frozen):
@@ -62,8 +73,8 @@ class PlayerGroup(Frozen):
     name: str = Field(min_length=1)
     count: Count = 1
     moves: Count = 1
-    host_move: Seconds | None = None
-    player_move: Seconds | None = None
+    host_move: Duration | None = None
+    player_move: Duration | None = None
     steps: tuple[Step, ...] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
@@ -108,6 +119,9 @@ class Scenario(Frozen):
     host: Host = Host()
     players: tuple[PlayerGroup, ...] = Field(min_length=1)
     schedules: tuple[Schedule, ...] = Field(default=DEFAULT_SCHEDULES, min_length=1)
+    seed: Annotated[int, Field(strict=True, ge=0)] = 0
+    replications: Count = 1
+    sweep: dict[Annotated[str, Field(min_length=1)], Axis] = Field(default_factory=dict)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -137,13 +151,20 @@ class Scenario(Frozen):
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:
         _refuse_repeats("player group name", [group.name for group in self.players])
-        _refuse_repeats("player name", [name for g in self.players for name in g.player_names()])
+        repeated = _repeated_player_name(self.players)
+        if repeated is not None:
+            fail(f"player name {repeated!r} appears twice; each must be unique")
         _refuse_repeats("schedule", [schedule.label for schedule in self.schedules])
         return self
 
     @property
     def games(self) -> int:
         return sum(group.count for group in self.players)
+
+    @property
+    def random(self) -> bool:
+        """True when some step's duration is drawn from a distribution."""
+        return any(step.law is not None for group in self.players for step in group.round)
 
     @property
     def step_count(self) -> int:
@@ -157,3 +178,27 @@ def _refuse_repeats(what: str, names: list[str]) -> None:
         if name in seen:
             fail(f"{what} {name!r} appears twice; each must be unique")
         seen.add(name)
+
+
+def _repeated_player_name(groups: tuple[PlayerGroup, ...]) -> str | None:
+    """The first player name (in file order) that two groups share, or None.
+
+    Found from the groups alone, never by listing every player: a group of
+    ten million must validate in microseconds. With group names unique, the
+    only clash is a one-player group called `x-i` beside a group `x` of at
+    least i players: numbered names of two groups never meet, as a number
+    holds no `-`.
+    """
+    numbered = {g.name: (place, g.count) for place, g in enumerate(groups) if g.count > 1}
+    clashes = []
+    for place, group in enumerate(groups):
+        prefix, dash, number = group.name.rpartition("-")
+        if group.count > 1 or not dash or prefix not in numbered:
+            continue
+        if not (number.isascii() and number.isdecimal() and number == str(int(number))):
+            continue
+        other, count = numbered[prefix]
+        if 1 <= int(number) <= count:
+            # where the name turns up the second time: this group, or player i of the other
+            clashes.append(((place, 0) if place > other else (other, int(number)), group.name))
+    return min(clashes)[1] if clashes else None

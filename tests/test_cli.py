@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.replications import RECORD_COLUMNS, RUN_COLUMNS, STATISTIC_COLUMNS
 from sim.tables import GAME_COLUMNS, STEP_COLUMNS, SUMMARY_COLUMNS
 from tests.conftest import SCENARIOS
 
@@ -21,21 +22,28 @@ def polgar_copy(tmp_path):
     return copy
 
 
-def test_run_writes_the_three_tables_with_the_contract_columns(polgar_copy, tmp_path):
-    """24 games × 2 schedules = 48 game rows; 24 × 30 × 2 steps × 2 schedules = 2 880 steps."""
+def test_run_writes_the_tables_with_the_contract_columns(polgar_copy, tmp_path):
+    """24 games × 2 schedules = 48 game rows; 24 × 30 × 2 steps × 2 schedules = 2 880 steps.
+    The contract's summary columns come first; replication statistics and the record follow."""
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["run", str(polgar_copy), "--out", str(out)])
     assert result.exit_code == 0, result.output
     summary = pd.read_csv(out / "summary.csv")
     games = pd.read_csv(out / "games.csv")
     steps = pd.read_csv(out / "steps.csv")
-    assert tuple(summary.columns) == SUMMARY_COLUMNS
+    runs = pd.read_csv(out / "replications.csv")
+    assert tuple(summary.columns) == SUMMARY_COLUMNS + STATISTIC_COLUMNS + RECORD_COLUMNS
     assert tuple(games.columns) == GAME_COLUMNS
     assert tuple(steps.columns) == STEP_COLUMNS
+    assert tuple(runs.columns) == RUN_COLUMNS
     assert summary["makespan_s"].tolist() == [43_200.0, 3_655.0]
+    assert runs["makespan_s"].tolist() == [43_200.0, 3_655.0]
+    assert summary["replications"].tolist() == [1, 1] and summary["seed"].tolist() == [0, 0]
     assert len(games) == 48 and len(steps) == 2_880
-    assert sorted(p.name for p in out.iterdir()) == [
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
         "games.csv",
+        "replications.csv",
         "steps.csv",
         "summary.csv",
         "timeline.png",
@@ -52,6 +60,7 @@ def test_no_plots_leaves_out_the_timeline_and_removes_an_earlier_one(tmp_path):
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
         "games.csv",
+        "replications.csv",
         "steps.csv",
         "summary.csv",
         "trace.json",
@@ -60,7 +69,7 @@ def test_no_plots_leaves_out_the_timeline_and_removes_an_earlier_one(tmp_path):
 
 def test_trace_json_past_the_step_limit_only_when_asked(tmp_path, monkeypatch):
     """countasync has 3 × 3 steps × 2 schedules = 18 steps: over a limit of 10."""
-    monkeypatch.setattr("sim.report.TRACE_STEP_LIMIT", 10)
+    monkeypatch.setattr("sim.pictures.TRACE_STEP_LIMIT", 10)
     quiet, asked = tmp_path / "quiet", tmp_path / "asked"
     for out, extra in ((quiet, []), (asked, ["--trace"])):
         command = ["run", "countasync", "--no-plots", "--out", str(out), *extra]
@@ -158,7 +167,7 @@ def test_validate_accepts_every_shipped_scenario():
     assert result.stdout.count("ok ") == len(files)
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["report"], ["list"], ["validate"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["report"], ["sweep"], ["list"], ["validate"]])
 def test_every_command_has_help_with_an_example(command):
     result = CliRunner().invoke(app, [*command, "--help"])
     assert result.exit_code == 0
