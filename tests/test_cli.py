@@ -172,3 +172,18 @@ def test_every_command_has_help_with_an_example(command):
     result = CliRunner().invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert f"sim {command[0]} " in result.stdout if command else "Exit status" in result.stdout
+
+
+def test_sweep_draws_sweep_png_and_the_next_report_shows_it(tmp_path):
+    """countasync over 1…4 tasks: sweep.png beside sweep.csv, embedded byte for byte in the
+    page; with --no-plots the picture of the earlier sweep is removed, not left stale."""
+    out = tmp_path / "o"
+    command = ["sweep", "countasync", "--vary", "players.count.count=1..4", "--out", str(out)]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    picture = (out / "sweep.png").read_bytes()
+    assert picture.startswith(b"\x89PNG\r\n\x1a\n")
+    assert CliRunner().invoke(app, ["report", "countasync", "--out", str(out)]).exit_code == 0
+    assert base64.b64encode(picture).decode() in (out / "report.html").read_text("utf-8")
+    assert CliRunner().invoke(app, [*command, "--no-plots"]).exit_code == 0
+    assert not (out / "sweep.png").exists() and (out / "sweep.csv").is_file()

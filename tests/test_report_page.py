@@ -123,3 +123,17 @@ def test_why_cooperative_does_not_help(scenario, reason):
     result = run(scenario, ["synchronous", "cooperative"])
     (why,) = explain.comparisons(result)
     assert "is no faster than synchronous" in why and reason in why
+
+
+def test_with_replications_the_page_shows_their_summary_above_replication_one(tmp_path):
+    """countasync played 3 times: fixed durations, so each mean is the one run's figure
+    (3 s and 1 s) with no spread; then replication 1's own table."""
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        app, ["report", "countasync", "-r", "3", "-j", "1", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Summary over 3 replications (seed 0)" in html
+    assert html.index("Summary over 3") < html.index("Replication 1, drawn below")
+    assert "<td>synchronous</td><td>3.0</td>" in html and "<td>cooperative</td><td>1.0</td>" in html
