@@ -239,7 +239,7 @@ def _play(
     """Play, print and write: what `run` and `report` share. `page` is the scenario
     file to show on report.html (None: no page)."""
     from sim import report
-    from sim.pictures import Page
+    from sim.pictures import Page, trace_note
     from sim.replications import frame, play_all, rows_of, summarize
     from sim.runner import run as run_scenario
 
@@ -284,9 +284,9 @@ def _play(
         page=shown,
     )  # fmt: skip
     out.print(f"wrote {', '.join(str(path) for path in written)}")
-    note = report.steps_note(result, steps_choice)
-    if note:
-        out.print(note)
+    for note in (report.steps_note(result, steps_choice), trace_note(result, trace or None)):
+        if note:
+            out.print(note)
 
 
 @app.command()

@@ -18,7 +18,14 @@ if TYPE_CHECKING:
 
     from sim.runner import Result
 
-__all__ = ["PICTURE_FILES", "TRACE_STEP_LIMIT", "Page", "sweep_picture", "writers"]
+__all__ = [
+    "PICTURE_FILES",
+    "TRACE_STEP_LIMIT",
+    "Page",
+    "sweep_picture",
+    "trace_note",
+    "writers",
+]
 
 #: Runs with more steps than this (all schedules together) get trace.json only when asked:
 #: the trace costs about 300 bytes a step.
@@ -62,6 +69,18 @@ def writers(
         text = report_page(result, page, timeline, [*beside, *files, "report.html"])
         files["report.html"] = _bytes(text.encode("utf-8"))
     return files
+
+
+def trace_note(result: Result, trace: bool | None) -> str | None:
+    """Why there is no trace.json, when the size limit left it out."""
+    steps = sum(len(t.workload.kind) for t in result.traces)
+    if trace is not None or steps <= TRACE_STEP_LIMIT:
+        return None
+    shown, limit = (f"{count:,}".replace(",", " ") for count in (steps, TRACE_STEP_LIMIT))
+    return (
+        f"trace.json not written: {shown} steps, over the {limit} written unasked; "
+        "--trace writes it"
+    )
 
 
 def sweep_picture(table: pd.DataFrame, varied: Sequence[str], title: str) -> bytes:

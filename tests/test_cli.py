@@ -71,11 +71,16 @@ def test_trace_json_past_the_step_limit_only_when_asked(tmp_path, monkeypatch):
     """countasync has 3 × 3 steps × 2 schedules = 18 steps: over a limit of 10."""
     monkeypatch.setattr("sim.pictures.TRACE_STEP_LIMIT", 10)
     quiet, asked = tmp_path / "quiet", tmp_path / "asked"
+    outputs = []
     for out, extra in ((quiet, []), (asked, ["--trace"])):
         command = ["run", "countasync", "--no-plots", "--out", str(out), *extra]
-        assert CliRunner().invoke(app, command).exit_code == 0
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 0
+        outputs.append(result.stdout)
     assert not (quiet / "trace.json").exists()
     assert (asked / "trace.json").is_file()
+    note = "trace.json not written: 18 steps, over the 10 written unasked; --trace writes it"
+    assert note in outputs[0] and note not in outputs[1]
 
 
 def test_report_writes_the_page_beside_the_run_files_and_embeds_a_sweep_picture(tmp_path):

@@ -59,20 +59,17 @@ _STRIP_BINS = 400
 _BAR_HALF = 0.36  # half a bar's height, in rows
 
 
-def shown_games(games: int) -> tuple[np.ndarray, list[int | None]]:
-    """Per game its row (-1: not shown); and top to bottom, each row's game (None: the gap)."""
-    rows = np.full(games, -1, dtype=np.int64)
+def shown_games(games: int) -> list[int | None]:
+    """The game of each row, top to bottom: all of them, or the first and last EDGE_ROWS
+    around a gap (None) when there are more than ROW_LIMIT."""
     if games <= ROW_LIMIT:
-        rows[:] = np.arange(games)
-        return rows, list(range(games))
-    rows[:EDGE_ROWS] = np.arange(EDGE_ROWS)
-    rows[games - EDGE_ROWS :] = np.arange(EDGE_ROWS + 1, 2 * EDGE_ROWS + 1)
-    return rows, [*range(EDGE_ROWS), None, *range(games - EDGE_ROWS, games)]
+        return list(range(games))
+    return [*range(EDGE_ROWS), None, *range(games - EDGE_ROWS, games)]
 
 
 def timeline_size(games: int, panels: int) -> tuple[int, int]:
     """Width and height in pixels of a timeline of `panels` schedules of `games` games."""
-    rows = len(shown_games(games)[1])
+    rows = len(shown_games(games))
     strip = STRIP_PX if games > ROW_LIMIT else 0
     return WIDTH_PX, FRAME_PX + panels * (rows * ROW_PX + PANEL_PX + strip)
 
@@ -95,7 +92,7 @@ def timeline(traces: Sequence[Trace], until: float | None = None) -> Figure:
     workload = traces[0].workload
     scenario = workload.scenario
     condensed = workload.games > ROW_LIMIT
-    rows, order = shown_games(workload.games)
+    order = shown_games(workload.games)
     width, height = timeline_size(workload.games, len(traces))
     # a hair over the pixel count: Agg truncates the canvas size to whole pixels
     fig = Figure(figsize=((width + 0.25) / DPI, (height + 0.25) / DPI), dpi=DPI)
@@ -112,7 +109,7 @@ def timeline(traces: Sequence[Trace], until: float | None = None) -> Figure:
         box = (left, 1 - (top + tall) / height, right - left, tall / height)
         ax = fig.add_axes(box, sharex=first)
         first = first or ax
-        present |= _panel(ax, trace, rows, order, size)
+        present |= _panel(ax, trace, order, size)
         top += tall
         if condensed:
             top += 8
@@ -164,19 +161,19 @@ def bar_counts(fig: Figure) -> dict[str, dict[str, int]]:
     return counts
 
 
-def _panel(ax: Axes, trace: Trace, rows: np.ndarray, order: list, size: float) -> set[str]:
+def _panel(ax: Axes, trace: Trace, order: list[int | None], size: float) -> set[str]:
     """Draw one schedule's rows; return the names of what was drawn."""
     workload = trace.workload
-    row = rows[workload.game]
-    shown = row >= 0
+    steps, row = _steps_of(workload.first_step, order)
     drawn: set[str] = set()
-    start, end, ready = trace.start / size, trace.end / size, trace.ready / size
+    start, end = trace.start[steps] / size, trace.end[steps] / size
+    ready, kind_of = trace.ready[steps] / size, workload.kind[steps]
     for code, kind in enumerate(STEP_KINDS):
-        chosen = shown & (workload.kind == code) & (trace.end > trace.start)
+        chosen = (kind_of == code) & (end > start)
         if chosen.any():
             ax.add_collection(_bars(start[chosen], end[chosen], row[chosen], colour(kind), kind))
             drawn.add(kind)
-    waited = shown & (trace.start > trace.ready)
+    waited = start > ready
     if waited.any():
         ax.add_collection(
             _bars(ready[waited], start[waited], row[waited], WAIT_FOR_HOST_COLOUR, WAIT_FOR_HOST)
@@ -196,6 +193,20 @@ def _panel(ax: Axes, trace: Trace, rows: np.ndarray, order: list, size: float) -
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return drawn
+
+
+def _steps_of(first_step: np.ndarray, order: list[int | None]) -> tuple[np.ndarray, np.ndarray]:
+    """The step rows of the shown games (a game's steps are contiguous) and each one's row:
+    a handful of slices, so a condensed panel never touches the hidden games' steps."""
+    steps, rows = [], []
+    for row, game in enumerate(order):
+        if game is not None:
+            lo, hi = int(first_step[game]), int(first_step[game + 1])
+            steps.append(np.arange(lo, hi))
+            rows.append(np.full(hi - lo, row, dtype=np.float64))
+    if not steps:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    return np.concatenate(steps), np.concatenate(rows)
 
 
 def _panel_title(trace: Trace) -> str:
