@@ -1,4 +1,5 @@
-"""The `sim` command: run, sweep, verify, list and validate scenarios; print their schema.
+"""The `sim` command: run, report, sweep, verify, list and validate scenarios;
+record a program as one.
 
 The only layer (with `sim.report`) that prints or writes files. Heavy imports
 (pandas, the engine) happen inside the commands that need them, so `sim
@@ -51,7 +52,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-out = Console(highlight=False, soft_wrap=True, emoji=False)  # `x.yaml:100:` is no emoji
+out = out_console = Console(highlight=False, soft_wrap=True, emoji=False)  # no `:100:` emoji
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 MaxEvents = Annotated[
@@ -143,6 +144,29 @@ Schedules = Annotated[
 ]
 
 
+Steps = Annotated[
+    bool | None,
+    typer.Option(
+        "--steps/--no-steps",
+        help="Write steps.csv whatever its size / never. Default: only up to 250 000 rows.",
+        show_default=False,
+    ),
+]
+Parquet = Annotated[
+    bool,
+    typer.Option("--parquet", help="Write the steps table as steps.parquet (needs pyarrow)."),
+]
+NoPlots = Annotated[
+    bool, typer.Option("--no-plots", help="Draw no pictures (timeline.png, sweep.png): faster.")
+]
+Trace = Annotated[
+    bool,
+    typer.Option(
+        "--trace", help="Write trace.json whatever the run's size (default: up to 50 000 steps)."
+    ),
+]
+
+
 @app.command()
 def run(
     scenario: Annotated[str, typer.Argument(help="A scenario file, or a name under scenarios/.")],
@@ -154,18 +178,10 @@ def run(
     jobs: Jobs = None,
     dask: Dask = None,
     quiet: Quiet = False,
-    steps: Annotated[
-        bool | None,
-        typer.Option(
-            "--steps/--no-steps",
-            help="Write steps.csv whatever its size / never. Default: only up to 250 000 rows.",
-            show_default=False,
-        ),
-    ] = None,
-    parquet: Annotated[
-        bool,
-        typer.Option("--parquet", help="Write the steps table as steps.parquet (needs pyarrow)."),
-    ] = False,
+    steps: Steps = None,
+    parquet: Parquet = False,
+    no_plots: NoPlots = False,
+    trace: Trace = False,
     analytic_only: Annotated[
         bool,
         typer.Option(
@@ -181,11 +197,12 @@ def run(
     Writes `summary.csv`, `replications.csv`, `games.csv` and `steps.csv` (columns in
     the README); a steps table over 250 000 rows only with `--steps` (CSV) or
     `--parquet`. With replications, `summary.csv` holds means, sd, 95 % CI, p50 and
-    p95 over them, and `games.csv`/`steps.csv` show replication 1. Also `run.json`
-    (when, with what, file hashes). The files appear together when the run is
-    complete; a failed or interrupted run leaves the previous ones as they were.
-    The folder is `results/` plus the name made safe for a file name, or `--out`
-    exactly as given.
+    p95 over them, and `games.csv`/`steps.csv` show replication 1. Also
+    `timeline.png` (unless `--no-plots`) and `trace.json` (Chrome trace format, for
+    Perfetto; over 50 000 steps only with `--trace`), and `run.json` (when, with
+    what, file hashes). The files appear together when the run is complete; a
+    failed or interrupted run leaves the previous ones as they were. The folder
+    is `results/` plus the name made safe for a file name, or `--out` exactly.
 
     Examples:
 
@@ -197,7 +214,7 @@ def run(
 
         sim run scenarios/countasync.yaml --schedule cooperative --out /tmp/count
 
-        sim run big.yaml --parquet
+        sim run big.yaml --parquet --no-plots
 
         sim run big.yaml --analytic-only
 
@@ -218,10 +235,78 @@ def run(
             out.print(sentence, markup=False)
         return
     _check_budget(document, loaded, chosen, limits.max_events)
-    target = _target(loaded.name, out_dir)
+    _play(scenario, loaded, overrides, chosen, out_dir, jobs, dask, quiet, steps_choice,
+          plots=not no_plots, trace=trace, source=document.source, started=started)  # fmt: skip
+
+
+@app.command()
+def report(
+    scenario: Annotated[str, typer.Argument(help="A scenario file, or a name under scenarios/.")],
+    out_dir: OutDir = None,
+    schedule: Schedules = None,
+    sets: Sets = None,
+    seed: Seed = None,
+    replications: Replications = None,
+    jobs: Jobs = None,
+    dask: Dask = None,
+    quiet: Quiet = False,
+    steps: Steps = None,
+    parquet: Parquet = False,
+    trace: Trace = False,
+    max_events: MaxEvents = EVENTS_DEFAULT,  # type: ignore[assignment]  # parsed
+    max_file_size: MaxFileSize = FILE_SIZE_DEFAULT,  # type: ignore[assignment]  # parsed
+) -> None:
+    """Play a scenario and write everything `sim run` writes plus `report.html`.
+
+    The page is one self-contained file (pictures embedded, no network): the
+    scenario, the summary table, why the figures come out as they do, the
+    timeline, a close-up of the first rounds and, if `sim sweep` left a
+    `sweep.png` in the folder, the sweep.
+
+    Examples:
+
+        sim report polgar
+
+        sim report polgar --set players.amateur.count=48 --out /tmp/polgar48
+    """
+    started = time.time()
+    steps_choice = _steps_choice(steps, parquet)
+    limits = Limits(max_file_bytes=max_file_size, max_events=max_events)
+    document, overrides = _read(scenario, sets, limits)
+    loaded = _checked(lambda: document.scenario([*overrides, *_given(seed, replications)]))
+    chosen = _pick(loaded, schedule or [])
+    _check_budget(document, loaded, chosen, limits.max_events)
+    _play(scenario, loaded, overrides, chosen, out_dir, jobs, dask, quiet, steps_choice,
+          plots=True, trace=trace, page=document.source, source=document.source,
+          started=started)  # fmt: skip
+
+
+def _play(
+    name: str,
+    loaded,  # Scenario, imported lazily
+    overrides: list,
+    chosen: list | None,
+    out_dir: Path | None,
+    jobs: int | None,
+    dask: str | None,
+    quiet: bool,
+    steps_choice,
+    *,
+    plots: bool,
+    trace: bool,
+    page: str | None = None,
+    source: str | None = None,
+    started: float | None = None,
+) -> None:
+    """Play, print and write: what `run` and `report` share. `page` is the scenario
+    file to show on report.html (None: no page); `source` and `started` go to run.json."""
     from sim import report
+    from sim.loader import decode
+    from sim.pictures import Page, trace_note
     from sim.replications import frame, play_all, rows_of, summarize
     from sim.runner import run as run_scenario
+
+    target = _target(loaded.name, out_dir)  # refused before playing, not after
 
     applied = "; ".join(override.text for override in overrides)
     count = loaded.replications
@@ -243,29 +328,29 @@ def run(
     for sentence in filter(None, [report.closed_forms(result), *report.explanations(result)]):
         out.print(sentence, markup=False)
     if loaded.sweep:
-        out.print(
-            f"{loaded.name} has a sweep: block; `sim sweep {scenario}` plays it", markup=False
-        )
+        out.print(f"{loaded.name} has a sweep: block; `sim sweep {name}` plays it", markup=False)
     tables = {
         "summary.csv": summary,
         "replications.csv": runs.drop(columns="point"),
         "games.csv": result.games,
     }
-    written = _written(
-        lambda: report.write_results(
-            result,
-            target,
-            steps=steps_choice,
-            tables=tables,
-            source=Path(document.source),
-            started=started,
-        ),
-        target,
-    )
+    shown = None
+    if page is not None:
+        sweep_png = target / "sweep.png"
+        shown = Page(
+            source=Path(page).name,
+            text=decode(Path(page).read_bytes(), page),  # as it was read: UTF-8 or with a BOM
+            summary=summary,
+            sweep_png=sweep_png.read_bytes() if sweep_png.is_file() else None,
+        )
+    written = _written(lambda: report.write_results(
+        result, target, steps=steps_choice, tables=tables, plots=plots, trace=trace or None,
+        page=shown, source=None if source is None else Path(source), started=started,
+    ), target)  # fmt: skip
     out.print(f"wrote {', '.join(str(path) for path in written)}", markup=False)
-    note = report.steps_note(result, steps_choice)
-    if note:
-        out.print(note, markup=False)
+    for note in (report.steps_note(result, steps_choice), trace_note(result, trace or None)):
+        if note:
+            out.print(note, markup=False)
 
 
 @app.command()
@@ -289,6 +374,7 @@ def sweep(
     jobs: Jobs = None,
     dask: Dask = None,
     quiet: Quiet = False,
+    no_plots: NoPlots = False,
     max_events: MaxEvents = EVENTS_DEFAULT,  # type: ignore[assignment]  # parsed
     max_file_size: MaxFileSize = FILE_SIZE_DEFAULT,  # type: ignore[assignment]  # parsed
 ) -> None:
@@ -297,7 +383,10 @@ def sweep(
     The grid comes from the file's `sweep:` block and `--vary` (which replaces the
     block's values for the same path). `sweep.csv` has one row per point and schedule:
     the varied values, then the summary columns; with replications also
-    `sweep_replications.csv`, one row per point, replication and schedule.
+    `sweep_replications.csv`, one row per point, replication and schedule. And
+    `sweep.png` (unless `--no-plots`): makespan against the first varied field,
+    per schedule, the closed form dashed, confidence bands with replications;
+    `sim report` shows it.
 
     Examples:
 
@@ -309,8 +398,7 @@ def sweep(
 
         sim sweep polgar-whatif --dask local
     """
-    from sim import report
-    from sim import sweep as sweeps
+    from sim import report, sweeps
     from sim.limits import sweep_too_much
 
     started = time.time()
@@ -338,6 +426,13 @@ def sweep(
     tables = {"sweep.csv": found.table}
     if total > len(points):
         tables["sweep_replications.csv"] = found.runs
+    writers = {}
+    if not no_plots:
+        from sim.pictures import sweep_picture
+
+        title = f"{base.name}: makespan against {found.axes[0]}"
+        png = sweep_picture(found.table, found.axes, title)
+        writers["sweep.png"] = lambda path: path.write_bytes(png)
     info = {
         "scenario": base.name,
         "seed": base.seed,
@@ -345,7 +440,9 @@ def sweep(
         "source": Path(document.source),
         "started": started,
     }
-    written = _written(lambda: report.write_tables(tables, target, info=info), target)
+    written = _written(lambda: report.write_tables(
+        tables, target, writers=writers, stale=["sweep.png"], info=info
+    ), target)  # fmt: skip
     out.print(f"wrote {', '.join(str(path) for path in written)}", markup=False)
 
 
@@ -410,7 +507,7 @@ def validate(
 
         sim validate polgar --set players.amateur.count=48
     """
-    from sim import sweep as sweeps
+    from sim import sweeps
     from sim.limits import sweep_too_much, too_much
 
     limits = Limits(max_file_bytes=max_file_size, max_events=max_events)
@@ -433,6 +530,98 @@ def validate(
         out.print(summary, markup=False)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def record(
+    command: Annotated[
+        list[str], typer.Argument(help="The program, after `--`: python myapp.py [args].")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--out", help="Scenario file to write.", show_default="scenarios/<stem>.yaml"
+        ),
+    ] = None,
+    deterministic: Annotated[
+        bool, typer.Option("--deterministic", help="Write each step's mean, not its distribution.")
+    ] = False,
+    exact: Annotated[
+        bool,
+        typer.Option(
+            "--exact", help="A group per task with its own durations: replays the recorded run."
+        ),
+    ] = False,
+    threshold: Annotated[
+        str, typer.Option("--threshold", help="Flag steps that held the loop at least this long.")
+    ] = "50ms",
+    name: Annotated[
+        str | None, typer.Option("--name", help="Scenario name.", show_default="the script's stem")
+    ] = None,
+    max_values: Annotated[
+        int, typer.Option("--max-values", min=2, help="Most values kept per distribution.")
+    ] = 200,
+) -> None:
+    """Run an asyncio program under a recording event loop; write it as a scenario.
+
+    Every task becomes a player (tasks of one coroutine function form a group); its
+    life is cut into host steps (its coroutine ran), wait steps (suspended, not
+    ready) and `block` steps (a blocking call inside a step). Steps that held the
+    loop for `--threshold` or more are flagged. The program's output passes through;
+    what was recorded is printed after it. A program that runs until stopped (a
+    server) is recorded until Ctrl-C.
+
+    Examples:
+
+        sim record -o scenarios/crawler.yaml -- python examples/crawler.py --pages 100
+
+        sim record --deterministic -- python -m mypackage.server --once
+    """
+    import tempfile
+
+    from sim.paths import slug
+    from sim.record.child import NotPython, recording_command, run_recording
+    from sim.record.output import NothingRecorded, report_lines, scenario_text, write_atomically
+    from sim.record.program import INTERRUPTED, load_raw
+    from sim.units import parse_duration
+
+    try:
+        seconds = parse_duration(threshold)
+    except ValueError as error:
+        err.print(f"--threshold: {error}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    with tempfile.TemporaryDirectory(prefix="sim-record-") as folder:
+        raw_path = Path(folder) / "recording.json"
+        try:
+            child = recording_command(command, raw_path, seconds)
+        except NotPython as error:
+            err.print(f"sim record: {error}", markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        status = run_recording(child)
+        raw = load_raw(raw_path) if raw_path.exists() else None
+        if status == INTERRUPTED and raw is not None:
+            err.print("sim record: the program was interrupted; writing what it ran until then")
+        elif status != 0:
+            err.print(f"sim record: the program exited with status {status}; nothing written")
+            raise typer.Exit(1)
+    program = child[child.index("--raw") + 4 :]
+    stem = program[1].rsplit(".", 1)[-1] if program[0] == "-m" else Path(program[0]).stem
+    try:
+        text, transcript = scenario_text(
+            raw, name or stem, deterministic=deterministic, exact=exact, max_values=max_values
+        )
+    except NothingRecorded as error:
+        err.print(f"sim record: {error}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except ScenarioError as error:  # our own output refused: a bug, said plainly
+        err.print("sim record: the recorded scenario does not validate:", markup=False)
+        _report_problems(error)
+        raise typer.Exit(1) from None
+    target = out if out is not None else Path("scenarios") / f"{slug(stem)}.yaml"
+    write_atomically(target, text)
+    for line in report_lines(transcript, text):
+        out_console.print(line, markup=False)
+    out_console.print(f"wrote {target}; next: sim run {target}", markup=False)
 
 
 @app.command()
@@ -488,6 +677,8 @@ def verify(
             help="With --real: exit 1 if a relative error exceeds this (0.1 = 10 %).", min=0
         ),
     ] = None,
+    sets: Sets = None,
+    seed: Seed = None,
 ) -> None:
     """Check the engine against Python itself.
 
@@ -508,8 +699,14 @@ def verify(
         sim verify countasync --real --scale 10 --repeat 5
 
         sim verify polgar --real --scale 1000 --schedule cooperative --tolerance 0.1
+
+        sim verify polgar --set players.amateur.count=48 --set host.count=2
+
+    Random durations are replication 1's draws (of `--seed`), the same on both sides.
     """
-    loaded = _load(scenario)
+    document, overrides = _read(scenario, sets)
+    loaded = _checked(lambda: document.scenario([*overrides, *_given(seed, None)]))
+    _check_budget(document, loaded, None, Limits().max_events)
     if real:
         if tie_rule:
             _bad_option("--tie-rule: only without --real")

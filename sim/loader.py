@@ -30,7 +30,22 @@ from sim.reading import Loc, decode, parse
 from sim.reading import path_text as _path
 from sim.scenario import Scenario
 
-__all__ = ["Document", "decode", "from_yaml", "load_file", "read_file", "read_yaml"]
+__all__ = ["Document", "decode", "from_yaml", "load", "load_file", "read_file", "read_yaml"]
+
+
+def load(scenario: str | Path) -> Scenario:
+    """A scenario by file path, or by name under `scenarios/` (as `sim run` takes it).
+
+    >>> import sim
+    >>> polgar = sim.load("polgar")
+    >>> polgar.games, polgar.players[0].host_move, polgar.players[0].player_move
+    (24, 5.0, 55.0)
+
+    Bad input raises `ScenarioError`, each problem naming file, line and field.
+    """
+    from sim.catalog import find
+
+    return load_file(find(str(scenario)))
 
 
 @dataclass(frozen=True, eq=False)
