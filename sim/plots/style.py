@@ -6,8 +6,10 @@ and saved without matplotlib's version stamp so equal runs give equal bytes.
 
 from __future__ import annotations
 
+import functools
 import io
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from sim.scenario import STEP_KINDS
 
@@ -22,6 +24,7 @@ __all__ = [
     "WAIT_FOR_HOST_COLOUR",
     "colour",
     "grouped",
+    "literal_text",
     "short",
     "time_unit",
     "to_png",
@@ -61,6 +64,27 @@ def short(seconds: float) -> str:
 def grouped(count: int) -> str:
     """`10000` → `10 000`, as the tables write counts."""
     return f"{count:,}".replace(",", " ")
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def literal_text(draw: Callable[P, R]) -> Callable[P, R]:
+    """Draw with `$` read as a dollar sign, not as the start of a formula.
+
+    Names and titles come from scenario files: `name: "$\\alpha_$"` must be
+    shown, not handed to mathtext, which would refuse it and stop the run.
+    """
+
+    @functools.wraps(draw)
+    def drawn(*args: P.args, **kwargs: P.kwargs) -> R:
+        import matplotlib
+
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return draw(*args, **kwargs)
+
+    return drawn
 
 
 def to_png(fig: Figure) -> bytes:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.plots.style import DPI, time_unit
+from sim.plots.style import DPI, literal_text, time_unit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,6 +28,7 @@ MAX_PANELS = 12
 VALUE_SPAN, MAKESPAN_SPAN = 100.0, 20.0
 
 
+@literal_text
 def sweep(
     frame: pd.DataFrame,
     varied: Sequence[str],

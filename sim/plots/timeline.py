@@ -20,6 +20,7 @@ from sim.plots.style import (
     WAIT_FOR_HOST_COLOUR,
     colour,
     grouped,
+    literal_text,
     short,
     time_unit,
 )
@@ -74,6 +75,7 @@ def timeline_size(games: int, panels: int) -> tuple[int, int]:
     return WIDTH_PX, FRAME_PX + panels * (rows * ROW_PX + PANEL_PX + strip)
 
 
+@literal_text
 def timeline(traces: Sequence[Trace], until: float | None = None) -> Figure:
     """One panel per schedule on one time axis: a row per game, bars by step kind.
 
