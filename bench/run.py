@@ -267,3 +267,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 if __name__ == "__main__":
     main()
+    print()
+    for script in ("record_overhead.py", "record_fidelity.py"):
+        subprocess.run([sys.executable, str(ROOT / "bench" / script)], check=True)
+        print()

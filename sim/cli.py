@@ -1,4 +1,5 @@
-"""The `sim` command: run, report, sweep, verify, list and validate scenarios.
+"""The `sim` command: run, report, sweep, verify, list and validate scenarios; record a
+program as one.
 
 The only layer (with `sim.report`) that prints or writes files. Heavy imports
 (pandas, the engine) happen inside the commands that need them, so `sim
@@ -34,7 +35,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-out = Console(highlight=False, soft_wrap=True)
+out = out_console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -332,8 +333,7 @@ def sweep(
 
         sim sweep polgar-whatif --dask local
     """
-    from sim import report
-    from sim import sweep as sweeps
+    from sim import report, sweeps
 
     document, overrides = _read(scenario, sets)
     given = [*overrides, *_given(seed, replications)]
@@ -422,7 +422,7 @@ def validate(
 
         sim validate polgar --set players.amateur.count=48
     """
-    from sim import sweep as sweeps
+    from sim import sweeps
 
     bad = 0
     for name in files:
@@ -439,6 +439,97 @@ def validate(
         out.print(f"ok {name}: {scenario.games} games, {scenario.step_count} steps{swept}")
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def record(
+    command: Annotated[
+        list[str], typer.Argument(help="The program, after `--`: python myapp.py [args].")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--out", help="Scenario file to write.", show_default="scenarios/<stem>.yaml"
+        ),
+    ] = None,
+    deterministic: Annotated[
+        bool, typer.Option("--deterministic", help="Write each step's mean, not its distribution.")
+    ] = False,
+    exact: Annotated[
+        bool,
+        typer.Option(
+            "--exact", help="A group per task with its own durations: replays the recorded run."
+        ),
+    ] = False,
+    threshold: Annotated[
+        str, typer.Option("--threshold", help="Flag steps that held the loop at least this long.")
+    ] = "50ms",
+    name: Annotated[
+        str | None, typer.Option("--name", help="Scenario name.", show_default="the script's stem")
+    ] = None,
+    max_values: Annotated[
+        int, typer.Option("--max-values", min=2, help="Most values kept per distribution.")
+    ] = 200,
+) -> None:
+    """Run an asyncio program under a recording event loop; write it as a scenario.
+
+    Every task becomes a player (tasks of one coroutine function form a group); its
+    life is cut into host steps (its coroutine ran), wait steps (suspended, not
+    ready) and `block` steps (a blocking call inside a step). Steps that held the
+    loop for `--threshold` or more are flagged. The program's output passes through;
+    what was recorded is printed after it. A program that runs until stopped (a
+    server) is recorded until Ctrl-C.
+
+    Examples:
+
+        sim record -o scenarios/crawler.yaml -- python examples/crawler.py --pages 100
+
+        sim record --deterministic -- python -m mypackage.server --once
+    """
+    import tempfile
+
+    from sim.record.child import NotPython, recording_command, run_recording
+    from sim.record.output import NothingRecorded, report_lines, scenario_text, write_atomically
+    from sim.record.program import INTERRUPTED, load_raw
+    from sim.units import parse_duration
+
+    try:
+        seconds = parse_duration(threshold)
+    except ValueError as error:
+        err.print(f"--threshold: {error}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    with tempfile.TemporaryDirectory(prefix="sim-record-") as folder:
+        raw_path = Path(folder) / "recording.json"
+        try:
+            child = recording_command(command, raw_path, seconds)
+        except NotPython as error:
+            err.print(f"sim record: {error}", markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        status = run_recording(child)
+        raw = load_raw(raw_path) if raw_path.exists() else None
+        if status == INTERRUPTED and raw is not None:
+            err.print("sim record: the program was interrupted; writing what it ran until then")
+        elif status != 0:
+            err.print(f"sim record: the program exited with status {status}; nothing written")
+            raise typer.Exit(1)
+    program = child[child.index("--raw") + 4 :]
+    stem = program[1].rsplit(".", 1)[-1] if program[0] == "-m" else Path(program[0]).stem
+    try:
+        text, transcript = scenario_text(
+            raw, name or stem, deterministic=deterministic, exact=exact, max_values=max_values
+        )
+    except NothingRecorded as error:
+        err.print(f"sim record: {error}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except ScenarioError as error:  # our own output refused: a bug, said plainly
+        err.print("sim record: the recorded scenario does not validate:", markup=False)
+        _report_problems(error)
+        raise typer.Exit(1) from None
+    target = out if out is not None else Path("scenarios") / f"{_slug(stem)}.yaml"
+    write_atomically(target, text)
+    for line in report_lines(transcript, text):
+        out_console.print(line, markup=False)
+    out_console.print(f"wrote {target}; next: sim run {target}", markup=False)
 
 
 @app.command()

@@ -23,7 +23,7 @@ from rich.table import Table
 
 from sim import analytic, pictures, tables
 from sim.runner import Result
-from sim.sweep import Pivot
+from sim.sweeps import Pivot
 from sim.trace import Trace
 from sim.units import format_seconds
 from sim.workload import HOST
@@ -302,7 +302,7 @@ def explain(trace: Trace) -> str | None:
     host = scenario.host.name
     player = scenario.players[0].name if len(scenario.players) == 1 else "player"
     host_work = workload.host_work() / workload.hosts
-    if estimate > host_work:
+    if estimate > host_work * (1 + 1e-9):  # sums in another order may differ in the last bit
         reasons = [f"the estimate is one game played alone ({format_seconds(estimate)})"]
     else:
         reasons = [f"the estimate counts only {host}'s moves ({format_seconds(host_work)})"]
