@@ -567,6 +567,8 @@ def verify(
             help="With --real: exit 1 if a relative error exceeds this (0.1 = 10 %).", min=0
         ),
     ] = None,
+    sets: Sets = None,
+    seed: Seed = None,
 ) -> None:
     """Check the engine against Python itself.
 
@@ -587,8 +589,13 @@ def verify(
         sim verify countasync --real --scale 10 --repeat 5
 
         sim verify polgar --real --scale 1000 --schedule cooperative --tolerance 0.1
+
+        sim verify polgar --set players.amateur.count=48 --set host.count=2
+
+    Random durations are replication 1's draws (of `--seed`), the same on both sides.
     """
-    loaded = _load(scenario)
+    document, overrides = _read(scenario, sets)
+    loaded = _checked(lambda: document.scenario([*overrides, *_given(seed, None)]))
     if real:
         if tie_rule:
             _bad_option("--tie-rule: only without --real")
