@@ -1,5 +1,5 @@
-"""The `sim` command: run, report, sweep, verify, list and validate scenarios; record a
-program as one.
+"""The `sim` command: run, report, sweep, verify, list and validate scenarios;
+record a program as one.
 
 The only layer (with `sim.report`) that prints or writes files. Heavy imports
 (pandas, the engine) happen inside the commands that need them, so `sim
