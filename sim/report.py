@@ -1,8 +1,9 @@
-"""What a run shows and leaves behind: the console tables, the sentence, the CSVs.
+"""What a run shows and leaves behind: the console tables, the sentences, the files.
 
-Result files are written into a temporary folder beside the target and moved
-into place only when all are complete, so a failed run never leaves a
-half-written CSV or mixes old and new files of one kind.
+Result files (CSVs, and the pictures, trace and page `sim.pictures` adds) are
+written into a temporary folder beside the target and moved into place only
+when all are complete, so a failed run never leaves a half-written file or
+mixes old and new files of one kind.
 """
 
 from __future__ import annotations
@@ -20,23 +21,28 @@ import pandas as pd
 from rich import box
 from rich.table import Table
 
-from sim import analytic, tables
+from sim import analytic, pictures, tables
 from sim.runner import Result
-from sim.sweep import Pivot
+from sim.sweeps import Pivot
 from sim.trace import Trace
 from sim.units import format_seconds
 from sim.workload import HOST
 
 __all__ = [
+    "REPLICATION_HEADER",
     "STEPS_CSV_LIMIT",
     "STEP_FILES",
+    "SUMMARY_HEADER",
     "StepsChoice",
     "closed_forms",
+    "explain",
     "explanations",
     "pivot_table",
+    "replication_cells",
     "replications_table",
     "steps_note",
     "steps_written",
+    "summary_cells",
     "summary_table",
     "write_results",
     "write_tables",
@@ -50,20 +56,28 @@ STEP_FILES = {"csv": "steps.csv", "parquet": "steps.parquet"}
 
 StepsChoice = Literal["auto", "csv", "parquet", "none"]
 
+SUMMARY_HEADER = ("schedule", "makespan", "h:mm:ss", "speedup", "host busy", "article")
+REPLICATION_HEADER = ("schedule", "makespan", "± 95 %", "sd", "p50", "p95", "mean game", "speedup")
+
 
 def write_results(
     result: Result,
     out: Path,
     steps: StepsChoice = "auto",
     tables: Mapping[str, pd.DataFrame] | None = None,
+    *,
+    plots: bool = True,
+    trace: bool | None = None,
+    page: pictures.Page | None = None,
 ) -> list[Path]:
-    """Write summary.csv, games.csv and the steps table into `out`, atomically per run.
+    """Write summary.csv, games.csv, the steps table and the pictures into `out`, atomically.
 
     `steps`: "csv" or "parquet" write steps.csv or steps.parquet whatever their
     size, streamed chunk by chunk from the trace's columns; "none" writes no
-    steps table; "auto" writes steps.csv up to `STEPS_CSV_LIMIT` rows. A steps
-    file left by an earlier run and not written now is removed, so the folder
-    never mixes two runs. `tables` replaces the default CSVs (summary, games).
+    steps table; "auto" writes steps.csv up to `STEPS_CSV_LIMIT` rows. Then
+    what `sim.pictures` adds (timeline.png, trace.json, report.html). A steps file
+    or picture left by an earlier run and not written now is removed, so the
+    folder never mixes two runs. `tables` replaces the default CSVs (summary, games).
     """
     if tables is None:
         tables = {"summary.csv": result.summary, "games.csv": result.games}
@@ -72,7 +86,10 @@ def write_results(
     if steps_format is not None:
         write_steps = _STEP_WRITERS[steps_format]
         writers[STEP_FILES[steps_format]] = lambda path: write_steps(result, path)
-    return write_tables(tables, out, writers=writers, stale=STEP_FILES.values())
+    listed = [*tables, *writers]
+    writers |= pictures.writers(result, plots=plots, trace=trace, page=page, beside=listed)
+    stale = [*STEP_FILES.values(), *pictures.PICTURE_FILES]
+    return write_tables(tables, out, writers=writers, stale=stale)
 
 
 def write_tables(
@@ -152,13 +169,10 @@ def _write_steps_parquet(result: Result, path: Path) -> None:
 _STEP_WRITERS = {"csv": _write_steps_csv, "parquet": _write_steps_parquet}
 
 
-def summary_table(result: Result) -> Table:
-    """The table `sim run` prints: one row per schedule, the article's figure beside it."""
-    table = Table(title=f"{result.scenario.name}: {result.scenario.description}".rstrip(": "))
-    for column in ("schedule", "makespan", "h:mm:ss", "speedup", "host busy", "article"):
-        table.add_column(column, justify="left" if column == "schedule" else "right")
-    for row in result.summary.itertuples(index=False):
-        table.add_row(
+def summary_cells(result: Result) -> list[tuple[str, ...]]:
+    """The printed summary as text, one row per schedule (columns: SUMMARY_HEADER)."""
+    return [
+        (
             row.schedule,
             format_seconds(row.makespan_s),
             row.makespan_hms,
@@ -166,6 +180,17 @@ def summary_table(result: Result) -> Table:
             f"{row.host_utilization:.1%}".replace("%", " %"),
             _with_human(row.article_s),
         )
+        for row in result.summary.itertuples(index=False)
+    ]
+
+
+def summary_table(result: Result) -> Table:
+    """The table `sim run` prints: one row per schedule, the article's figure beside it."""
+    table = Table(title=f"{result.scenario.name}: {result.scenario.description}".rstrip(": "))
+    for column in SUMMARY_HEADER:
+        table.add_column(column, justify="left" if column == "schedule" else "right")
+    for row in summary_cells(result):
+        table.add_row(*row)
     return table
 
 
@@ -195,22 +220,31 @@ def replications_table(summary: pd.DataFrame, title: str) -> Table:
         collapse_padding=True,
         pad_edge=False,
     )
-    columns = ("schedule", "makespan", "± 95 %", "sd", "p50", "p95", "mean game", "speedup")
-    for column in columns:
+    for column in REPLICATION_HEADER:
         table.add_column(column, justify="left" if column == "schedule" else "right")
+    for row in replication_cells(summary):
+        table.add_row(*row)
+    return table
+
+
+def replication_cells(summary: pd.DataFrame) -> list[tuple[str, ...]]:
+    """The replications table as text, one row per schedule (columns: REPLICATION_HEADER)."""
+    rows = []
     for row in summary.to_dict("records"):
         half = (row["makespan_ci_high_s"] - row["makespan_ci_low_s"]) / 2
-        table.add_row(
-            row["schedule"],
-            _compact(row["makespan_s"]),
-            _compact(half),
-            _compact(row["makespan_sd_s"]),
-            _compact(row["makespan_p50_s"]),
-            _compact(row["makespan_p95_s"]),
-            _compact(row["mean_game_s"]),
-            "—" if np.isnan(row["speedup"]) else f"{row['speedup']:.2f}×",
+        rows.append(
+            (
+                str(row["schedule"]),
+                _compact(row["makespan_s"]),
+                _compact(half),
+                _compact(row["makespan_sd_s"]),
+                _compact(row["makespan_p50_s"]),
+                _compact(row["makespan_p95_s"]),
+                _compact(row["mean_game_s"]),
+                "—" if np.isnan(row["speedup"]) else f"{row['speedup']:.2f}×",
+            )
         )
-    return table
+    return rows
 
 
 def pivot_table(pivot: Pivot, title: str) -> Table:
@@ -247,10 +281,11 @@ def explanations(result: Result) -> list[str]:
     (none for random durations: one replication's figure is not the one to explain)."""
     if result.scenario.random:
         return []
-    return [text for trace in result.traces if (text := _explain(trace))]
+    return [text for trace in result.traces if (text := explain(trace))]
 
 
-def _explain(trace: Trace) -> str | None:
+def explain(trace: Trace) -> str | None:
+    """Why one schedule's simulated figure differs from the article's estimate, if it does."""
     workload = trace.workload
     scenario = workload.scenario
     if trace.schedule.kind != "cooperative":
@@ -267,7 +302,7 @@ def _explain(trace: Trace) -> str | None:
     host = scenario.host.name
     player = scenario.players[0].name if len(scenario.players) == 1 else "player"
     host_work = workload.host_work() / workload.hosts
-    if estimate > host_work:
+    if estimate > host_work * (1 + 1e-9):  # sums in another order may differ in the last bit
         reasons = [f"the estimate is one game played alone ({format_seconds(estimate)})"]
     else:
         reasons = [f"the estimate counts only {host}'s moves ({format_seconds(host_work)})"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
+from sim.loader import load_file
 from sim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +17,18 @@ def polgar_like(n: int, rounds: int = 30, c: float = 5, w: float = 55, hosts: in
     """n identical games of `rounds` rounds: host step c, then wait step w."""
     group = {"name": "p", "count": n, "moves": rounds, "host_move": c, "player_move": w}
     return Scenario(host={"count": hosts}, players=[group])
+
+
+def cpu_bound() -> Scenario:
+    """Eight tasks, each one 1 s host step, on four hosts (scenarios/cpu_bound.yaml's shape)."""
+    path = SCENARIOS / "cpu_bound.yaml"
+    if path.is_file():
+        return load_file(path)
+    return Scenario(
+        name="cpu_bound",
+        host={"count": 4},
+        players=[{"name": "task", "count": 8, "steps": [{"host": 1}]}],
+    )
 
 
 def step_lists(durations: st.SearchStrategy[float]) -> st.SearchStrategy[list[dict]]:
