@@ -136,7 +136,7 @@ Quiet = Annotated[
 ]
 OutDir = Annotated[
     Path | None,
-    typer.Option("--out", help="Write the CSVs straight into this folder.", show_default=False),
+    typer.Option("--out", help="Write the files straight into this folder.", show_default=False),
 ]
 Schedules = Annotated[
     list[str] | None,

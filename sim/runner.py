@@ -71,7 +71,7 @@ class Result:
 
     def plot(self, until: float | None = None) -> Figure:
         """The timeline figure: a panel per schedule on one time axis, a row per game, bars
-        by step kind (`sim.plots.timeline`; needs matplotlib, the `plot` extra). In a
+        by step kind (`sim.plots.timeline`, as `sim run` draws timeline.png). In a
         notebook it shows itself; elsewhere `r.plot().savefig("timeline.png")`."""
         from sim.plots import timeline
 
