@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import io
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
@@ -90,5 +91,7 @@ def literal_text(draw: Callable[P, R]) -> Callable[P, R]:
 def to_png(fig: Figure) -> bytes:
     """The figure as PNG bytes, without the version stamp, so equal runs give equal files."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=fig.dpi, metadata={"Software": None})
+    with warnings.catch_warnings():  # a name's emoji the font lacks is drawn as a box, quietly
+        warnings.filterwarnings("ignore", "Glyph .* missing from", UserWarning)
+        fig.savefig(buffer, format="png", dpi=fig.dpi, metadata={"Software": None})
     return buffer.getvalue()
