@@ -507,7 +507,6 @@ def validate(
 
         sim validate polgar --set players.amateur.count=48
     """
-    from sim import sweeps
     from sim.limits import sweep_too_much, too_much
 
     limits = Limits(max_file_bytes=max_file_size, max_events=max_events)
@@ -517,8 +516,12 @@ def validate(
             document, overrides = _read(name, sets, limits, exit_on_error=False)
             scenario = document.scenario(overrides)
             document.refuse_overruns(too_much(scenario, max_events, repeats=scenario.replications))
-            grid = sweeps.axes(document, scenario, [])
-            points = sweeps.expand(document, overrides, grid) if grid else []
+            grid, points = [], []
+            if scenario.sweep:  # sim.sweeps brings pandas: only for files that sweep
+                from sim import sweeps
+
+                grid = sweeps.axes(document, scenario, [])
+                points = sweeps.expand(document, overrides, grid) if grid else []
             scenarios = [point.scenario for point in points]
             document.refuse_overruns(sweep_too_much(scenarios, max_events))
         except ScenarioError as error:
