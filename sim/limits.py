@@ -30,8 +30,8 @@ __all__ = [
     "too_much",
 ]
 
-#: Step events a run may play unless `--max-events` says otherwise: at ~6 µs an event
-#: (see `make bench`) about ten minutes of engine time, and a few GB of tables.
+#: Step events a run may play unless `--max-events` says otherwise: a few minutes of
+#: engine and tables at the µs or so per event `make bench` measures, and ~5 GB of memory.
 MAX_EVENTS = 10**8
 #: `max_events` when nothing is simulated (`--analytic-only`): no count is too large.
 NO_BUDGET = math.inf
