@@ -64,7 +64,7 @@ def previous(tmp_path) -> tuple[Path, dict[str, bytes]]:
     """A folder holding a small, complete earlier run."""
     out = tmp_path / "out"
     small = _scenario(tmp_path / "small.yaml", 2)
-    done = CliRunner().invoke(app, ["run", str(small), "--out", str(out)])
+    done = CliRunner().invoke(app, ["run", str(small), "--out", str(out), "--no-plots"])
     assert done.exit_code == 0, done.output
     return out, _contents(out)
 
@@ -95,14 +95,15 @@ def test_ctrl_c_while_writing_exits_130_and_leaves_no_partial_files(tmp_path, pr
 
 def test_two_processes_write_byte_identical_tables(tmp_path):
     """Different hash seeds, same scenario and seed: the CSVs match byte for byte; run.json
-    differs only in its clock times, and its hashes are those of the CSVs beside it."""
+    differs only in its clock times, and its hashes are those of the CSVs beside it.
+    (Pictures: `test_cli.test_same_scenario_gives_byte_identical_results`.)"""
     scenario = _scenario(tmp_path / "s.yaml", 5)
     runs = []
     for name, hash_seed in (("a", "1"), ("b", "2")):
         out = tmp_path / name
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         done = subprocess.run(
-            [sys.executable, "-m", "sim", "run", str(scenario), "--out", str(out)],
+            [sys.executable, "-m", "sim", "run", str(scenario), "--out", str(out), "--no-plots"],
             capture_output=True,
             env=env,
         )
