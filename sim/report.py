@@ -19,9 +19,12 @@ from sim import analytic
 from sim.runner import Result
 from sim.trace import Trace
 from sim.units import format_seconds
-from sim.workload import HOST
+from sim.workload import WAIT
 
-__all__ = ["explanations", "summary_table", "write_results"]
+__all__ = ["explanations", "fastest", "summary_table", "write_results"]
+
+#: Beside the schedule (or schedules, on a tie) with the shortest makespan.
+FASTEST = "★"
 
 
 def write_results(result: Result, out: Path) -> list[Path]:
@@ -41,14 +44,25 @@ def write_results(result: Result, out: Path) -> list[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def fastest(makespans: np.ndarray) -> np.ndarray:
+    """Which makespans are the shortest (all of them on a tie, to rounding)."""
+    best = makespans.min()
+    return makespans <= best + 1e-9 * max(1.0, best)
+
+
 def summary_table(result: Result) -> Table:
-    """The table `sim run` prints: one row per schedule, the article's figure beside it."""
+    """The table `sim run` prints: schedules side by side, fastest first and marked.
+
+    Ties keep the scenario's order; the article's figure is beside each.
+    """
     table = Table(title=f"{result.scenario.name}: {result.scenario.description}".rstrip(": "))
     for column in ("schedule", "makespan", "h:mm:ss", "speedup", "host busy", "article"):
         table.add_column(column, justify="left" if column == "schedule" else "right")
-    for row in result.summary.itertuples(index=False):
+    summary = result.summary.sort_values("makespan_s", kind="stable")
+    marks = fastest(summary["makespan_s"].to_numpy())
+    for mark, row in zip(marks, summary.itertuples(index=False), strict=True):
         table.add_row(
-            row.schedule,
+            f"{row.schedule} {FASTEST}" if mark else row.schedule,
             format_seconds(row.makespan_s),
             row.makespan_hms,
             "—" if np.isnan(row.speedup) else f"{row.speedup:.2f}×",
@@ -68,22 +82,34 @@ def _explain(trace: Trace) -> str | None:
     scenario = workload.scenario
     if trace.schedule.kind != "cooperative":
         return None
-    estimate = analytic.article_estimate(scenario, "cooperative")
+    estimate = analytic.article_estimate(scenario, trace.schedule)
     makespan = trace.makespan
     over = makespan - estimate
     if abs(over) <= 1e-9 * max(1.0, makespan):
         return None
-    host_steps = workload.kind == HOST
-    last_move = float(trace.end[host_steps].max()) if host_steps.any() else 0.0
-    idle = last_move * workload.hosts - workload.host_work()
+    hosts = trace.schedule.hosts(workload.hosts)
+    held = workload.kind != WAIT  # host and block steps hold the loop
+    last_move = float(trace.end[held].max()) if held.any() else 0.0
+    blocked, switching = workload.block_time(), trace.switch_time
+    idle = last_move * hosts - workload.host_work() - blocked - switching
     tail = makespan - last_move
     host = scenario.host.name
     player = scenario.players[0].name if len(scenario.players) == 1 else "player"
-    host_work = workload.host_work() / workload.hosts
+    host_work = workload.host_work() / hosts
     if estimate > host_work:
         reasons = [f"the estimate is one game played alone ({format_seconds(estimate)})"]
     else:
         reasons = [f"the estimate counts only {host}'s moves ({format_seconds(host_work)})"]
+    if blocked:
+        reasons.append(
+            f"blocking calls hold {host} for {format_seconds(blocked)}, "
+            "during which no other game can run"
+        )
+    if switching:
+        reasons.append(
+            f"{host} spends {format_seconds(switching)} moving between games "
+            f"({trace.switches:,} switches)".replace(",", " ")
+        )
     if idle > 1e-9 * max(1.0, makespan):
         reasons.append(f"{host} sits idle for {format_seconds(idle)} with no {player} ready")
     if tail > 1e-9 * max(1.0, makespan):

@@ -20,27 +20,36 @@ from sim.units import UNITS
 
 __all__ = ["STEP_KINDS", "Host", "PlayerGroup", "Scenario", "Step", "StepKind"]
 
-StepKind = Literal["host", "wait"]
+StepKind = Literal["host", "wait", "block"]
 #: Step kinds in the order of their codes in the columnar arrays (`kind == 0` is a host step).
-STEP_KINDS: tuple[StepKind, ...] = ("host", "wait")
+#: New kinds are appended: the codes are part of every trace.
+STEP_KINDS: tuple[StepKind, ...] = ("host", "wait", "block")
 
 Unit = Literal["us", "ms", "s", "min", "h"]
 assert set(Unit.__args__) == set(UNITS)  # one list of units, checked at import
 
 
 class Step(Frozen):
-    """One step of a round: `{host: 5}` holds a host 5 s, `{wait: 55}` holds nothing."""
+    """One step of a round: `{host: 5}` holds a host 5 s, `{wait: 55}` holds nothing.
+
+    `{block: 1}` is a blocking call (`time.sleep`, a synchronous HTTP request):
+    it uses no CPU but holds whatever runs it, so under cooperative it holds
+    the event loop like a host step, while a thread or a process gives the
+    CPU (and the GIL) away during it.
+    """
 
     noun: ClassVar[str] = "step kind"
 
     host: Seconds | None = None
     wait: Seconds | None = None
+    block: Seconds | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Step:
         given = [kind for kind in STEP_KINDS if getattr(self, kind) is not None]
         if len(given) != 1:
-            fail(f"expected exactly one step kind ({' or '.join(STEP_KINDS)}), e.g. {{host: 5}}")
+            kinds = ", ".join(STEP_KINDS)
+            fail(f"expected exactly one step kind (one of {kinds}), e.g. {{host: 5}}")
         return self
 
     @property
@@ -93,10 +102,17 @@ class PlayerGroup(Frozen):
 
 
 class Host(Frozen):
-    """Who serves: Judit, an event loop's thread, CPU cores (`count` side by side)."""
+    """Who serves: Judit, an event loop's thread, CPU cores (`count` side by side).
+
+    `switch_cost` is the time a host spends moving from one game to a different
+    one before it can work on it: Judit walking to the next board, a context
+    switch between threads. It is paid where a host really changes games (see
+    the README for where it does not apply).
+    """
 
     name: str = Field(default="host", min_length=1)
     count: Count = 1
+    switch_cost: Seconds = 0.0
 
 
 class Scenario(Frozen):
@@ -139,6 +155,12 @@ class Scenario(Frozen):
         _refuse_repeats("player group name", [group.name for group in self.players])
         _refuse_repeats("player name", [name for g in self.players for name in g.player_names()])
         _refuse_repeats("schedule", [schedule.label for schedule in self.schedules])
+        for schedule in self.schedules:
+            if schedule.hosts(self.host.count) > self.host.count:
+                fail(
+                    f"schedule {schedule.label}: hosts={schedule.hosts(self.host.count)} "
+                    f"is more than host.count={self.host.count}"
+                )
         return self
 
     @property

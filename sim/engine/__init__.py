@@ -10,18 +10,21 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.engine import cooperative, synchronous
+from sim.engine import cooperative, parallel, synchronous, threaded
 from sim.schedules import Schedule, ScheduleKind
 from sim.trace import Trace
 from sim.workload import Workload
 
 __all__ = ["PLAYERS", "play"]
 
-#: Each schedule's player. `rng` drives what the schedule itself leaves to chance (none
-#: of the deterministic ones use it); the workload's durations are drawn before.
+#: Each schedule's player. `rng` drives what the schedule itself leaves to chance (the
+#: GIL's handoffs under threaded; the others use none); the workload's durations are
+#: drawn before.
 PLAYERS: dict[ScheduleKind, Callable[[Workload, Schedule, np.random.Generator], Trace]] = {
     "synchronous": synchronous.play,
     "cooperative": cooperative.play,
+    "threaded": threaded.play,
+    "parallel": parallel.play,
 }
 
 

@@ -2,7 +2,10 @@
 
 Every game starts at 0. At a host step it queues for a host (FIFO by ready
 time, ties in file order, see `HostPool`); at a wait step it holds nothing,
-so a host is free to serve the others meanwhile.
+so a host is free to serve the others meanwhile. A block step (`time.sleep`
+in a coroutine) holds the loop exactly like a host step. A host that takes
+up a game other than the one it served last first pays `host.switch_cost`:
+the step starts after it, so the game sees it as waiting for the host.
 """
 
 from __future__ import annotations
@@ -16,14 +19,14 @@ from sim.engine.hosts import HostPool
 from sim.engine.record import Recorder
 from sim.schedules import Schedule
 from sim.trace import NO_HOST, Trace
-from sim.workload import HOST, Workload
+from sim.workload import WAIT, Workload
 
 __all__ = ["play"]
 
 
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
     env = simpy.Environment()
-    hosts = HostPool(env, workload.hosts)
+    hosts = HostPool(env, schedule.hosts(workload.hosts))
     record = Recorder(workload)
     first = workload.first_step
     kinds, durations = workload.kind, workload.duration
@@ -48,10 +51,15 @@ def _game(
     held: list[int] = []
     for kind, duration in steps:
         ready.append(env.now)
-        if kind == HOST:
+        if kind != WAIT:  # a host or a block step holds the host
             host = yield hosts.request(game)
-            start.append(env.now)
-            yield env.timeout(duration)
+            cost = record.switch(host, game)
+            if cost:
+                start.append(env.now + cost)
+                yield env.timeout(cost + duration)
+            else:
+                start.append(env.now)
+                yield env.timeout(duration)
             hosts.release(host)
         else:
             host = NO_HOST

@@ -2,7 +2,9 @@
 
 Every game is handed in at 0; games go in file order to the host that is free
 first (the lowest-numbered among hosts freed at one instant), which holds it
-through its wait steps too, as `time.sleep` holds a thread.
+through its wait steps too, as `time.sleep` holds a thread (a block step is
+no different here). A host moving on to another game first pays
+`host.switch_cost`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ __all__ = ["play"]
 
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
     env = simpy.Environment()
-    hosts = HostPool(env, workload.hosts)
+    hosts = HostPool(env, schedule.hosts(workload.hosts))
     record = Recorder(workload)
     first = workload.first_step
     durations = workload.duration
@@ -42,6 +44,9 @@ def _game(
     durations: list[float],
 ) -> Generator[simpy.Event, object, None]:
     host = yield hosts.request(game, ready=0.0)
+    cost = record.switch(host, game)
+    if cost:
+        yield env.timeout(cost)
     start: list[float] = []
     end: list[float] = []
     for duration in durations:

@@ -1,0 +1,118 @@
+"""Real CPython threads on polgar-shaped work, to calibrate the threaded schedule.
+
+Each game runs in its own `threading.Thread` (or in a `ThreadPoolExecutor`):
+a host step is a pure-Python busy loop that runs until the thread has used the
+step's duration of its *own* CPU time (`time.thread_time`, so being preempted
+by the GIL does not shorten the work); a wait step is `time.sleep`, which
+releases the GIL. All threads are released together by one event. Durations
+are divided by `scale`; the makespan is reported multiplied back by it, so it
+compares with a simulation that uses the real durations and a switch interval
+of 5 ms × scale.
+
+Plain script, run by `make bench-threads` (several minutes; real threads are
+sensitive to other load on the machine, so it prints the load average and the
+median of `--repeat` runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Run:
+    """n games of `rounds` rounds: host step c, then wait step w (seconds), / scale."""
+
+    label: str
+    n: int
+    rounds: int
+    c: float
+    w: float
+    scale: float
+    pool: int | None = None  # None: one thread per game
+
+
+RUNS = (
+    Run("n=24, 10 rounds, scale 100", 24, 10, 5.0, 55.0, 100),
+    Run("n=24, 30 rounds, scale 100", 24, 30, 5.0, 55.0, 100),
+    Run("n=24, 3 rounds, scale 5", 24, 3, 5.0, 55.0, 5),
+    Run("n=8, 10 rounds, scale 100", 8, 10, 5.0, 55.0, 100),
+    Run("n=24, 10 rounds, pool of 8, scale 100", 24, 10, 5.0, 55.0, 100, pool=8),
+    Run("4 CPU-only tasks of 1 s", 4, 1, 1.0, 0.0, 1),
+)
+
+
+def busy(seconds: float) -> None:
+    """Burn `seconds` of this thread's own CPU time in pure Python."""
+    clock = time.thread_time
+    end = clock() + seconds
+    while clock() < end:
+        pass
+
+
+def game(run: Run, gate: threading.Event, ends: list[float], index: int) -> None:
+    gate.wait()
+    c, w = run.c / run.scale, run.w / run.scale
+    for _ in range(run.rounds):
+        busy(c)
+        if w:
+            time.sleep(w)
+    ends[index] = time.perf_counter()
+
+
+def play(run: Run) -> float:
+    """One real run: makespan in seconds, multiplied back by the scale."""
+    gate = threading.Event()
+    ends = [0.0] * run.n
+    work: Callable[[int], None] = lambda i: game(run, gate, ends, i)  # noqa: E731
+    if run.pool is None:
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(run.n)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.2)  # every thread is parked on the gate
+        began = time.perf_counter()
+        gate.set()
+        for thread in threads:
+            thread.join()
+    else:
+        with ThreadPoolExecutor(max_workers=run.pool) as pool:
+            futures = [pool.submit(work, i) for i in range(run.n)]
+            time.sleep(0.2)
+            began = time.perf_counter()
+            gate.set()
+            for future in futures:
+                future.result()
+    return (max(ends) - began) * run.scale
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", help="run only the runs whose label contains this text")
+    args = parser.parse_args()
+    print(f"python {sys.version.split()[0]}, switch interval {sys.getswitchinterval() * 1e3:g} ms")
+    print(f"{'run':40} {'median × scale':>15}  {'all runs':30} load before → after")
+    for run in RUNS:
+        if args.only and args.only not in run.label:
+            continue
+        before = os.getloadavg()[0]
+        figures = [play(run) for _ in range(args.repeat)]
+        after = os.getloadavg()[0]
+        shown = ", ".join(f"{x:,.0f}" for x in figures)
+        print(
+            f"{run.label:40} {statistics.median(figures):15,.0f}  {shown:30} "
+            f"{before:.2f} → {after:.2f}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

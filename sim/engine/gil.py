@@ -1,0 +1,225 @@
+"""CPython's global interpreter lock, as `Python/ceval_gil.c` (3.11–3.13) makes it behave.
+
+Only the thread holding the GIL runs Python. The rules modelled, from the C
+source:
+
+- A thread that wants the GIL while another holds it waits on a condition
+  with a timeout of the switch interval (`take_gil`). When its wait times
+  out and no switch happened since that wait began (`switch_number`
+  unchanged), it sets `gil_drop_request`; otherwise it simply waits again.
+  So a waiter's timer keeps its phase: it restarts every interval from the
+  moment the thread began to wait.
+- The holder checks the request at once (a pure-Python loop checks the eval
+  breaker every few bytecodes), drops the GIL and signals the condition,
+  which wakes *some* waiter: the OS decides which, so here it is a uniform
+  draw from the run's random generator. With FORCE_SWITCHING the old holder
+  then waits until the new one has taken the GIL and only then starts
+  waiting itself, so its own timer begins at the switch: in a busy
+  interpreter every slice lasts exactly one interval.
+- A thread entering a wait or block step (`time.sleep`, I/O) drops the GIL
+  at once (`PyEval_SaveThread`) and signals a waiter; a thread that wants
+  the GIL while nobody holds it takes it at once.
+
+Hence the next drop request after a switch at time t comes from the waiter
+whose timer next restarts at or after t, one interval after that restart:
+exactly t + interval after a forced switch (the old holder's request),
+between t + interval and t + 2 intervals after a voluntary one.
+
+A switch to a thread playing another game costs `host.switch_cost` (a
+context switch): the GIL is in transit, nobody progresses, and the switch
+counts from when the new holder has it. A holder moving on to another game
+itself pays the cost as extra work.
+
+Hot path: forced switches change nothing outside the lock, so runs of them
+are played inline, without a SimPy event each, until the next event of the
+environment; a polgar-sized run has hundreds of thousands of them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import partial
+
+import numpy as np
+import simpy
+from simpy.events import NORMAL
+
+__all__ = ["Gil"]
+
+_INF = math.inf
+
+
+class Gil:
+    """The lock shared by `threads` threads; `acquire`/`release` as the interpreter calls them.
+
+    `on_done(thread)` is called, at the instant it happens, when the holder
+    has done all the work of its current host step; the thread still holds
+    the GIL then and must `acquire` its next host step or `release`.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        threads: int,
+        interval: float,
+        switch_cost: float,
+        rng: np.random.Generator,
+        on_done: Callable[[int], None],
+    ) -> None:
+        self._env = env
+        self._interval = interval
+        self._cost = switch_cost
+        self._rng = rng
+        self._draws: list[float] = []
+        self._on_done = on_done
+        self.holder = -1
+        self._from = 0.0  # the holder progresses from this time (after a switch's transit)
+        self._left = 0.0  # work the holder still has at `_from`
+        self._switched = 0.0  # when the GIL last changed hands (`switch_number` moved)
+        self._drop_at = _INF  # when a waiter will set `gil_drop_request`
+        self._last_game = -1  # the game that last ran Python
+        self._waiting: list[int] = []  # waiters, in no meaningful order
+        self._slot = [-1] * threads  # per thread: its place in `_waiting`
+        self._since = [0.0] * threads  # per thread: when its current timed wait began
+        self._work = [0.0] * threads  # per thread: work left in its current host step
+        self._game = [-1] * threads  # per thread: the game of that step
+        self._began = [math.nan] * threads  # per thread: when that step first ran
+        self._token = 0  # only the latest scheduled tick counts
+        self._busy = False  # inside a tick: schedule once at its end
+        self.switches = 0
+        self.switch_time = 0.0
+
+    def began(self, thread: int) -> float:
+        """When `thread`'s current host step first ran (after any switch cost)."""
+        return self._began[thread]
+
+    def holds(self, thread: int) -> bool:
+        return self.holder == thread
+
+    def acquire(self, thread: int, game: int, work: float) -> bool:
+        """`thread` reaches a host step of `work` seconds; True if it is done at once."""
+        now = self._env.now
+        self._work[thread] = work
+        self._game[thread] = game
+        self._began[thread] = math.nan
+        if self.holder == thread:  # it kept the GIL from its previous host step
+            cost = self._switch_to(game)
+            self._began[thread] = now + cost
+            if cost == 0 and work == 0:
+                return True
+            self._from, self._left = now, cost + work
+        elif self.holder < 0:
+            cost = self._take(thread, now)
+            if cost == 0 and work == 0:
+                return True
+        else:
+            self._wait(thread, now)
+            self._drop_at = min(self._drop_at, self._request_of(thread))
+        self._schedule()
+        return False
+
+    def release(self, thread: int) -> None:
+        """The holder drops the GIL (a wait or block step, or its last step is done)."""
+        assert self.holder == thread, (self.holder, thread)
+        now = self._env.now
+        if not self._waiting:
+            self.holder = -1
+            self._drop_at = _INF
+        else:
+            self._take(self._pick(), now)
+            self._drop_at = min(map(self._request_of, self._waiting), default=_INF)
+        self._schedule()
+
+    # --- the lock's own events ------------------------------------------------------------
+
+    def _tick(self, token: int, _event: simpy.Event) -> None:
+        if token != self._token:
+            return
+        now = self._env.now
+        self._busy = True
+        if self._from + self._left <= self._drop_at:  # the holder's step is done
+            self._left = 0.0
+            self._from = now
+            self._on_done(self.holder)
+            if self.holder >= 0 and self._drop_at <= now and self._waiting:
+                self._preempt(now)  # a request was pending: dropped at the first check
+        else:
+            self._preempt(self._drop_at)
+        # Hot path: forced switches up to the next event of the environment, inline.
+        peek = self._env.peek
+        while self._waiting and self._drop_at < self._from + self._left and self._drop_at < peek():
+            self._preempt(self._drop_at)
+        self._busy = False
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._busy:
+            return
+        self._token += 1
+        if self.holder < 0:
+            return
+        now = self._env.now
+        done = (self._from - now) + self._left  # exact when the holder started now
+        delay = max(0.0, min(done, self._drop_at - now))
+        event = simpy.Event(self._env)
+        event.callbacks.append(partial(self._tick, self._token))
+        event._ok, event._value = True, None  # triggered by hand to pick its time
+        self._env.schedule(event, NORMAL, delay)
+
+    # --- the rules ----------------------------------------------------------------------
+
+    def _preempt(self, at: float) -> None:
+        """Forced switch at `at`: the holder drops, a waiter takes it, the old one waits."""
+        old = self.holder
+        self._work[old] = self._left - max(0.0, at - self._from)
+        self._take(self._pick(), at)
+        self._wait(old, self._switched)  # FORCE_SWITCHING: it waits once the switch is done
+        self._drop_at = self._switched + self._interval
+
+    def _take(self, thread: int, at: float) -> float:
+        """`thread` takes the free GIL at `at`; return the switch cost it waits for first."""
+        cost = self._switch_to(self._game[thread])
+        self.holder = thread
+        self._from = self._switched = at + cost
+        self._left = self._work[thread]
+        if math.isnan(self._began[thread]):
+            self._began[thread] = self._from
+        return cost
+
+    def _switch_to(self, game: int) -> float:
+        last, self._last_game = self._last_game, game
+        if last == game or last < 0 or not self._cost:
+            return 0.0
+        self.switches += 1
+        self.switch_time += self._cost
+        return self._cost
+
+    def _wait(self, thread: int, since: float) -> None:
+        self._slot[thread] = len(self._waiting)
+        self._waiting.append(thread)
+        self._since[thread] = since
+
+    def _pick(self) -> int:
+        """The waiter the condition signal wakes: the OS's choice, a uniform draw."""
+        if not self._draws:
+            self._draws = self._rng.random(1024).tolist()
+        waiting = self._waiting
+        chosen = waiting[int(self._draws.pop() * len(waiting))]
+        last = waiting.pop()
+        if last != chosen:
+            waiting[self._slot[chosen]] = last
+            self._slot[last] = self._slot[chosen]
+        self._slot[chosen] = -1
+        return chosen
+
+    def _request_of(self, thread: int) -> float:
+        """When waiter `thread` sets a drop request if the GIL does not change hands first.
+
+        Its timed wait restarts every interval from `since`; the first restart
+        at or after the last switch sees no switch when it times out.
+        """
+        since, interval = self._since[thread], self._interval
+        if since < self._switched:
+            since += math.ceil((self._switched - since) / interval) * interval
+        return since + interval
