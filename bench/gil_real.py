@@ -58,21 +58,30 @@ def busy(seconds: float) -> None:
         pass
 
 
-def game(run: Run, gate: threading.Event, ends: list[float], index: int) -> None:
+def game(
+    run: Run, gate: threading.Event, ends: list[float], index: int, moves: list | None = None
+) -> None:
     gate.wait()
     c, w = run.c / run.scale, run.w / run.scale
     for _ in range(run.rounds):
         busy(c)
+        if moves is not None:
+            moves.append((index, time.perf_counter()))
         if w:
             time.sleep(w)
     ends[index] = time.perf_counter()
 
 
-def play(run: Run) -> float:
-    """One real run: makespan in seconds, multiplied back by the scale."""
+def play(run: Run, moves: list | None = None) -> float:
+    """One real run: makespan in seconds, multiplied back by the scale.
+
+    `moves`, if given, receives (game, time × scale) at the end of every host step.
+    """
+    if moves is not None:
+        moves.clear()  # the last run's only
     gate = threading.Event()
     ends = [0.0] * run.n
-    work: Callable[[int], None] = lambda i: game(run, gate, ends, i)  # noqa: E731
+    work: Callable[[int], None] = lambda i: game(run, gate, ends, i, moves)  # noqa: E731
     if run.pool is None:
         threads = [threading.Thread(target=work, args=(i,)) for i in range(run.n)]
         for thread in threads:
@@ -90,6 +99,8 @@ def play(run: Run) -> float:
             gate.set()
             for future in futures:
                 future.result()
+    if moves is not None:
+        moves[:] = [(index, (at - began) * run.scale) for index, at in moves]
     return (max(ends) - began) * run.scale
 
 
@@ -97,6 +108,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", help="run only the runs whose label contains this text")
+    parser.add_argument(
+        "--moves", action="store_true", help="also print when each game's host steps ended"
+    )
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, switch interval {sys.getswitchinterval() * 1e3:g} ms")
     print(f"{'run':40} {'median × scale':>15}  {'all runs':30} load before → after")
@@ -104,7 +118,8 @@ def main() -> None:
         if args.only and args.only not in run.label:
             continue
         before = os.getloadavg()[0]
-        figures = [play(run) for _ in range(args.repeat)]
+        moves: list | None = [] if args.moves else None
+        figures = [play(run, moves) for _ in range(args.repeat)]
         after = os.getloadavg()[0]
         shown = ", ".join(f"{x:,.0f}" for x in figures)
         print(
@@ -112,6 +127,10 @@ def main() -> None:
             f"{before:.2f} → {after:.2f}",
             flush=True,
         )
+        if moves:
+            for index in range(run.n):
+                ends = ", ".join(f"{at:.0f}" for game, at in moves if game == index)
+                print(f"    game {index}: host steps ended at {ends}")
 
 
 if __name__ == "__main__":

@@ -64,7 +64,11 @@ def run(
 
     loaded = _load(scenario)
     result = run_scenario(loaded, _pick(loaded, schedule or []))
-    out.print(report.summary_table(result))
+    table = report.summary_table(result)
+    if not out.is_terminal:  # piped or captured: as wide as the table, not rich's 80 columns
+        wide = out.options.update_width(400)
+        out.width = max(out.width, out.measure(table, options=wide).maximum)
+    out.print(table)
     for sentence in report.explanations(result):
         out.print(sentence)
     target = out_dir if out_dir is not None else Path("results") / _slug(loaded.name)

@@ -56,13 +56,16 @@ def summary_table(result: Result) -> Table:
     Ties keep the scenario's order; the article's figure is beside each.
     """
     table = Table(title=f"{result.scenario.name}: {result.scenario.description}".rstrip(": "))
+    table.add_column("", no_wrap=True)  # the fastest's mark
     for column in ("schedule", "makespan", "h:mm:ss", "speedup", "host busy", "article"):
-        table.add_column(column, justify="left" if column == "schedule" else "right")
+        left = column == "schedule"
+        table.add_column(column, justify="left" if left else "right", no_wrap=left)
     summary = result.summary.sort_values("makespan_s", kind="stable")
     marks = fastest(summary["makespan_s"].to_numpy())
     for mark, row in zip(marks, summary.itertuples(index=False), strict=True):
         table.add_row(
-            f"{row.schedule} {FASTEST}" if mark else row.schedule,
+            FASTEST if mark else "",
+            row.schedule,
             format_seconds(row.makespan_s),
             row.makespan_hms,
             "—" if np.isnan(row.speedup) else f"{row.speedup:.2f}×",

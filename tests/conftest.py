@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
+import numpy as np
 from hypothesis import strategies as st
 
 from sim.scenario import Scenario
@@ -71,3 +73,24 @@ def scenarios(
 integer_durations = st.integers(0, 5).map(float)
 #: Non-integer seconds: ties only by accident.
 real_durations = st.floats(0.0, 10.0, allow_nan=False).map(lambda x: round(x, 3))
+
+
+def with_steps_renamed(scenario: Scenario, old: str, new: str) -> Scenario:
+    """The same scenario with every `old` step (in `steps` lists) turned into a `new` one."""
+    data = scenario.model_dump(exclude_none=True)
+    for group in data["players"]:
+        group["steps"] = [
+            {new if kind == old else kind: d for kind, d in step.items()}
+            for step in group.get("steps", [])
+        ] or group.pop("steps", None)
+    return Scenario.model_validate(data)
+
+
+def busy_time(starts: np.ndarray, ends: np.ndarray, capacity: int) -> float:
+    """∫ min(number of intervals covering t, capacity) dt: what `capacity` CPUs can do."""
+    moments = np.unique(np.concatenate([starts, ends]))
+    total = 0.0
+    for lo, hi in itertools.pairwise(moments):
+        covering = np.count_nonzero((starts <= lo) & (ends >= hi))
+        total += min(covering, capacity) * (hi - lo)
+    return total
