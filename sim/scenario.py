@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from sim.model import Count, Frozen, Seconds, fail, unit_of_bare_numbers
+from sim.model import Count, Frozen, Seconds, fail, hosts_in_scenario, unit_of_bare_numbers
 from sim.schedules import DEFAULT_SCHEDULES, Schedule
 from sim.units import UNITS
 
@@ -128,13 +128,22 @@ class Scenario(Frozen):
     @model_validator(mode="wrap")
     @classmethod
     def _bare_numbers_in_unit(cls, data: Any, handler: Any) -> Scenario:
-        """Validate with the file's `unit` in force, so `55` under `unit: ms` is 0.055 s."""
+        """Validate with the file's `unit` in force, so `55` under `unit: ms` is 0.055 s.
+
+        The schedules also see `host.count`, to refuse a schedule asking for more hosts.
+        """
         unit = data.get("unit", "s") if isinstance(data, dict) else "s"
-        token = unit_of_bare_numbers.set(unit if unit in UNITS else "s")
+        host = data.get("host") if isinstance(data, dict) else None
+        count = host.get("count", 1) if isinstance(host, dict) else 1 if host is None else None
+        unit_token = unit_of_bare_numbers.set(unit if unit in UNITS else "s")
+        hosts_token = hosts_in_scenario.set(
+            count if isinstance(count, int) and not isinstance(count, bool) and count >= 1 else None
+        )
         try:
             return handler(data)
         finally:
-            unit_of_bare_numbers.reset(token)
+            unit_of_bare_numbers.reset(unit_token)
+            hosts_in_scenario.reset(hosts_token)
 
     @model_validator(mode="before")
     @classmethod
@@ -155,12 +164,6 @@ class Scenario(Frozen):
         _refuse_repeats("player group name", [group.name for group in self.players])
         _refuse_repeats("player name", [name for g in self.players for name in g.player_names()])
         _refuse_repeats("schedule", [schedule.label for schedule in self.schedules])
-        for schedule in self.schedules:
-            if schedule.hosts(self.host.count) > self.host.count:
-                fail(
-                    f"schedule {schedule.label}: hosts={schedule.hosts(self.host.count)} "
-                    f"is more than host.count={self.host.count}"
-                )
         return self
 
     @property

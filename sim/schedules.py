@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import field_validator, model_validator
 
-from sim.model import Count, Frozen, Seconds, fail
+from sim.model import Count, Frozen, Seconds, fail, hosts_in_scenario
 from sim.units import format_duration
 
 __all__ = [
@@ -33,7 +33,21 @@ SCHEDULE_KINDS: tuple[ScheduleKind, ...] = ("synchronous", "cooperative", "threa
 DEFAULT_SWITCH_INTERVAL = 0.005
 
 
-class SynchronousParams(Frozen):
+class _OnSomeHosts(Frozen):
+    """Parameters of a schedule that may play on fewer hosts than the scenario has."""
+
+    hosts: Count | None = None
+
+    @field_validator("hosts")
+    @classmethod
+    def _at_most_the_scenarios(cls, value: int | None) -> int | None:
+        available = hosts_in_scenario.get()
+        if value is not None and available is not None and value > available:
+            fail(f"expected at most host.count ({available}), got {value}")
+        return value
+
+
+class SynchronousParams(_OnSomeHosts):
     """A host plays one game from first step to last before it takes another.
 
     `hosts` plays on only that many of the scenario's hosts: `hosts: 1` is one
@@ -42,18 +56,14 @@ class SynchronousParams(Frozen):
 
     noun: ClassVar[str] = "synchronous parameter"
 
-    hosts: Count | None = None
 
-
-class CooperativeParams(Frozen):
+class CooperativeParams(_OnSomeHosts):
     """Games share hosts at every host step, like coroutines on asyncio's loop.
 
     `hosts: 1` is one event loop on a machine of `host.count` CPUs.
     """
 
     noun: ClassVar[str] = "cooperative parameter"
-
-    hosts: Count | None = None
 
 
 class ThreadedParams(Frozen):
