@@ -37,7 +37,9 @@ others, at p + n·(c+s). Two regimes:
 
 A − B = (R−1)·((n−1)·(c+s) − w), so the makespan is max(A, B) in both
 regimes; with s = 0 it is the familiar max(n·R·c + w, R·(c+w) + (n−1)·c).
-One game never switches: R·(c+w).
+One game never switches: R·(c+w). A round of no time at all (c = w = 0) is
+left out: at 0 the first game is ready again at the instant it finished, ties
+with the others and, first in file order, plays all its rounds at once.
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ def closed_form(scenario: Scenario, schedule: Schedule | str) -> float | None:
     if schedule.cooperative is not None:
         if n <= k:
             return r * (c + w)
-        if k == 1:
+        if k == 1 and (c + w > 0 or s == 0):
             return cooperative_one_host(n, r, c, w, s)
         return None
     if schedule.threaded is not None:

@@ -30,9 +30,11 @@ context switch): the GIL is in transit, nobody progresses, and the switch
 counts from when the new holder has it. A holder moving on to another game
 itself pays the cost as extra work.
 
-Hot path: forced switches change nothing outside the lock, so runs of them
-are played inline, without a SimPy event each, until the next event of the
-environment; a polgar-sized run has hundreds of thousands of them.
+Hot path: forced switches change nothing outside the lock, so they are
+played inline, without a SimPy event each, up to the next event of the
+environment; long runs of them are drawn and settled together
+(`sim.engine.contention`), since a polgar-sized run has hundreds of
+thousands.
 """
 
 from __future__ import annotations
@@ -45,9 +47,15 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
+from sim.engine.contention import run_of_switches
+
 __all__ = ["Gil"]
 
 _INF = math.inf
+#: Forced switches settled together: only when a typical host step lasts this many
+#: intervals and as many fit before the next event (shorter runs cost numpy more than
+#: they save), and at most this many at once.
+RUN_AT_LEAST, RUN_AT_MOST = 16, 4096
 
 
 class Gil:
@@ -56,6 +64,8 @@ class Gil:
     `on_done(thread)` is called, at the instant it happens, when the holder
     has done all the work of its current host step; the thread still holds
     the GIL then and must `acquire` its next host step or `release`.
+    `typical_work` (a host step's usual length) tells whether long runs of
+    forced switches are likely, worth settling together.
     """
 
     def __init__(
@@ -66,8 +76,10 @@ class Gil:
         switch_cost: float,
         rng: np.random.Generator,
         on_done: Callable[[int], None],
+        typical_work: float = 0.0,
     ) -> None:
         self._env = env
+        self._runs = typical_work >= RUN_AT_LEAST * interval
         self._interval = interval
         self._cost = switch_cost
         self._rng = rng
@@ -147,9 +159,15 @@ class Gil:
         else:
             self._preempt(self._drop_at)
         # Hot path: forced switches up to the next event of the environment, inline.
-        peek = self._env.peek
-        while self._waiting and self._drop_at < self._from + self._left and self._drop_at < peek():
-            self._preempt(self._drop_at)
+        period = self._interval + self._cost
+        while self._waiting and self._drop_at < self._from + self._left:
+            until = self._env.peek()
+            if self._drop_at >= until:
+                break
+            if self._runs and until - self._drop_at > RUN_AT_LEAST * period:
+                self._preempt_run(until)
+            else:
+                self._preempt(self._drop_at)
         self._busy = False
         self._schedule()
 
@@ -177,6 +195,37 @@ class Gil:
         self._wait(old, self._switched)  # FORCE_SWITCHING: it waits once the switch is done
         self._drop_at = self._switched + self._interval
 
+    def _preempt_run(self, until: float) -> None:
+        """Forced switches from `_drop_at` on, every interval + cost, all before `until`.
+
+        The same rules as `_preempt`, settled together: nothing else can happen
+        before `until`, and every switch goes to another thread, hence another game.
+        """
+        first, period, cost = self._drop_at, self._interval + self._cost, self._cost
+        pool = [self.holder, *self._waiting]
+        work = np.array([self._left - (first - self._from), *(self._work[t] for t in pool[1:])])
+        limit = math.ceil((until - first) / period) if until < _INF else RUN_AT_MOST
+        limit = max(1, min(limit, RUN_AT_MOST, int(np.ceil(work / self._interval).sum()) + 1))
+        run = run_of_switches(work, self._interval, limit, self._rng.random(limit))
+        switched_at = first + np.arange(run.switches) * period + cost  # when each new holder has it
+        for index, thread in enumerate(pool):
+            self._work[thread] = float(run.work[index])
+            if run.last_dropped[index] >= 0:
+                self._since[thread] = float(switched_at[run.last_dropped[index]])
+            if run.first_taken[index] < run.switches and math.isnan(self._began[thread]):
+                self._began[thread] = float(switched_at[run.first_taken[index]])
+        holder = pool[run.holder]
+        self.holder, self._left = holder, self._work[holder]
+        self._from = self._switched = float(switched_at[-1])
+        self._drop_at = self._switched + self._interval
+        self._waiting = [thread for thread in pool if thread != holder]
+        for slot, thread in enumerate(self._waiting):
+            self._slot[thread] = slot
+        self._slot[holder] = -1
+        self._last_game = self._game[holder]
+        self.switches += run.switches
+        self.switch_time += run.switches * cost
+
     def _take(self, thread: int, at: float) -> float:
         """`thread` takes the free GIL at `at`; return the switch cost it waits for first."""
         cost = self._switch_to(self._game[thread])
@@ -189,7 +238,7 @@ class Gil:
 
     def _switch_to(self, game: int) -> float:
         last, self._last_game = self._last_game, game
-        if last == game or last < 0 or not self._cost:
+        if last == game or last < 0:
             return 0.0
         self.switches += 1
         self.switch_time += self._cost

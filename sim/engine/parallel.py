@@ -74,10 +74,11 @@ class _Pool:
         worker = yield self.workers.request(game, ready=0.0)
         last, self.last_game[worker] = self.last_game[worker], game
         cost = workload.switch_cost
-        if last >= 0 and cost:
+        if last >= 0 and last != game:
             self.switches += 1
             self.switch_time += cost
-            yield self.cpus.run(cost)
+            if cost:
+                yield self.cpus.run(cost)
         lo, hi = workload.first_step[game], workload.first_step[game + 1]
         kinds = workload.kind[lo:hi].tolist()
         durations = workload.duration[lo:hi].tolist()

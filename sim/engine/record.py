@@ -36,7 +36,7 @@ class Recorder:
         """
         last, self._last_game[host] = self._last_game[host], game
         cost = self.workload.switch_cost
-        if last == game or last < 0 or not cost:
+        if last == game or last < 0:
             return 0.0
         self.switches += 1
         self.switch_time += cost

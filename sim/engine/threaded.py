@@ -62,8 +62,10 @@ class _Threads:
         self.gil: Gil | None = None
         self.cpus: CpuShare | None = None
         if params.gil:
-            cost = workload.switch_cost
-            self.gil = Gil(env, threads, params.switch_interval, cost, rng, self._host_done)
+            cost, interval = workload.switch_cost, params.switch_interval
+            host_steps = workload.duration[workload.kind == HOST]
+            typical = float(np.median(host_steps)) if len(host_steps) else 0.0
+            self.gil = Gil(env, threads, interval, cost, rng, self._host_done, typical)
         else:
             self.cpus = CpuShare(env, workload.hosts)
 
