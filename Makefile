@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SCENARIO ?= polgar
 ARGS ?=
 
-.PHONY: simulate test lint format bench clean
+.PHONY: simulate test lint format bench bench-threads clean
 
 simulate: $(VENV)/.stamp-run
 	$(BIN)/sim run $(SCENARIO) $(ARGS)
@@ -25,6 +25,11 @@ format: $(VENV)/.stamp-dev
 
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python bench/run.py $(ARGS)
+
+# Real CPython threads against the threaded schedule (minutes; wants a quiet machine).
+bench-threads: $(VENV)/.stamp-dev
+	$(BIN)/python bench/gil_handoffs.py
+	$(BIN)/python bench/gil_real.py $(ARGS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

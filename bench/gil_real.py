@@ -9,6 +9,10 @@ are divided by `scale`; the makespan is reported multiplied back by it, so it
 compares with a simulation that uses the real durations and a switch interval
 of 5 ms × scale.
 
+Beside each real figure: the threaded schedule's mean over `--seeds` seeds on
+the same run (real durations, switch interval 5 ms × scale), and the figures
+measured for the table in the README.
+
 Plain script, run by `make bench-threads` (several minutes; real threads are
 sensitive to other load on the machine, so it prints the load average and the
 median of `--repeat` runs).
@@ -26,6 +30,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
+
+from sim.engine import play
+from sim.scenario import Scenario
+from sim.schedules import Schedule
+from sim.workload import Workload
+
 
 @dataclass(frozen=True)
 class Run:
@@ -38,15 +49,26 @@ class Run:
     w: float
     scale: float
     pool: int | None = None  # None: one thread per game
+    reference: str = ""  # measured before, on an idle machine of the same kind
+
+    def simulated(self, seeds: int) -> float:
+        """The threaded schedule's mean makespan over `seeds` seeds, for this run."""
+        group = {"name": "p", "count": self.n, "moves": self.rounds, "host_move": self.c}
+        if self.w:
+            group["player_move"] = self.w
+        workload = Workload.of(Scenario(players=[group]))
+        schedule = Schedule.of("threaded", threads=self.pool, switch_interval=0.005 * self.scale)
+        runs = [play(workload, schedule, np.random.default_rng(s)).makespan for s in range(seeds)]
+        return float(np.mean(runs))
 
 
 RUNS = (
-    Run("n=24, 10 rounds, scale 100", 24, 10, 5.0, 55.0, 100),
-    Run("n=24, 30 rounds, scale 100", 24, 30, 5.0, 55.0, 100),
-    Run("n=24, 3 rounds, scale 5", 24, 3, 5.0, 55.0, 5),
-    Run("n=8, 10 rounds, scale 100", 8, 10, 5.0, 55.0, 100),
-    Run("n=24, 10 rounds, pool of 8, scale 100", 24, 10, 5.0, 55.0, 100, pool=8),
-    Run("4 CPU-only tasks of 1 s", 4, 1, 1.0, 0.0, 1),
+    Run("n=24, 10 rounds, scale 100", 24, 10, 5.0, 55.0, 100, reference="1 270–1 320"),
+    Run("n=24, 30 rounds, scale 100", 24, 30, 5.0, 55.0, 100, reference="3 661–3 671"),
+    Run("n=24, 3 rounds, scale 5", 24, 3, 5.0, 55.0, 5, reference="467"),
+    Run("n=8, 10 rounds, scale 100", 8, 10, 5.0, 55.0, 100, reference="665–672"),
+    Run("n=24, 10 rounds, pool of 8, scale 100", 24, 10, 5.0, 55.0, 100, 8, "1 876–1 934"),
+    Run("4 CPU-only tasks of 1 s", 4, 1, 1.0, 0.0, 1, reference="4.0"),
 )
 
 
@@ -72,7 +94,7 @@ def game(
     ends[index] = time.perf_counter()
 
 
-def play(run: Run, moves: list | None = None) -> float:
+def real(run: Run, moves: list | None = None) -> float:
     """One real run: makespan in seconds, multiplied back by the scale.
 
     `moves`, if given, receives (game, time × scale) at the end of every host step.
@@ -107,30 +129,37 @@ def play(run: Run, moves: list | None = None) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=40, help="seeds of the simulated mean")
+    parser.add_argument("--simulated-only", action="store_true", help="skip the real runs")
     parser.add_argument("--only", help="run only the runs whose label contains this text")
     parser.add_argument(
         "--moves", action="store_true", help="also print when each game's host steps ended"
     )
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, switch interval {sys.getswitchinterval() * 1e3:g} ms")
-    print(f"{'run':40} {'median × scale':>15}  {'all runs':30} load before → after")
+    print(
+        f"{'run (× scale, s)':40} {'simulated':>9} {'reference':>12} {'real median':>12}  "
+        f"{'all real runs':24} load before → after"
+    )
     for run in RUNS:
         if args.only and args.only not in run.label:
             continue
-        before = os.getloadavg()[0]
+        line = f"{run.label:40} {run.simulated(args.seeds):9,.0f} {run.reference:>12}"
+        if args.simulated_only:
+            print(line, flush=True)
+            continue
         moves: list | None = [] if args.moves else None
-        figures = [play(run, moves) for _ in range(args.repeat)]
+        before = os.getloadavg()[0]
+        figures = [real(run, moves) for _ in range(args.repeat)]
         after = os.getloadavg()[0]
         shown = ", ".join(f"{x:,.0f}" for x in figures)
         print(
-            f"{run.label:40} {statistics.median(figures):15,.0f}  {shown:30} "
-            f"{before:.2f} → {after:.2f}",
+            f"{line} {statistics.median(figures):12,.0f}  {shown:24} {before:.2f} → {after:.2f}",
             flush=True,
         )
-        if moves:
-            for index in range(run.n):
-                ends = ", ".join(f"{at:.0f}" for game, at in moves if game == index)
-                print(f"    game {index}: host steps ended at {ends}")
+        for index in range(run.n if moves else 0):
+            ends = ", ".join(f"{at:.0f}" for game, at in moves or () if game == index)
+            print(f"    game {index}: host steps ended at {ends}")
 
 
 if __name__ == "__main__":

@@ -76,6 +76,41 @@ def run(
     out.print(f"wrote {', '.join(str(path) for path in written)}")
 
 
+@app.command()
+def guide(
+    readme: Annotated[
+        Path | None,
+        typer.Option(help="Rewrite the section between the guide's markers in this file."),
+    ] = None,
+) -> None:
+    """Which model should I use? Every model on cpu_bound, io_bound, blocking_call, polgar.
+
+    Prints a Markdown table of makespans (fastest in bold) and the lesson of each row.
+
+    Examples:
+
+        sim guide
+
+        sim guide --readme README.md
+    """
+    from sim.guide import guide as build
+    from sim.guide import replace_section
+
+    if readme is None:
+        out.print(build(), markup=False)
+        return
+    try:
+        text = readme.read_text(encoding="utf-8")
+        replace_section(text, "")  # refuse a file without the markers before any work
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        err.print(f"{readme}: {error}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    updated = replace_section(text, build())
+    if updated != text:
+        _write_atomically(readme, updated)
+    out.print(f"{'updated' if updated != text else 'unchanged'} {readme}")
+
+
 @app.command("list")
 def list_scenarios() -> None:
     """Show the scenarios under scenarios/ with their descriptions.
@@ -155,6 +190,17 @@ def _pick(scenario, names: list[str]) -> list | None:
             err.print(f"--schedule: unknown schedule {name!r}; expected one of: {expected}")
             raise typer.Exit(EXIT_BAD_INPUT)
     return chosen
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Replace `path` in one step: a crash leaves the old file or the new one, never half."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+    ) as temporary:
+        temporary.write(text)
+    os.replace(temporary.name, path)
 
 
 def _slug(name: str) -> str:
