@@ -48,6 +48,10 @@ def run(
         list[str] | None,
         typer.Option("--schedule", help="Play only this schedule (repeatable; a label or a kind)."),
     ] = None,
+    seed: Annotated[
+        int,
+        typer.Option(min=0, help="Seed of what is left to chance (who gets the GIL next)."),
+    ] = 0,
 ) -> None:
     """Play a scenario under its schedules; print the table, write `results/<name>/`.
 
@@ -63,7 +67,7 @@ def run(
     from sim.runner import run as run_scenario
 
     loaded = _load(scenario)
-    result = run_scenario(loaded, _pick(loaded, schedule or []))
+    result = run_scenario(loaded, _pick(loaded, schedule or []), seed=seed)
     table = report.summary_table(result)
     if not out.is_terminal:  # piped or captured: as wide as the table, not rich's 80 columns
         wide = out.options.update_width(400)

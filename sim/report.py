@@ -83,6 +83,14 @@ def explanations(result: Result) -> list[str]:
 def _explain(trace: Trace) -> str | None:
     workload = trace.workload
     scenario = workload.scenario
+    threaded = trace.schedule.threaded
+    if threaded is not None and threaded.gil and trace.switches:
+        times = f"{trace.switches:,}".replace(",", " ")
+        return (
+            f"{trace.schedule.label}: the GIL changed hands {times} times; who got it next was "
+            "the OS's choice, drawn from the seed (--seed), so another seed gives another "
+            "interleaving and a slightly different makespan."
+        )
     if trace.schedule.kind != "cooperative":
         return None
     estimate = analytic.article_estimate(scenario, trace.schedule)
@@ -109,9 +117,9 @@ def _explain(trace: Trace) -> str | None:
             "during which no other game can run"
         )
     if switching:
+        times = f"{trace.switches:,}".replace(",", " ")
         reasons.append(
-            f"{host} spends {format_seconds(switching)} moving between games "
-            f"({trace.switches:,} switches)".replace(",", " ")
+            f"{host} spends {format_seconds(switching)} moving between games ({times} switches)"
         )
     if idle > 1e-9 * max(1.0, makespan):
         reasons.append(f"{host} sits idle for {format_seconds(idle)} with no {player} ready")

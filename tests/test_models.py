@@ -116,3 +116,19 @@ def test_blocking_call_collapses_cooperative_toward_synchronous():
     assert result.trace("synchronous").makespan == 43_200.0
     polgar = run(load_file(SCENARIOS / "polgar.yaml"), ["threaded"])
     assert result.trace("threaded").makespan == polgar.trace("threaded").makespan
+
+
+def test_a_seed_gives_byte_identical_files_and_says_where_threads_were_drawn(tmp_path):
+    """Threads are one draw of the OS's choices: the same seed gives the same files."""
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    outputs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        result = CliRunner().invoke(app, ["run", "io_bound", "--seed", "7", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        outputs.append({p.name: p.read_bytes() for p in out.iterdir()})
+    assert outputs[0] == outputs[1]
+    assert "threaded: the GIL changed hands" in result.stdout and "--seed" in result.stdout
