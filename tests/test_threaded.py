@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.engine import play
+from sim.engine import gil, play
 from sim.scenario import Scenario
 from sim.schedules import Schedule
 from sim.workload import HOST, Workload
@@ -46,6 +46,29 @@ def test_two_cpu_bound_threads_alternate_every_switch_interval():
     for seed in range(4):
         trace = trace_of(scenario, seed=seed, switch_interval=0.25)
         assert sorted(game_ends(trace)) == [1.75, 2.0]
+
+
+def test_long_runs_of_switches_settled_together_follow_the_same_rule():
+    """The same two threads with an interval of 1/64 s: 64 slices each, so the switches
+    are settled in runs (`sim.engine.contention`); the ends are still 2 − 1/64 and 2."""
+    scenario = games([{"host": 1}], [{"host": 1}])
+    for seed in range(3):
+        trace = trace_of(scenario, seed=seed, switch_interval=1 / 64)
+        assert sorted(game_ends(trace)) == [2 - 1 / 64, 2.0]
+        assert trace.switches == 127
+
+
+@pytest.mark.parametrize("interval", [0.25, 1 / 64])
+def test_the_thread_that_asked_for_the_switch_can_keep_the_gil_between_two(interval, monkeypatch):
+    """Three threads of 1 s. If the waiter that asks for the switch always takes the
+    GIL (the share set to 1), the first two holders pass it back and forth, every
+    interval, while the third starves: the first done ends at 2 − interval, as if
+    alone with one other thread; the GIL is never idle, so the last ends at 3."""
+    monkeypatch.setattr(gil, "REQUESTER_FIRST", 1.0)
+    scenario = games([{"host": 1}], [{"host": 1}], [{"host": 1}])
+    for seed in range(4):
+        ends = sorted(game_ends(trace_of(scenario, seed=seed, switch_interval=interval)))
+        assert ends[0] == 2 - interval and ends[-1] == pytest.approx(3.0, abs=1e-9)
 
 
 def test_a_thread_back_from_sleep_waits_one_interval_then_alternates():
