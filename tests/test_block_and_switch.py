@@ -13,8 +13,14 @@ from sim.analytic import closed_form, cooperative_one_host
 from sim.engine import play
 from sim.runner import run
 from sim.schedules import Schedule
-from sim.workload import Workload
-from tests.conftest import integer_durations, polgar_like, scenarios, with_steps_renamed
+from sim.workload import WAIT, Workload
+from tests.conftest import (
+    busy_time,
+    integer_durations,
+    polgar_like,
+    scenarios,
+    with_steps_renamed,
+)
 
 
 def trace_of(scenario, kind: str):
@@ -125,3 +131,31 @@ def test_every_game_is_host_wait_block_and_waiting_for_a_host(scenario):
     total = games["host_s"] + games["wait_s"] + games["block_s"] + games["wait_for_host_s"]
     assert np.allclose(games["end_s"], total, rtol=1e-9, atol=1e-9)
     assert (games["wait_for_host_s"] >= -1e-9).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    scenario=scenarios(
+        integer_durations, min_hosts=2, max_hosts=4, kinds=("host", "block", "wait")
+    ),
+    cost=st.integers(1, 3),
+)
+def test_walking_hosts_never_overlap_and_never_idle_while_a_game_is_ready(scenario, cost):
+    """k ≥ 2 hosts with a switch cost: a host's walk to another game and the step it
+    then serves never overlap the next thing it does; and while any host or block
+    step is ready or under way the hosts are all busy (working or walking), so
+    ∫ min(steps ready or under way, k) dt = host work + block time + walking."""
+    host = scenario.host.model_copy(update={"switch_cost": float(cost)})
+    trace = trace_of(scenario.model_copy(update={"host": host}), "cooperative")
+    workload = trace.workload
+    held = np.flatnonzero(workload.kind != WAIT)
+    for number in range(scenario.host.count):
+        mine = held[trace.host[held] == number]
+        mine = mine[np.argsort(trace.start[mine], kind="stable")]
+        games_served = workload.game[mine]
+        walked = np.r_[False, games_served[1:] != games_served[:-1]] * cost
+        busy_from = trace.start[mine] - walked
+        assert (busy_from[1:] >= trace.end[mine][:-1]).all()
+    busy = busy_time(trace.ready[held], trace.end[held], scenario.host.count)
+    expected = workload.host_work() + workload.block_time() + trace.switch_time
+    assert busy == pytest.approx(expected, abs=1e-9)
