@@ -67,14 +67,18 @@ def run(
     from sim.runner import run as run_scenario
 
     loaded = _load(scenario)
-    result = run_scenario(loaded, _pick(loaded, schedule or []), seed=seed)
+    try:
+        result = run_scenario(loaded, _pick(loaded, schedule or []), seed=seed)
+    except ScenarioError as error:  # a schedule too long to play
+        _report_problems(error)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     table = report.summary_table(result)
     if not out.is_terminal:  # piped or captured: as wide as the table, not rich's 80 columns
         wide = out.options.update_width(400)
         out.width = max(out.width, out.measure(table, options=wide).maximum)
     out.print(table)
-    for sentence in report.explanations(result):
-        out.print(sentence)
+    for sentence in [*report.explanations(result), *result.notes]:
+        out.print(sentence, markup=False)
     target = out_dir if out_dir is not None else Path("results") / _slug(loaded.name)
     written = report.write_results(result, target)
     out.print(f"wrote {', '.join(str(path) for path in written)}")

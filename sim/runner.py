@@ -16,6 +16,7 @@ import pandas as pd
 
 from sim import tables
 from sim.engine import play
+from sim.engine import threaded
 from sim.scenario import Scenario
 from sim.schedules import Schedule
 from sim.trace import Trace
@@ -31,6 +32,7 @@ class Result:
     scenario: Scenario
     traces: tuple[Trace, ...]
     baseline: float
+    notes: tuple[str, ...] = ()  # what was left out of the default schedules, and why
 
     @cached_property
     def summary(self) -> pd.DataFrame:
@@ -59,12 +61,32 @@ def run(
     """
     chosen = scenario.schedules if schedules is None else tuple(map(_schedule, schedules))
     workload = Workload.of(scenario)
+    notes: list[str] = []
+    if schedules is None and "schedules" not in scenario.model_fields_set:
+        chosen, notes = _affordable(workload, chosen)
     rng = np.random.default_rng(seed)
     traces = tuple(play(workload, schedule, rng) for schedule in chosen)
     synchronous = next((t for t in traces if t.schedule.kind == "synchronous"), None)
     if synchronous is None:
         synchronous = play(workload, Schedule.of("synchronous"), rng)
-    return Result(scenario, traces, synchronous.makespan)
+    return Result(scenario, traces, synchronous.makespan, tuple(notes))
+
+
+def _affordable(
+    workload: Workload, schedules: tuple[Schedule, ...]
+) -> tuple[tuple[Schedule, ...], list[str]]:
+    """The default schedules minus a threaded one too long to play (asked for, it is an error)."""
+    kept, notes = [], []
+    for schedule in schedules:
+        bound = threaded.switches_bound(workload, schedule)
+        if bound > threaded.SWITCH_BUDGET:
+            notes.append(
+                f"{schedule.label} left out: up to {bound:,} GIL switches to play; list it under "
+                "`schedules:` with a longer switch_interval to see it".replace(",", " ")
+            )
+        else:
+            kept.append(schedule)
+    return tuple(kept), notes
 
 
 def _schedule(schedule: Schedule | str) -> Schedule:

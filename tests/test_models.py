@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.loader import load_file
@@ -132,3 +133,29 @@ def test_a_seed_gives_byte_identical_files_and_says_where_threads_were_drawn(tmp
         outputs.append({p.name: p.read_bytes() for p in out.iterdir()})
     assert outputs[0] == outputs[1]
     assert "threaded: the GIL changed hands" in result.stdout and "--seed" in result.stdout
+
+
+def test_a_threaded_run_too_long_to_play_is_refused_or_left_out(tmp_path, monkeypatch):
+    """polgar under the GIL may switch up to 3 600 s / 5 ms + 720 host steps = 720 720
+    times. Over the budget, asking for it is bad input (status 2, one line); left to
+    the default schedules, it is left out with a note and the others are played."""
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+    from sim.engine import threaded
+
+    monkeypatch.setattr(threaded, "SWITCH_BUDGET", 720_719)
+    listed = tmp_path / "listed.yaml"
+    group = "players:\n  - {name: p, count: 24, moves: 30, host_move: 5, player_move: 55}\n"
+    listed.write_text(group + "schedules: [cooperative, threaded]\n")
+    result = CliRunner().invoke(app, ["run", str(listed), "--out", str(tmp_path / "a")])
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert "schedule threaded: up to 720 720 GIL switches" in line and "switch_interval" in line
+    default = tmp_path / "default.yaml"
+    default.write_text(group)
+    result = CliRunner().invoke(app, ["run", str(default), "--out", str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    assert "threaded left out: up to 720 720 GIL switches" in result.stdout
+    summary = pd.read_csv(tmp_path / "b" / "summary.csv")
+    assert summary["schedule"].tolist() == ["synchronous", "cooperative", "parallel"]

@@ -38,9 +38,8 @@ itself pays the cost as extra work.
 
 Hot path: forced switches change nothing outside the lock, so they are
 played inline, without a SimPy event each, up to the next event of the
-environment; long runs of them are drawn and settled together
-(`sim.engine.contention`), since a polgar-sized run has hundreds of
-thousands.
+environment, long runs of them in one tight loop: a polgar-sized run has
+hundreds of thousands.
 """
 
 from __future__ import annotations
@@ -52,8 +51,6 @@ from functools import partial
 import numpy as np
 import simpy
 from simpy.events import NORMAL
-
-from sim.engine.contention import run_of_switches
 
 __all__ = ["Gil"]
 
@@ -212,34 +209,52 @@ class Gil:
     def _preempt_run(self, until: float) -> None:
         """Forced switches from `_drop_at` on, every interval + cost, all before `until`.
 
-        The same rules as `_preempt`, settled together: nothing else can happen
-        before `until`, and every switch goes to another thread, hence another game.
+        `_preempt` in a loop, with the lock's state in local variables: nothing
+        else happens before `until`, every switch goes to another thread (hence
+        another game), and the loop ends with the switch that gives the GIL to
+        a thread able to finish within its slice.
         """
-        first, period, cost = self._drop_at, self._interval + self._cost, self._cost
-        pool = [self.holder, *self._waiting]
-        work = [self._left - (first - self._from), *(self._work[t] for t in pool[1:])]
-        limit = math.ceil((until - first) / period) if until < _INF else RUN_AT_MOST
-        limit = max(1, min(limit, RUN_AT_MOST))
-        asking = pool.index(self._requester) if self._requester in pool[1:] else -1
-        run = run_of_switches(work, self._interval, limit, asking, REQUESTER_FIRST, self._rng)
-        for index, thread in enumerate(pool):
-            self._work[thread] = run.work[index]
-            if run.last_dropped[index] >= 0:
-                self._since[thread] = first + run.last_dropped[index] * period + cost
-            if run.first_taken[index] >= 0 and math.isnan(self._began[thread]):
-                self._began[thread] = first + run.first_taken[index] * period + cost
-        holder = pool[run.holder]
-        self.holder, self._left = holder, self._work[holder]
-        self._from = self._switched = first + (run.switches - 1) * period + cost
-        self._drop_at = self._switched + self._interval
-        self._requester = pool[run.requester]
-        self._waiting = [thread for thread in pool if thread != holder]
-        for slot, thread in enumerate(self._waiting):
-            self._slot[thread] = slot
-        self._slot[holder] = -1
+        waiting, slot, since = self._waiting, self._slot, self._since
+        work, began = self._work, self._began
+        interval, cost, first = self._interval, self._cost, REQUESTER_FIRST
+        draws, fresh = self._draws, self._rng.random
+        holder, requester = self.holder, self._requester
+        at = self._drop_at
+        left = self._left - (at - self._from)
+        switches = 0
+        while True:
+            work[holder] = left
+            if len(draws) < 2:
+                draws = fresh(1024).tolist()
+            if requester >= 0 and slot[requester] >= 0 and draws.pop() < first:
+                taker = requester
+            else:
+                taker = waiting[int(draws.pop() * len(waiting))]
+            place, last = slot[taker], waiting.pop()  # take the taker out of `waiting`
+            if last != taker:
+                waiting[place] = last
+                slot[last] = place
+            switched = at + cost
+            slot[holder] = len(waiting)  # the old holder waits from the switch on
+            waiting.append(holder)
+            since[holder] = switched
+            slot[taker] = -1
+            if began[taker] != began[taker]:  # NaN: its step's first slice
+                began[taker] = switched
+            requester, holder = holder, taker
+            switches += 1
+            left = work[holder]
+            at = switched + interval
+            if left <= interval or at >= until:
+                break
+            left -= interval  # a whole slice, up to the next switch
+        self._draws = draws
+        self.holder, self._left = holder, left
+        self._from = self._switched = switched
+        self._drop_at, self._requester = at, requester
         self._last_game = self._game[holder]
-        self.switches += run.switches
-        self.switch_time += run.switches * cost
+        self.switches += switches
+        self.switch_time += switches * cost
 
     def _take(self, thread: int, at: float) -> float:
         """`thread` takes the free GIL at `at`; return the switch cost it waits for first."""

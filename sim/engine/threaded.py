@@ -21,18 +21,52 @@ import simpy
 
 from sim.engine.gil import Gil
 from sim.engine.sharing import CpuShare
+from sim.errors import Problem, ScenarioError
 from sim.schedules import Schedule
 from sim.trace import NO_HOST, Trace
+from sim.units import format_duration, format_seconds
 from sim.workload import HOST, Workload
 
-__all__ = ["play"]
+__all__ = ["SWITCH_BUDGET", "play", "switches_bound"]
+
+#: GIL switches one threaded run may play: about half a minute of the engine's time.
+SWITCH_BUDGET = 20_000_000
+
+
+def switches_bound(workload: Workload, schedule: Schedule) -> int:
+    """At most how often the GIL can change hands: a forced switch every interval of
+    host work while threads contend, and a handoff at the end of every host step."""
+    params = schedule.threaded
+    if (
+        params is None
+        or not params.gil
+        or min(params.threads or workload.games, workload.games) < 2
+    ):
+        return 0
+    host_steps = int(np.count_nonzero(workload.kind == HOST))
+    return int(workload.host_work() / params.switch_interval) + host_steps
 
 
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
     params = schedule.threaded
     assert params is not None
+    bound = switches_bound(workload, schedule)
+    if bound > SWITCH_BUDGET:
+        raise ScenarioError([_too_many_switches(workload, schedule, bound)])
     threads = min(params.threads or workload.games, workload.games)
     return _Threads(workload, schedule, threads, rng).play()
+
+
+def _too_many_switches(workload: Workload, schedule: Schedule, bound: int) -> Problem:
+    assert schedule.threaded is not None
+    interval = format_duration(schedule.threaded.switch_interval)
+    message = (
+        f"up to {bound:,} GIL switches to play ({format_seconds(workload.host_work())} of host "
+        f"work at one every {interval}), more than the {SWITCH_BUDGET:,} a run may take; "
+        "give a longer switch_interval (fewer, longer slices), fewer players, "
+        "or leave this schedule out"
+    ).replace(",", " ")
+    return Problem(workload.scenario.name, None, f"schedule {schedule.label}", message)
 
 
 class _Threads:
