@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim import tables
-from sim.engine import play
-from sim.engine import threaded
+from sim.engine import play, threaded
 from sim.scenario import Scenario
 from sim.schedules import Schedule
 from sim.trace import Trace
