@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SCENARIO ?= polgar
 ARGS ?=
 
-.PHONY: simulate test lint format bench bench-threads clean
+.PHONY: simulate test lint format bench bench-threads bench-verify clean
 
 simulate: $(VENV)/.stamp-run
 	$(BIN)/sim run $(SCENARIO) $(ARGS)
@@ -30,6 +30,10 @@ bench: $(VENV)/.stamp-dev
 bench-threads: $(VENV)/.stamp-dev
 	$(BIN)/python bench/gil_handoffs.py
 	$(BIN)/python bench/gil_real.py $(ARGS)
+
+# Real runs on the wall clock beside the engine (a few minutes; see bench/verify.py).
+bench-verify: $(VENV)/.stamp-dev
+	$(BIN)/python bench/verify.py $(ARGS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

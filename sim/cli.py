@@ -1,4 +1,4 @@
-"""The `sim` command: run, list and validate scenarios.
+"""The `sim` command: run, verify, list and validate scenarios.
 
 The only layer (with `sim.report`) that prints or writes files. Heavy imports
 (pandas, the engine) happen inside the commands that need them, so `sim
@@ -165,6 +165,125 @@ def validate(
         out.print(f"ok {name}: {scenario.games} games, {scenario.step_count} steps")
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command()
+def verify(
+    scenario: Annotated[str, typer.Argument(help="A scenario file, or a name under scenarios/.")],
+    schedule: Annotated[
+        list[str] | None,
+        typer.Option("--schedule", help="Check only this schedule or model (repeatable)."),
+    ] = None,
+    real: Annotated[
+        bool, typer.Option("--real", help="Play for real on the wall clock instead.")
+    ] = False,
+    scale: Annotated[
+        float | None,
+        typer.Option(help="With --real: divide every duration by this (> 0). [default: 100]"),
+    ] = None,
+    repeat: Annotated[
+        int | None,
+        typer.Option(help="With --real: runs per model; the median counts. [default: 3]", min=1),
+    ] = None,
+    replications: Annotated[
+        int,
+        typer.Option(help="With --real: engine runs averaged for schedules with chance.", min=1),
+    ] = 20,
+    tolerance: Annotated[
+        float | None,
+        typer.Option(
+            help="With --real: exit 1 if a relative error exceeds this (0.1 = 10 %).", min=0
+        ),
+    ] = None,
+) -> None:
+    """Check the engine against Python itself.
+
+    Without `--real`: plays the games as coroutines on a real asyncio loop whose
+    clock is fast-forwarded (looptime) and compares every game's end with the
+    engine's, exactly (to 1e-9 s); exit 1 naming the first differing game.
+
+    With `--real`: plays the scenario for real in each execution model
+    (synchronous, cooperative, threaded, parallel), every duration divided by
+    `--scale`, and sets the median makespan × scale beside the engine's.
+
+    Examples:
+
+        sim verify polgar
+
+        sim verify countasync --real --scale 10 --repeat 5
+
+        sim verify polgar --real --scale 1000 --schedule cooperative --tolerance 0.1
+    """
+    loaded = _load(scenario)
+    if not real:
+        given = {"--scale": scale, "--repeat": repeat, "--tolerance": tolerance}
+        for option, value in given.items():
+            if value is not None:
+                err.print(f"{option}: only with --real")
+                raise typer.Exit(EXIT_BAD_INPUT)
+        _verify_virtual(loaded, schedule or [])
+    elif scale is not None and not 0 < scale < float("inf"):
+        err.print(f"--scale: expected a number > 0, got {scale:g}")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    else:
+        scale = 100.0 if scale is None else scale
+        _verify_real(loaded, schedule or [], scale, repeat or 3, replications, tolerance)
+
+
+def _verify_virtual(scenario, names: list[str]) -> None:
+    from sim.engine import play
+    from sim.verify import report
+    from sim.verify.compare import compare
+    from sim.verify.virtual import REPLAYABLE, replay
+    from sim.workload import Workload
+
+    chosen = _pick(scenario, names) or list(scenario.schedules)
+    workload = Workload.of(scenario)
+    rows = [compare(play(workload, s), replay(workload, s)) for s in chosen if s.kind in REPLAYABLE]
+    skipped = [s.label for s in chosen if s.kind not in REPLAYABLE]
+    out.print(report.agreement_table(scenario, rows, skipped))
+    problems = report.disagreements(scenario, rows)
+    for sentence in problems:
+        err.print(sentence, markup=False)
+    if problems:
+        raise typer.Exit(1)
+    if rows:
+        out.print("every game ends at the same instant, to 1e-9 s, in the engine and on asyncio")
+
+
+def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> None:
+    import sys
+
+    from sim.verify import report
+    from sim.verify.wallclock import check, models_of
+    from sim.workload import Workload
+
+    try:
+        models = models_of(scenario, names)
+    except ValueError as error:
+        err.print(f"--schedule: {error}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+    def progress(model, number, run) -> None:
+        seconds = report.figure(run.makespan)
+        err.print(f"{model.label}: run {number}/{repeat} took {seconds} s", markup=False)
+
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ()
+    rows = check(Workload.of(scenario), models, scale, repeat, replications, progress)
+    out.print(report.real_table(scenario, rows))
+    for note in report.real_notes(scenario, rows, sys.getswitchinterval(), load):
+        out.print(note, markup=False)
+    if tolerance is not None:
+        off = [row for row in rows if row.error is not None and abs(row.error) > tolerance]
+        for row in off:
+            err.print(
+                f"{row.model.label}: real {report.figure(row.measured)} s is "
+                f"{row.error:+.1%} off the simulated {report.figure(row.simulated)} s "
+                f"(tolerance {tolerance:.1%})",
+                markup=False,
+            )
+        if off:
+            raise typer.Exit(1)
 
 
 def _load(scenario: str, exit_on_error: bool = True):  # -> Scenario, imported lazily

@@ -1,0 +1,136 @@
+"""The games as real coroutines on asyncio's loop, with its clock fast-forwarded.
+
+The engine claims to play cooperative and synchronous schedules exactly as
+asyncio would. This module asks asyncio itself: every game is a coroutine on
+a real event loop whose clock is `looptime`'s, so `asyncio.sleep(55)` returns
+at once with `loop.time()` 55 s later, and the result is a `Trace` of the same
+shape as the engine's, to be compared step by step.
+
+- cooperative: a step that holds a host (`host`, and `block`: a blocking call
+  holds the loop) acquires `asyncio.Semaphore(host.count)` and sleeps its
+  duration while holding it; a `wait` step only sleeps. The semaphore grants
+  in the order `acquire()` was called (FIFO; a test pins it, see README).
+- synchronous: `host.count` host coroutines each await whole games, one after
+  another, taking the next game in file order when they are free.
+
+The loop's clock counts in ticks of `RESOLUTION`, far below a float's
+precision at the times that matter, so `loop.time() + d` follows the same
+float arithmetic as SimPy's `env.now + d`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Callable
+from heapq import heappop, heappush
+from itertools import pairwise
+
+from sim.engine.record import Recorder
+from sim.scenario import STEP_KINDS
+from sim.schedules import Schedule
+from sim.trace import NO_HOST, Trace
+from sim.workload import Workload
+
+__all__ = ["HOLDS_THE_LOOP", "REPLAYABLE", "RESOLUTION", "games_of", "replay"]
+
+#: Schedules that have an asyncio counterpart.
+REPLAYABLE = ("synchronous", "cooperative")
+#: Step kinds that keep a cooperative host (the loop) to themselves.
+HOLDS_THE_LOOP = frozenset({"host", "block"})
+#: looptime's clock tick, in seconds.
+RESOLUTION = 1e-15
+
+Steps = list[tuple[str, float]]
+
+
+def replay(workload: Workload, schedule: Schedule) -> Trace:
+    """Play `workload` under `schedule` on a fast-forwarded asyncio loop."""
+    if schedule.kind not in REPLAYABLE:
+        raise ValueError(f"asyncio has no counterpart of the {schedule.kind} schedule")
+    record = Recorder(workload)
+    games = games_of(workload)
+    main = _cooperative if schedule.kind == "cooperative" else _synchronous
+    hosts = schedule.hosts(workload.hosts)
+    _run_virtual(lambda loop: main(loop, games, hosts, record))
+    return record.trace(schedule)
+
+
+def games_of(workload: Workload, scale: float = 1.0) -> list[Steps]:
+    """Every game as `(kind, seconds ÷ scale)` steps, kinds by name."""
+    names = [STEP_KINDS[code] for code in workload.kind.tolist()]
+    seconds = (workload.duration / scale if scale != 1 else workload.duration).tolist()
+    return [
+        list(zip(names[lo:hi], seconds[lo:hi], strict=True))
+        for lo, hi in pairwise(workload.first_step.tolist())
+    ]
+
+
+def _run_virtual(main: Callable[[asyncio.AbstractEventLoop], object]) -> None:
+    """Run `main(loop)` to completion on a new looptime loop starting at 0.
+
+    In a thread of its own when the caller already runs a loop (a notebook),
+    since one thread cannot run two loops.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _run_on_new_loop(main)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(_run_on_new_loop, main).result()
+    return None
+
+
+def _run_on_new_loop(main: Callable[[asyncio.AbstractEventLoop], object]) -> None:
+    import looptime  # imported here: only `sim verify` needs it
+
+    loop = looptime.new_event_loop(start=0.0, resolution=RESOLUTION, noop_cycles=0)
+    try:
+        loop.run_until_complete(main(loop))
+    finally:
+        loop.close()
+
+
+async def _cooperative(
+    loop: asyncio.AbstractEventLoop, games: list[Steps], hosts: int, record: Recorder
+) -> None:
+    semaphore = asyncio.Semaphore(hosts)
+    free = list(range(hosts))  # which host a holder is, for the trace: the lowest free one
+
+    async def game(index: int, steps: Steps) -> None:
+        ready, start, end, held = [], [], [], []
+        for kind, duration in steps:
+            ready.append(loop.time())
+            if kind in HOLDS_THE_LOOP:
+                async with semaphore:
+                    host = heappop(free)
+                    start.append(loop.time())
+                    await asyncio.sleep(duration)
+                    heappush(free, host)
+            else:
+                host = NO_HOST
+                start.append(loop.time())
+                await asyncio.sleep(duration)
+            end.append(loop.time())
+            held.append(host)
+        record.game(index, ready, start, end, held)
+
+    await asyncio.gather(*(game(index, steps) for index, steps in enumerate(games)))
+
+
+async def _synchronous(
+    loop: asyncio.AbstractEventLoop, games: list[Steps], hosts: int, record: Recorder
+) -> None:
+    queue = iter(enumerate(games))  # shared: a free host takes the next game in file order
+
+    async def host(number: int) -> None:
+        for index, steps in queue:
+            start, end = [], []
+            for _kind, duration in steps:
+                start.append(loop.time())
+                await asyncio.sleep(duration)
+                end.append(loop.time())
+            ready = [0.0, *start[1:]]  # as the engine: the first step waited since 0
+            record.game(index, ready, start, end, [number] * len(steps))
+
+    await asyncio.gather(*(host(number) for number in range(hosts)))
