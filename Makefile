@@ -26,8 +26,10 @@ format: $(VENV)/.stamp-dev
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python bench/run.py $(ARGS)
 
-# Real CPython threads against the threaded schedule (minutes; wants a quiet machine).
+# Real CPython threads against the threaded schedule (minutes; wants a quiet machine),
+# and what each schedule costs the engine.
 bench-threads: $(VENV)/.stamp-dev
+	$(BIN)/python bench/schedules.py
 	$(BIN)/python bench/gil_handoffs.py
 	$(BIN)/python bench/gil_real.py $(ARGS)
 
