@@ -17,6 +17,7 @@ import simpy
 
 from sim.engine.hosts import HostPool
 from sim.engine.record import Recorder
+from sim.engine.switching import Switches
 from sim.schedules import Schedule
 from sim.trace import NO_HOST, Trace
 from sim.workload import WAIT, Workload
@@ -28,20 +29,22 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
     env = simpy.Environment()
     hosts = HostPool(env, schedule.hosts(workload.hosts))
     record = Recorder(workload)
+    switches = Switches(workload, workload.hosts)
     first = workload.first_step
     kinds, durations = workload.kind, workload.duration
     for game in range(workload.games):
         lo, hi = first[game], first[game + 1]
         steps = zip(kinds[lo:hi].tolist(), durations[lo:hi].tolist(), strict=True)
-        env.process(_game(env, hosts, record, game, steps))
+        env.process(_game(env, hosts, record, switches, game, steps))
     env.run()
-    return record.trace(schedule)
+    return switches.stamp(record.trace(schedule))
 
 
 def _game(
     env: simpy.Environment,
     hosts: HostPool,
     record: Recorder,
+    switches: Switches,
     game: int,
     steps: zip,
 ) -> Generator[simpy.Event, object, None]:
@@ -53,7 +56,7 @@ def _game(
         ready.append(env.now)
         if kind != WAIT:  # a host or a block step holds the host
             host = yield hosts.request(game)
-            cost = record.switch(host, game)
+            cost = switches.to(host, game)
             if cost:
                 start.append(env.now + cost)
                 yield env.timeout(cost + duration)

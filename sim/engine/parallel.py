@@ -19,6 +19,7 @@ import simpy
 
 from sim.engine.hosts import HostPool
 from sim.engine.sharing import CpuShare
+from sim.engine.switching import Switches
 from sim.schedules import Schedule
 from sim.trace import NO_HOST, Trace
 from sim.workload import HOST, Workload
@@ -57,14 +58,13 @@ class _Pool:
         self.start = np.zeros(steps)
         self.end = np.zeros(steps)
         self.worker = np.zeros(steps, dtype=np.int32)
-        self.last_game = [-1] * processes  # per worker: the game it played last
-        self.switches = 0
-        self.switch_time = 0.0
+        self.processes = processes
+        self.switches = Switches(workload, processes)  # per worker: the game it played last
 
     def boot(self, worker: int, cost: float) -> Generator[simpy.Event, object, None]:
         """Worker `worker` starts up: it holds itself (before any game) for `cost` of CPU."""
         # (ready -1, key worker - n) sorts before every game, so worker w gets itself
-        granted = yield self.workers.request(worker - len(self.last_game), ready=-1.0)
+        granted = yield self.workers.request(worker - self.processes, ready=-1.0)
         assert granted == worker
         yield self.cpus.run(cost)
         self.workers.release(worker)
@@ -72,13 +72,9 @@ class _Pool:
     def game(self, game: int) -> Generator[simpy.Event, object, None]:
         env, workload = self.env, self.workload
         worker = yield self.workers.request(game, ready=0.0)
-        last, self.last_game[worker] = self.last_game[worker], game
-        cost = workload.switch_cost
-        if last >= 0 and last != game:
-            self.switches += 1
-            self.switch_time += cost
-            if cost:
-                yield self.cpus.run(cost)
+        cost = self.switches.to(worker, game)
+        if cost:
+            yield self.cpus.run(cost)  # a worker's switch is CPU work
         lo, hi = workload.first_step[game], workload.first_step[game + 1]
         kinds = workload.kind[lo:hi].tolist()
         durations = workload.duration[lo:hi].tolist()
@@ -100,7 +96,7 @@ class _Pool:
         kind, duration = self.workload.kind, self.workload.duration
         stalled = np.where(kind == HOST, (self.end - self.start) - duration, 0.0)
         stalled[np.abs(stalled) <= 1e-9 * np.maximum(1.0, self.end)] = 0.0  # rounding
-        return Trace(
+        trace = Trace(
             self.workload,
             schedule,
             self.ready,
@@ -109,6 +105,5 @@ class _Pool:
             np.full(len(kind), NO_HOST, dtype=np.int32),
             worker=self.worker,
             stalled=stalled,
-            switches=self.switches,
-            switch_time=self.switch_time,
         )
+        return self.switches.stamp(trace)

@@ -16,6 +16,7 @@ import simpy
 
 from sim.engine.hosts import HostPool
 from sim.engine.record import Recorder
+from sim.engine.switching import Switches
 from sim.schedules import Schedule
 from sim.trace import Trace
 from sim.workload import Workload
@@ -27,24 +28,26 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
     env = simpy.Environment()
     hosts = HostPool(env, schedule.hosts(workload.hosts))
     record = Recorder(workload)
+    switches = Switches(workload, workload.hosts)
     first = workload.first_step
     durations = workload.duration
     for game in range(workload.games):
         lo, hi = first[game], first[game + 1]
-        env.process(_game(env, hosts, record, game, durations[lo:hi].tolist()))
+        env.process(_game(env, hosts, record, switches, game, durations[lo:hi].tolist()))
     env.run()
-    return record.trace(schedule)
+    return switches.stamp(record.trace(schedule))
 
 
 def _game(
     env: simpy.Environment,
     hosts: HostPool,
     record: Recorder,
+    switches: Switches,
     game: int,
     durations: list[float],
 ) -> Generator[simpy.Event, object, None]:
     host = yield hosts.request(game, ready=0.0)
-    cost = record.switch(host, game)
+    cost = switches.to(host, game)
     if cost:
         yield env.timeout(cost)
     start: list[float] = []
