@@ -69,8 +69,13 @@ def run(
     loaded = _load(scenario)
     try:
         result = run_scenario(loaded, _pick(loaded, schedule or []), seed=seed)
-    except ScenarioError as error:  # a schedule too long to play
-        _report_problems(error)
+    except ScenarioError as error:  # a schedule too long to play: name the file
+        from dataclasses import replace
+
+        from sim.catalog import find
+
+        where = str(find(scenario))
+        _report_problems(ScenarioError([replace(p, source=where) for p in error.problems]))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     table = report.summary_table(result)
     if not out.is_terminal:  # piped or captured: as wide as the table, not rich's 80 columns
