@@ -10,11 +10,16 @@ Two kinds of figure:
   Threads: the same, with one CPU under the GIL. Processes: every step
   divided among the workers, or the host steps among the CPUs.
 - the exact closed form, for a single group shape (every group the same
-  round of one host step c then one wait step w, and the same R):
-  synchronous on k hosts ⌈n/k⌉·R·(c+w) + (⌈n/k⌉−1)·s; cooperative on one
-  host, see below; cooperative with n ≤ k: R·(c+w). Threads and processes
-  where nothing is left to chance (one thread; no GIL and no more threads
-  than CPUs; processes no more than CPUs; CPU-only work under the GIL).
+  round of one host step c then one wait step w, and the same R, on k
+  hosts; s is `host.switch_cost`): synchronous ⌈n/k⌉·R·(c+w) + (⌈n/k⌉−1)·s;
+  cooperative with n ≤ k: R·(c+w); on one host, see below; and, without a
+  switch cost, when k divides n: the games then move in k-wide batches that
+  become ready together and take all k hosts at once, so the q = n/k batches
+  share the hosts as q games share one: max(q·R·c + w, R·(c+w) + (q−1)·c).
+  (Otherwise ties between games that wrapped round the queue reorder it, and
+  no simple form holds.) Threads and processes where nothing is left to
+  chance (one thread; no GIL and no more threads than CPUs; processes no
+  more than CPUs; CPU-only work under the GIL).
 
 Cooperative on one host, n ≥ 2 games, with a switch cost s (`host.switch_cost`,
 paid whenever the host takes up a game other than the one it served last;
@@ -144,6 +149,9 @@ def closed_form(scenario: Scenario, schedule: Schedule | str) -> float | None:
             return r * (c + w)
         if k == 1 and (c + w > 0 or s == 0):
             return cooperative_one_host(n, r, c, w, s)
+        if n % k == 0 and s == 0:
+            q = n // k  # k games in lockstep: q batches sharing k hosts as q games share one
+            return max(q * r * c + w, r * (c + w) + (q - 1) * c)
         return None
     if schedule.threaded is not None:
         threads = min(schedule.threaded.threads or n, n)

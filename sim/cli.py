@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -52,23 +52,56 @@ def run(
         int,
         typer.Option(min=0, help="Seed of what is left to chance (who gets the GIL next)."),
     ] = 0,
+    steps: Annotated[
+        bool | None,
+        typer.Option(
+            "--steps/--no-steps",
+            help="Write steps.csv whatever its size / never. Default: only up to 250 000 rows.",
+            show_default=False,
+        ),
+    ] = None,
+    parquet: Annotated[
+        bool,
+        typer.Option("--parquet", help="Write the steps table as steps.parquet (needs pyarrow)."),
+    ] = False,
+    analytic_only: Annotated[
+        bool,
+        typer.Option(
+            "--analytic-only",
+            help="Print the closed forms and the article's estimates; simulate and write nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Play a scenario under its schedules; print the table, write `results/<name>/`.
 
-    Writes `summary.csv`, `games.csv` and `steps.csv` (columns in the README).
+    Writes `summary.csv`, `games.csv` and `steps.csv` (columns in the README);
+    a steps table over 250 000 rows only with `--steps` (CSV) or `--parquet`.
 
     Examples:
 
         sim run polgar
 
         sim run scenarios/countasync.yaml --schedule cooperative --out /tmp/count
+
+        sim run big.yaml --parquet
+
+        sim run big.yaml --analytic-only
     """
+    steps_choice = _steps_choice(steps, parquet)
+    loaded = _load(scenario)
+    chosen = _pick(loaded, schedule or [])
+    if analytic_only:
+        from sim.analytic_report import analytic_notes, analytic_table
+
+        out.print(analytic_table(loaded, chosen))
+        for sentence in analytic_notes(loaded, chosen):
+            out.print(sentence)
+        return
     from sim import report
     from sim.runner import run as run_scenario
 
-    loaded = _load(scenario)
     try:
-        result = run_scenario(loaded, _pick(loaded, schedule or []), seed=seed)
+        result = run_scenario(loaded, chosen, seed=seed)
     except ScenarioError as error:  # a schedule too long to play: name the file
         from dataclasses import replace
 
@@ -82,11 +115,30 @@ def run(
         wide = out.options.update_width(400)
         out.width = max(out.width, out.measure(table, options=wide).maximum)
     out.print(table)
-    for sentence in [*report.explanations(result), *result.notes]:
+    notes = [report.closed_forms(result), *report.explanations(result), *result.notes]
+    for sentence in filter(None, notes):
         out.print(sentence, markup=False)
     target = out_dir if out_dir is not None else Path("results") / _slug(loaded.name)
-    written = report.write_results(result, target)
+    written = report.write_results(result, target, steps=steps_choice)
     out.print(f"wrote {', '.join(str(path) for path in written)}")
+    note = report.steps_note(result, steps_choice)
+    if note:
+        out.print(note)
+
+
+def _steps_choice(steps: bool | None, parquet: bool) -> str:
+    """`--steps`, `--no-steps` and `--parquet` as one choice; contradictions are bad input."""
+    if parquet:
+        if steps is False:
+            err.print("--parquet writes the steps table, --no-steps forbids it: give one")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        from importlib.util import find_spec
+
+        if find_spec("pyarrow") is None:  # checked before a long run, not after it
+            err.print("--parquet needs pyarrow: pip install 'sim[parquet]'")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        return "parquet"
+    return {None: "auto", True: "csv", False: "none"}[steps]
 
 
 @app.command()
@@ -179,6 +231,13 @@ def verify(
         list[str] | None,
         typer.Option("--schedule", help="Check only this schedule or model (repeatable)."),
     ] = None,
+    tie_rule: Annotated[
+        bool,
+        typer.Option(
+            "--tie-rule",
+            help="Hand asyncio's hosts out by the tie rule, not in asyncio.Semaphore's order.",
+        ),
+    ] = False,
     real: Annotated[
         bool, typer.Option("--real", help="Play for real on the wall clock instead.")
     ] = False,
@@ -215,50 +274,55 @@ def verify(
 
         sim verify polgar
 
+        sim verify countasync --schedule cooperative --tie-rule
+
         sim verify countasync --real --scale 10 --repeat 5
 
         sim verify polgar --real --scale 1000 --schedule cooperative --tolerance 0.1
     """
     loaded = _load(scenario)
-    if not real:
-        given = {"--scale": scale, "--repeat": repeat, "--tolerance": tolerance}
-        for option, value in given.items():
-            if value is not None:
-                err.print(f"{option}: only with --real")
-                raise typer.Exit(EXIT_BAD_INPUT)
-        _verify_virtual(loaded, schedule or [])
-    elif scale is not None and not 0 < scale < float("inf"):
-        err.print(f"--scale: expected a number > 0, got {scale:g}")
-        raise typer.Exit(EXIT_BAD_INPUT)
-    else:
+    if real:
+        if tie_rule:
+            _bad_option("--tie-rule: only without --real")
+        if scale is not None and not 0 < scale < float("inf"):
+            _bad_option(f"--scale: expected a number > 0, got {scale:g}")
         scale = 100.0 if scale is None else scale
         _verify_real(loaded, schedule or [], scale, repeat or 3, replications, tolerance)
+        return
+    for option, value in {"--scale": scale, "--repeat": repeat, "--tolerance": tolerance}.items():
+        if value is not None:
+            _bad_option(f"{option}: only with --real")
+    _verify_virtual(loaded, schedule or [], tie_rule)
 
 
-def _verify_virtual(scenario, names: list[str]) -> None:
-    from sim.engine import play
+def _bad_option(message: str) -> NoReturn:
+    err.print(message, markup=False)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _verify_virtual(scenario, names: list[str], tie_rule: bool) -> None:
     from sim.verify import report
-    from sim.verify.compare import compare
-    from sim.verify.virtual import REPLAYABLE, replay
+    from sim.verify.compare import against_asyncio
+    from sim.verify.virtual import REPLAYABLE
     from sim.workload import Workload
 
     chosen = _pick(scenario, names) or list(scenario.schedules)
-    workload = Workload.of(scenario)
-    rows = [compare(play(workload, s), replay(workload, s)) for s in chosen if s.kind in REPLAYABLE]
+    rows = against_asyncio(Workload.of(scenario), chosen, tie_rule)
     skipped = [s.label for s in chosen if s.kind not in REPLAYABLE]
-    out.print(report.agreement_table(scenario, rows, skipped))
+    out.print(report.agreement_table(scenario, rows, skipped, tie_rule))
     problems = report.disagreements(scenario, rows)
     for sentence in problems:
         err.print(sentence, markup=False)
     if problems:
         raise typer.Exit(1)
     if rows:
-        out.print("every game ends at the same instant, to 1e-9 s, in the engine and on asyncio")
+        how = " (hosts by the tie rule)" if tie_rule else ""
+        out.print(
+            f"every game ends at the same instant, to 1e-9 s, in the engine and on asyncio{how}"
+        )
 
 
 def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> None:
-    import sys
-
     from sim.verify import report
     from sim.verify.wallclock import check, models_of
     from sim.workload import Workload

@@ -11,37 +11,117 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from rich.table import Table
 
-from sim import analytic
+from sim import analytic, tables
 from sim.runner import Result
 from sim.trace import Trace
 from sim.units import format_seconds
 from sim.workload import WAIT
 
-__all__ = ["explanations", "fastest", "summary_table", "write_results"]
+__all__ = [
+    "STEPS_CSV_LIMIT",
+    "STEP_FILES",
+    "StepsChoice",
+    "closed_forms",
+    "explanations",
+    "fastest",
+    "steps_note",
+    "steps_written",
+    "summary_table",
+    "write_results",
+]
+
+#: The steps table is written unasked (`--steps` not given) up to this many rows:
+#: about 15 MB of CSV and a second or two of writing. Larger runs say so and skip it.
+STEPS_CSV_LIMIT = 250_000
+#: File name of the steps table in each format.
+STEP_FILES = {"csv": "steps.csv", "parquet": "steps.parquet"}
+
+StepsChoice = Literal["auto", "csv", "parquet", "none"]
 
 #: Beside the schedule (or schedules, on a tie) with the shortest makespan.
 FASTEST = "★"
 
 
-def write_results(result: Result, out: Path) -> list[Path]:
-    """Write summary.csv, games.csv and steps.csv into `out`, atomically per run."""
+def write_results(result: Result, out: Path, steps: StepsChoice = "auto") -> list[Path]:
+    """Write summary.csv, games.csv and the steps table into `out`, atomically per run.
+
+    `steps`: "csv" or "parquet" write steps.csv or steps.parquet whatever their
+    size, streamed chunk by chunk from the trace's columns; "none" writes no
+    steps table; "auto" writes steps.csv up to `STEPS_CSV_LIMIT` rows. A steps
+    file left by an earlier run and not written now is removed, so the folder
+    never mixes two runs.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    tables = {"summary.csv": result.summary, "games.csv": result.games, "steps.csv": result.steps}
+    tables = {"summary.csv": result.summary, "games.csv": result.games}
+    steps_format = steps_written(result, steps)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         for name, table in tables.items():
             table.to_csv(staging / name, index=False, lineterminator="\n")
+        names = list(tables)
+        if steps_format is not None:
+            name = f"steps.{steps_format}"
+            _STEP_WRITERS[steps_format](result, staging / name)
+            names.append(name)
         written = []
-        for name in tables:
+        for name in names:
             os.replace(staging / name, out / name)
             written.append(out / name)
+        for stale in STEP_FILES.values():
+            if stale not in names:
+                (out / stale).unlink(missing_ok=True)
         return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def steps_written(result: Result, steps: StepsChoice) -> str | None:
+    """The format the steps table is written in ("csv", "parquet"), or None if it is not."""
+    if steps == "auto":
+        return "csv" if tables.step_count(result.traces) <= STEPS_CSV_LIMIT else None
+    return None if steps == "none" else steps
+
+
+def steps_note(result: Result, steps: StepsChoice) -> str | None:
+    """Why there is no steps table, when the size limit left it out."""
+    rows = tables.step_count(result.traces)
+    if steps != "auto" or rows <= STEPS_CSV_LIMIT:
+        return None
+    return (
+        f"steps table not written: {_grouped(rows)} rows, over the "
+        f"{_grouped(STEPS_CSV_LIMIT)} written unasked; --steps writes steps.csv, "
+        "--parquet steps.parquet"
+    )
+
+
+def _write_steps_csv(result: Result, path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as file:
+        for index, chunk in enumerate(tables.step_chunks(result.traces)):
+            chunk.to_csv(file, header=index == 0, index=False, lineterminator="\n")
+
+
+def _write_steps_parquet(result: Result, path: Path) -> None:
+    import pyarrow as pa  # optional (`pip install sim[parquet]`); heavy, so only here
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for chunk in tables.step_chunks(result.traces):
+            batch = pa.Table.from_pandas(chunk, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, batch.schema)
+            writer.write_table(batch)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+_STEP_WRITERS = {"csv": _write_steps_csv, "parquet": _write_steps_parquet}
 
 
 def fastest(makespans: np.ndarray) -> np.ndarray:
@@ -73,6 +153,22 @@ def summary_table(result: Result) -> Table:
             _with_human(row.article_s),
         )
     return table
+
+
+def closed_forms(result: Result) -> str | None:
+    """The exact formulas' makespans, one line under the table (None where there is none).
+
+    They agree with the simulation; a difference (float rounding at most) is shown.
+    """
+    shown = []
+    for row in result.summary.itertuples(index=False):
+        if np.isnan(row.closed_form_s):
+            continue
+        exact, simulated = row.closed_form_s, row.makespan_s
+        agree = abs(exact - simulated) <= 1e-9 * max(1.0, abs(exact))
+        differs = "" if agree else f" (simulated {format_seconds(simulated)})"
+        shown.append(f"{row.schedule} {format_seconds(exact)}{differs}")
+    return f"closed form: {', '.join(shown)}" if shown else None
 
 
 def explanations(result: Result) -> list[str]:
@@ -143,3 +239,8 @@ def _with_human(seconds: float) -> str:
                 + f" {unit})"
             )
     return format_seconds(seconds)
+
+
+def _grouped(count: int) -> str:
+    """`1250000` → `1 250 000`, as the seconds are shown."""
+    return f"{count:,}".replace(",", " ")

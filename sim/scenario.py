@@ -162,7 +162,9 @@ class Scenario(Frozen):
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:
         _refuse_repeats("player group name", [group.name for group in self.players])
-        _refuse_repeats("player name", [name for g in self.players for name in g.player_names()])
+        repeated = _repeated_player_name(self.players)
+        if repeated is not None:
+            fail(f"player name {repeated!r} appears twice; each must be unique")
         _refuse_repeats("schedule", [schedule.label for schedule in self.schedules])
         return self
 
@@ -182,3 +184,27 @@ def _refuse_repeats(what: str, names: list[str]) -> None:
         if name in seen:
             fail(f"{what} {name!r} appears twice; each must be unique")
         seen.add(name)
+
+
+def _repeated_player_name(groups: tuple[PlayerGroup, ...]) -> str | None:
+    """The first player name (in file order) that two groups share, or None.
+
+    Found from the groups alone, never by listing every player: a group of
+    ten million must validate in microseconds. With group names unique, the
+    only clash is a one-player group called `x-i` beside a group `x` of at
+    least i players: numbered names of two groups never meet, as a number
+    holds no `-`.
+    """
+    numbered = {g.name: (place, g.count) for place, g in enumerate(groups) if g.count > 1}
+    clashes = []
+    for place, group in enumerate(groups):
+        prefix, dash, number = group.name.rpartition("-")
+        if group.count > 1 or not dash or prefix not in numbered:
+            continue
+        if not (number.isascii() and number.isdecimal() and number == str(int(number))):
+            continue
+        other, count = numbered[prefix]
+        if 1 <= int(number) <= count:
+            # where the name turns up the second time: this group, or player i of the other
+            clashes.append(((place, 0) if place > other else (other, int(number)), group.name))
+    return min(clashes)[1] if clashes else None

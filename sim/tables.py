@@ -7,7 +7,9 @@ Column names are a public interface (DESIGN.md, "Result contract").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import pandas as pd
@@ -18,7 +20,17 @@ from sim.trace import NO_HOST, Trace
 from sim.units import format_hms
 from sim.workload import BLOCK, HOST, WAIT
 
-__all__ = ["GAME_COLUMNS", "STEP_COLUMNS", "SUMMARY_COLUMNS", "games", "steps", "summary"]
+__all__ = [
+    "GAME_COLUMNS",
+    "STEP_CHUNK_ROWS",
+    "STEP_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "games",
+    "step_chunks",
+    "step_count",
+    "steps",
+    "summary",
+]
 
 SUMMARY_COLUMNS = (
     "schedule",
@@ -64,6 +76,8 @@ STEP_COLUMNS = (
     "host",
     "worker",
 )
+#: Rows per piece when the steps table is written: about 30 MB of frame at a time.
+STEP_CHUNK_ROWS = 250_000
 
 #: Schedules whose hosts stay held through a block step (a thread or a process gives
 #: its CPU away during one).
@@ -138,37 +152,67 @@ def games(traces: Sequence[Trace]) -> pd.DataFrame:
 
 
 def steps(traces: Sequence[Trace]) -> pd.DataFrame:
-    """One row per step: `move`, `step`, `host` and `worker` count from 1; none is left empty."""
-    frames = []
+    """One row per step: `move`, `step`, `host` and `worker` count from 1; none is left empty.
+
+    The whole table at once, for notebooks and small runs; files are written
+    from `step_chunks`, which never holds more than one chunk.
+    """
+    return _concat(list(step_chunks(traces, rows=sys.maxsize)), STEP_COLUMNS)
+
+
+def step_count(traces: Sequence[Trace]) -> int:
+    """Rows of the steps table, known without building it."""
+    return sum(len(trace.workload.kind) for trace in traces)
+
+
+def step_chunks(traces: Sequence[Trace], rows: int | None = None) -> Iterator[pd.DataFrame]:
+    """The steps table in pieces of at most `rows` rows (default `STEP_CHUNK_ROWS`).
+
+    Built from the trace's numpy columns slice by slice, so a 6 M-step trace
+    costs one chunk of memory, never a Python object per row. Written one
+    after another (header once), the chunks give the very bytes of `steps`.
+    """
+    labels = pd.CategoricalDtype(list(dict.fromkeys(t.schedule.label for t in traces)))
+    kinds = pd.CategoricalDtype(list(STEP_KINDS))
+    step = max(1, STEP_CHUNK_ROWS if rows is None else rows)
     for trace in traces:
         workload = trace.workload
-        frames.append(
-            pd.DataFrame(
+        players = pd.CategoricalDtype(list(workload.players))  # once: 100 000 names are slow
+        schedule_code = labels.categories.get_loc(trace.schedule.label)
+        workers = trace.workers()
+        for lo in range(0, len(workload.kind), step):
+            hi = min(lo + step, len(workload.kind))
+            codes = np.full(hi - lo, schedule_code, dtype=np.int8)
+            yield pd.DataFrame(
                 {
-                    "schedule": trace.schedule.label,
-                    "player": pd.Categorical.from_codes(workload.game, workload.players),
-                    "move": workload.move + 1,
-                    "step": workload.step + 1,
-                    "kind": pd.Categorical.from_codes(workload.kind, STEP_KINDS),
-                    "ready_s": trace.ready,
-                    "start_s": trace.start,
-                    "end_s": trace.end,
-                    "host": _from_one(trace.host),
-                    "worker": _from_one(trace.workers()),
-                }
+                    "schedule": pd.Categorical.from_codes(codes, dtype=labels),
+                    "player": pd.Categorical.from_codes(workload.game[lo:hi], dtype=players),
+                    "move": workload.move[lo:hi] + 1,
+                    "step": workload.step[lo:hi] + 1,
+                    "kind": pd.Categorical.from_codes(workload.kind[lo:hi], dtype=kinds),
+                    "ready_s": trace.ready[lo:hi],
+                    "start_s": trace.start[lo:hi],
+                    "end_s": trace.end[lo:hi],
+                    "host": _from_one(trace.host[lo:hi]),
+                    "worker": _from_one(workers[lo:hi]),
+                },
+                columns=list(STEP_COLUMNS),
             )
-        )
-    return _concat(frames, STEP_COLUMNS)
 
 
 def _per_game(trace: Trace) -> dict[str, np.ndarray]:
     """Seconds per game in host, wait and block steps, and waiting for a host.
 
     A step that was preempted or shared a CPU (`stalled`) waited for a host
-    during that time, not worked.
+    during that time, not worked. Kept per trace while the trace lives:
+    `summary` and `games` both need it, and at millions of steps it is the
+    costliest part of either.
     """
+    known = _PER_GAME.get(trace)
+    if known is not None:
+        return known
     workload = trace.workload
-    games, kind, n = workload.game, workload.kind, workload.games
+    games, kind, n = workload.game.astype(np.intp), workload.kind, workload.games
     duration = trace.end - trace.start
     waited = trace.start - trace.ready
     if trace.stalled is not None:
@@ -178,12 +222,16 @@ def _per_game(trace: Trace) -> dict[str, np.ndarray]:
     def total(of_kind: int) -> np.ndarray:
         return np.bincount(games, weights=np.where(kind == of_kind, duration, 0.0), minlength=n)
 
-    return {
+    _PER_GAME[trace] = sums = {
         "host": total(HOST),
         "wait": total(WAIT),
         "block": total(BLOCK),
         "wait_for_host": np.bincount(games, weights=waited, minlength=n),
     }
+    return sums
+
+
+_PER_GAME: WeakKeyDictionary[Trace, dict[str, np.ndarray]] = WeakKeyDictionary()
 
 
 def _from_one(numbers: np.ndarray) -> pd.arrays.IntegerArray:

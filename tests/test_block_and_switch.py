@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sim.analytic import closed_form, cooperative_one_host
-from sim.engine import play
+from sim.engine import PLAYERS, STEPWISE, play
 from sim.runner import run
 from sim.schedules import Schedule
 from sim.workload import WAIT, Workload
@@ -159,3 +159,21 @@ def test_walking_hosts_never_overlap_and_never_idle_while_a_game_is_ready(scenar
     busy = busy_time(trace.ready[held], trace.end[held], scenario.host.count)
     expected = workload.host_work() + workload.block_time() + trace.switch_time
     assert busy == pytest.approx(expected, abs=1e-9)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    scenario=scenarios(integer_durations, max_hosts=4, kinds=("host", "block", "wait")),
+    kind=st.sampled_from(["synchronous", "cooperative"]),
+)
+def test_fast_paths_hold_the_loop_in_block_steps_and_count_switches_as_the_plain_engine(
+    scenario, kind
+):
+    """Block steps through the fast engines, bit for bit the plain engine's trace; and the
+    switches they count afterwards are the ones the plain engine counts as it goes."""
+    workload, schedule = Workload.of(scenario), Schedule.of(kind)
+    fast = PLAYERS[kind](workload, schedule, np.random.default_rng(0))
+    plain = STEPWISE[kind](workload, schedule, np.random.default_rng(0))
+    for column in ("ready", "start", "end", "host"):
+        assert getattr(fast, column).tolist() == getattr(plain, column).tolist(), column
+    assert fast.switches == plain.switches

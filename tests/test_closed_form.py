@@ -69,3 +69,29 @@ def test_no_closed_form_for_mixed_groups():
         players=[{"name": "a", "host_move": 1}, {"name": "b", "moves": 2, "host_move": 1}]
     )
     assert closed_form(mixed, "cooperative") is None
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    batches=st.integers(1, 8),
+    k=st.integers(2, 4),
+    rounds=st.integers(1, 6),
+    c=durations,
+    w=durations,
+)
+def test_cooperative_on_k_hosts_dividing_n_is_batches_on_one_host(batches, k, rounds, c, w):
+    """n = q·k games: k at a time, in lockstep, as q games on one host:
+    max(q·R·c + w, R·(c+w) + (q−1)·c). Polgár on 2 hosts: q = 12,
+    max(12·30·5 + 55, 30·60 + 11·5) = max(1 855, 1 855) = 1 855 s."""
+    scenario = polgar_like(batches * k, rounds, c, w, hosts=k)
+    q = batches
+    expected = max(q * rounds * c + w, rounds * (c + w) + (q - 1) * c)
+    assert makespan(scenario, "cooperative") == pytest.approx(expected, abs=1e-9)
+    assert closed_form(scenario, "cooperative") == pytest.approx(expected)
+    assert closed_form(polgar_like(24, hosts=2), "cooperative") == 1_855
+
+
+def test_no_closed_form_when_k_hosts_do_not_divide_the_games():
+    """7 games on 3 hosts: games that wrap round the queue tie with later ones
+    and reorder it (see `sim.analytic`), so no formula is claimed."""
+    assert closed_form(polgar_like(7, hosts=3), "cooperative") is None

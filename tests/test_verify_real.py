@@ -152,3 +152,15 @@ def test_notes_say_how_the_figures_were_taken_and_what_the_machine_lacks():
     assert f"4096 hosts but this machine {os.cpu_count()} CPUs" in text
     assert "threaded: the engine has no such schedule yet" in text
     assert rows[0].measured == pytest.approx(60.0)  # median of 50 and 70
+
+
+@pytest.mark.parametrize("player", ["synchronous", "cooperative", "parallel"])
+def test_two_hosts_play_two_steps_at_a_time(player):
+    """Four 50 ms blocking calls on two hosts (a pool of two processes): two rounds of
+    two, so at least 100 ms, and well under the 200 ms of one host doing all four."""
+    from sim.verify.players import PLAYERS
+
+    size = {"parallel": "processes"}.get(player, "hosts")
+    run = PLAYERS[player]([[("block", 0.05)]] * 4, **{size: 2})
+    assert 0.1 <= run.makespan < 0.19
+    assert sorted(run.game_ends)[1] < 0.1  # the first two end together, after one call

@@ -2,6 +2,8 @@
 
 One module per schedule; `play` picks it by the schedule's kind. The engine
 returns a `Trace` and does nothing else: no printing, no files, no pandas.
+`stepwise` is the plain engine (a SimPy process per game, a timeout per step)
+that the fast modules are checked against.
 """
 
 from __future__ import annotations
@@ -10,21 +12,29 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.engine import cooperative, parallel, synchronous, threaded
+from sim.engine import cooperative, parallel, stepwise, synchronous, threaded
 from sim.schedules import Schedule, ScheduleKind
 from sim.trace import Trace
 from sim.workload import Workload
 
-__all__ = ["PLAYERS", "play"]
+__all__ = ["PLAYERS", "STEPWISE", "play"]
+
+Player = Callable[[Workload, Schedule, np.random.Generator], Trace]
 
 #: Each schedule's player. `rng` drives what the schedule itself leaves to chance (the
 #: GIL's handoffs under threaded; the others use none); the workload's durations are
 #: drawn before.
-PLAYERS: dict[ScheduleKind, Callable[[Workload, Schedule, np.random.Generator], Trace]] = {
+PLAYERS: dict[ScheduleKind, Player] = {
     "synchronous": synchronous.play,
     "cooperative": cooperative.play,
     "threaded": threaded.play,
     "parallel": parallel.play,
+}
+
+#: The plain event-by-event player of each schedule, the yardstick for `PLAYERS`.
+STEPWISE: dict[ScheduleKind, Player] = {
+    "synchronous": stepwise.play,
+    "cooperative": stepwise.play,
 }
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from sim.trace import Trace
+import numpy as np
+
+from sim.trace import NO_HOST, Trace
 from sim.workload import Workload
 
-__all__ = ["Switches"]
+__all__ = ["Switches", "counted"]
 
 
 class Switches:
@@ -37,3 +39,21 @@ class Switches:
     def stamp(self, trace: Trace) -> Trace:
         """The trace, with the switches counted here."""
         return dataclasses.replace(trace, switches=self.count, switch_time=self.time)
+
+
+def counted(trace: Trace) -> Trace:
+    """The trace with its switches counted afterwards, for engines that pay none.
+
+    A host moved to another game wherever two steps it served one after the
+    other belong to different games: held steps in the order a host served
+    them, by start, and within one instant (zero-length steps) by the tie
+    rule's (ready time, game).
+    """
+    held = np.flatnonzero(trace.host != NO_HOST)
+    game = trace.workload.game[held]
+    order = held[np.lexsort((held, game, trace.ready[held], trace.start[held], trace.host[held]))]
+    host, game = trace.host[order], trace.workload.game[order]
+    moves = int(np.count_nonzero((host[1:] == host[:-1]) & (game[1:] != game[:-1])))
+    return dataclasses.replace(
+        trace, switches=moves, switch_time=moves * trace.workload.switch_cost
+    )

@@ -1,23 +1,35 @@
 """The engine's trace against another trace of the same workload, game by game.
 
-Pure functions on traces, no printing: `compare` says whether every game ends
-at the same instant (to `TOLERANCE`), which game differs first in file order,
-and the earliest step where the two diverge in time; `same_instant_ties`
-finds the instants where asyncio's order may differ from DESIGN.md's tie rule.
+No printing: `compare` says whether every game ends at the same instant (to
+`TOLERANCE`), which game differs first in file order, and the earliest step
+where the two diverge in time; `against_asyncio` plays and compares a
+scenario's schedules; `same_instant_ties` finds the instants where asyncio's
+order may differ from DESIGN.md's tie rule.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
 
+from sim.engine import play
 from sim.scenario import STEP_KINDS
+from sim.schedules import Schedule
 from sim.trace import Trace
-from sim.verify.virtual import HOLDS_THE_LOOP
+from sim.verify.virtual import HOLDS_THE_LOOP, REPLAYABLE, replay
+from sim.workload import Workload
 
-__all__ = ["TOLERANCE", "Agreement", "Divergence", "compare", "same_instant_ties"]
+__all__ = [
+    "TOLERANCE",
+    "Agreement",
+    "Divergence",
+    "against_asyncio",
+    "compare",
+    "same_instant_ties",
+]
 
 #: Seconds by which two instants may differ and still be the same instant.
 TOLERANCE = 1e-9
@@ -42,6 +54,8 @@ class Agreement:
     engine: Trace
     other: Trace
     tolerance: float = TOLERANCE
+    #: Where asyncio's own order disagrees: the replay with the tie rule imposed.
+    settled: Agreement | None = None
 
     @property
     def label(self) -> str:
@@ -105,6 +119,28 @@ def compare(engine: Trace, other: Trace, tolerance: float = TOLERANCE) -> Agreem
     if engine.workload is not other.workload or engine.schedule != other.schedule:
         raise ValueError("compare traces of the same workload and schedule")
     return Agreement(engine, other, tolerance)
+
+
+def against_asyncio(
+    workload: Workload, schedules: Sequence[Schedule], tie_rule: bool = False
+) -> list[Agreement]:
+    """The engine against the asyncio replay, for each schedule asyncio can play.
+
+    Where the replay in asyncio's own order disagrees, it is replayed again
+    with the tie rule imposed (`settled`): agreement then shows the difference
+    is the order of same-instant ties alone.
+    """
+    rows = []
+    for schedule in schedules:
+        if schedule.kind not in REPLAYABLE:
+            continue
+        engine = play(workload, schedule)
+        row = compare(engine, replay(workload, schedule, tie_rule))
+        if not row.agrees and not tie_rule and schedule.kind == "cooperative":
+            settled = compare(engine, replay(workload, schedule, tie_rule=True))
+            row = replace(row, settled=settled)
+        rows.append(row)
+    return rows
 
 
 def same_instant_ties(trace: Trace, tolerance: float = TOLERANCE) -> np.ndarray:

@@ -15,12 +15,22 @@ from sim.units import format_seconds
 from sim.verify.compare import Agreement
 from sim.verify.wallclock import RealRow
 
-__all__ = ["agreement_table", "disagreements", "figure", "real_notes", "real_table"]
+__all__ = [
+    "agreement_table",
+    "disagreements",
+    "duration",
+    "figure",
+    "real_notes",
+    "real_table",
+]
 
 
-def agreement_table(scenario: Scenario, rows: list[Agreement], skipped: list[str]) -> Table:
+def agreement_table(
+    scenario: Scenario, rows: list[Agreement], skipped: list[str], tie_rule: bool = False
+) -> Table:
     """schedule, engine, asyncio, difference, games that end at the same instant."""
-    table = Table(title=f"{scenario.name}: the engine against asyncio's loop (virtual time)")
+    how = "hosts by the tie rule" if tie_rule else "virtual time"
+    table = Table(title=f"{scenario.name}: the engine against asyncio's loop ({how})")
     for column in ("schedule", "engine", "asyncio", "difference", "games agreeing"):
         table.add_column(column, justify="left" if column == "schedule" else "right")
     games = scenario.games
@@ -75,6 +85,13 @@ def disagreements(scenario: Scenario, rows: list[Agreement]) -> list[str]:
                 "games asking at one instant in the order their tasks resume, the engine in "
                 "file order (README, 'Same-instant ties')"
             )
+        if row.settled is not None:
+            text += (
+                "; with the tie rule imposed on asyncio (--tie-rule) every game agrees: "
+                "the order of same-instant requests is the whole difference"
+                if row.settled.agrees
+                else "; with the tie rule imposed on asyncio (--tie-rule) it still differs"
+            )
         sentences.append(text)
     return sentences
 
@@ -84,19 +101,25 @@ def real_table(scenario: Scenario, rows: list[RealRow]) -> Table:
     scale = rows[0].scale if rows else 1.0
     title = f"{scenario.name}: played for real, durations ÷ {figure(scale)}"
     table = Table(title=title)
-    columns = ("model", "real × scale", "runs", "simulated", "error", "waited for a CPU")
+    spread = any(len(row.runs) > 1 for row in rows)
+    columns = ["model", "real × scale", "runs", "simulated", "error", "CPU wait"]
+    if not spread:
+        columns.remove("runs")
     for column in columns:
         table.add_column(column, justify="left" if column == "model" else "right")
     for row in rows:
         spans = row.makespans
-        table.add_row(
+        cells = [
             row.model.label,
             f"{figure(row.measured)} s",
-            f"{figure(min(spans))}–{figure(max(spans))} s" if len(spans) > 1 else "",
+            f"{figure(min(spans))}–{figure(max(spans))} s",
             "—" if row.simulated is None else f"{figure(row.simulated)} s",
             "" if row.error is None else f"{row.error:+.1%}".replace("%", " %"),
-            "" if math.isnan(row.cpu_wait) else f"{figure(row.cpu_wait)} s",
-        )
+            "" if math.isnan(row.cpu_wait) else f"{figure(round(row.cpu_wait, 3))} s",
+        ]
+        if not spread:
+            del cells[2]
+        table.add_row(*cells)
     return table
 
 
@@ -111,13 +134,20 @@ def real_notes(
         f"real × scale: the median of {repeat} run(s), each makespan × {figure(scale)}; "
         "host steps are CPU work timed by the thread's own CPU clock, waits and blocks sleep",
         f"simulated with the real durations; CPython's switch interval is "
-        f"{figure(switch_interval * 1e3)} ms in the scaled run, so threaded schedules are "
-        f"simulated with {figure(switch_interval * scale * 1e3)} ms; process pools are started "
+        f"{duration(switch_interval)} in the scaled run, so threaded schedules are "
+        f"simulated with {duration(switch_interval * scale)}; process pools are started "
         "before the clock (start cost 0)",
-        f"load average {', '.join(f'{x:.2f}' for x in load)} on {os.cpu_count()} CPUs; "
-        "'waited for a CPU' (× scale, summed over threads and workers) is time the run was "
-        "ready but other work on the machine had the CPUs: it lengthens real runs",
+        (f"load average {', '.join(f'{x:.2f}' for x in load)} on " if load else "")
+        + f"{os.cpu_count()} CPUs; 'CPU wait' (× scale, summed over threads and workers) is "
+        "time the run was ready but other work on the machine had the CPUs: it lengthens "
+        "real runs",
     ]
+    switch_cost = getattr(scenario.host, "switch_cost", 0.0)
+    if switch_cost:
+        notes.append(
+            f"host.switch_cost {format_seconds(switch_cost)} is simulated as 0: a real run "
+            "moves from one game to another in microseconds"
+        )
     cpus = os.cpu_count() or 1
     if scenario.host.count > cpus:
         notes.append(
@@ -129,6 +159,11 @@ def real_notes(
             notes.append(f"{row.model.label}: the engine has no such schedule yet")
         notes.extend(row.model.notes())
     return notes
+
+
+def duration(seconds: float) -> str:
+    """`5 ms`, `500 ms`, `5 s`: a short duration in the unit a person would use."""
+    return f"{figure(seconds * 1e3)} ms" if seconds < 1 else f"{figure(seconds)} s"
 
 
 def signed(seconds: float) -> str:

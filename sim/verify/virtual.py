@@ -10,8 +10,14 @@ shape as the engine's, to be compared step by step.
   holds the loop) acquires `asyncio.Semaphore(host.count)` and sleeps its
   duration while holding it; a `wait` step only sleeps. The semaphore grants
   in the order `acquire()` was called (FIFO; a test pins it, see README).
+  With `tie_rule`, hosts go by DESIGN.md's tie rule instead (`sim.verify.hosts`):
+  only the order of same-instant requests is then the engine's.
 - synchronous: `host.count` host coroutines each await whole games, one after
   another, taking the next game in file order when they are free.
+
+A schedule's own `hosts` parameter, where it has one, replaces `host.count`;
+`host.switch_cost`, where the scenario has one, is slept by a host before a
+step of a game other than the one it served last, as the engine charges it.
 
 The loop's clock counts in ticks of `RESOLUTION`, far below a float's
 precision at the times that matter, so `loop.time() + d` follows the same
@@ -23,16 +29,16 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Callable
-from heapq import heappop, heappush
 from itertools import pairwise
 
 from sim.engine.record import Recorder
 from sim.scenario import STEP_KINDS
 from sim.schedules import Schedule
 from sim.trace import NO_HOST, Trace
+from sim.verify.hosts import SemaphoreHosts, SettledHosts
 from sim.workload import Workload
 
-__all__ = ["HOLDS_THE_LOOP", "REPLAYABLE", "RESOLUTION", "games_of", "replay"]
+__all__ = ["HOLDS_THE_LOOP", "REPLAYABLE", "RESOLUTION", "games_of", "hosts_of", "replay"]
 
 #: Schedules that have an asyncio counterpart.
 REPLAYABLE = ("synchronous", "cooperative")
@@ -44,16 +50,29 @@ RESOLUTION = 1e-15
 Steps = list[tuple[str, float]]
 
 
-def replay(workload: Workload, schedule: Schedule) -> Trace:
-    """Play `workload` under `schedule` on a fast-forwarded asyncio loop."""
+def replay(workload: Workload, schedule: Schedule, tie_rule: bool = False) -> Trace:
+    """Play `workload` under `schedule` on a fast-forwarded asyncio loop.
+
+    `tie_rule`: hand the hosts out by DESIGN.md's tie rule instead of in
+    `asyncio.Semaphore`'s order (cooperative; synchronous is the same either way).
+    """
     if schedule.kind not in REPLAYABLE:
         raise ValueError(f"asyncio has no counterpart of the {schedule.kind} schedule")
     record = Recorder(workload)
     games = games_of(workload)
-    main = _cooperative if schedule.kind == "cooperative" else _synchronous
-    hosts = schedule.hosts(workload.hosts)
-    _run_virtual(lambda loop: main(loop, games, hosts, record))
+    count = hosts_of(schedule, workload)
+    cost = float(getattr(workload.scenario.host, "switch_cost", 0.0))
+    if schedule.kind == "cooperative":
+        _run_virtual(lambda loop: _cooperative(loop, games, count, cost, record, tie_rule))
+    else:
+        _run_virtual(lambda loop: _synchronous(loop, games, count, cost, record))
     return record.trace(schedule)
+
+
+def hosts_of(schedule: Schedule, workload: Workload) -> int:
+    """Hosts the schedule plays on: its own `hosts` parameter if it has one, else host.count."""
+    own = getattr(schedule.params, "hosts", None)
+    return workload.hosts if own is None else own
 
 
 def games_of(workload: Workload, scale: float = 1.0) -> list[Steps]:
@@ -92,39 +111,54 @@ def _run_on_new_loop(main: Callable[[asyncio.AbstractEventLoop], object]) -> Non
 
 
 async def _cooperative(
-    loop: asyncio.AbstractEventLoop, games: list[Steps], hosts: int, record: Recorder
+    loop: asyncio.AbstractEventLoop,
+    games: list[Steps],
+    count: int,
+    switch_cost: float,
+    record: Recorder,
+    tie_rule: bool,
 ) -> None:
-    semaphore = asyncio.Semaphore(hosts)
-    free = list(range(hosts))  # which host a holder is, for the trace: the lowest free one
+    hosts = (SettledHosts if tie_rule else SemaphoreHosts)(loop, count, len(games))
+    served = [-1] * count  # per host: the game it served last
 
     async def game(index: int, steps: Steps) -> None:
         ready, start, end, held = [], [], [], []
         for kind, duration in steps:
             ready.append(loop.time())
             if kind in HOLDS_THE_LOOP:
-                async with semaphore:
-                    host = heappop(free)
-                    start.append(loop.time())
-                    await asyncio.sleep(duration)
-                    heappush(free, host)
+                host = await hosts.acquire(index, ready[-1])
+                cost = switch_cost if served[host] not in (-1, index) else 0.0
+                served[host] = index
+                start.append(loop.time() + cost)
+                await hosts.sleep(cost + duration)  # one sleep, as the engine's one timeout
+                hosts.release(host)
             else:
                 host = NO_HOST
                 start.append(loop.time())
-                await asyncio.sleep(duration)
+                await hosts.sleep(duration)
             end.append(loop.time())
             held.append(host)
         record.game(index, ready, start, end, held)
+        hosts.done()
 
     await asyncio.gather(*(game(index, steps) for index, steps in enumerate(games)))
 
 
 async def _synchronous(
-    loop: asyncio.AbstractEventLoop, games: list[Steps], hosts: int, record: Recorder
+    loop: asyncio.AbstractEventLoop,
+    games: list[Steps],
+    hosts: int,
+    switch_cost: float,
+    record: Recorder,
 ) -> None:
     queue = iter(enumerate(games))  # shared: a free host takes the next game in file order
 
     async def host(number: int) -> None:
+        first = True
         for index, steps in queue:
+            if not first and switch_cost:
+                await asyncio.sleep(switch_cost)  # moving on to a different game
+            first = False
             start, end = [], []
             for _kind, duration in steps:
                 start.append(loop.time())

@@ -8,7 +8,9 @@ shrink with the scale is simulated as the scaled run really had it:
 - CPython's switch interval (`sys.getswitchinterval()`, 5 ms) is the same in
   a run ÷ 100, so a threaded schedule is simulated with `switch_interval` =
   the real interval × scale;
-- pools are warmed up before the clock starts, so `start_cost` is 0.
+- pools are warmed up before the clock starts, so `start_cost` is 0;
+- a real run moves from one game to another in microseconds, so a scenario's
+  `host.switch_cost` (where it has one) is 0.
 
 Schedules that leave something to chance are simulated `replications` times
 and averaged.
@@ -19,7 +21,7 @@ from __future__ import annotations
 import statistics
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -31,7 +33,16 @@ from sim.verify.players import PLAYERS, Run
 from sim.verify.virtual import games_of
 from sim.workload import Workload
 
-__all__ = ["DETERMINISTIC", "MODELS", "Model", "RealRow", "check", "models_of", "simulate"]
+__all__ = [
+    "DETERMINISTIC",
+    "MODELS",
+    "Model",
+    "RealRow",
+    "check",
+    "models_of",
+    "simulate",
+    "without_switch_cost",
+]
 
 #: The execution models, in the order they are shown.
 MODELS = ("synchronous", "cooperative", "threaded", "parallel")
@@ -132,6 +143,17 @@ def counterpart(model: Model, scale: float) -> Schedule | None:
     return Schedule.of(model.kind, **params)
 
 
+def without_switch_cost(workload: Workload) -> Workload:
+    """The workload with `host.switch_cost` 0: a real run moves between games in microseconds."""
+    host = workload.scenario.host
+    if not getattr(host, "switch_cost", 0.0):
+        return workload
+    scenario = workload.scenario.model_copy(
+        update={"host": host.model_copy(update={"switch_cost": 0.0})}
+    )
+    return replace(workload, scenario=scenario)
+
+
 def simulate(
     workload: Workload, model: Model, scale: float, replications: int = 20
 ) -> float | None:
@@ -139,6 +161,7 @@ def simulate(
     schedule = counterpart(model, scale)
     if schedule is None:
         return None
+    workload = without_switch_cost(workload)
     rng = np.random.default_rng(0)
     count = 1 if schedule.kind in DETERMINISTIC else replications
     return float(np.mean([play(workload, schedule, rng).makespan for _ in range(count)]))

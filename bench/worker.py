@@ -1,0 +1,61 @@
+"""One measurement in a fresh process: `python bench/worker.py MODEL SCHEDULE PLAYERS [HOSTS]`.
+
+Prints one JSON line: wall and CPU seconds of the measured part, the peak
+RSS of the whole process, the makespan (to check every model agrees) and the
+number of steps. Models:
+
+- `sim`: `sim.runner.run` on the polgar shape (the synchronous baseline
+  included, as `sim run` does) plus the summary and games tables;
+- `engine`: only `sim.engine.play` for the schedule, on a built workload;
+- `naive`: bench/naive.py, the plain SimPy model;
+- `heapq`: bench/heapq_loop.py, the pure-Python loop (cooperative only).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+ROUNDS, HOST, WAIT = 30, 5.0, 55.0
+
+
+def measure(model: str, schedule: str, players: int, hosts: int) -> dict:
+    if model in ("sim", "engine"):
+        from sim.engine import play
+        from sim.runner import run
+        from sim.scenario import Scenario
+        from sim.schedules import Schedule
+        from sim.workload import Workload
+
+        group = {"name": "p", "count": players, "moves": ROUNDS}
+        scenario = Scenario(
+            host={"count": hosts}, players=[{**group, "host_move": HOST, "player_move": WAIT}]
+        )
+        if model == "engine":
+            workload = Workload.of(scenario)
+            began, cpu = time.perf_counter(), time.process_time()
+            makespan = play(workload, Schedule.of(schedule)).makespan
+        else:
+            began, cpu = time.perf_counter(), time.process_time()
+            result = run(scenario, [schedule])
+            result.summary, result.games  # noqa: B018 - built here, as `sim run` would
+            makespan = float(result.summary["makespan_s"].iloc[0])
+    else:
+        module = __import__("naive" if model == "naive" else "heapq_loop")
+        began, cpu = time.perf_counter(), time.process_time()
+        makespan = getattr(module, schedule)(players, ROUNDS, HOST, WAIT, hosts)
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    steps = players * ROUNDS * 2
+    return {"wall": wall, "cpu": cpu, "rss": peak, "makespan": makespan, "steps": steps}
+
+
+if __name__ == "__main__":
+    model, schedule, players = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    hosts = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    print(json.dumps(measure(model, schedule, players, hosts)))
