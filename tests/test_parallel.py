@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.engine import play
+from sim.engine import parallel, play
 from sim.loader import load_file
 from sim.scenario import Scenario
 from sim.schedules import Schedule
@@ -53,13 +53,22 @@ def test_one_process_is_synchronous_on_one_host(scenario, cost):
 @given(
     scenario=scenarios(integer_durations, max_count=4, kinds=ALL_KINDS, min_hosts=2, max_hosts=4),
     start=st.sampled_from([0.0, 0.25, 2.0]),
+    cost=st.sampled_from([0.0, 0.5]),
 )
-def test_processes_with_a_cpu_each_are_synchronous_hosts_after_starting(scenario, start):
-    """k workers on k CPUs never share: synchronous on k hosts, shifted by the start cost."""
+def test_processes_with_a_cpu_each_are_synchronous_hosts_after_starting(scenario, start, cost):
+    """k workers on k CPUs never share: synchronous on k hosts, shifted by the start cost.
+    That is how such a pool is computed; the pool played event by event (CPUs shared
+    when needed, which here they never are) must agree with it."""
+    host = scenario.host.model_copy(update={"switch_cost": cost})
+    scenario = scenario.model_copy(update={"host": host})
     process = trace_of(scenario, start_cost=start)
+    played = parallel.pooled(Workload.of(scenario), Schedule.of("parallel", start_cost=start))
     synchronous = trace_of(scenario, "synchronous")
     assert np.allclose(process.end, synchronous.end + start, atol=1e-9)
     assert np.array_equal(process.worker, synchronous.host)
+    for column in ("ready", "start", "end", "worker", "stalled"):
+        assert np.allclose(getattr(played, column), getattr(process, column), atol=1e-9), column
+    assert played.switches == process.switches
 
 
 @settings(max_examples=40, deadline=None)

@@ -8,15 +8,21 @@ of `HostPool`, with workers in the place of hosts). Host steps of different
 workers run at once on the `host.count` CPUs and share them when more
 workers want one (`CpuShare`). A worker moving on to another game pays
 `host.switch_cost` of CPU first.
+
+With no more workers than CPUs nothing is shared: that is synchronous on
+`processes` hosts, every time later by `start_cost`, and it is computed so
+(list scheduling, `sim.engine.synchronous`) rather than played event by event.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Generator
 
 import numpy as np
 import simpy
 
+from sim.engine import synchronous
 from sim.engine.hosts import HostPool
 from sim.engine.sharing import CpuShare
 from sim.engine.switching import Switches
@@ -24,14 +30,24 @@ from sim.schedules import Schedule
 from sim.trace import NO_HOST, Trace
 from sim.workload import HOST, Workload
 
-__all__ = ["play"]
+__all__ = ["play", "pooled"]
 
 
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
     params = schedule.parallel
     assert params is not None
-    env = simpy.Environment()
     processes = params.processes or workload.hosts
+    if processes <= workload.hosts:
+        return _a_cpu_each(workload, schedule, processes, params.start_cost, rng)
+    return pooled(workload, schedule)
+
+
+def pooled(workload: Workload, schedule: Schedule) -> Trace:
+    """The pool played event by event, CPUs shared (the tests difference the other path)."""
+    params = schedule.parallel
+    assert params is not None
+    processes = params.processes or workload.hosts
+    env = simpy.Environment()
     cpus = CpuShare(env, workload.hosts)
     workers = HostPool(env, processes)
     pool = _Pool(env, workload, cpus, workers, processes)
@@ -41,6 +57,32 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
         env.process(pool.game(game))
     env.run()
     return pool.trace(schedule)
+
+
+def _a_cpu_each(
+    workload: Workload, schedule: Schedule, processes: int, start: float, rng: np.random.Generator
+) -> Trace:
+    """Each worker on a CPU of its own: synchronous on `processes` hosts, after starting."""
+    own = workload.scenario.model_copy(
+        update={"host": workload.scenario.host.model_copy(update={"count": processes})}
+    )
+    played = synchronous.play(
+        dataclasses.replace(workload, scenario=own), Schedule.of("synchronous"), rng
+    )
+    first = workload.first_step[:-1]
+    ready = played.ready + start
+    ready[first] = 0.0  # handed in at 0: waiting for the workers to start is waiting
+    trace = Trace(
+        workload,
+        schedule,
+        ready,
+        played.start + start,
+        played.end + start,
+        np.full(len(workload.kind), NO_HOST, dtype=np.int32),
+        worker=played.host,
+        stalled=np.zeros(len(workload.kind)),
+    )
+    return dataclasses.replace(trace, switches=played.switches, switch_time=played.switch_time)
 
 
 class _Pool:
