@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from sim.engine import play
+from sim.errors import ScenarioError
 from sim.scenario import Scenario
 from sim.schedules import Schedule
 from sim.workload import Workload
@@ -32,10 +33,14 @@ def main() -> None:
         group = {"name": "p", "count": players, "moves": 30, "host_move": 5, "player_move": 55}
         workload = Workload.of(Scenario(host={"count": hosts}, players=[group]))
         for schedule in SCHEDULES:
-            began = time.process_time()
-            trace = play(workload, schedule, np.random.default_rng(0))
-            spent = time.process_time() - began
             label = f"{players:,} players, {hosts} host(s)"
+            began = time.process_time()
+            try:
+                trace = play(workload, schedule, np.random.default_rng(0))
+            except ScenarioError as error:
+                print(f"{label:34} {schedule.label:34} refused: {error.problems[0].message}")
+                continue
+            spent = time.process_time() - began
             print(f"{label:34} {schedule.label:34} {spent:7.2f} {trace.switches:10,}", flush=True)
 
 

@@ -79,9 +79,10 @@ def _affordable(
     for schedule in schedules:
         bound = threaded.switches_bound(workload, schedule)
         if bound > threaded.SWITCH_BUDGET:
+            switches = f"{bound:,}".replace(",", " ")
             notes.append(
-                f"{schedule.label} left out: up to {bound:,} GIL switches to play; list it under "
-                "`schedules:` with a longer switch_interval to see it".replace(",", " ")
+                f"{schedule.label} left out: up to {switches} GIL switches to play; list it "
+                "under `schedules:` with a longer switch_interval to see it"
             )
         else:
             kept.append(schedule)

@@ -61,12 +61,16 @@ def _too_many_switches(workload: Workload, schedule: Schedule, bound: int) -> Pr
     assert schedule.threaded is not None
     interval = format_duration(schedule.threaded.switch_interval)
     message = (
-        f"up to {bound:,} GIL switches to play ({format_seconds(workload.host_work())} of host "
-        f"work at one every {interval}), more than the {SWITCH_BUDGET:,} a run may take; "
-        "give a longer switch_interval (fewer, longer slices), fewer players, "
+        f"up to {_grouped(bound)} GIL switches to play ({format_seconds(workload.host_work())} "
+        f"of host work at one every {interval}), more than the {_grouped(SWITCH_BUDGET)} a run "
+        "may take; give a longer switch_interval (fewer, longer slices), fewer players, "
         "or leave this schedule out"
-    ).replace(",", " ")
+    )
     return Problem(workload.scenario.name, None, f"schedule {schedule.label}", message)
+
+
+def _grouped(count: int) -> str:
+    return f"{count:,}".replace(",", " ")
 
 
 class _Threads:
