@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SCENARIO ?= polgar
 ARGS ?=
 
-.PHONY: simulate test lint format bench bench-threads bench-verify clean
+.PHONY: simulate test lint format bench bench-threads bench-whatif bench-verify clean
 
 simulate: $(VENV)/.stamp-run
 	$(BIN)/sim run $(SCENARIO) $(ARGS)
@@ -32,6 +32,9 @@ bench-threads: $(VENV)/.stamp-dev
 	$(BIN)/python bench/schedules.py
 	$(BIN)/python bench/gil_handoffs.py
 	$(BIN)/python bench/gil_real.py $(ARGS)
+
+bench-whatif: $(VENV)/.stamp-dev
+	$(BIN)/python bench/whatif.py $(ARGS)
 
 # Real runs on the wall clock beside the engine (a few minutes; see bench/verify.py).
 bench-verify: $(VENV)/.stamp-dev

@@ -45,6 +45,10 @@ regimes; with s = 0 it is the familiar max(n·R·c + w, R·(c+w) + (n−1)·c).
 One game never switches: R·(c+w). A round of no time at all (c = w = 0) is
 left out: at 0 the first game is ready again at the instant it finished, ties
 with the others and, first in file order, plays all its rounds at once.
+
+With random durations the estimate uses expected durations and there is no
+exact closed form (the expected makespan is not the makespan of expected
+durations: a maximum of random times is larger on average).
 """
 
 from __future__ import annotations
@@ -71,7 +75,9 @@ class Shape:
 
 
 def shape(scenario: Scenario) -> Shape | None:
-    """The scenario as one homogeneous shape, or None if its groups differ."""
+    """The scenario as one homogeneous shape, or None if its groups differ or it is random."""
+    if scenario.random:
+        return None
     rounds = {(group.moves, _host_then_wait(group.round)) for group in scenario.players}
     if len(rounds) != 1:
         return None

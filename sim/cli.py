@@ -1,4 +1,4 @@
-"""The `sim` command: run, verify, list and validate scenarios.
+"""The `sim` command: run, sweep, verify, list and validate scenarios.
 
 The only layer (with `sim.report`) that prints or writes files. Heavy imports
 (pandas, the engine) happen inside the commands that need them, so `sim
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -37,21 +38,80 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+Sets = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="PATH=VALUE",
+        help="Change a scenario field without editing the file (repeatable): "
+        "`players.amateur.count=48`, `host.count=2`, `unit=min`, `host_move=1` (every group).",
+    ),
+]
+Seed = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        min=0,
+        help="Seed of every random stream (default: the file's `seed`).",
+        show_default=False,
+    ),
+]
+Replications = Annotated[
+    int | None,
+    typer.Option(
+        "--replications",
+        "-r",
+        min=1,
+        show_default=False,
+        help="Play each point this many times on independent streams "
+        "(default: the file's `replications`, else 1).",
+    ),
+]
+Jobs = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        show_default=False,
+        help="Processes to play replications and points on (default: all cores; "
+        "1 plays them in this process).",
+    ),
+]
+Dask = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        metavar="ADDRESS|local",
+        show_default=False,
+        help="Play on a Dask cluster: a scheduler address (tcp://host:8786), or `local` "
+        "for a LocalCluster of --jobs workers.",
+    ),
+]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bar (there is none when piped anyway).")
+]
+OutDir = Annotated[
+    Path | None,
+    typer.Option("--out", help="Write the CSVs straight into this folder.", show_default=False),
+]
+Schedules = Annotated[
+    list[str] | None,
+    typer.Option("--schedule", help="Play only this schedule (repeatable; a label or a kind)."),
+]
+
+
 @app.command()
 def run(
     scenario: Annotated[str, typer.Argument(help="A scenario file, or a name under scenarios/.")],
-    out_dir: Annotated[
-        Path | None,
-        typer.Option("--out", help="Write the CSVs straight into this folder.", show_default=False),
-    ] = None,
-    schedule: Annotated[
-        list[str] | None,
-        typer.Option("--schedule", help="Play only this schedule (repeatable; a label or a kind)."),
-    ] = None,
-    seed: Annotated[
-        int,
-        typer.Option(min=0, help="Seed of what is left to chance (who gets the GIL next)."),
-    ] = 0,
+    out_dir: OutDir = None,
+    schedule: Schedules = None,
+    sets: Sets = None,
+    seed: Seed = None,
+    replications: Replications = None,
+    jobs: Jobs = None,
+    dask: Dask = None,
+    quiet: Quiet = False,
     steps: Annotated[
         bool | None,
         typer.Option(
@@ -74,12 +134,18 @@ def run(
 ) -> None:
     """Play a scenario under its schedules; print the table, write `results/<name>/`.
 
-    Writes `summary.csv`, `games.csv` and `steps.csv` (columns in the README);
-    a steps table over 250 000 rows only with `--steps` (CSV) or `--parquet`.
+    Writes `summary.csv`, `replications.csv`, `games.csv` and `steps.csv` (columns in
+    the README); a steps table over 250 000 rows only with `--steps` (CSV) or
+    `--parquet`. With replications, `summary.csv` holds means, sd, 95 % CI, p50 and
+    p95 over them, and `games.csv`/`steps.csv` show replication 1.
 
     Examples:
 
         sim run polgar
+
+        sim run polgar --set players.amateur.count=48 --set host.count=2
+
+        sim run polgar --set 'player_move={dist: lognormal, mean: 55s, sd: 20s}' -r 30 -j 2
 
         sim run scenarios/countasync.yaml --schedule cooperative --out /tmp/count
 
@@ -88,7 +154,8 @@ def run(
         sim run big.yaml --analytic-only
     """
     steps_choice = _steps_choice(steps, parquet)
-    loaded = _load(scenario)
+    document, overrides = _read(scenario, sets)
+    loaded = _checked(lambda: document.scenario([*overrides, *_given(seed, replications)]))
     chosen = _pick(loaded, schedule or [])
     if analytic_only:
         from sim.analytic_report import analytic_notes, analytic_table
@@ -98,32 +165,125 @@ def run(
             out.print(sentence)
         return
     from sim import report
+    from sim.replications import frame, play_all, rows_of, summarize
     from sim.runner import run as run_scenario
 
-    try:
-        result = run_scenario(loaded, chosen, seed=seed)
+    applied = "; ".join(override.text for override in overrides)
+    count = loaded.replications
+    try:  # replication 1: its games and steps are written
+        result = run_scenario(loaded, chosen)
     except ScenarioError as error:  # a schedule too long to play: name the file
         from dataclasses import replace
 
-        from sim.catalog import find
-
-        where = str(find(scenario))
+        where = document.source
         _report_problems(ScenarioError([replace(p, source=where) for p in error.problems]))
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    table = report.summary_table(result)
-    if not out.is_terminal:  # piped or captured: as wide as the table, not rich's 80 columns
-        wide = out.options.update_width(400)
-        out.width = max(out.width, out.measure(table, options=wide).maximum)
-    out.print(table)
+    if count > 1:
+        with _runner(jobs, dask, count) as runner, _bar(count, loaded.name, quiet) as done:
+            runs = play_all([loaded], chosen, runner, done)
+    else:
+        runs = frame(rows_of(result))
+    summary = summarize(runs, ["schedule"], [loaded.seed], applied)
+    if applied:
+        out.print(f"with --set {applied}", markup=False)
+    if count > 1:
+        _print_wide(report.replications_table(summary, _title(loaded)))
+        played = loaded.schedules if chosen is None else chosen
+        if not loaded.random and not any(s.threaded and s.threaded.gil for s in played):
+            out.print("durations are fixed, so every replication plays the same")
+    else:
+        _print_wide(report.summary_table(result))
     notes = [report.closed_forms(result), *report.explanations(result), *result.notes]
     for sentence in filter(None, notes):
         out.print(sentence, markup=False)
+    if loaded.sweep:
+        out.print(f"{loaded.name} has a sweep: block; `sim sweep {scenario}` plays it")
+    tables = {
+        "summary.csv": summary,
+        "replications.csv": runs.drop(columns="point"),
+        "games.csv": result.games,
+    }
     target = out_dir if out_dir is not None else Path("results") / _slug(loaded.name)
-    written = report.write_results(result, target, steps=steps_choice)
+    written = report.write_results(result, target, steps=steps_choice, tables=tables)
     out.print(f"wrote {', '.join(str(path) for path in written)}")
     note = report.steps_note(result, steps_choice)
     if note:
         out.print(note)
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="A scenario file, or a name under scenarios/.")],
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            metavar="PATH=VALUES",
+            help="A field and its values (repeatable; the grid is every combination): "
+            "`1..48`, `0.5..2:0.5`, `50ms..200ms:50ms`, `1,5,10`, "
+            "`[5, {dist: exponential, mean: 5}]`.",
+        ),
+    ] = None,
+    out_dir: OutDir = None,
+    schedule: Schedules = None,
+    sets: Sets = None,
+    seed: Seed = None,
+    replications: Replications = None,
+    jobs: Jobs = None,
+    dask: Dask = None,
+    quiet: Quiet = False,
+) -> None:
+    """Play a scenario at every point of a grid; print a pivot, write `results/<name>/sweep.csv`.
+
+    The grid comes from the file's `sweep:` block and `--vary` (which replaces the
+    block's values for the same path). `sweep.csv` has one row per point and schedule:
+    the varied values, then the summary columns; with replications also
+    `sweep_replications.csv`, one row per point, replication and schedule.
+
+    Examples:
+
+        sim sweep polgar --vary players.amateur.count=1..48
+
+        sim sweep polgar --vary players.amateur.count=1..48 --vary host_move=1,5,10
+
+        sim sweep polgar-whatif --jobs 2
+
+        sim sweep polgar-whatif --dask local
+    """
+    from sim import report
+    from sim import sweep as sweeps
+
+    document, overrides = _read(scenario, sets)
+    given = [*overrides, *_given(seed, replications)]
+    base = _checked(lambda: document.scenario(given))
+    grid = _checked(lambda: sweeps.axes(document, base, vary or []))
+    if not grid:
+        err.print("nothing to vary: give --vary PATH=VALUES or a `sweep:` block in the file")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    points = _checked(lambda: sweeps.expand(document, given, grid))
+    chosen = _pick(base, schedule or [])
+    applied = "; ".join(override.text for override in overrides)
+    total = sum(point.scenario.replications for point in points)
+    with _runner(jobs, dask, total) as runner, _bar(total, base.name, quiet) as done:
+        found = sweeps.play(points, chosen, runner, applied, done)
+    if applied:
+        out.print(f"with --set {applied}", markup=False)
+    for pivot in sweeps.pivot(found):
+        out.print(report.pivot_table(pivot, _title(base)))
+    tables = {"sweep.csv": found.table}
+    if total > len(points):
+        tables["sweep_replications.csv"] = found.runs
+    target = out_dir if out_dir is not None else Path("results") / _slug(base.name)
+    written = report.write_tables(tables, target)
+    out.print(f"wrote {', '.join(str(path) for path in written)}")
+
+
+def _print_wide(table) -> None:
+    """Piped or captured, as wide as the table needs rather than rich's 80 columns."""
+    if not out.is_terminal:
+        wide = out.options.update_width(400)
+        out.width = max(out.width, out.measure(table, options=wide).maximum)
+    out.print(table)
 
 
 def _steps_choice(steps: bool | None, parquet: bool) -> str:
@@ -204,22 +364,33 @@ def list_scenarios() -> None:
 @app.command()
 def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario files or names.")],
+    sets: Sets = None,
 ) -> None:
     """Check scenario files without running them; exit 2 if any is invalid.
 
-    Example:
+    A file's `sweep:` block is checked too: every point of its grid is validated.
+
+    Examples:
 
         sim validate scenarios/*.yaml
+
+        sim validate polgar --set players.amateur.count=48
     """
+    from sim import sweep as sweeps
+
     bad = 0
     for name in files:
         try:
-            scenario = _load(name, exit_on_error=False)
+            document, overrides = _read(name, sets, exit_on_error=False)
+            scenario = document.scenario(overrides)
+            grid = sweeps.axes(document, scenario, [])
+            points = len(sweeps.expand(document, overrides, grid)) if grid else 0
         except ScenarioError as error:
             bad += 1
             _report_problems(error)
             continue
-        out.print(f"ok {name}: {scenario.games} games, {scenario.step_count} steps")
+        swept = f", a sweep of {points} points" if grid else ""
+        out.print(f"ok {name}: {scenario.games} games, {scenario.step_count} steps{swept}")
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -301,13 +472,14 @@ def _bad_option(message: str) -> NoReturn:
 
 
 def _verify_virtual(scenario, names: list[str], tie_rule: bool) -> None:
+    from sim.runner import workload_of
     from sim.verify import report
     from sim.verify.compare import against_asyncio
     from sim.verify.virtual import REPLAYABLE
-    from sim.workload import Workload
 
     chosen = _pick(scenario, names) or list(scenario.schedules)
-    rows = against_asyncio(Workload.of(scenario), chosen, tie_rule)
+    workload = workload_of(scenario)  # random durations: those of replication 1
+    rows = against_asyncio(workload, chosen, tie_rule)
     skipped = [s.label for s in chosen if s.kind not in REPLAYABLE]
     out.print(report.agreement_table(scenario, rows, skipped, tie_rule))
     problems = report.disagreements(scenario, rows)
@@ -323,9 +495,9 @@ def _verify_virtual(scenario, names: list[str], tie_rule: bool) -> None:
 
 
 def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> None:
+    from sim.runner import workload_of
     from sim.verify import report
     from sim.verify.wallclock import check, models_of
-    from sim.workload import Workload
 
     try:
         models = models_of(scenario, names)
@@ -338,7 +510,7 @@ def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> Non
         err.print(f"{model.label}: run {number}/{repeat} took {seconds} s", markup=False)
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else ()
-    rows = check(Workload.of(scenario), models, scale, repeat, replications, progress)
+    rows = check(workload_of(scenario), models, scale, repeat, replications, progress)
     out.print(report.real_table(scenario, rows))
     for note in report.real_notes(scenario, rows, sys.getswitchinterval(), load):
         out.print(note, markup=False)
@@ -356,16 +528,63 @@ def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> Non
 
 
 def _load(scenario: str, exit_on_error: bool = True):  # -> Scenario, imported lazily
+    """The scenario as its file has it, no overrides."""
+    document, _ = _read(scenario, None, exit_on_error)
+    return _checked(document.scenario) if exit_on_error else document.scenario()
+
+
+def _read(scenario: str, sets: list[str] | None, exit_on_error: bool = True):
+    """The scenario's document and the parsed `--set` overrides (imported lazily)."""
     from sim.catalog import find
-    from sim.loader import load_file
+    from sim.loader import read_file
+    from sim.overrides import parse
 
     try:
-        return load_file(find(scenario))
+        return read_file(find(scenario)), [parse(text) for text in sets or []]
     except ScenarioError as error:
         if not exit_on_error:
             raise
         _report_problems(error)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _checked(make):  # a thunk that may raise ScenarioError → its value, or exit 2
+    try:
+        return make()
+    except ScenarioError as error:
+        _report_problems(error)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _given(seed: int | None, replications: int | None) -> list:
+    """`--seed` and `--replications` as overrides: after `--set`, before a sweep's values."""
+    from sim.overrides import Override
+
+    given = {"seed": seed, "replications": replications}
+    return [Override(key, value, f"--{key}") for key, value in given.items() if value is not None]
+
+
+@contextmanager
+def _runner(jobs: int | None, dask: str | None, items: int):
+    from sim.execute import ExecutorError, executor
+
+    with ExitStack() as stack:
+        try:
+            runner = stack.enter_context(executor(jobs, dask, items))
+        except ExecutorError as error:
+            err.print(str(error), markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        yield runner
+
+
+def _bar(total: int, name: str, quiet: bool):
+    from sim.progress import progress
+
+    return progress(err, total, name, quiet)
+
+
+def _title(scenario) -> str:
+    return f"{scenario.name}: {scenario.description}".rstrip(": ")
 
 
 def _pick(scenario, names: list[str]) -> list | None:

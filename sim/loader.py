@@ -3,11 +3,17 @@
 PyYAML's composer gives every node its line; pydantic gives every error its
 field path. Walking the node tree alongside the error path joins the two, so
 a message reads `polgar.yaml:7: players[0].host_move: expected a duration …`.
+
+A `Document` keeps the parsed data and its lines, so the same file can be
+validated again under overrides (`--set`, the points of a sweep): an error
+inside an overridden value names the override instead of a line.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,35 +21,63 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError
+from sim.overrides import Override, Placed, apply
 from sim.scenario import Scenario
 
-__all__ = ["from_yaml", "load_file"]
+__all__ = ["Document", "from_yaml", "load_file", "read_file", "read_yaml"]
 
 Loc = tuple[str | int, ...]
 
 
-def load_file(path: Path) -> Scenario:
+@dataclass(frozen=True, eq=False)
+class Document:
+    """A scenario file's data (a mapping) and the line of every key and item in it."""
+
+    source: str
+    data: dict[str, Any]
+    lines: dict[Loc, int]
+
+    def scenario(self, overrides: Sequence[Override] = ()) -> Scenario:
+        """Validate the data with `overrides` applied; ScenarioError names every problem."""
+        data, placed = apply(self.data, overrides) if overrides else (self.data, [])
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as error:
+            raise ScenarioError(_problems(error, data, self.lines, self.source, placed)) from None
+
+    def line(self, *loc: str | int) -> int | None:
+        return self.lines.get(loc)
+
+
+def load_file(path: Path, overrides: Sequence[Override] = ()) -> Scenario:
     """Read and validate one scenario file; its stem is the default `name`."""
+    return read_file(path).scenario(overrides)
+
+
+def read_file(path: Path) -> Document:
+    """Read and parse one scenario file, not yet validated."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise ScenarioError([Problem(str(path), None, "", f"cannot read: {reason}")]) from None
-    return from_yaml(text, source=str(path), default_name=path.stem)
+    return read_yaml(text, source=str(path), default_name=path.stem)
 
 
 def from_yaml(text: str, source: str = "<string>", default_name: str = "scenario") -> Scenario:
     """Validate YAML text into a Scenario; raise ScenarioError naming every problem."""
+    return read_yaml(text, source, default_name).scenario()
+
+
+def read_yaml(text: str, source: str = "<string>", default_name: str = "scenario") -> Document:
+    """Parse YAML text into a Document; a syntax error or a non-mapping is a ScenarioError."""
     data, lines = _parse(text, source)
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a {type(data).__name__}"
         message = f"expected a mapping with at least `players:`, got {got}"
         raise ScenarioError([Problem(source, 1, "", message)])
     data.setdefault("name", default_name)
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as error:
-        raise ScenarioError(_problems(error, data, lines, source)) from None
+    return Document(source, data, lines)
 
 
 def _parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
@@ -98,15 +132,26 @@ def _note_lines(
             _note_lines(item, (*loc, index), lines, problems, source, seen)
 
 
-def _problems(error: ValidationError, data: Any, lines: dict[Loc, int], source: str) -> list:
+def _problems(
+    error: ValidationError, data: Any, lines: dict[Loc, int], source: str, placed: list[Placed]
+) -> list[Problem]:
     details = error.errors()
     problems = []
     for detail in details:
         if detail["type"] == "too_short" and _has_inner_error(detail["loc"], details):
             continue  # pydantic counts only the items that passed; the items' errors say more
         loc = _in_file(detail["loc"], data, keep_last=detail["type"] == "missing")
+        message = _message(detail)
+        inside = [p.override for p in placed if any(loc[: len(at)] == at for at in p.locs)]
+        around = [p.override for p in placed if any(at[: len(loc)] == loc for at in p.locs)]
+        if inside or (around and loc not in lines):
+            # the value at fault came from an override, or was made by one: name it, not a line
+            problems.append((inside or around)[-1].problem(_path(loc), message))
+            continue
+        if around:  # the override changed something inside the part at fault
+            message += f" (with {'; '.join(o.source + ' ' + o.text for o in around)})"
         line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
-        problems.append(Problem(source, line, _path(loc), _message(detail)))
+        problems.append(Problem(source, line, _path(loc), message))
     return sorted(problems, key=lambda problem: problem.line or 0)
 
 
@@ -120,6 +165,8 @@ def _in_file(loc: Loc, data: Any, keep_last: bool) -> Loc:
     """The part of pydantic's error path that exists in the file (plus a missing key)."""
     kept: list[str | int] = []
     for position, part in enumerate(loc):
+        if isinstance(data, dict) and part not in data and data.get("dist") == part:
+            continue  # the tag pydantic adds for the distribution chosen by `dist:`
         in_mapping = isinstance(data, dict) and part in data
         in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
         if in_mapping or in_list:
@@ -148,6 +195,8 @@ def _message(detail: Any) -> str:
         return _unknown_field(detail["loc"])
     if kind in {"int_type", "int_parsing", "int_from_float"}:
         return f"expected a whole number, got {got}"
+    if kind in {"float_type", "float_parsing", "finite_number"}:
+        return f"expected a number, got {got}"
     if kind in {"greater_than_equal", "greater_than"}:
         sign = "≥" if kind == "greater_than_equal" else ">"
         bound = ctx.get("ge", ctx.get("gt"))
@@ -179,24 +228,33 @@ def _unknown_field(loc: Loc) -> str:
 
 
 def _model_at(loc: Loc) -> type[BaseModel] | None:
-    """The model class validating the mapping at `loc`, found by following field types."""
-    model: type[BaseModel] | None = Scenario
+    """The model class validating the mapping at `loc`, found by following field types.
+
+    Where a field admits several models (the distributions of a duration), the
+    next part of the path is either a field of some of them or the `dist` tag
+    that picked one.
+    """
+    models: list[type[BaseModel]] = [Scenario]
     for part in loc:
-        if isinstance(part, int) or model is None:
+        if isinstance(part, int):
             continue
-        field = model.model_fields.get(str(part))
-        model = _inner_model(field.annotation) if field else None
-    return model
+        fields = [m.model_fields[part] for m in models if part in m.model_fields]
+        if fields:
+            models = [inner for field in fields for inner in _inner_models(field.annotation)]
+        else:
+            models = [m for m in models if _tag(m) == part]
+    return models[0] if len(models) == 1 else None
 
 
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
+def _inner_models(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for argument in getattr(annotation, "__args__", ()):
-        found = _inner_model(argument)
-        if found is not None:
-            return found
-    return None
+        return [annotation]
+    return [m for argument in getattr(annotation, "__args__", ()) for m in _inner_models(argument)]
+
+
+def _tag(model: type[BaseModel]) -> Any:
+    field = model.model_fields.get("dist")
+    return field.default if field is not None else None
 
 
 def _shown(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""What a run shows and leaves behind: the console table, the sentence, the CSVs.
+"""What a run shows and leaves behind: the console tables, the sentence, the CSVs.
 
 Result files are written into a temporary folder beside the target and moved
 into place only when all are complete, so a failed run never leaves a
@@ -7,17 +7,22 @@ half-written CSV or mixes old and new files of one kind.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import pandas as pd
+from rich import box
 from rich.table import Table
 
 from sim import analytic, tables
 from sim.runner import Result
+from sim.sweep import Pivot
 from sim.trace import Trace
 from sim.units import format_seconds
 from sim.workload import WAIT
@@ -29,10 +34,13 @@ __all__ = [
     "closed_forms",
     "explanations",
     "fastest",
+    "pivot_table",
+    "replications_table",
     "steps_note",
     "steps_written",
     "summary_table",
     "write_results",
+    "write_tables",
 ]
 
 #: The steps table is written unasked (`--steps` not given) up to this many rows:
@@ -47,34 +55,58 @@ StepsChoice = Literal["auto", "csv", "parquet", "none"]
 FASTEST = "★"
 
 
-def write_results(result: Result, out: Path, steps: StepsChoice = "auto") -> list[Path]:
+def write_results(
+    result: Result,
+    out: Path,
+    steps: StepsChoice = "auto",
+    tables: Mapping[str, pd.DataFrame] | None = None,
+) -> list[Path]:
     """Write summary.csv, games.csv and the steps table into `out`, atomically per run.
 
     `steps`: "csv" or "parquet" write steps.csv or steps.parquet whatever their
     size, streamed chunk by chunk from the trace's columns; "none" writes no
     steps table; "auto" writes steps.csv up to `STEPS_CSV_LIMIT` rows. A steps
     file left by an earlier run and not written now is removed, so the folder
-    never mixes two runs.
+    never mixes two runs. `tables` replaces the default CSVs (summary, games).
     """
-    out.mkdir(parents=True, exist_ok=True)
-    tables = {"summary.csv": result.summary, "games.csv": result.games}
+    if tables is None:
+        tables = {"summary.csv": result.summary, "games.csv": result.games}
     steps_format = steps_written(result, steps)
+    writers: dict[str, Callable[[Path], None]] = {}
+    if steps_format is not None:
+        write_steps = _STEP_WRITERS[steps_format]
+        writers[STEP_FILES[steps_format]] = lambda path: write_steps(result, path)
+    return write_tables(tables, out, writers=writers, stale=STEP_FILES.values())
+
+
+def write_tables(
+    tables: Mapping[str, pd.DataFrame],
+    out: Path,
+    writers: Mapping[str, Callable[[Path], None]] | None = None,
+    stale: Iterable[str] = (),
+) -> list[Path]:
+    """Write each table as CSV (and each writer's file) into `out`, all or none.
+
+    Everything goes into a staging folder beside `out` first and is moved in
+    only when complete; files named in `stale` that this run did not write are
+    removed, so the folder never mixes two runs.
+    """
+    writers = writers or {}
+    out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         for name, table in tables.items():
             table.to_csv(staging / name, index=False, lineterminator="\n")
-        names = list(tables)
-        if steps_format is not None:
-            name = f"steps.{steps_format}"
-            _STEP_WRITERS[steps_format](result, staging / name)
-            names.append(name)
+        for name, write in writers.items():
+            write(staging / name)
+        names = [*tables, *writers]
         written = []
         for name in names:
             os.replace(staging / name, out / name)
             written.append(out / name)
-        for stale in STEP_FILES.values():
-            if stale not in names:
-                (out / stale).unlink(missing_ok=True)
+        for name in stale:
+            if name not in names:
+                (out / name).unlink(missing_ok=True)
         return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -171,8 +203,76 @@ def closed_forms(result: Result) -> str | None:
     return f"closed form: {', '.join(shown)}" if shown else None
 
 
+def replications_table(summary: pd.DataFrame, title: str) -> Table:
+    """Per schedule, the spread of the makespan and mean game time over replications.
+
+    Fastest mean first and marked, as in `summary_table`.
+    """
+    n = int(summary["replications"].iloc[0]) if len(summary) else 0
+    table = Table(
+        title=f"{title}: {n} replications, seed {int(summary['seed'].iloc[0])}",
+        caption="seconds; means over the replications, ± the 95 % confidence interval",
+        box=box.SIMPLE_HEAVY,
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    table.add_column("", no_wrap=True)  # the fastest's mark
+    columns = ("schedule", "makespan", "± 95 %", "sd", "p50", "p95", "mean game", "speedup")
+    for column in columns:
+        left = column == "schedule"
+        table.add_column(column, justify="left" if left else "right", no_wrap=left)
+    ordered = summary.sort_values("makespan_s", kind="stable")
+    marks = fastest(ordered["makespan_s"].to_numpy()) if len(ordered) else []
+    for mark, row in zip(marks, ordered.to_dict("records"), strict=True):
+        half = (row["makespan_ci_high_s"] - row["makespan_ci_low_s"]) / 2
+        table.add_row(
+            FASTEST if mark else "",
+            row["schedule"],
+            _compact(row["makespan_s"]),
+            _compact(half),
+            _compact(row["makespan_sd_s"]),
+            _compact(row["makespan_p50_s"]),
+            _compact(row["makespan_p95_s"]),
+            _compact(row["mean_game_s"]),
+            "—" if np.isnan(row["speedup"]) else f"{row['speedup']:.2f}×",
+        )
+    return table
+
+
+def pivot_table(pivot: Pivot, title: str) -> Table:
+    """A sweep's makespans: the first varied field down, the schedules across."""
+    heading = f"{title}: makespan" + (f" at {pivot.title}" if pivot.title else "")
+    table = Table(title=heading)
+    table.add_column(pivot.axis, justify="right")
+    for schedule in pivot.schedules:
+        table.add_column(schedule, justify="right")
+    for value, cells in pivot.rows:
+        shown = []
+        for cell in cells:
+            if cell is None:
+                shown.append("")
+            elif math.isfinite(cell[1]) and cell[1] > 0:
+                shown.append(f"{_compact(cell[0])} ± {_compact(cell[1])} s")
+            else:
+                shown.append(format_seconds(cell[0]))
+        table.add_row(str(value), *shown)
+    return table
+
+
+def _compact(seconds: float) -> str:
+    """A figure with a spread, to the precision it deserves: `43 174`, `55.3`, `0.123`."""
+    if not math.isfinite(seconds):
+        return "—"
+    if abs(seconds) >= 100:
+        return f"{round(seconds):,}".replace(",", " ")
+    return f"{seconds:.1f}" if abs(seconds) >= 1 else f"{seconds:.3g}"
+
+
 def explanations(result: Result) -> list[str]:
-    """Plain sentences on why a simulated figure differs from the article's estimate."""
+    """Plain sentences on why a simulated figure differs from the article's estimate
+    (none for random durations: one replication's figure is not the one to explain)."""
+    if result.scenario.random:
+        return []
     return [text for trace in result.traces if (text := _explain(trace))]
 
 
@@ -184,8 +284,8 @@ def _explain(trace: Trace) -> str | None:
         times = f"{trace.switches:,}".replace(",", " ")
         return (
             f"{trace.schedule.label}: the GIL changed hands {times} times; who got it next was "
-            "the OS's choice, drawn from the seed (--seed), so another seed gives another "
-            "interleaving and a slightly different makespan."
+            "the OS's choice, drawn from the seed (--seed): another seed gives another "
+            "interleaving and a slightly different makespan, and replications (-r) average them."
         )
     if trace.schedule.kind != "cooperative":
         return None

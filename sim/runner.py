@@ -2,7 +2,8 @@
 
 This is the one entry point the CLI and notebooks share: `run` expands the
 scenario once, plays every schedule on the same workload and hands back a
-`Result` whose tables are built on first use.
+`Result` whose tables are built on first use. One call is one replication;
+`sim.replications` runs many.
 """
 
 from __future__ import annotations
@@ -11,17 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-import numpy as np
 import pandas as pd
 
-from sim import tables
+from sim import streams, tables
 from sim.engine import play, threaded
 from sim.scenario import Scenario
 from sim.schedules import Schedule
 from sim.trace import Trace
 from sim.workload import Workload
 
-__all__ = ["Result", "run"]
+__all__ = ["Result", "run", "workload_of"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,24 +50,33 @@ class Result:
 
 
 def run(
-    scenario: Scenario, schedules: Sequence[Schedule | str] | None = None, seed: int = 0
+    scenario: Scenario,
+    schedules: Sequence[Schedule | str] | None = None,
+    seed: int | None = None,
+    replication: int = 0,
 ) -> Result:
     """Play `scenario` under `schedules` (default: the scenario's own list).
 
     A schedule may be named by kind (`"cooperative"`); speedups are against the
     synchronous schedule, which is played for that even when not asked for.
-    Every schedule plays the same workload; `seed` drives what is left to chance.
+    Every schedule plays the same workload, drawn from replication
+    `replication`'s stream of `seed` (default: the scenario's `seed`); each
+    schedule has its own stream for what it leaves to chance (`sim.streams`).
     """
     chosen = scenario.schedules if schedules is None else tuple(map(_schedule, schedules))
-    workload = Workload.of(scenario)
+    seed = scenario.seed if seed is None else seed
+    workload = workload_of(scenario, seed, replication)
     notes: list[str] = []
     if schedules is None and "schedules" not in scenario.model_fields_set:
         chosen, notes = _affordable(workload, chosen)
-    rng = np.random.default_rng(seed)
-    traces = tuple(play(workload, schedule, rng) for schedule in chosen)
+
+    def play_one(schedule: Schedule) -> Trace:
+        return play(workload, schedule, streams.schedule_rng(seed, replication, schedule.label))
+
+    traces = tuple(map(play_one, chosen))
     synchronous = next((t for t in traces if t.schedule.kind == "synchronous"), None)
     if synchronous is None:
-        synchronous = play(workload, Schedule.of("synchronous"), rng)
+        synchronous = play_one(Schedule.of("synchronous"))
     return Result(scenario, traces, synchronous.makespan, tuple(notes))
 
 
@@ -87,6 +96,13 @@ def _affordable(
         else:
             kept.append(schedule)
     return tuple(kept), notes
+
+
+def workload_of(scenario: Scenario, seed: int | None = None, replication: int = 0) -> Workload:
+    """The workload replication `replication` plays: its durations drawn from that
+    replication's stream of `seed` (default: the scenario's); fixed ones as they are."""
+    seed = scenario.seed if seed is None else seed
+    return Workload.of(scenario, streams.workload_rng(seed, replication))
 
 
 def _schedule(schedule: Schedule | str) -> Schedule:

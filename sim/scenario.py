@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from sim.distributions import Duration, Law, law_of, mean_of
+from sim.grid import Axis
 from sim.model import Count, Frozen, Seconds, fail, hosts_in_scenario, unit_of_bare_numbers
 from sim.schedules import DEFAULT_SCHEDULES, Schedule
 from sim.units import UNITS
@@ -35,14 +37,15 @@ class Step(Frozen):
     `{block: 1}` is a blocking call (`time.sleep`, a synchronous HTTP request):
     it uses no CPU but holds whatever runs it, so under cooperative it holds
     the event loop like a host step, while a thread or a process gives the
-    CPU (and the GIL) away during it.
+    CPU (and the GIL) away during it. Any duration may be a distribution
+    (`{wait: {dist: exponential, mean: 1s}}`).
     """
 
     noun: ClassVar[str] = "step kind"
 
-    host: Seconds | None = None
-    wait: Seconds | None = None
-    block: Seconds | None = None
+    host: Duration | None = None
+    wait: Duration | None = None
+    block: Duration | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Step:
@@ -58,7 +61,13 @@ class Step(Frozen):
 
     @property
     def duration(self) -> float:
-        return getattr(self, self.kind)
+        """Seconds; for a random step, the expected seconds."""
+        return mean_of(getattr(self, self.kind))
+
+    @property
+    def law(self) -> Law | None:
+        """The distribution each play of this step is drawn from; None when fixed."""
+        return law_of(getattr(self, self.kind))
 
 
 class PlayerGroup(Frozen):
@@ -71,8 +80,8 @@ class PlayerGroup(Frozen):
     name: str = Field(min_length=1)
     count: Count = 1
     moves: Count = 1
-    host_move: Seconds | None = None
-    player_move: Seconds | None = None
+    host_move: Duration | None = None
+    player_move: Duration | None = None
     steps: tuple[Step, ...] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
@@ -124,6 +133,9 @@ class Scenario(Frozen):
     host: Host = Host()
     players: tuple[PlayerGroup, ...] = Field(min_length=1)
     schedules: tuple[Schedule, ...] = Field(default=DEFAULT_SCHEDULES, min_length=1)
+    seed: Annotated[int, Field(strict=True, ge=0)] = 0
+    replications: Count = 1
+    sweep: dict[Annotated[str, Field(min_length=1)], Axis] = Field(default_factory=dict)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -171,6 +183,11 @@ class Scenario(Frozen):
     @property
     def games(self) -> int:
         return sum(group.count for group in self.players)
+
+    @property
+    def random(self) -> bool:
+        """True when some step's duration is drawn from a distribution."""
+        return any(step.law is not None for group in self.players for step in group.round)
 
     @property
     def step_count(self) -> int:

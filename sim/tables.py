@@ -30,6 +30,7 @@ __all__ = [
     "step_count",
     "steps",
     "summary",
+    "summary_rows",
 ]
 
 SUMMARY_COLUMNS = (
@@ -86,6 +87,11 @@ _HELD_BY_BLOCK = frozenset({"synchronous", "cooperative"})
 
 def summary(traces: Sequence[Trace], baseline: float | None = None) -> pd.DataFrame:
     """One row per schedule. `speedup` is against `baseline` (the synchronous makespan)."""
+    return pd.DataFrame(summary_rows(traces, baseline), columns=list(SUMMARY_COLUMNS))
+
+
+def summary_rows(traces: Sequence[Trace], baseline: float | None = None) -> list[dict]:
+    """The summary as plain dicts: cheap to build and to send back from a worker process."""
     rows = []
     for trace in traces:
         workload, kind = trace.workload, trace.schedule.kind
@@ -116,7 +122,7 @@ def summary(traces: Sequence[Trace], baseline: float | None = None) -> pd.DataFr
                 "workers": _workers(trace),
             }
         )
-    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    return rows
 
 
 def games(traces: Sequence[Trace]) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.replications import RECORD_COLUMNS, RUN_COLUMNS, STATISTIC_COLUMNS
 from sim.tables import GAME_COLUMNS, STEP_COLUMNS, SUMMARY_COLUMNS
 from tests.conftest import SCENARIOS
 
@@ -20,20 +21,26 @@ def polgar_copy(tmp_path):
     return copy
 
 
-def test_run_writes_the_three_tables_with_the_contract_columns(polgar_copy, tmp_path):
-    """24 games × 2 schedules = 48 game rows; 24 × 30 × 2 steps × 2 schedules = 2 880 steps."""
+def test_run_writes_the_tables_with_the_contract_columns(polgar_copy, tmp_path):
+    """24 games × 2 schedules = 48 game rows; 24 × 30 × 2 steps × 2 schedules = 2 880 steps.
+    The contract's summary columns come first; replication statistics and the record follow."""
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["run", str(polgar_copy), "--out", str(out)])
     assert result.exit_code == 0, result.output
     summary = pd.read_csv(out / "summary.csv")
     games = pd.read_csv(out / "games.csv")
     steps = pd.read_csv(out / "steps.csv")
-    assert tuple(summary.columns) == SUMMARY_COLUMNS
+    runs = pd.read_csv(out / "replications.csv")
+    assert tuple(summary.columns) == SUMMARY_COLUMNS + STATISTIC_COLUMNS + RECORD_COLUMNS
     assert tuple(games.columns) == GAME_COLUMNS
     assert tuple(steps.columns) == STEP_COLUMNS
+    assert tuple(runs.columns) == RUN_COLUMNS
     assert summary["makespan_s"].tolist() == [43_200.0, 3_655.0]
+    assert runs["makespan_s"].tolist() == [43_200.0, 3_655.0]
+    assert summary["replications"].tolist() == [1, 1] and summary["seed"].tolist() == [0, 0]
     assert len(games) == 48 and len(steps) == 2_880
-    assert sorted(p.name for p in out.iterdir()) == ["games.csv", "steps.csv", "summary.csv"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["games.csv", "replications.csv", "steps.csv", "summary.csv"]
 
 
 def test_run_prints_the_table_and_says_why_cooperative_is_55_s_over(polgar_copy, tmp_path):
@@ -86,7 +93,7 @@ def test_a_failed_run_keeps_the_previous_results(polgar_copy, tmp_path):
 def test_same_scenario_gives_byte_identical_results(polgar_copy, tmp_path):
     for name in ("a", "b"):
         CliRunner().invoke(app, ["run", str(polgar_copy), "--out", str(tmp_path / name)])
-    for table in ("summary.csv", "games.csv", "steps.csv"):
+    for table in ("summary.csv", "replications.csv", "games.csv", "steps.csv"):
         assert (tmp_path / "a" / table).read_bytes() == (tmp_path / "b" / table).read_bytes()
 
 
@@ -104,7 +111,7 @@ def test_validate_accepts_every_shipped_scenario():
     assert result.stdout.count("ok ") == len(files)
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["list"], ["validate"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["sweep"], ["list"], ["validate"]])
 def test_every_command_has_help_with_an_example(command):
     result = CliRunner().invoke(app, [*command, "--help"])
     assert result.exit_code == 0

@@ -39,7 +39,7 @@ def test_over_the_limit_the_steps_table_is_skipped_and_the_run_says_so(
     (out / "steps.csv").write_text("from an earlier run\n")
     result = invoke("run", polgar_copy, "--out", out)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["games.csv", "summary.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["games.csv", "replications.csv", "summary.csv"]
     assert "2 880 rows, over the 1 000" in result.stdout and "--steps" in result.stdout
     assert invoke("run", polgar_copy, "--out", out, "--steps").exit_code == 0
     assert len(pd.read_csv(out / "steps.csv")) == 2_880
@@ -48,7 +48,7 @@ def test_over_the_limit_the_steps_table_is_skipped_and_the_run_says_so(
 def test_no_steps_writes_no_steps_table_even_when_small(polgar_copy, tmp_path):
     out = tmp_path / "o"
     assert invoke("run", polgar_copy, "--out", out, "--no-steps").exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["games.csv", "summary.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["games.csv", "replications.csv", "summary.csv"]
 
 
 def test_steps_written_in_chunks_are_the_whole_table_byte_for_byte(tmp_path, monkeypatch):
@@ -68,7 +68,12 @@ def test_parquet_holds_the_same_steps_table(polgar_copy, tmp_path, monkeypatch):
     out = tmp_path / "o"
     result = invoke("run", polgar_copy, "--out", out, "--parquet")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["games.csv", "steps.parquet", "summary.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "games.csv",
+        "replications.csv",
+        "steps.parquet",
+        "summary.csv",
+    ]
     parquet = pd.read_parquet(out / "steps.parquet")
     expected = run(load_file(polgar_copy)).steps
     assert list(parquet.columns) == list(tables.STEP_COLUMNS)
@@ -78,7 +83,12 @@ def test_parquet_holds_the_same_steps_table(polgar_copy, tmp_path, monkeypatch):
     assert invoke("run", polgar_copy, "--out", out, "--parquet").exit_code == 0
     assert (out / "steps.parquet").read_bytes() == first
     assert invoke("run", polgar_copy, "--out", out).exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["games.csv", "steps.csv", "summary.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "games.csv",
+        "replications.csv",
+        "steps.csv",
+        "summary.csv",
+    ]
 
 
 def test_parquet_with_no_steps_is_bad_input(polgar_copy):

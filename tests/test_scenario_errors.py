@@ -105,6 +105,68 @@ CASES = {
     "python tag": ("players: !!python/object:os.system {}\n", 1, "", ["not valid YAML", "tag"]),
     "not a mapping": ("- a\n- b\n", 1, "", ["expected a mapping", "got a list"]),
     "empty file": ("", 1, "", ["got an empty file"]),
+    "negative sd": (
+        "players:\n  - name: a\n    host_move: 1\n"
+        "    player_move: {dist: lognormal, mean: 55s, sd: -20s}\n",
+        4,
+        "players[0].player_move.sd",
+        ['expected a duration ≥ 0, got "-20s"'],
+    ),
+    "empty empirical list": (
+        "players:\n  - name: a\n    host_move:\n      dist: empirical\n      values: []\n",
+        5,
+        "players[0].host_move.values",
+        ["expected at least 1 item(s), got none"],
+    ),
+    "unknown distribution": (
+        "players:\n  - name: a\n    player_move: {dist: lognormla, mean: 5}\n",
+        3,
+        "players[0].player_move",
+        ["unknown distribution 'lognormla'", "did you mean 'lognormal'", "exponential"],
+    ),
+    "distribution without dist": (
+        "players:\n  - name: a\n    player_move: {mean: 5, sd: 1}\n",
+        3,
+        "players[0].player_move",
+        ["`dist:` is missing", "lognormal"],
+    ),
+    "unknown distribution parameter": (
+        "players:\n  - name: a\n    player_move: {dist: exponential, mean: 5, sd: 1}\n",
+        3,
+        "players[0].player_move.sd",
+        ["unknown exponential parameter 'sd'", "expected one of: dist, mean"],
+    ),
+    "zero exponential mean": (
+        "players:\n  - name: a\n    steps:\n      - wait: {dist: exponential, mean: 0}\n",
+        4,
+        "players[0].steps[0].wait.mean",
+        ["expected a duration > 0, got 0 s"],
+    ),
+    "uniform upside down": (
+        "unit: ms\nplayers:\n  - name: a\n    player_move: {dist: uniform, low: 500, high: 1}\n",
+        4,
+        "players[0].player_move",
+        ["uniform needs low ≤ high, got low 0.5 s, high 0.001 s"],
+    ),
+    "gamma half given": (
+        "players:\n  - name: a\n    player_move: {dist: gamma, mean: 5}\n",
+        3,
+        "players[0].player_move",
+        ["gamma needs either shape and scale, or mean and sd"],
+    ),
+    "negative seed": ("seed: -1\n" + GOOD_GROUP, 1, "seed", ["expected a number ≥ 0, got -1"]),
+    "zero replications": (
+        "replications: 0\n" + GOOD_GROUP,
+        1,
+        "replications",
+        ["expected a number ≥ 1, got 0"],
+    ),
+    "bad sweep range": (
+        GOOD_GROUP + "sweep:\n  players.a.count: 1..3:0\n",
+        7,
+        "sweep.players.a.count",
+        ["a range needs a step > 0, got 0 in '1..3:0'"],
+    ),
 }
 
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.engine import play
 from sim.loader import load_file
+from sim.runner import workload_of
 from sim.scenario import STEP_KINDS, Host, Scenario
 from sim.schedules import Schedule
 from sim.verify.compare import against_asyncio, compare, same_instant_ties
@@ -35,7 +36,7 @@ TIE = {
 
 
 def both_traces(scenario: Scenario, kind: str | Schedule):
-    workload = Workload.of(scenario)
+    workload = workload_of(scenario)  # random durations: those of replication 1
     schedule = Schedule.of(kind) if isinstance(kind, str) else kind
     return play(workload, schedule), replay(workload, schedule)
 
@@ -66,7 +67,7 @@ def test_every_shipped_scenario_agrees_step_by_step_under_the_tie_rule(path):
     sum of a hundred 10 ms steps may differ in its last bit), on the same host. In
     asyncio's own order too, wherever no two games ask for a host at once."""
     scenario = load_file(path)
-    workload = Workload.of(scenario)
+    workload = workload_of(scenario)
     for schedule in scenario.schedules:
         if schedule.kind not in REPLAYABLE:
             continue
@@ -84,7 +85,7 @@ def test_the_article_s_scenarios_agree_in_asyncio_s_own_order(name):
     """polgar has no same-instant ties; countasync has one at 1 s (all three games ask
     for their zero-length last step together) that changes nothing: each ends at 1 s."""
     scenario = load_file(SCENARIOS / f"{name}.yaml")
-    for row in against_asyncio(Workload.of(scenario), scenario.schedules):
+    for row in against_asyncio(workload_of(scenario), scenario.schedules):
         assert row.agrees, row.label
 
 
@@ -94,7 +95,7 @@ def test_with_the_tie_rule_imposed_asyncio_equals_the_engine_step_for_step(scena
     """Integer durations and zero steps: ties everywhere. With hosts handed out by the
     tie rule once each instant is settled, asyncio's loop reproduces every step's ready,
     start, end and host: the order of same-instant requests is the only difference."""
-    workload = Workload.of(scenario)
+    workload = workload_of(scenario)
     schedule = Schedule.of("cooperative")
     engine, settled = play(workload, schedule), replay(workload, schedule, tie_rule=True)
     for column in ("ready", "start", "end", "host"):
@@ -309,7 +310,7 @@ def test_real_runs_are_simulated_without_switch_costs():
     from sim.verify.wallclock import without_switch_cost
 
     scenario = Scenario(host={"switch_cost": 1}, players=[{"name": "a", "host_move": 1}])
-    workload = without_switch_cost(Workload.of(scenario))
+    workload = without_switch_cost(workload_of(scenario))
     assert workload.scenario.host.switch_cost == 0
     assert workload.duration.tolist() == [1.0]
 
