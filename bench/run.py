@@ -10,7 +10,8 @@ machine and its load. Every timing is a median of fresh processes (see
   model (`naive.py`) and within 2.5× of a pure heapq loop (`heapq_loop.py`);
 - synchronous at 100 000 players ≤ 5 s;
 - time and memory linear in steps: fitted exponents over 1 k … 100 k ≤ 1.1;
-- the closed form < 10 ms at any size.
+- the closed form < 10 ms at any size;
+- the pictures of a 10 000-player run (timeline.png, the report page) < 5 s each.
 
 `--quick` stops at 10 000 players (a minute); the full run takes a few.
 """
@@ -213,6 +214,14 @@ def main() -> None:
     note(f"naive SimPy synchronous {big:,}", naive_sync)
     show(Figure(f"{big // 1000} k players synchronous + tables", 5.0, sync["wall"], "s"))
     show(Figure("closed forms, 10 000 000 players", 10.0, closed_form_ms(), "ms"))
+    drawn = json.loads(
+        subprocess.run(
+            [PYTHON, str(HERE / "pictures.py"), "--json"],
+            cwd=ROOT, check=True, capture_output=True, text=True,
+        ).stdout
+    )  # fmt: skip
+    show(Figure("timeline.png, 10 k players (matplotlib import incl.)", 5.0, drawn["cold"], "s"))
+    show(Figure("report.html page, 10 k players", 5.0, drawn["page"], "s"))
     if not args.quick:
         show(Figure("peak RSS, sim run 100 k players, both schedules", 1024, cli_rss(), "MB"))
 
@@ -258,3 +267,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 if __name__ == "__main__":
     main()
+    print()
+    for script in ("record_overhead.py", "record_fidelity.py"):
+        subprocess.run([sys.executable, str(ROOT / "bench" / script)], check=True)
+        print()

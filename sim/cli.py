@@ -1,4 +1,5 @@
-"""The `sim` command: run, sweep, verify, list and validate scenarios.
+"""The `sim` command: run, report, sweep, verify, list and validate scenarios;
+record a program as one.
 
 The only layer (with `sim.report`) that prints or writes files. Heavy imports
 (pandas, the engine) happen inside the commands that need them, so `sim
@@ -34,7 +35,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-out = Console(highlight=False, soft_wrap=True)
+out = out_console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -101,6 +102,29 @@ Schedules = Annotated[
 ]
 
 
+Steps = Annotated[
+    bool | None,
+    typer.Option(
+        "--steps/--no-steps",
+        help="Write steps.csv whatever its size / never. Default: only up to 250 000 rows.",
+        show_default=False,
+    ),
+]
+Parquet = Annotated[
+    bool,
+    typer.Option("--parquet", help="Write the steps table as steps.parquet (needs pyarrow)."),
+]
+NoPlots = Annotated[
+    bool, typer.Option("--no-plots", help="Draw no pictures (timeline.png, sweep.png): faster.")
+]
+Trace = Annotated[
+    bool,
+    typer.Option(
+        "--trace", help="Write trace.json whatever the run's size (default: up to 50 000 steps)."
+    ),
+]
+
+
 @app.command()
 def run(
     scenario: Annotated[str, typer.Argument(help="A scenario file, or a name under scenarios/.")],
@@ -112,18 +136,10 @@ def run(
     jobs: Jobs = None,
     dask: Dask = None,
     quiet: Quiet = False,
-    steps: Annotated[
-        bool | None,
-        typer.Option(
-            "--steps/--no-steps",
-            help="Write steps.csv whatever its size / never. Default: only up to 250 000 rows.",
-            show_default=False,
-        ),
-    ] = None,
-    parquet: Annotated[
-        bool,
-        typer.Option("--parquet", help="Write the steps table as steps.parquet (needs pyarrow)."),
-    ] = False,
+    steps: Steps = None,
+    parquet: Parquet = False,
+    no_plots: NoPlots = False,
+    trace: Trace = False,
     analytic_only: Annotated[
         bool,
         typer.Option(
@@ -137,7 +153,9 @@ def run(
     Writes `summary.csv`, `replications.csv`, `games.csv` and `steps.csv` (columns in
     the README); a steps table over 250 000 rows only with `--steps` (CSV) or
     `--parquet`. With replications, `summary.csv` holds means, sd, 95 % CI, p50 and
-    p95 over them, and `games.csv`/`steps.csv` show replication 1.
+    p95 over them, and `games.csv`/`steps.csv` show replication 1. Also
+    `timeline.png` (unless `--no-plots`) and `trace.json` (Chrome trace format, for
+    Perfetto; over 50 000 steps only with `--trace`).
 
     Examples:
 
@@ -149,7 +167,7 @@ def run(
 
         sim run scenarios/countasync.yaml --schedule cooperative --out /tmp/count
 
-        sim run big.yaml --parquet
+        sim run big.yaml --parquet --no-plots
 
         sim run big.yaml --analytic-only
     """
@@ -164,7 +182,65 @@ def run(
         for sentence in analytic_notes(loaded, chosen):
             out.print(sentence)
         return
+    _play(scenario, loaded, overrides, chosen, out_dir, jobs, dask, quiet, steps_choice,
+          plots=not no_plots, trace=trace)  # fmt: skip
+
+
+@app.command()
+def report(
+    scenario: Annotated[str, typer.Argument(help="A scenario file, or a name under scenarios/.")],
+    out_dir: OutDir = None,
+    schedule: Schedules = None,
+    sets: Sets = None,
+    seed: Seed = None,
+    replications: Replications = None,
+    jobs: Jobs = None,
+    dask: Dask = None,
+    quiet: Quiet = False,
+    steps: Steps = None,
+    parquet: Parquet = False,
+    trace: Trace = False,
+) -> None:
+    """Play a scenario and write everything `sim run` writes plus `report.html`.
+
+    The page is one self-contained file (pictures embedded, no network): the
+    scenario, the summary table, why the figures come out as they do, the
+    timeline, a close-up of the first rounds and, if `sim sweep` left a
+    `sweep.png` in the folder, the sweep.
+
+    Examples:
+
+        sim report polgar
+
+        sim report polgar --set players.amateur.count=48 --out /tmp/polgar48
+    """
+    steps_choice = _steps_choice(steps, parquet)
+    document, overrides = _read(scenario, sets)
+    loaded = _checked(lambda: document.scenario([*overrides, *_given(seed, replications)]))
+    chosen = _pick(loaded, schedule or [])
+    _play(scenario, loaded, overrides, chosen, out_dir, jobs, dask, quiet, steps_choice,
+          plots=True, trace=trace, page=document.source)  # fmt: skip
+
+
+def _play(
+    name: str,
+    loaded,  # Scenario, imported lazily
+    overrides: list,
+    chosen: list | None,
+    out_dir: Path | None,
+    jobs: int | None,
+    dask: str | None,
+    quiet: bool,
+    steps_choice,
+    *,
+    plots: bool,
+    trace: bool,
+    page: str | None = None,
+) -> None:
+    """Play, print and write: what `run` and `report` share. `page` is the scenario
+    file to show on report.html (None: no page)."""
     from sim import report
+    from sim.pictures import Page, trace_note
     from sim.replications import frame, play_all, rows_of, summarize
     from sim.runner import run as run_scenario
 
@@ -175,7 +251,9 @@ def run(
     except ScenarioError as error:  # a schedule too long to play: name the file
         from dataclasses import replace
 
-        where = document.source
+        from sim.catalog import find
+
+        where = str(find(name))
         _report_problems(ScenarioError([replace(p, source=where) for p in error.problems]))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if count > 1:
@@ -197,18 +275,30 @@ def run(
     for sentence in filter(None, notes):
         out.print(sentence, markup=False)
     if loaded.sweep:
-        out.print(f"{loaded.name} has a sweep: block; `sim sweep {scenario}` plays it")
+        out.print(f"{loaded.name} has a sweep: block; `sim sweep {name}` plays it")
     tables = {
         "summary.csv": summary,
         "replications.csv": runs.drop(columns="point"),
         "games.csv": result.games,
     }
     target = out_dir if out_dir is not None else Path("results") / _slug(loaded.name)
-    written = report.write_results(result, target, steps=steps_choice, tables=tables)
+    shown = None
+    if page is not None:
+        sweep_png = target / "sweep.png"
+        shown = Page(
+            source=Path(page).name,
+            text=Path(page).read_text(encoding="utf-8"),
+            summary=summary,
+            sweep_png=sweep_png.read_bytes() if sweep_png.is_file() else None,
+        )
+    written = report.write_results(
+        result, target, steps=steps_choice, tables=tables, plots=plots, trace=trace or None,
+        page=shown,
+    )  # fmt: skip
     out.print(f"wrote {', '.join(str(path) for path in written)}")
-    note = report.steps_note(result, steps_choice)
-    if note:
-        out.print(note)
+    for note in (report.steps_note(result, steps_choice), trace_note(result, trace or None)):
+        if note:
+            out.print(note)
 
 
 @app.command()
@@ -232,13 +322,17 @@ def sweep(
     jobs: Jobs = None,
     dask: Dask = None,
     quiet: Quiet = False,
+    no_plots: NoPlots = False,
 ) -> None:
     """Play a scenario at every point of a grid; print a pivot, write `results/<name>/sweep.csv`.
 
     The grid comes from the file's `sweep:` block and `--vary` (which replaces the
     block's values for the same path). `sweep.csv` has one row per point and schedule:
     the varied values, then the summary columns; with replications also
-    `sweep_replications.csv`, one row per point, replication and schedule.
+    `sweep_replications.csv`, one row per point, replication and schedule. And
+    `sweep.png` (unless `--no-plots`): makespan against the first varied field,
+    per schedule, the closed form dashed, confidence bands with replications;
+    `sim report` shows it.
 
     Examples:
 
@@ -250,8 +344,7 @@ def sweep(
 
         sim sweep polgar-whatif --dask local
     """
-    from sim import report
-    from sim import sweep as sweeps
+    from sim import report, sweeps
 
     document, overrides = _read(scenario, sets)
     given = [*overrides, *_given(seed, replications)]
@@ -274,7 +367,14 @@ def sweep(
     if total > len(points):
         tables["sweep_replications.csv"] = found.runs
     target = out_dir if out_dir is not None else Path("results") / _slug(base.name)
-    written = report.write_tables(tables, target)
+    writers = {}
+    if not no_plots:
+        from sim.pictures import sweep_picture
+
+        title = f"{base.name}: makespan against {found.axes[0]}"
+        png = sweep_picture(found.table, found.axes, title)
+        writers["sweep.png"] = lambda path: path.write_bytes(png)
+    written = report.write_tables(tables, target, writers=writers, stale=["sweep.png"])
     out.print(f"wrote {', '.join(str(path) for path in written)}")
 
 
@@ -376,7 +476,7 @@ def validate(
 
         sim validate polgar --set players.amateur.count=48
     """
-    from sim import sweep as sweeps
+    from sim import sweeps
 
     bad = 0
     for name in files:
@@ -393,6 +493,97 @@ def validate(
         out.print(f"ok {name}: {scenario.games} games, {scenario.step_count} steps{swept}")
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def record(
+    command: Annotated[
+        list[str], typer.Argument(help="The program, after `--`: python myapp.py [args].")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--out", help="Scenario file to write.", show_default="scenarios/<stem>.yaml"
+        ),
+    ] = None,
+    deterministic: Annotated[
+        bool, typer.Option("--deterministic", help="Write each step's mean, not its distribution.")
+    ] = False,
+    exact: Annotated[
+        bool,
+        typer.Option(
+            "--exact", help="A group per task with its own durations: replays the recorded run."
+        ),
+    ] = False,
+    threshold: Annotated[
+        str, typer.Option("--threshold", help="Flag steps that held the loop at least this long.")
+    ] = "50ms",
+    name: Annotated[
+        str | None, typer.Option("--name", help="Scenario name.", show_default="the script's stem")
+    ] = None,
+    max_values: Annotated[
+        int, typer.Option("--max-values", min=2, help="Most values kept per distribution.")
+    ] = 200,
+) -> None:
+    """Run an asyncio program under a recording event loop; write it as a scenario.
+
+    Every task becomes a player (tasks of one coroutine function form a group); its
+    life is cut into host steps (its coroutine ran), wait steps (suspended, not
+    ready) and `block` steps (a blocking call inside a step). Steps that held the
+    loop for `--threshold` or more are flagged. The program's output passes through;
+    what was recorded is printed after it. A program that runs until stopped (a
+    server) is recorded until Ctrl-C.
+
+    Examples:
+
+        sim record -o scenarios/crawler.yaml -- python examples/crawler.py --pages 100
+
+        sim record --deterministic -- python -m mypackage.server --once
+    """
+    import tempfile
+
+    from sim.record.child import NotPython, recording_command, run_recording
+    from sim.record.output import NothingRecorded, report_lines, scenario_text, write_atomically
+    from sim.record.program import INTERRUPTED, load_raw
+    from sim.units import parse_duration
+
+    try:
+        seconds = parse_duration(threshold)
+    except ValueError as error:
+        err.print(f"--threshold: {error}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    with tempfile.TemporaryDirectory(prefix="sim-record-") as folder:
+        raw_path = Path(folder) / "recording.json"
+        try:
+            child = recording_command(command, raw_path, seconds)
+        except NotPython as error:
+            err.print(f"sim record: {error}", markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        status = run_recording(child)
+        raw = load_raw(raw_path) if raw_path.exists() else None
+        if status == INTERRUPTED and raw is not None:
+            err.print("sim record: the program was interrupted; writing what it ran until then")
+        elif status != 0:
+            err.print(f"sim record: the program exited with status {status}; nothing written")
+            raise typer.Exit(1)
+    program = child[child.index("--raw") + 4 :]
+    stem = program[1].rsplit(".", 1)[-1] if program[0] == "-m" else Path(program[0]).stem
+    try:
+        text, transcript = scenario_text(
+            raw, name or stem, deterministic=deterministic, exact=exact, max_values=max_values
+        )
+    except NothingRecorded as error:
+        err.print(f"sim record: {error}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except ScenarioError as error:  # our own output refused: a bug, said plainly
+        err.print("sim record: the recorded scenario does not validate:", markup=False)
+        _report_problems(error)
+        raise typer.Exit(1) from None
+    target = out if out is not None else Path("scenarios") / f"{_slug(stem)}.yaml"
+    write_atomically(target, text)
+    for line in report_lines(transcript, text):
+        out_console.print(line, markup=False)
+    out_console.print(f"wrote {target}; next: sim run {target}", markup=False)
 
 
 @app.command()
@@ -430,6 +621,8 @@ def verify(
             help="With --real: exit 1 if a relative error exceeds this (0.1 = 10 %).", min=0
         ),
     ] = None,
+    sets: Sets = None,
+    seed: Seed = None,
 ) -> None:
     """Check the engine against Python itself.
 
@@ -450,8 +643,13 @@ def verify(
         sim verify countasync --real --scale 10 --repeat 5
 
         sim verify polgar --real --scale 1000 --schedule cooperative --tolerance 0.1
+
+        sim verify polgar --set players.amateur.count=48 --set host.count=2
+
+    Random durations are replication 1's draws (of `--seed`), the same on both sides.
     """
-    loaded = _load(scenario)
+    document, overrides = _read(scenario, sets)
+    loaded = _checked(lambda: document.scenario([*overrides, *_given(seed, None)]))
     if real:
         if tie_rule:
             _bad_option("--tie-rule: only without --real")

@@ -24,9 +24,24 @@ from sim.errors import Problem, ScenarioError
 from sim.overrides import Override, Placed, apply
 from sim.scenario import Scenario
 
-__all__ = ["Document", "from_yaml", "load_file", "read_file", "read_yaml"]
+__all__ = ["Document", "from_yaml", "load", "load_file", "read_file", "read_yaml"]
 
 Loc = tuple[str | int, ...]
+
+
+def load(scenario: str | Path) -> Scenario:
+    """A scenario by file path, or by name under `scenarios/` (as `sim run` takes it).
+
+    >>> import sim
+    >>> polgar = sim.load("polgar")
+    >>> polgar.games, polgar.players[0].host_move, polgar.players[0].player_move
+    (24, 5.0, 55.0)
+
+    Bad input raises `ScenarioError`, each problem naming file, line and field.
+    """
+    from sim.catalog import find
+
+    return load_file(find(str(scenario)))
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,8 +1,9 @@
-"""What a run shows and leaves behind: the console tables, the sentence, the CSVs.
+"""What a run shows and leaves behind: the console tables, the sentences, the files.
 
-Result files are written into a temporary folder beside the target and moved
-into place only when all are complete, so a failed run never leaves a
-half-written CSV or mixes old and new files of one kind.
+Result files (CSVs, and the pictures, trace and page `sim.pictures` adds) are
+written into a temporary folder beside the target and moved into place only
+when all are complete, so a failed run never leaves a half-written file or
+mixes old and new files of one kind.
 """
 
 from __future__ import annotations
@@ -20,24 +21,29 @@ import pandas as pd
 from rich import box
 from rich.table import Table
 
-from sim import analytic, tables
+from sim import analytic, pictures, tables
 from sim.runner import Result
-from sim.sweep import Pivot
+from sim.sweeps import Pivot
 from sim.trace import Trace
 from sim.units import format_seconds
 from sim.workload import WAIT
 
 __all__ = [
+    "REPLICATION_HEADER",
     "STEPS_CSV_LIMIT",
     "STEP_FILES",
+    "SUMMARY_HEADER",
     "StepsChoice",
     "closed_forms",
+    "explain",
     "explanations",
     "fastest",
     "pivot_table",
+    "replication_cells",
     "replications_table",
     "steps_note",
     "steps_written",
+    "summary_cells",
     "summary_table",
     "write_results",
     "write_tables",
@@ -51,8 +57,10 @@ STEP_FILES = {"csv": "steps.csv", "parquet": "steps.parquet"}
 
 StepsChoice = Literal["auto", "csv", "parquet", "none"]
 
+SUMMARY_HEADER = ("schedule", "makespan", "h:mm:ss", "speedup", "host busy", "article")
 #: Beside the schedule (or schedules, on a tie) with the shortest makespan.
 FASTEST = "★"
+REPLICATION_HEADER = ("schedule", "makespan", "± 95 %", "sd", "p50", "p95", "mean game", "speedup")
 
 
 def write_results(
@@ -60,14 +68,19 @@ def write_results(
     out: Path,
     steps: StepsChoice = "auto",
     tables: Mapping[str, pd.DataFrame] | None = None,
+    *,
+    plots: bool = True,
+    trace: bool | None = None,
+    page: pictures.Page | None = None,
 ) -> list[Path]:
-    """Write summary.csv, games.csv and the steps table into `out`, atomically per run.
+    """Write summary.csv, games.csv, the steps table and the pictures into `out`, atomically.
 
     `steps`: "csv" or "parquet" write steps.csv or steps.parquet whatever their
     size, streamed chunk by chunk from the trace's columns; "none" writes no
-    steps table; "auto" writes steps.csv up to `STEPS_CSV_LIMIT` rows. A steps
-    file left by an earlier run and not written now is removed, so the folder
-    never mixes two runs. `tables` replaces the default CSVs (summary, games).
+    steps table; "auto" writes steps.csv up to `STEPS_CSV_LIMIT` rows. Then
+    what `sim.pictures` adds (timeline.png, trace.json, report.html). A steps file
+    or picture left by an earlier run and not written now is removed, so the
+    folder never mixes two runs. `tables` replaces the default CSVs (summary, games).
     """
     if tables is None:
         tables = {"summary.csv": result.summary, "games.csv": result.games}
@@ -76,7 +89,10 @@ def write_results(
     if steps_format is not None:
         write_steps = _STEP_WRITERS[steps_format]
         writers[STEP_FILES[steps_format]] = lambda path: write_steps(result, path)
-    return write_tables(tables, out, writers=writers, stale=STEP_FILES.values())
+    listed = [*tables, *writers]
+    writers |= pictures.writers(result, plots=plots, trace=trace, page=page, beside=listed)
+    stale = [*STEP_FILES.values(), *pictures.PICTURE_FILES]
+    return write_tables(tables, out, writers=writers, stale=stale)
 
 
 def write_tables(
@@ -156,27 +172,10 @@ def _write_steps_parquet(result: Result, path: Path) -> None:
 _STEP_WRITERS = {"csv": _write_steps_csv, "parquet": _write_steps_parquet}
 
 
-def fastest(makespans: np.ndarray) -> np.ndarray:
-    """Which makespans are the shortest (all of them on a tie, to rounding)."""
-    best = makespans.min()
-    return makespans <= best + 1e-9 * max(1.0, best)
-
-
-def summary_table(result: Result) -> Table:
-    """The table `sim run` prints: schedules side by side, fastest first and marked.
-
-    Ties keep the scenario's order; the article's figure is beside each.
-    """
-    table = Table(title=f"{result.scenario.name}: {result.scenario.description}".rstrip(": "))
-    table.add_column("", no_wrap=True)  # the fastest's mark
-    for column in ("schedule", "makespan", "h:mm:ss", "speedup", "host busy", "article"):
-        left = column == "schedule"
-        table.add_column(column, justify="left" if left else "right", no_wrap=left)
-    summary = result.summary.sort_values("makespan_s", kind="stable")
-    marks = fastest(summary["makespan_s"].to_numpy())
-    for mark, row in zip(marks, summary.itertuples(index=False), strict=True):
-        table.add_row(
-            FASTEST if mark else "",
+def summary_cells(result: Result) -> list[tuple[str, ...]]:
+    """The printed summary as text, one row per schedule (columns: SUMMARY_HEADER)."""
+    return [
+        (
             row.schedule,
             format_seconds(row.makespan_s),
             row.makespan_hms,
@@ -184,7 +183,39 @@ def summary_table(result: Result) -> Table:
             f"{row.host_utilization:.1%}".replace("%", " %"),
             _with_human(row.article_s),
         )
+        for row in result.summary.itertuples(index=False)
+    ]
+
+
+def fastest(makespans: np.ndarray) -> np.ndarray:
+    """Which makespans are the shortest (all of them on a tie, to rounding)."""
+    best = makespans.min()
+    return makespans <= best + 1e-9 * max(1.0, best)
+
+
+def _fastest_first(table: Table, header: tuple[str, ...], cells: list, makespans) -> Table:
+    """Rows sorted by makespan (ties in the scenario's order), the fastest marked."""
+    table.add_column("", no_wrap=True)  # the fastest's mark
+    for column in header:
+        left = column == "schedule"
+        table.add_column(column, justify="left" if left else "right", no_wrap=left)
+    makespans = np.asarray(makespans, dtype=float)
+    if not len(makespans):
+        return table
+    marks = fastest(makespans)
+    for index in np.argsort(makespans, kind="stable").tolist():
+        table.add_row(FASTEST if marks[index] else "", *cells[index])
     return table
+
+
+def summary_table(result: Result) -> Table:
+    """The table `sim run` prints: schedules side by side, fastest first and marked ★.
+
+    Ties keep the scenario's order; the article's figure is beside each.
+    """
+    table = Table(title=f"{result.scenario.name}: {result.scenario.description}".rstrip(": "))
+    makespans = result.summary["makespan_s"].to_numpy()
+    return _fastest_first(table, SUMMARY_HEADER, summary_cells(result), makespans)
 
 
 def closed_forms(result: Result) -> str | None:
@@ -216,27 +247,28 @@ def replications_table(summary: pd.DataFrame, title: str) -> Table:
         collapse_padding=True,
         pad_edge=False,
     )
-    table.add_column("", no_wrap=True)  # the fastest's mark
-    columns = ("schedule", "makespan", "± 95 %", "sd", "p50", "p95", "mean game", "speedup")
-    for column in columns:
-        left = column == "schedule"
-        table.add_column(column, justify="left" if left else "right", no_wrap=left)
-    ordered = summary.sort_values("makespan_s", kind="stable")
-    marks = fastest(ordered["makespan_s"].to_numpy()) if len(ordered) else []
-    for mark, row in zip(marks, ordered.to_dict("records"), strict=True):
+    cells = replication_cells(summary)
+    return _fastest_first(table, REPLICATION_HEADER, cells, summary["makespan_s"].to_numpy())
+
+
+def replication_cells(summary: pd.DataFrame) -> list[tuple[str, ...]]:
+    """The replications table as text, one row per schedule (columns: REPLICATION_HEADER)."""
+    rows = []
+    for row in summary.to_dict("records"):
         half = (row["makespan_ci_high_s"] - row["makespan_ci_low_s"]) / 2
-        table.add_row(
-            FASTEST if mark else "",
-            row["schedule"],
-            _compact(row["makespan_s"]),
-            _compact(half),
-            _compact(row["makespan_sd_s"]),
-            _compact(row["makespan_p50_s"]),
-            _compact(row["makespan_p95_s"]),
-            _compact(row["mean_game_s"]),
-            "—" if np.isnan(row["speedup"]) else f"{row['speedup']:.2f}×",
+        rows.append(
+            (
+                str(row["schedule"]),
+                _compact(row["makespan_s"]),
+                _compact(half),
+                _compact(row["makespan_sd_s"]),
+                _compact(row["makespan_p50_s"]),
+                _compact(row["makespan_p95_s"]),
+                _compact(row["mean_game_s"]),
+                "—" if np.isnan(row["speedup"]) else f"{row['speedup']:.2f}×",
+            )
         )
-    return table
+    return rows
 
 
 def pivot_table(pivot: Pivot, title: str) -> Table:
@@ -273,10 +305,12 @@ def explanations(result: Result) -> list[str]:
     (none for random durations: one replication's figure is not the one to explain)."""
     if result.scenario.random:
         return []
-    return [text for trace in result.traces if (text := _explain(trace))]
+    return [text for trace in result.traces if (text := explain(trace))]
 
 
-def _explain(trace: Trace) -> str | None:
+def explain(trace: Trace) -> str | None:
+    """Why one schedule's simulated figure differs from the article's estimate, if it does;
+    for threads under the GIL, that their figure is one draw of the OS's choices."""
     workload = trace.workload
     scenario = workload.scenario
     threaded = trace.schedule.threaded
@@ -303,7 +337,7 @@ def _explain(trace: Trace) -> str | None:
     host = scenario.host.name
     player = scenario.players[0].name if len(scenario.players) == 1 else "player"
     host_work = workload.host_work() / hosts
-    if estimate > host_work:
+    if estimate > host_work * (1 + 1e-9):  # sums in another order may differ in the last bit
         reasons = [f"the estimate is one game played alone ({format_seconds(estimate)})"]
     else:
         reasons = [f"the estimate counts only {host}'s moves ({format_seconds(host_work)})"]

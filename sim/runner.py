@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -21,12 +23,27 @@ from sim.schedules import Schedule
 from sim.trace import Trace
 from sim.workload import Workload
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 __all__ = ["Result", "run", "workload_of"]
 
 
 @dataclass(frozen=True, eq=False)
 class Result:
-    """The traces of one scenario's schedules; `baseline` is the synchronous makespan."""
+    """The traces of one scenario's schedules; `baseline` is the synchronous makespan.
+
+    The tables are pandas DataFrames with the CSV files' columns, built on first use:
+
+    >>> import sim
+    >>> r = sim.run(sim.load("countasync"))
+    >>> r.summary[["schedule", "makespan_s", "speedup"]].values.tolist()
+    [['synchronous', 3.0, 1.0], ['cooperative', 1.0, 3.0]]
+    >>> r.games.groupby("schedule", observed=True)["end_s"].max().to_dict()
+    {'cooperative': 1.0, 'synchronous': 3.0}
+    >>> len(r.games), len(r.steps)  # 3 games of 3 steps (host, wait 1 s, host), 2 schedules
+    (6, 18)
+    """
 
     scenario: Scenario
     traces: tuple[Trace, ...]
@@ -35,34 +52,57 @@ class Result:
 
     @cached_property
     def summary(self) -> pd.DataFrame:
+        """One row per schedule: makespan, speedup, host utilization, … (`summary.csv`)."""
         return tables.summary(self.traces, self.baseline)
 
     @cached_property
     def games(self) -> pd.DataFrame:
+        """One row per game and schedule: start, end, where its time went (`games.csv`)."""
         return tables.games(self.traces)
 
     @cached_property
     def steps(self) -> pd.DataFrame:
+        """One row per step: ready, start, end and host of every step (`steps.csv`)."""
         return tables.steps(self.traces)
 
     def trace(self, label: str) -> Trace:
+        """The raw columns of one schedule's run, by its label."""
         return next(trace for trace in self.traces if trace.schedule.label == label)
+
+    def plot(self, until: float | None = None) -> Figure:
+        """The timeline figure: a panel per schedule on one time axis, a row per game, bars
+        by step kind (`sim.plots.timeline`; needs matplotlib, the `plot` extra). In a
+        notebook it shows itself; elsewhere `r.plot().savefig("timeline.png")`."""
+        from sim.plots import timeline
+
+        return timeline(self.traces, until=until)
 
 
 def run(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     schedules: Sequence[Schedule | str] | None = None,
     seed: int | None = None,
     replication: int = 0,
 ) -> Result:
     """Play `scenario` under `schedules` (default: the scenario's own list).
 
-    A schedule may be named by kind (`"cooperative"`); speedups are against the
+    `scenario` is a `Scenario`, or a file path or name as `sim.load` takes it. A
+    schedule may be named by kind (`"cooperative"`); speedups are against the
     synchronous schedule, which is played for that even when not asked for.
     Every schedule plays the same workload, drawn from replication
     `replication`'s stream of `seed` (default: the scenario's `seed`); each
     schedule has its own stream for what it leaves to chance (`sim.streams`).
+
+    >>> import sim
+    >>> r = sim.run("polgar", schedules=["cooperative"])
+    >>> row = r.summary.iloc[0]
+    >>> float(row.makespan_s), round(float(row.speedup), 2)
+    (3655.0, 11.82)
     """
+    if not isinstance(scenario, Scenario):
+        from sim.loader import load
+
+        scenario = load(scenario)
     chosen = scenario.schedules if schedules is None else tuple(map(_schedule, schedules))
     seed = scenario.seed if seed is None else seed
     workload = workload_of(scenario, seed, replication)

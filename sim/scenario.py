@@ -8,7 +8,7 @@ validated.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -125,7 +125,21 @@ class Host(Frozen):
 
 
 class Scenario(Frozen):
-    """Everything one run needs; see DESIGN.md's scenario contract and the README."""
+    """Everything one run needs; see DESIGN.md's scenario contract and the README.
+
+    Load one (`sim.load`), parse YAML (`Scenario.from_yaml`), or build it in code
+    with the file's fields; durations given as numbers are in `unit`:
+
+    >>> from sim import Scenario
+    >>> s = Scenario(
+    ...     name="polgar48",
+    ...     host={"name": "Judit"},
+    ...     players=[{"name": "amateur", "count": 48, "moves": 30,
+    ...               "host_move": 5, "player_move": "55s"}],
+    ... )
+    >>> s.games, s.step_count
+    (48, 2880)
+    """
 
     name: str = Field(default="scenario", min_length=1)
     description: str = ""
@@ -179,6 +193,25 @@ class Scenario(Frozen):
             fail(f"player name {repeated!r} appears twice; each must be unique")
         _refuse_repeats("schedule", [schedule.label for schedule in self.schedules])
         return self
+
+    @classmethod
+    def from_yaml(cls, text: str, source: str = "<string>") -> Scenario:
+        """Validate scenario YAML text, as a file would be; `ScenarioError` says what is wrong.
+
+        >>> from sim import Scenario
+        >>> s = Scenario.from_yaml("players: [{name: count, count: 3, player_move: 1}]")
+        >>> s.games, s.players[0].round[0].kind, s.players[0].round[0].duration
+        (3, 'wait', 1.0)
+        """
+        from sim.loader import from_yaml
+
+        return from_yaml(text, source=source)
+
+    def with_values(self, values: Mapping[str, Any]) -> Scenario:
+        """This scenario with fields changed by dotted path; see `sim.whatif.with_values`."""
+        from sim.whatif import with_values
+
+        return with_values(self, values)
 
     @property
     def games(self) -> int:

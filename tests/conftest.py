@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from hypothesis import strategies as st
 
+from sim.loader import load_file
 from sim.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,18 @@ def polgar_like(
         host={"count": hosts, "switch_cost": switch_cost},
         players=[group],
         schedules=list(schedules),
+    )
+
+
+def cpu_bound() -> Scenario:
+    """Eight tasks, each one 1 s host step, on four hosts (scenarios/cpu_bound.yaml's shape)."""
+    path = SCENARIOS / "cpu_bound.yaml"
+    if path.is_file():
+        return load_file(path)
+    return Scenario(
+        name="cpu_bound",
+        host={"count": 4},
+        players=[{"name": "task", "count": 8, "steps": [{"host": 1}]}],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 
 import pandas as pd
@@ -40,7 +41,61 @@ def test_run_writes_the_tables_with_the_contract_columns(polgar_copy, tmp_path):
     assert summary["replications"].tolist() == [1, 1] and summary["seed"].tolist() == [0, 0]
     assert len(games) == 48 and len(steps) == 2_880
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["games.csv", "replications.csv", "steps.csv", "summary.csv"]
+    assert names == [
+        "games.csv",
+        "replications.csv",
+        "steps.csv",
+        "summary.csv",
+        "timeline.png",
+        "trace.json",
+    ]
+
+
+def test_no_plots_leaves_out_the_timeline_and_removes_an_earlier_one(tmp_path):
+    """An earlier report's picture and page would describe another run: they go."""
+    out = tmp_path / "o"
+    assert CliRunner().invoke(app, ["report", "countasync", "--out", str(out)]).exit_code == 0
+    assert (out / "timeline.png").is_file() and (out / "report.html").is_file()
+    result = CliRunner().invoke(app, ["run", "countasync", "--no-plots", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "games.csv",
+        "replications.csv",
+        "steps.csv",
+        "summary.csv",
+        "trace.json",
+    ]
+
+
+def test_trace_json_past_the_step_limit_only_when_asked(tmp_path, monkeypatch):
+    """countasync has 3 × 3 steps × 2 schedules = 18 steps: over a limit of 10."""
+    monkeypatch.setattr("sim.pictures.TRACE_STEP_LIMIT", 10)
+    quiet, asked = tmp_path / "quiet", tmp_path / "asked"
+    outputs = []
+    for out, extra in ((quiet, []), (asked, ["--trace"])):
+        command = ["run", "countasync", "--no-plots", "--out", str(out), *extra]
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 0
+        outputs.append(result.stdout)
+    assert not (quiet / "trace.json").exists()
+    assert (asked / "trace.json").is_file()
+    note = "trace.json not written: 18 steps, over the 10 written unasked; --trace writes it"
+    assert note in outputs[0] and note not in outputs[1]
+
+
+def test_report_writes_the_page_beside_the_run_files_and_embeds_a_sweep_picture(tmp_path):
+    """A sweep.png already in the folder (left by `sim sweep`) goes into the page."""
+    out = tmp_path / "o"
+    out.mkdir()
+    sweep = b"\x89PNG\r\n\x1a\n sweep picture"
+    (out / "sweep.png").write_bytes(sweep)
+    result = CliRunner().invoke(app, ["report", "countasync", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert base64.b64encode(sweep).decode() in html
+    assert "<h2>Sweep</h2>" in html
+    assert "countasync.yaml" in html and "wait: 1s" in html
+    assert "wrote" in result.stdout and "report.html" in result.stdout
 
 
 def test_run_prints_the_table_and_says_why_cooperative_is_55_s_over(polgar_copy, tmp_path):
@@ -90,11 +145,17 @@ def test_a_failed_run_keeps_the_previous_results(polgar_copy, tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_same_scenario_gives_byte_identical_results(polgar_copy, tmp_path):
+def test_same_scenario_gives_byte_identical_results(tmp_path):
+    """Pictures, trace and page included; from two working folders."""
     for name in ("a", "b"):
-        CliRunner().invoke(app, ["run", str(polgar_copy), "--out", str(tmp_path / name)])
-    for table in ("summary.csv", "replications.csv", "games.csv", "steps.csv"):
-        assert (tmp_path / "a" / table).read_bytes() == (tmp_path / "b" / table).read_bytes()
+        (tmp_path / name).mkdir()
+        shutil.copy(SCENARIOS / "countasync.yaml", tmp_path / name / "count.yaml")
+        command = ["report", str(tmp_path / name / "count.yaml"), "--out", str(tmp_path / name)]
+        assert CliRunner().invoke(app, command).exit_code == 0
+    files = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert {"report.html", "timeline.png", "trace.json", "steps.csv"} <= set(files)
+    for name in files:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
 def test_list_shows_shipped_scenarios_with_descriptions():
@@ -111,8 +172,23 @@ def test_validate_accepts_every_shipped_scenario():
     assert result.stdout.count("ok ") == len(files)
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["sweep"], ["list"], ["validate"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["report"], ["sweep"], ["list"], ["validate"]])
 def test_every_command_has_help_with_an_example(command):
     result = CliRunner().invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert f"sim {command[0]} " in result.stdout if command else "Exit status" in result.stdout
+
+
+def test_sweep_draws_sweep_png_and_the_next_report_shows_it(tmp_path):
+    """countasync over 1…4 tasks: sweep.png beside sweep.csv, embedded byte for byte in the
+    page; with --no-plots the picture of the earlier sweep is removed, not left stale."""
+    out = tmp_path / "o"
+    command = ["sweep", "countasync", "--vary", "players.count.count=1..4", "--out", str(out)]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    picture = (out / "sweep.png").read_bytes()
+    assert picture.startswith(b"\x89PNG\r\n\x1a\n")
+    assert CliRunner().invoke(app, ["report", "countasync", "--out", str(out)]).exit_code == 0
+    assert base64.b64encode(picture).decode() in (out / "report.html").read_text("utf-8")
+    assert CliRunner().invoke(app, [*command, "--no-plots"]).exit_code == 0
+    assert not (out / "sweep.png").exists() and (out / "sweep.csv").is_file()

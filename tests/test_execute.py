@@ -57,9 +57,10 @@ def sweep_files(tmp_path, name: str, *how: str) -> dict[str, bytes]:
 
 
 def test_jobs_1_jobs_2_and_dask_write_the_same_bytes(tmp_path, dask_address):
-    """6 points × 4 replications of random durations: the files cannot tell who played them."""
+    """6 points × 4 replications of random durations: the files cannot tell who played them
+    (the sweep picture, drawn from the table, included)."""
     alone = sweep_files(tmp_path, "one", "--jobs", "1")
-    assert sorted(alone) == ["sweep.csv", "sweep_replications.csv"]
+    assert sorted(alone) == ["sweep.csv", "sweep.png", "sweep_replications.csv"]
     assert alone == sweep_files(tmp_path, "two", "--jobs", "2")
     assert alone == sweep_files(tmp_path, "dask", "--dask", dask_address)
 

@@ -37,18 +37,28 @@ def test_over_the_limit_the_steps_table_is_skipped_and_the_run_says_so(
     out = tmp_path / "o"
     out.mkdir()
     (out / "steps.csv").write_text("from an earlier run\n")
-    result = invoke("run", polgar_copy, "--out", out)
+    result = invoke("run", polgar_copy, "--out", out, "--no-plots")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["games.csv", "replications.csv", "summary.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "games.csv",
+        "replications.csv",
+        "summary.csv",
+        "trace.json",
+    ]
     assert "2 880 rows, over the 1 000" in result.stdout and "--steps" in result.stdout
-    assert invoke("run", polgar_copy, "--out", out, "--steps").exit_code == 0
+    assert invoke("run", polgar_copy, "--out", out, "--steps", "--no-plots").exit_code == 0
     assert len(pd.read_csv(out / "steps.csv")) == 2_880
 
 
 def test_no_steps_writes_no_steps_table_even_when_small(polgar_copy, tmp_path):
     out = tmp_path / "o"
-    assert invoke("run", polgar_copy, "--out", out, "--no-steps").exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["games.csv", "replications.csv", "summary.csv"]
+    assert invoke("run", polgar_copy, "--out", out, "--no-steps", "--no-plots").exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "games.csv",
+        "replications.csv",
+        "summary.csv",
+        "trace.json",
+    ]
 
 
 def test_steps_written_in_chunks_are_the_whole_table_byte_for_byte(tmp_path, monkeypatch):
@@ -57,7 +67,7 @@ def test_steps_written_in_chunks_are_the_whole_table_byte_for_byte(tmp_path, mon
     whole = tmp_path / "whole.csv"
     result.steps.to_csv(whole, index=False, lineterminator="\n")
     monkeypatch.setattr(tables, "STEP_CHUNK_ROWS", 7)
-    written = report.write_results(result, tmp_path / "o", steps="csv")
+    written = report.write_results(result, tmp_path / "o", steps="csv", plots=False, trace=False)
     assert written[-1].name == "steps.csv"
     assert written[-1].read_bytes() == whole.read_bytes()
 
@@ -66,13 +76,14 @@ def test_parquet_holds_the_same_steps_table(polgar_copy, tmp_path, monkeypatch):
     """Also in chunks: every row group must share one schema."""
     monkeypatch.setattr(tables, "STEP_CHUNK_ROWS", 500)
     out = tmp_path / "o"
-    result = invoke("run", polgar_copy, "--out", out, "--parquet")
+    result = invoke("run", polgar_copy, "--out", out, "--parquet", "--no-plots")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
         "games.csv",
         "replications.csv",
         "steps.parquet",
         "summary.csv",
+        "trace.json",
     ]
     parquet = pd.read_parquet(out / "steps.parquet")
     expected = run(load_file(polgar_copy)).steps
@@ -80,14 +91,15 @@ def test_parquet_holds_the_same_steps_table(polgar_copy, tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(parquet, expected, check_categorical=False)
     # byte-identical on a second run, and a later CSV run replaces the Parquet file
     first = (out / "steps.parquet").read_bytes()
-    assert invoke("run", polgar_copy, "--out", out, "--parquet").exit_code == 0
+    assert invoke("run", polgar_copy, "--out", out, "--parquet", "--no-plots").exit_code == 0
     assert (out / "steps.parquet").read_bytes() == first
-    assert invoke("run", polgar_copy, "--out", out).exit_code == 0
+    assert invoke("run", polgar_copy, "--out", out, "--no-plots").exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [
         "games.csv",
         "replications.csv",
         "steps.csv",
         "summary.csv",
+        "trace.json",
     ]
 
 

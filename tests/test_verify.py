@@ -328,3 +328,14 @@ def test_a_block_step_holds_the_loop_in_the_replay():
     engine, loop = both_traces(scenario, "cooperative")
     assert loop.game_ends().tolist() == [2.0, 3.0] == engine.game_ends().tolist()
     assert both_traces(scenario, "synchronous")[1].makespan == 4.0
+
+
+def test_cli_verify_takes_overrides_like_run():
+    """48 amateurs, 2 Judits. Synchronous: 24 games each × 30 × 60 s = 43 200 s.
+    Cooperative: 48 × 30 × 5 s of moves shared by two, 3 600 s, plus the last answer,
+    55 s: 3 655 s. Both on asyncio's loop too."""
+    arguments = ["verify", "polgar", "--set", "players.amateur.count=48", "--set", "host.count=2"]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.stdout.splitlines() if "48/48" in line]
+    assert rows[0].count("43 200 s") == 2 and rows[1].count("3 655 s") == 2

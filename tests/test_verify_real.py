@@ -2,12 +2,14 @@
 
 A smoke test, not a measurement: real runs can only be slower than the work
 they do (CPU time is burnt to the full, sleeps never return early), so the
-lower bounds are tight; the upper bounds are generous, since the machine may
-be busy. The figures themselves are measured by `bench/verify.py`.
+lower bounds are tight; the upper bounds are generous and leave out the time
+a run queued for a CPU behind other work, since the machine may be busy. The
+figures themselves are measured by `bench/verify.py`.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 
@@ -46,10 +48,16 @@ def test_each_model_is_played_and_scaled_back(rows):
     expected = {"synchronous": 4.08, "cooperative": 1.08, "threaded": 1.08, "parallel": 4.08}
     floor = {**expected, "threaded": 1.02}
     for kind, row in rows.items():
-        assert floor[kind] * 0.999 <= row.measured <= expected[kind] * GENEROUS, (kind, row)
+        assert floor[kind] * 0.999 <= row.measured, (kind, row)
+        assert row.measured - _waited(row) <= expected[kind] * GENEROUS, (kind, row)
         assert len(row.runs) == 1 and len(row.runs[0].game_ends) == 4
         if sys.platform.startswith("linux"):  # the scheduler's statistics say how long
             assert 0 <= row.cpu_wait < row.measured * 4  # each thread or worker queued
+
+
+def _waited(row) -> float:
+    """Time (× scale) the run queued for a CPU behind other work: a busy machine's share."""
+    return 0.0 if math.isnan(row.cpu_wait) else row.cpu_wait
 
 
 def test_the_engine_figure_stands_beside_the_schedules_it_has(rows):
@@ -58,7 +66,8 @@ def test_the_engine_figure_stands_beside_the_schedules_it_has(rows):
     assert rows["cooperative"].simulated == pytest.approx(1.08)
     for row in (rows["synchronous"], rows["cooperative"]):
         assert row.error == pytest.approx((row.measured - row.simulated) / row.simulated)
-        assert -0.001 < row.error < GENEROUS - 1
+        assert row.error > -0.001
+        assert (row.measured - _waited(row) - row.simulated) / row.simulated < GENEROUS - 1
 
 
 def test_synchronous_games_end_one_after_another(rows):
@@ -156,11 +165,13 @@ def test_notes_say_how_the_figures_were_taken_and_what_the_machine_lacks():
 
 @pytest.mark.parametrize("player", ["synchronous", "cooperative", "parallel"])
 def test_two_hosts_play_two_steps_at_a_time(player):
-    """Four 50 ms blocking calls on two hosts (a pool of two processes): two rounds of
-    two, so at least 100 ms, and well under the 200 ms of one host doing all four."""
+    """Four 0.2 s blocking calls on two hosts (a pool of two processes): two waves of
+    two. So at least 0.4 s, well under the 0.8 s of one host doing all four, and the
+    second wave ends a whole call after the first (slack for a busy machine)."""
     from sim.verify.players import PLAYERS
 
     size = {"parallel": "processes"}.get(player, "hosts")
-    run = PLAYERS[player]([[("block", 0.05)]] * 4, **{size: 2})
-    assert 0.1 <= run.makespan < 0.19
-    assert sorted(run.game_ends)[1] < 0.1  # the first two end together, after one call
+    run = PLAYERS[player]([[("block", 0.2)]] * 4, **{size: 2})
+    ends = sorted(run.game_ends)
+    assert 0.4 <= run.makespan < 0.7
+    assert ends[2] >= 0.4 and ends[1] < ends[2] - 0.1

@@ -1,0 +1,115 @@
+"""A transcript as scenario YAML: the standard format, with comments that explain it.
+
+Durations are written in milliseconds to the microsecond. Each step of a
+group's round holds every task's measured duration as an `empirical`
+distribution (sampled with replacement when the scenario is played), or
+their mean with `deterministic`; a step whose tasks all took the same time is
+a plain number. Long lists are thinned to evenly spaced quantiles so a run
+of 10 000 tasks stays a readable file.
+"""
+
+from __future__ import annotations
+
+import os
+from statistics import fmean
+
+from sim.record.transcript import Position, RecordedGroup, Transcript
+
+__all__ = ["DEFAULT_MAX_VALUES", "render"]
+
+#: Most values written per empirical distribution; more become quantiles.
+DEFAULT_MAX_VALUES = 200
+_WIDTH = 100
+
+
+def render(
+    transcript: Transcript,
+    name: str,
+    *,
+    deterministic: bool = False,
+    max_values: int = DEFAULT_MAX_VALUES,
+) -> str:
+    """The scenario file's text."""
+    rec = transcript.recording
+    busy = transcript.host_s / transcript.makespan_s if transcript.makespan_s else 0.0
+    lines = [
+        f"# Recorded by `sim record` from: python {rec.program}",
+        f"# The program ran {rec.wall_s:.3f} s; its event loop ran {len(rec.tasks)} task(s), "
+        f"{transcript.steps} step(s), {transcript.makespan_s:.3f} s from the first task to the "
+        f"last step, busy {busy:.0%}.",
+        "# host: time a task's coroutine held the loop; wait: time it was suspended and not ready;",
+        "# block: a blocking call inside a step (holds the loop, uses no CPU). Time a task was",
+        "# ready while the loop ran others is not written: the schedule makes it.",
+        *(f"# Note: {note}." for note in transcript.notes),
+        *(f"# Flagged: {flag.sentence()}." for flag in transcript.flags),
+        f"name: {_quoted(name)}",
+        f"description: {_quoted('recorded from ' + rec.program)}",
+        "unit: ms",
+        "host:",
+        "  name: event loop",
+        "players:",
+    ]
+    for group in transcript.groups:
+        lines += _group(group, deterministic, max_values)
+    lines.append("schedules: [synchronous, cooperative]")
+    return "\n".join(lines) + "\n"
+
+
+def _group(group: RecordedGroup, deterministic: bool, max_values: int) -> list[str]:
+    where = _short(group.where)
+    lines = [
+        f"  - name: {_quoted(group.name)}   # {group.function} at {where}",
+        f"    count: {group.count}",
+        "    steps:",
+    ]
+    for position in group.positions:
+        if position.note:
+            lines.append(f"      # {position.note}")
+        lines.append(_step(position, deterministic, max_values))
+    return lines
+
+
+def _step(position: Position, deterministic: bool, max_values: int) -> str:
+    values = [round(v * 1e3, 3) for v in position.values]
+    head = f"      - {position.kind}: "
+    if deterministic or len(set(values)) == 1:
+        return head + _number(round(fmean(values), 3))
+    values = sorted(values)
+    if len(values) > max_values:
+        values = _quantiles(values, max_values)
+    text = head + "{dist: empirical, values: ["
+    indent = " " * len(head)
+    out, line = [], text
+    for i, value in enumerate(values):
+        piece = _number(value) + (", " if i < len(values) - 1 else "]}")
+        if len(line) + len(piece) > _WIDTH:
+            out.append(line.rstrip())
+            line = indent + "  "
+        line += piece
+    out.append(line)
+    return "\n".join(out)
+
+
+def _quantiles(ordered: list[float], k: int) -> list[float]:
+    """k evenly spaced order statistics, smallest and largest kept."""
+    last = len(ordered) - 1
+    return [ordered[round(i * last / (k - 1))] for i in range(k)]
+
+
+def _number(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
+
+
+def _quoted(text: str) -> str:
+    """Plain when safe in YAML, else double-quoted with escapes."""
+    safe = text and text[0].isalnum() and all(ch.isalnum() or ch in " _-./<>@#()" for ch in text)
+    if safe and ": " not in text and " #" not in text:
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _short(path: str) -> str:
+    """A file relative to the working folder when inside it."""
+    file, _, line = path.rpartition(":")
+    relative = os.path.relpath(file)
+    return f"{relative if not relative.startswith('..') else file}:{line}"

@@ -1,0 +1,127 @@
+"""trace.json follows the trace event format and gives back every step of the run."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+
+from hypothesis import given, settings
+
+from sim import chrome_trace
+from sim.loader import load_file
+from sim.runner import run
+from sim.scenario import STEP_KINDS
+from tests.conftest import SCENARIOS, integer_durations, scenarios
+
+REQUIRED = {"M": {"name", "ph", "pid", "tid", "args"}, "B": {"name", "ph", "ts", "pid", "tid"}}
+REQUIRED |= {"E": {"ph", "ts", "pid", "tid"}, "i": {"name", "ph", "ts", "pid", "tid", "s"}}
+
+
+def load(traces) -> dict:
+    return json.loads("".join(chrome_trace.chunks(traces)))
+
+
+def check_format(document: dict) -> dict[tuple[int, int], list[dict]]:
+    """Assert the format's rules; return each track's begin/end spans and instants.
+
+    Every event has its phase's required keys; timestamps are numbers in µs; on each
+    track (pid, tid) they never go back; every E closes the latest open B, none stays open.
+    """
+    assert isinstance(document["traceEvents"], list)
+    open_spans: dict[tuple[int, int], list[dict]] = defaultdict(list)
+    last: dict[tuple[int, int], float] = {}
+    done: dict[tuple[int, int], list[dict]] = defaultdict(list)
+    for event in document["traceEvents"]:
+        phase = event["ph"]
+        assert REQUIRED[phase] <= event.keys(), event
+        track = (event["pid"], event["tid"])
+        assert all(isinstance(event[key], int) for key in ("pid", "tid"))
+        if phase == "M":
+            continue
+        ts = event["ts"]
+        assert isinstance(ts, int | float) and ts >= last.get(track, 0), event
+        last[track] = ts
+        if phase == "B":
+            open_spans[track].append(event)
+        elif phase == "E":
+            begin = open_spans[track].pop()
+            done[track].append({**begin, "dur": ts - begin["ts"]})
+        else:
+            assert event["s"] == "t"
+            done[track].append({**event, "dur": 0})
+    assert not any(open_spans.values())
+    return done
+
+
+def steps_by_track(document: dict) -> dict[tuple[int, int], int]:
+    return {
+        track: sum(1 for span in spans if span.get("cat") in STEP_KINDS)
+        for track, spans in check_format(document).items()
+    }
+
+
+def track_names(document: dict) -> dict[tuple[int, int], str]:
+    return {
+        (e["pid"], e["tid"]): e["args"]["name"]
+        for e in document["traceEvents"]
+        if e["ph"] == "M" and e["name"] in ("thread_name", "process_name")
+    }
+
+
+def test_polgar_trace_has_a_track_per_host_and_player_with_every_step():
+    """Per schedule 24 × 30 × 2 = 1 440 steps: 60 on each amateur's track. Judit's track
+    holds all 1 440 under synchronous (she sits through the waits), only the
+    24 × 30 = 720 host steps under cooperative. Timestamps in µs: the synchronous
+    makespan 43 200 s ends at 43 200 × 10⁶ µs, the cooperative 3 655 s at 3.655 × 10⁹."""
+    result = run(load_file(SCENARIOS / "polgar.yaml"))
+    document = load(result.traces)
+    names = track_names(document)
+    counts = steps_by_track(document)
+    assert names[(1, 0)] == "synchronous" and names[(2, 0)] == "cooperative"
+    assert names[(1, 1)] == "Judit" and names[(1, 2)] == "amateur-1"
+    assert names[(2, 25)] == "amateur-24"
+    for pid in (1, 2):
+        assert [counts[(pid, tid)] for tid in range(2, 26)] == [60] * 24
+    assert counts[(1, 1)] == 1_440 and counts[(2, 1)] == 720
+    ends = defaultdict(float)
+    for event in document["traceEvents"]:
+        if event["ph"] == "E":
+            ends[event["pid"]] = max(ends[event["pid"]], event["ts"])
+    assert dict(ends) == {1: 43_200 * 10**6, 2: 3_655 * 10**6}
+
+
+def test_waiting_for_the_host_is_its_own_span_on_the_player_track():
+    """Cooperative polgar, amateur-24's first move: ready at 0, Judit reaches it after
+    23 × 5 s = 115 s, so a 'waiting for the host' span of 115 × 10⁶ µs opens at 0."""
+    result = run(load_file(SCENARIOS / "polgar.yaml"), ["cooperative"])
+    spans = check_format(load(result.traces))[(1, 25)]
+    first = spans[0]
+    assert first["name"] == chrome_trace.WAIT_FOR_HOST
+    assert (first["ts"], first["dur"]) == (0, 115 * 10**6)
+    assert spans[1]["name"] == "host" and spans[1]["args"] == {"move": 1, "step": 1}
+
+
+def test_zero_length_steps_are_instants_and_still_counted():
+    """countasync: 3 games of [host 0, wait 1 s, host 0] → 9 steps a schedule, 6 of them
+    instants (the zero-length host steps), 3 waits of 10⁶ µs."""
+    document = load(run(load_file(SCENARIOS / "countasync.yaml")).traces)
+    phases = Counter((e["pid"], e["ph"], e.get("cat")) for e in document["traceEvents"])
+    assert sum(steps_by_track(document)[(1, tid)] for tid in (2, 3, 4)) == 9
+    assert phases[(1, "i", "host")] == 6 + 6  # on the player tracks and on the host track
+    durations = [s["dur"] for s in check_format(document)[(2, 2)] if s.get("cat") == "wait"]
+    assert durations == [10**6]
+
+
+@settings(max_examples=25, deadline=None)
+@given(scenarios(integer_durations))
+def test_any_run_round_trips_its_step_count_and_nests_on_every_track(scenario):
+    """Whatever the scenario: every step appears once on its player's track, every step
+    that held a host once on that host's track, and begin/end pairs nest everywhere."""
+    result = run(scenario)
+    counts = steps_by_track(load(result.traces))
+    for pid, trace in enumerate(result.traces, start=1):
+        workload = trace.workload
+        players = [chrome_trace.player_track(trace, g) for g in range(workload.games)]
+        assert sum(counts.get((pid, tid), 0) for tid in players) == len(workload.kind)
+        hosts = [chrome_trace.host_track(h) for h in range(workload.hosts)]
+        assert sum(counts.get((pid, tid), 0) for tid in hosts) == int((trace.host >= 0).sum())
