@@ -32,6 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import hostile  # bench/hostile.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
@@ -237,6 +239,8 @@ def main() -> None:
     )
     failed = [figure.name.strip() for figure in figures if not figure.passed]
     print("all targets met" if not failed else f"missed: {'; '.join(failed)}")
+    print()
+    hostile.main()  # how fast hostile scenario files are refused
 
 
 def _fit(sizes: list[int], runs: dict[int, dict], key: str = "cpu") -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.markup import escape
 from rich.table import Table
 
 from sim import analytic
@@ -24,7 +25,7 @@ def analytic_table(scenario: Scenario, schedules: Sequence[Schedule] | None = No
     chosen = scenario.schedules if schedules is None else schedules
     baseline = analytic.closed_form(scenario, "synchronous")
     title = f"{scenario.name}: closed forms, {_grouped(scenario.games)} games"
-    table = Table(title=title)
+    table = Table(title=escape(title))  # a name is text, never markup
     for column in ("schedule", "formula", "h:mm:ss", "speedup", "article"):
         table.add_column(column, justify="left" if column == "schedule" else "right")
     for schedule in chosen:

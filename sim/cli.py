@@ -3,40 +3,82 @@ record a program as one.
 
 The only layer (with `sim.report`) that prints or writes files. Heavy imports
 (pandas, the engine) happen inside the commands that need them, so `sim
---help` answers at once. Exit status: 0 ok, 2 bad input, 130 interrupted.
+--help` answers at once. Exit status: 0 ok, 1 a check failed, 2 bad input,
+130 interrupted (Ctrl-C; 143 for SIGTERM), 70 a bug of ours.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, one_line
+from sim.limits import NO_BUDGET, Limits, parse_count, parse_size
 
 __all__ = ["app", "main"]
 
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
+
+EXIT_STATUS_HELP = (
+    "Exit status:\n\n"
+    "- **0** ok\n"
+    "- **1** a check failed (verification or threshold)\n"
+    "- **2** bad input: a scenario file, an option, an output folder\n"
+    "- **130** interrupted by Ctrl-C; no partial files are left\n"
+    "- **70** a bug in sim (SIM_DEBUG=1 shows the traceback)"
+)
 
 app = typer.Typer(
     help=(
         "How long does this work take synchronously, cooperatively (asyncio), with threads "
-        "or with processes? Plays scenario files in virtual time.\n\n"
-        "Exit status: 0 ok, 2 bad input (scenario, option), 130 interrupted."
+        "or with processes? Plays scenario files in virtual time.\n\n" + EXIT_STATUS_HELP
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-out = out_console = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = out_console = Console(highlight=False, soft_wrap=True, emoji=False)  # no `:100:` emoji
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+MaxEvents = Annotated[
+    int,
+    typer.Option(
+        "--max-events",
+        parser=parse_count,
+        metavar="N",
+        envvar="SIM_MAX_EVENTS",
+        help="Refuse to play more step events than this, over all schedules, replications "
+        "and points (1e9, 10**9 work).",
+    ),
+]
+MaxFileSize = Annotated[
+    int,
+    typer.Option(
+        "--max-file-size",
+        parser=parse_size,
+        metavar="SIZE",
+        envvar="SIM_MAX_FILE_SIZE",
+        help="Refuse scenario files larger than this (1MB, 500kB, 2000000).",
+    ),
+]
+#: Defaults of the two, as text: `--help` shows them so, and the parsers read them.
+EVENTS_DEFAULT = "1e8"
+FILE_SIZE_DEFAULT = "1MB"
 
 
 Sets = Annotated[
@@ -94,7 +136,7 @@ Quiet = Annotated[
 ]
 OutDir = Annotated[
     Path | None,
-    typer.Option("--out", help="Write the CSVs straight into this folder.", show_default=False),
+    typer.Option("--out", help="Write the files straight into this folder.", show_default=False),
 ]
 Schedules = Annotated[
     list[str] | None,
@@ -147,6 +189,8 @@ def run(
             help="Print the closed forms and the article's estimates; simulate and write nothing.",
         ),
     ] = False,
+    max_events: MaxEvents = EVENTS_DEFAULT,  # type: ignore[assignment]  # parsed
+    max_file_size: MaxFileSize = FILE_SIZE_DEFAULT,  # type: ignore[assignment]  # parsed
 ) -> None:
     """Play a scenario under its schedules; print the table, write `results/<name>/`.
 
@@ -155,7 +199,10 @@ def run(
     `--parquet`. With replications, `summary.csv` holds means, sd, 95 % CI, p50 and
     p95 over them, and `games.csv`/`steps.csv` show replication 1. Also
     `timeline.png` (unless `--no-plots`) and `trace.json` (Chrome trace format, for
-    Perfetto; over 50 000 steps only with `--trace`).
+    Perfetto; over 50 000 steps only with `--trace`), and `run.json` (when, with
+    what, file hashes). The files appear together when the run is complete; a
+    failed or interrupted run leaves the previous ones as they were. The folder
+    is `results/` plus the name made safe for a file name, or `--out` exactly.
 
     Examples:
 
@@ -170,20 +217,26 @@ def run(
         sim run big.yaml --parquet --no-plots
 
         sim run big.yaml --analytic-only
+
+        sim run huge.yaml --max-events 1e9
     """
+    started = time.time()
     steps_choice = _steps_choice(steps, parquet)
-    document, overrides = _read(scenario, sets)
+    limits = Limits(max_file_bytes=max_file_size, max_events=max_events)
+    document, overrides = _read(scenario, sets, limits)
     loaded = _checked(lambda: document.scenario([*overrides, *_given(seed, replications)]))
     chosen = _pick(loaded, schedule or [])
-    if analytic_only:
+    if analytic_only:  # closed forms cost nothing, however many events a simulation takes
         from sim.analytic_report import analytic_notes, analytic_table
 
+        _check_budget(document, loaded, chosen, NO_BUDGET)
         out.print(analytic_table(loaded, chosen))
         for sentence in analytic_notes(loaded, chosen):
-            out.print(sentence)
+            out.print(sentence, markup=False)
         return
+    _check_budget(document, loaded, chosen, limits.max_events)
     _play(scenario, loaded, overrides, chosen, out_dir, jobs, dask, quiet, steps_choice,
-          plots=not no_plots, trace=trace)  # fmt: skip
+          plots=not no_plots, trace=trace, source=document.source, started=started)  # fmt: skip
 
 
 @app.command()
@@ -200,6 +253,8 @@ def report(
     steps: Steps = None,
     parquet: Parquet = False,
     trace: Trace = False,
+    max_events: MaxEvents = EVENTS_DEFAULT,  # type: ignore[assignment]  # parsed
+    max_file_size: MaxFileSize = FILE_SIZE_DEFAULT,  # type: ignore[assignment]  # parsed
 ) -> None:
     """Play a scenario and write everything `sim run` writes plus `report.html`.
 
@@ -214,12 +269,16 @@ def report(
 
         sim report polgar --set players.amateur.count=48 --out /tmp/polgar48
     """
+    started = time.time()
     steps_choice = _steps_choice(steps, parquet)
-    document, overrides = _read(scenario, sets)
+    limits = Limits(max_file_bytes=max_file_size, max_events=max_events)
+    document, overrides = _read(scenario, sets, limits)
     loaded = _checked(lambda: document.scenario([*overrides, *_given(seed, replications)]))
     chosen = _pick(loaded, schedule or [])
+    _check_budget(document, loaded, chosen, limits.max_events)
     _play(scenario, loaded, overrides, chosen, out_dir, jobs, dask, quiet, steps_choice,
-          plots=True, trace=trace, page=document.source)  # fmt: skip
+          plots=True, trace=trace, page=document.source, source=document.source,
+          started=started)  # fmt: skip
 
 
 def _play(
@@ -236,13 +295,18 @@ def _play(
     plots: bool,
     trace: bool,
     page: str | None = None,
+    source: str | None = None,
+    started: float | None = None,
 ) -> None:
     """Play, print and write: what `run` and `report` share. `page` is the scenario
-    file to show on report.html (None: no page)."""
+    file to show on report.html (None: no page); `source` and `started` go to run.json."""
     from sim import report
+    from sim.loader import decode
     from sim.pictures import Page, trace_note
     from sim.replications import frame, play_all, rows_of, summarize
     from sim.runner import run as run_scenario
+
+    target = _target(loaded.name, out_dir)  # refused before playing, not after
 
     applied = "; ".join(override.text for override in overrides)
     count = loaded.replications
@@ -275,30 +339,29 @@ def _play(
     for sentence in filter(None, notes):
         out.print(sentence, markup=False)
     if loaded.sweep:
-        out.print(f"{loaded.name} has a sweep: block; `sim sweep {name}` plays it")
+        out.print(f"{loaded.name} has a sweep: block; `sim sweep {name}` plays it", markup=False)
     tables = {
         "summary.csv": summary,
         "replications.csv": runs.drop(columns="point"),
         "games.csv": result.games,
     }
-    target = out_dir if out_dir is not None else Path("results") / _slug(loaded.name)
     shown = None
     if page is not None:
         sweep_png = target / "sweep.png"
         shown = Page(
             source=Path(page).name,
-            text=Path(page).read_text(encoding="utf-8"),
+            text=decode(Path(page).read_bytes(), page),  # as it was read: UTF-8 or with a BOM
             summary=summary,
             sweep_png=sweep_png.read_bytes() if sweep_png.is_file() else None,
         )
-    written = report.write_results(
+    written = _written(lambda: report.write_results(
         result, target, steps=steps_choice, tables=tables, plots=plots, trace=trace or None,
-        page=shown,
-    )  # fmt: skip
-    out.print(f"wrote {', '.join(str(path) for path in written)}")
+        page=shown, source=None if source is None else Path(source), started=started,
+    ), target)  # fmt: skip
+    out.print(f"wrote {', '.join(str(path) for path in written)}", markup=False)
     for note in (report.steps_note(result, steps_choice), trace_note(result, trace or None)):
         if note:
-            out.print(note)
+            out.print(note, markup=False)
 
 
 @app.command()
@@ -323,6 +386,8 @@ def sweep(
     dask: Dask = None,
     quiet: Quiet = False,
     no_plots: NoPlots = False,
+    max_events: MaxEvents = EVENTS_DEFAULT,  # type: ignore[assignment]  # parsed
+    max_file_size: MaxFileSize = FILE_SIZE_DEFAULT,  # type: ignore[assignment]  # parsed
 ) -> None:
     """Play a scenario at every point of a grid; print a pivot, write `results/<name>/sweep.csv`.
 
@@ -345,8 +410,11 @@ def sweep(
         sim sweep polgar-whatif --dask local
     """
     from sim import report, sweeps
+    from sim.limits import sweep_too_much
 
-    document, overrides = _read(scenario, sets)
+    started = time.time()
+    limits = Limits(max_file_bytes=max_file_size, max_events=max_events)
+    document, overrides = _read(scenario, sets, limits)
     given = [*overrides, *_given(seed, replications)]
     base = _checked(lambda: document.scenario(given))
     grid = _checked(lambda: sweeps.axes(document, base, vary or []))
@@ -355,6 +423,9 @@ def sweep(
         raise typer.Exit(EXIT_BAD_INPUT)
     points = _checked(lambda: sweeps.expand(document, given, grid))
     chosen = _pick(base, schedule or [])
+    scenarios = [point.scenario for point in points]
+    _checked(lambda: document.refuse_overruns(sweep_too_much(scenarios, max_events, chosen)))
+    target = _target(base.name, out_dir)
     applied = "; ".join(override.text for override in overrides)
     total = sum(point.scenario.replications for point in points)
     with _runner(jobs, dask, total) as runner, _bar(total, base.name, quiet) as done:
@@ -366,7 +437,6 @@ def sweep(
     tables = {"sweep.csv": found.table}
     if total > len(points):
         tables["sweep_replications.csv"] = found.runs
-    target = out_dir if out_dir is not None else Path("results") / _slug(base.name)
     writers = {}
     if not no_plots:
         from sim.pictures import sweep_picture
@@ -374,8 +444,17 @@ def sweep(
         title = f"{base.name}: makespan against {found.axes[0]}"
         png = sweep_picture(found.table, found.axes, title)
         writers["sweep.png"] = lambda path: path.write_bytes(png)
-    written = report.write_tables(tables, target, writers=writers, stale=["sweep.png"])
-    out.print(f"wrote {', '.join(str(path) for path in written)}")
+    info = {
+        "scenario": base.name,
+        "seed": base.seed,
+        "schedules": [schedule.label for schedule in chosen or base.schedules],
+        "source": Path(document.source),
+        "started": started,
+    }
+    written = _written(lambda: report.write_tables(
+        tables, target, writers=writers, stale=["sweep.png"], info=info
+    ), target)  # fmt: skip
+    out.print(f"wrote {', '.join(str(path) for path in written)}", markup=False)
 
 
 def _print_wide(table) -> None:
@@ -395,7 +474,7 @@ def _steps_choice(steps: bool | None, parquet: bool) -> str:
         from importlib.util import find_spec
 
         if find_spec("pyarrow") is None:  # checked before a long run, not after it
-            err.print("--parquet needs pyarrow: pip install 'sim[parquet]'")
+            err.print("--parquet needs pyarrow: pip install 'sim[parquet]'", markup=False)
             raise typer.Exit(EXIT_BAD_INPUT)
         return "parquet"
     return {None: "auto", True: "csv", False: "none"}[steps]
@@ -454,10 +533,12 @@ def list_scenarios() -> None:
         try:
             scenario = load_file(path)
         except ScenarioError as error:
-            table.add_row(name, f"[red]invalid: {error.problems[0]}[/red]", "", "")
+            table.add_row(
+                escape(name), f"[red]invalid: {escape(str(error.problems[0]))}[/red]", "", ""
+            )
             continue
         labels = ", ".join(schedule.label for schedule in scenario.schedules)
-        table.add_row(name, scenario.description, str(scenario.games), labels)
+        table.add_row(escape(name), escape(scenario.description), str(scenario.games), labels)
     out.print(table)
 
 
@@ -465,10 +546,14 @@ def list_scenarios() -> None:
 def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario files or names.")],
     sets: Sets = None,
+    max_events: MaxEvents = EVENTS_DEFAULT,  # type: ignore[assignment]  # parsed
+    max_file_size: MaxFileSize = FILE_SIZE_DEFAULT,  # type: ignore[assignment]  # parsed
 ) -> None:
     """Check scenario files without running them; exit 2 if any is invalid.
 
     A file's `sweep:` block is checked too: every point of its grid is validated.
+    Each problem is one line: `file:line: field: what was expected`. The limits
+    of `sim run` apply (file size, aliases, nesting, the event budget).
 
     Examples:
 
@@ -477,20 +562,26 @@ def validate(
         sim validate polgar --set players.amateur.count=48
     """
     from sim import sweeps
+    from sim.limits import sweep_too_much, too_much
 
+    limits = Limits(max_file_bytes=max_file_size, max_events=max_events)
     bad = 0
     for name in files:
         try:
-            document, overrides = _read(name, sets, exit_on_error=False)
+            document, overrides = _read(name, sets, limits, exit_on_error=False)
             scenario = document.scenario(overrides)
+            document.refuse_overruns(too_much(scenario, max_events, repeats=scenario.replications))
             grid = sweeps.axes(document, scenario, [])
-            points = len(sweeps.expand(document, overrides, grid)) if grid else 0
+            points = sweeps.expand(document, overrides, grid) if grid else []
+            scenarios = [point.scenario for point in points]
+            document.refuse_overruns(sweep_too_much(scenarios, max_events))
         except ScenarioError as error:
             bad += 1
             _report_problems(error)
             continue
-        swept = f", a sweep of {points} points" if grid else ""
-        out.print(f"ok {name}: {scenario.games} games, {scenario.step_count} steps{swept}")
+        swept = f", a sweep of {len(points)} points" if grid else ""
+        summary = f"ok {name}: {scenario.games} games, {scenario.step_count} steps{swept}"
+        out.print(summary, markup=False)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -542,6 +633,7 @@ def record(
     """
     import tempfile
 
+    from sim.paths import slug
     from sim.record.child import NotPython, recording_command, run_recording
     from sim.record.output import NothingRecorded, report_lines, scenario_text, write_atomically
     from sim.record.program import INTERRUPTED, load_raw
@@ -579,11 +671,29 @@ def record(
         err.print("sim record: the recorded scenario does not validate:", markup=False)
         _report_problems(error)
         raise typer.Exit(1) from None
-    target = out if out is not None else Path("scenarios") / f"{_slug(stem)}.yaml"
+    target = out if out is not None else Path("scenarios") / f"{slug(stem)}.yaml"
     write_atomically(target, text)
     for line in report_lines(transcript, text):
         out_console.print(line, markup=False)
     out_console.print(f"wrote {target}; next: sim run {target}", markup=False)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files, made from the models `sim` validates with.
+
+    Editors with the YAML language server check scenario files while you type
+    once the file's first line names the schema (see the README).
+
+    Example:
+
+        sim schema > scenario.schema.json
+    """
+    import json
+
+    from sim.schema import scenario_schema
+
+    typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
 
 
 @app.command()
@@ -650,6 +760,7 @@ def verify(
     """
     document, overrides = _read(scenario, sets)
     loaded = _checked(lambda: document.scenario([*overrides, *_given(seed, None)]))
+    _check_budget(document, loaded, None, Limits().max_events)
     if real:
         if tie_rule:
             _bad_option("--tie-rule: only without --real")
@@ -726,23 +837,65 @@ def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> Non
 
 
 def _load(scenario: str, exit_on_error: bool = True):  # -> Scenario, imported lazily
-    """The scenario as its file has it, no overrides."""
-    document, _ = _read(scenario, None, exit_on_error)
-    return _checked(document.scenario) if exit_on_error else document.scenario()
+    """The scenario as its file has it, no overrides, within the default limits."""
+    from sim.limits import too_much
+
+    document, _ = _read(scenario, None, None, exit_on_error)
+
+    def checked():  # -> Scenario
+        loaded = document.scenario()
+        document.refuse_overruns(too_much(loaded, Limits().max_events))
+        return loaded
+
+    return _checked(checked) if exit_on_error else checked()
 
 
-def _read(scenario: str, sets: list[str] | None, exit_on_error: bool = True):
-    """The scenario's document and the parsed `--set` overrides (imported lazily)."""
+def _read(
+    scenario: str,
+    sets: list[str] | None,
+    limits: Limits | None = None,
+    exit_on_error: bool = True,
+):
+    """The scenario's document (read within `limits`) and the parsed `--set` overrides."""
     from sim.catalog import find
     from sim.loader import read_file
     from sim.overrides import parse
 
     try:
-        return read_file(find(scenario)), [parse(text) for text in sets or []]
+        return read_file(find(scenario), limits), [parse(text) for text in sets or []]
     except ScenarioError as error:
         if not exit_on_error:
             raise
         _report_problems(error)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _check_budget(document, scenario, schedules: list | None, max_events: int | float) -> None:
+    """Refuse, before playing, a run over the event budget (replications included)."""
+    from sim.limits import too_much
+
+    overruns = too_much(scenario, max_events, schedules, repeats=scenario.replications)
+    _checked(lambda: document.refuse_overruns(overruns))
+
+
+def _target(name: str, out_dir: Path | None) -> Path:
+    """`--out` exactly as given, else `results/<slug>`; exit 2 if it cannot be written."""
+    from sim.paths import OutputError, check_out, results_dir
+
+    try:
+        return results_dir(name) if out_dir is None else check_out(out_dir)
+    except OutputError as error:
+        message = f"--out: {error}" if out_dir is not None else str(error)
+        err.print(message, markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _written(write, target: Path) -> list[Path]:  # a thunk writing results → their paths
+    """Write, or exit 2 naming the folder if the file system refuses."""
+    try:
+        return write()
+    except OSError as error:
+        err.print(f"cannot write results to {target}: {error.strerror or error}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
@@ -800,7 +953,8 @@ def _pick(scenario, names: list[str]) -> list | None:
             chosen.append(Schedule.of(name))
         else:
             expected = ", ".join(dict.fromkeys([*own, *SCHEDULE_KINDS]))
-            err.print(f"--schedule: unknown schedule {name!r}; expected one of: {expected}")
+            message = f"--schedule: unknown schedule {name!r}; expected one of: {expected}"
+            err.print(one_line(message), markup=False)
             raise typer.Exit(EXIT_BAD_INPUT)
     return chosen
 
@@ -816,26 +970,40 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary.name, path)
 
 
-def _slug(name: str) -> str:
-    """A scenario name as a single safe folder name."""
-    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip(".-")
-    return cleaned or "scenario"
-
-
 def _report_problems(error: ScenarioError) -> None:
     for problem in error.problems:
         err.print(str(problem), markup=False)
 
 
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM. A BaseException of our own, so that no handler on the way
+    (the CLI library's among them) turns it into another exit status."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
 def main() -> None:
-    """Console entry point: no traceback reaches the user unless SIM_DEBUG is set."""
+    """Console entry point: exit statuses as documented; no traceback unless SIM_DEBUG is set.
+
+    An interrupt unwinds like an exception, so every staging folder on the way
+    is removed before the process exits with 128 + the signal's number.
+    """
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     try:
         app()
-    except KeyboardInterrupt:
+    except (Interrupted, KeyboardInterrupt) as stop:
         err.print("interrupted")
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(128 + stop.signum if isinstance(stop, Interrupted) else EXIT_INTERRUPTED)
     except Exception as error:  # a bug of ours, not bad input
         if os.environ.get("SIM_DEBUG"):
             raise
-        err.print(f"internal error: {type(error).__name__}: {error} (SIM_DEBUG=1 shows where)")
-        sys.exit(1)
+        message = f"internal error: {type(error).__name__}: {error} (SIM_DEBUG=1 shows where)"
+        err.print(one_line(message), markup=False)
+        sys.exit(EXIT_INTERNAL)

@@ -21,14 +21,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 
 from sim.model import fail
 
-__all__ = ["MAX_VALUES", "Axis", "parse_values", "points"]
+__all__ = ["MAX_POINTS", "MAX_VALUES", "Axis", "parse_values", "points"]
 
 #: Values one axis may have: a typo such as `1..1e9` should be an error, not a hang.
 MAX_VALUES = 100_000
+#: Points a whole grid may have: three axes of 1..1000 are 10⁹ scenarios to validate.
+MAX_POINTS = 100_000
 
 _NUMBER = r"[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?"
 _PART = rf"\s*(?P<{{0}}>{_NUMBER})\s*(?P<{{0}}_unit>[a-zµ]*)\s*"
@@ -67,8 +69,14 @@ def _axis(spec: Any) -> tuple[Any, ...]:
         fail(str(error))
 
 
+#: How an axis may be written, for `sim schema`: a list, a spec such as `1..48`, one value.
+AXIS_SCHEMA = {
+    "type": ["array", "string", "number", "boolean", "object"],
+    "description": "The values to sweep: a list, or a spec like 1..48, 0.5..2:0.5, 1,5,10.",
+}
+
 #: A validated axis of a `sweep:` block: the values it takes, in order.
-Axis = Annotated[tuple[Any, ...], BeforeValidator(_axis)]
+Axis = Annotated[tuple[Any, ...], BeforeValidator(_axis), WithJsonSchema(AXIS_SCHEMA)]
 
 
 def points(axes: Mapping[str, tuple[Any, ...]]) -> list[dict[str, Any]]:

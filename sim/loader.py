@@ -7,6 +7,10 @@ a message reads `polgar.yaml:7: players[0].host_move: expected a duration …`.
 A `Document` keeps the parsed data and its lines, so the same file can be
 validated again under overrides (`--set`, the points of a sweep): an error
 inside an overridden value names the override instead of a line.
+
+Files are read within `sim.limits`: a size cap before reading, depth and
+alias expansion while parsing (`sim.reading`, `sim.safe_yaml`), and the event
+budget (`Document.refuse_overruns`) once a scenario is valid.
 """
 
 from __future__ import annotations
@@ -17,16 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, shown
+from sim.limits import Limits, Overrun, too_much
 from sim.overrides import Override, Placed, apply
+from sim.reading import Loc, decode, parse
+from sim.reading import path_text as _path
 from sim.scenario import Scenario
 
-__all__ = ["Document", "from_yaml", "load", "load_file", "read_file", "read_yaml"]
-
-Loc = tuple[str | int, ...]
+__all__ = ["Document", "decode", "from_yaml", "load", "load_file", "read_file", "read_yaml"]
 
 
 def load(scenario: str | Path) -> Scenario:
@@ -63,88 +67,78 @@ class Document:
     def line(self, *loc: str | int) -> int | None:
         return self.lines.get(loc)
 
+    def located(self, loc: Loc, message: str) -> Problem:
+        """A problem at `loc`, on the line of the deepest part of it that the file holds."""
+        return Problem(self.source, _line_of(loc, self.lines), _path(loc), message)
 
-def load_file(path: Path, overrides: Sequence[Override] = ()) -> Scenario:
-    """Read and validate one scenario file; its stem is the default `name`."""
-    return read_file(path).scenario(overrides)
+    def refuse_overruns(self, overruns: Sequence[Overrun]) -> None:
+        """Raise ScenarioError for figures over a limit (`sim.limits.too_much`), if any."""
+        if overruns:
+            raise ScenarioError([self.located(o.loc, o.message) for o in overruns])
 
 
-def read_file(path: Path) -> Document:
-    """Read and parse one scenario file, not yet validated."""
+def load_file(
+    path: Path, overrides: Sequence[Override] = (), limits: Limits | None = None
+) -> Scenario:
+    """Read and validate one scenario file within `limits`; its stem is the default `name`.
+
+    The event budget counts the scenario's own schedules and replications.
+    """
+    limits = limits or Limits()
+    document = read_file(path, limits)
+    scenario = document.scenario(overrides)
+    document.refuse_overruns(too_much(scenario, limits.max_events, repeats=scenario.replications))
+    return scenario
+
+
+def read_file(path: Path, limits: Limits | None = None) -> Document:
+    """Read and parse one scenario file, not yet validated; never more than the size limit."""
+    limits = limits or Limits()
+    source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise ScenarioError([Problem(str(path), None, "", f"cannot read: {reason}")]) from None
-    return read_yaml(text, source=str(path), default_name=path.stem)
+        with path.open("rb") as file:
+            raw = file.read(limits.max_file_bytes + 1)  # never more, whatever the file's size
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ScenarioError([Problem(source, None, "", f"cannot read: {reason}")]) from None
+    if len(raw) > limits.max_file_bytes:
+        limit = f"{limits.max_file_bytes:,}".replace(",", " ")
+        line = raw.count(b"\n", 0, limits.max_file_bytes) + 1
+        message = (
+            f"the file passes the limit of {limit} bytes on this line; --max-file-size raises it"
+        )
+        raise ScenarioError([Problem(source, line, "", message)])
+    return read_yaml(decode(raw, source), source=source, default_name=path.stem, limits=limits)
 
 
-def from_yaml(text: str, source: str = "<string>", default_name: str = "scenario") -> Scenario:
+def from_yaml(
+    text: str,
+    source: str = "<string>",
+    default_name: str = "scenario",
+    limits: Limits | None = None,
+) -> Scenario:
     """Validate YAML text into a Scenario; raise ScenarioError naming every problem."""
-    return read_yaml(text, source, default_name).scenario()
+    limits = limits or Limits()
+    document = read_yaml(text, source, default_name, limits)
+    scenario = document.scenario()
+    document.refuse_overruns(too_much(scenario, limits.max_events, repeats=scenario.replications))
+    return scenario
 
 
-def read_yaml(text: str, source: str = "<string>", default_name: str = "scenario") -> Document:
+def read_yaml(
+    text: str,
+    source: str = "<string>",
+    default_name: str = "scenario",
+    limits: Limits | None = None,
+) -> Document:
     """Parse YAML text into a Document; a syntax error or a non-mapping is a ScenarioError."""
-    data, lines = _parse(text, source)
+    data, lines = parse(text, source, limits or Limits())
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a {type(data).__name__}"
         message = f"expected a mapping with at least `players:`, got {got}"
         raise ScenarioError([Problem(source, 1, "", message)])
     data.setdefault("name", default_name)
     return Document(source, data, lines)
-
-
-def _parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
-    """Safe-load the document and note the line of every mapping key and item."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = " ".join(part for part in (error.context, error.problem) if part)
-        raise ScenarioError([Problem(source, line, "", f"not valid YAML: {what}")]) from None
-    except yaml.YAMLError as error:
-        raise ScenarioError([Problem(source, None, "", f"not valid YAML: {error}")]) from None
-    finally:
-        loader.dispose()
-    lines: dict[Loc, int] = {}
-    problems: list[Problem] = []
-    if node is not None:
-        _note_lines(node, (), lines, problems, source, set())
-    if problems:
-        raise ScenarioError(problems)
-    return data, lines
-
-
-def _note_lines(
-    node: yaml.Node,
-    loc: Loc,
-    lines: dict[Loc, int],
-    problems: list[Problem],
-    source: str,
-    seen: set[int],
-) -> None:
-    """Record `loc → line` for the tree under `node`; each node once (aliases are shared)."""
-    lines.setdefault(loc, node.start_mark.line + 1)
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        keys: set[Any] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key in keys:
-                line = key_node.start_mark.line + 1
-                problems.append(Problem(source, line, _path((*loc, key)), "appears twice"))
-            keys.add(key)
-            lines.setdefault((*loc, key), key_node.start_mark.line + 1)
-            _note_lines(value_node, (*loc, key), lines, problems, source, seen)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _note_lines(item, (*loc, index), lines, problems, source, seen)
 
 
 def _problems(
@@ -155,7 +149,10 @@ def _problems(
     for detail in details:
         if detail["type"] == "too_short" and _has_inner_error(detail["loc"], details):
             continue  # pydantic counts only the items that passed; the items' errors say more
-        loc = _in_file(detail["loc"], data, keep_last=detail["type"] == "missing")
+        if detail["type"] == "invalid_key":  # a key YAML read as a number, bool or null
+            loc = (*_in_file(detail["loc"][:-1], data, keep_last=False), _key(detail["input"]))
+        else:
+            loc = _in_file(detail["loc"], data, keep_last=detail["type"] == "missing")
         message = _message(detail)
         inside = [p.override for p in placed if any(loc[: len(at)] == at for at in p.locs)]
         around = [p.override for p in placed if any(at[: len(loc)] == loc for at in p.locs)]
@@ -165,9 +162,20 @@ def _problems(
             continue
         if around:  # the override changed something inside the part at fault
             message += f" (with {'; '.join(o.source + ' ' + o.text for o in around)})"
-        line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
-        problems.append(Problem(source, line, _path(loc), message))
+        problems.append(Problem(source, _line_of(loc, lines), _path(loc), message))
     return sorted(problems, key=lambda problem: problem.line or 0)
+
+
+def _line_of(loc: Loc, lines: dict[Loc, int]) -> int | None:
+    """The line of the deepest part of `loc` that the file holds."""
+    return next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
+
+
+def _key(value: Any) -> str:
+    """A key that is not text, as it was probably written: `true`, `null`, `7`."""
+    if value is None:
+        return "null"
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _has_inner_error(loc: Loc, details: list[Any]) -> bool:
@@ -194,13 +202,6 @@ def _in_file(loc: Loc, data: Any, keep_last: bool) -> Loc:
     return tuple(kept)
 
 
-def _path(loc: Loc) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
 def _message(detail: Any) -> str:
     """Say what was expected in the scenario's words, not in pydantic's."""
     kind, ctx, got = detail["type"], detail.get("ctx") or {}, _shown(detail.get("input"))
@@ -208,6 +209,8 @@ def _message(detail: Any) -> str:
         return "missing; this field is required"
     if kind == "extra_forbidden":
         return _unknown_field(detail["loc"])
+    if kind == "invalid_key":
+        return f"expected field names as keys, got {got}"
     if kind in {"int_type", "int_parsing", "int_from_float"}:
         return f"expected a whole number, got {got}"
     if kind in {"float_type", "float_parsing", "finite_number"}:
@@ -273,8 +276,6 @@ def _tag(model: type[BaseModel]) -> Any:
 
 
 def _shown(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list | tuple):
@@ -283,4 +284,4 @@ def _shown(value: Any) -> str:
         return "nothing"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value)
+    return shown(value)

@@ -1,17 +1,15 @@
 """What a run shows and leaves behind: the console tables, the sentences, the files.
 
 Result files (CSVs, and the pictures, trace and page `sim.pictures` adds) are
-written into a temporary folder beside the target and moved into place only
-when all are complete, so a failed run never leaves a half-written file or
-mixes old and new files of one kind.
+written into a staging folder and moved into place only when all are complete
+(`sim.staging`), so a failed, interrupted or killed run never leaves a
+half-written file or mixes old and new files. The CSVs depend only on the
+scenario, the seed and the version; clock times go to `run.json`.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Literal
@@ -19,10 +17,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
-from sim import analytic, pictures, tables
+from sim import analytic, pictures, runinfo, tables
 from sim.runner import Result
+from sim.staging import Staging
 from sim.sweeps import Pivot
 from sim.trace import Trace
 from sim.units import format_seconds
@@ -72,8 +72,11 @@ def write_results(
     plots: bool = True,
     trace: bool | None = None,
     page: pictures.Page | None = None,
+    source: Path | None = None,
+    started: float | None = None,
 ) -> list[Path]:
-    """Write summary.csv, games.csv, the steps table and the pictures into `out`, atomically.
+    """Write summary.csv, games.csv, the steps table, the pictures and run.json into `out`:
+    all of them or none.
 
     `steps`: "csv" or "parquet" write steps.csv or steps.parquet whatever their
     size, streamed chunk by chunk from the trace's columns; "none" writes no
@@ -81,6 +84,8 @@ def write_results(
     what `sim.pictures` adds (timeline.png, trace.json, report.html). A steps file
     or picture left by an earlier run and not written now is removed, so the
     folder never mixes two runs. `tables` replaces the default CSVs (summary, games).
+    `source` (the scenario file) and `started` (the `time.time()` the command
+    began) only go into run.json.
     """
     if tables is None:
         tables = {"summary.csv": result.summary, "games.csv": result.games}
@@ -92,7 +97,14 @@ def write_results(
     listed = [*tables, *writers]
     writers |= pictures.writers(result, plots=plots, trace=trace, page=page, beside=listed)
     stale = [*STEP_FILES.values(), *pictures.PICTURE_FILES]
-    return write_tables(tables, out, writers=writers, stale=stale)
+    info = {
+        "scenario": result.scenario.name,
+        "seed": result.seed,
+        "schedules": [trace.schedule.label for trace in result.traces],
+        "source": source,
+        "started": started,
+    }
+    return write_tables(tables, out, writers=writers, stale=stale, info=info)
 
 
 def write_tables(
@@ -100,32 +112,25 @@ def write_tables(
     out: Path,
     writers: Mapping[str, Callable[[Path], None]] | None = None,
     stale: Iterable[str] = (),
+    info: Mapping[str, object] | None = None,
 ) -> list[Path]:
-    """Write each table as CSV (and each writer's file) into `out`, all or none.
+    """Write each table as CSV (each writer's file, and run.json) into `out`: all or none.
 
-    Everything goes into a staging folder beside `out` first and is moved in
-    only when complete; files named in `stale` that this run did not write are
-    removed, so the folder never mixes two runs.
+    Everything goes into a staging folder inside `out` first and is moved in
+    only when complete (`sim.staging`); files named in `stale` that this run
+    did not write are removed in the same step, so the folder never mixes two
+    runs. `info` is what run.json records beside the files' hashes.
     """
     writers = writers or {}
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    names = [*tables, *writers]
+    with Staging(out, stale=[name for name in stale if name not in names]) as staged:
         for name, table in tables.items():
-            table.to_csv(staging / name, index=False, lineterminator="\n")
+            table.to_csv(staged.folder / name, index=False, lineterminator="\n")
         for name, write in writers.items():
-            write(staging / name)
-        names = [*tables, *writers]
-        written = []
-        for name in names:
-            os.replace(staging / name, out / name)
-            written.append(out / name)
-        for name in stale:
-            if name not in names:
-                (out / name).unlink(missing_ok=True)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            write(staged.folder / name)
+        if info is not None:
+            runinfo.write(staged.folder, **info)
+    return staged.published
 
 
 def steps_written(result: Result, steps: StepsChoice) -> str | None:
@@ -194,7 +199,10 @@ def fastest(makespans: np.ndarray) -> np.ndarray:
 
 
 def _fastest_first(table: Table, header: tuple[str, ...], cells: list, makespans) -> Table:
-    """Rows sorted by makespan (ties in the scenario's order), the fastest marked."""
+    """Rows sorted by makespan (ties in the scenario's order), the fastest marked.
+
+    Cells are text, never markup (names and descriptions come from files).
+    """
     table.add_column("", no_wrap=True)  # the fastest's mark
     for column in header:
         left = column == "schedule"
@@ -204,7 +212,7 @@ def _fastest_first(table: Table, header: tuple[str, ...], cells: list, makespans
         return table
     marks = fastest(makespans)
     for index in np.argsort(makespans, kind="stable").tolist():
-        table.add_row(FASTEST if marks[index] else "", *cells[index])
+        table.add_row(FASTEST if marks[index] else "", *map(escape, cells[index]))
     return table
 
 
@@ -213,7 +221,8 @@ def summary_table(result: Result) -> Table:
 
     Ties keep the scenario's order; the article's figure is beside each.
     """
-    table = Table(title=f"{result.scenario.name}: {result.scenario.description}".rstrip(": "))
+    title = f"{result.scenario.name}: {result.scenario.description}".rstrip(": ")
+    table = Table(title=escape(title))  # names and descriptions are text, never markup
     makespans = result.summary["makespan_s"].to_numpy()
     return _fastest_first(table, SUMMARY_HEADER, summary_cells(result), makespans)
 
@@ -241,7 +250,7 @@ def replications_table(summary: pd.DataFrame, title: str) -> Table:
     """
     n = int(summary["replications"].iloc[0]) if len(summary) else 0
     table = Table(
-        title=f"{title}: {n} replications, seed {int(summary['seed'].iloc[0])}",
+        title=escape(f"{title}: {n} replications, seed {int(summary['seed'].iloc[0])}"),
         caption="seconds; means over the replications, ± the 95 % confidence interval",
         box=box.SIMPLE_HEAVY,
         collapse_padding=True,
@@ -274,10 +283,10 @@ def replication_cells(summary: pd.DataFrame) -> list[tuple[str, ...]]:
 def pivot_table(pivot: Pivot, title: str) -> Table:
     """A sweep's makespans: the first varied field down, the schedules across."""
     heading = f"{title}: makespan" + (f" at {pivot.title}" if pivot.title else "")
-    table = Table(title=heading)
-    table.add_column(pivot.axis, justify="right")
+    table = Table(title=escape(heading))  # names and swept values are text, never markup
+    table.add_column(escape(pivot.axis), justify="right")
     for schedule in pivot.schedules:
-        table.add_column(schedule, justify="right")
+        table.add_column(escape(schedule), justify="right")
     for value, cells in pivot.rows:
         shown = []
         for cell in cells:
@@ -287,7 +296,7 @@ def pivot_table(pivot: Pivot, title: str) -> Table:
                 shown.append(f"{_compact(cell[0])} ± {_compact(cell[1])} s")
             else:
                 shown.append(format_seconds(cell[0]))
-        table.add_row(str(value), *shown)
+        table.add_row(escape(str(value)), *shown)
     return table
 
 

@@ -48,6 +48,7 @@ class Result:
     scenario: Scenario
     traces: tuple[Trace, ...]
     baseline: float
+    seed: int = 0
     notes: tuple[str, ...] = ()  # what was left out of the default schedules, and why
 
     @cached_property
@@ -71,7 +72,7 @@ class Result:
 
     def plot(self, until: float | None = None) -> Figure:
         """The timeline figure: a panel per schedule on one time axis, a row per game, bars
-        by step kind (`sim.plots.timeline`; needs matplotlib, the `plot` extra). In a
+        by step kind (`sim.plots.timeline`, as `sim run` draws timeline.png). In a
         notebook it shows itself; elsewhere `r.plot().savefig("timeline.png")`."""
         from sim.plots import timeline
 
@@ -117,7 +118,7 @@ def run(
     synchronous = next((t for t in traces if t.schedule.kind == "synchronous"), None)
     if synchronous is None:
         synchronous = play_one(Schedule.of("synchronous"))
-    return Result(scenario, traces, synchronous.makespan, tuple(notes))
+    return Result(scenario, traces, synchronous.makespan, seed, tuple(notes))
 
 
 def _affordable(

@@ -16,7 +16,15 @@ from pydantic import Field, model_validator
 
 from sim.distributions import Duration, Law, law_of, mean_of
 from sim.grid import Axis
-from sim.model import Count, Frozen, Seconds, fail, hosts_in_scenario, unit_of_bare_numbers
+from sim.model import (
+    Count,
+    Frozen,
+    Seconds,
+    fail,
+    fail_at,
+    hosts_in_scenario,
+    unit_of_bare_numbers,
+)
 from sim.schedules import DEFAULT_SCHEDULES, Schedule
 from sim.units import UNITS
 
@@ -28,6 +36,7 @@ StepKind = Literal["host", "wait", "block"]
 STEP_KINDS: tuple[StepKind, ...] = ("host", "wait", "block")
 
 Unit = Literal["us", "ms", "s", "min", "h"]
+Loc = tuple[str | int, ...]
 assert set(Unit.__args__) == set(UNITS)  # one list of units, checked at import
 
 
@@ -161,7 +170,9 @@ class Scenario(Frozen):
         unit = data.get("unit", "s") if isinstance(data, dict) else "s"
         host = data.get("host") if isinstance(data, dict) else None
         count = host.get("count", 1) if isinstance(host, dict) else 1 if host is None else None
-        unit_token = unit_of_bare_numbers.set(unit if unit in UNITS else "s")
+        unit_token = unit_of_bare_numbers.set(
+            unit if isinstance(unit, str) and unit in UNITS else "s"
+        )
         hosts_token = hosts_in_scenario.set(
             count if isinstance(count, int) and not isinstance(count, bool) and count >= 1 else None
         )
@@ -187,11 +198,11 @@ class Scenario(Frozen):
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:
-        _refuse_repeats("player group name", [group.name for group in self.players])
-        repeated = _repeated_player_name(self.players)
-        if repeated is not None:
-            fail(f"player name {repeated!r} appears twice; each must be unique")
-        _refuse_repeats("schedule", [schedule.label for schedule in self.schedules])
+        groups = [(("players", i, "name"), group.name) for i, group in enumerate(self.players)]
+        _refuse_repeats("player group name", groups)
+        _refuse_repeats("player name", _names_that_may_clash(self.players))
+        labels = [(("schedules", i), schedule.label) for i, schedule in enumerate(self.schedules)]
+        _refuse_repeats("schedule", labels)
         return self
 
     @classmethod
@@ -228,33 +239,36 @@ class Scenario(Frozen):
         return sum(group.count * group.moves * len(group.round) for group in self.players)
 
 
-def _refuse_repeats(what: str, names: list[str]) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            fail(f"{what} {name!r} appears twice; each must be unique")
-        seen.add(name)
+def _names_that_may_clash(groups: tuple[PlayerGroup, ...]) -> list[tuple[Loc, str]]:
+    """Player names that could repeat, each with its group's place, found without listing all.
 
-
-def _repeated_player_name(groups: tuple[PlayerGroup, ...]) -> str | None:
-    """The first player name (in file order) that two groups share, or None.
-
-    Found from the groups alone, never by listing every player: a group of
-    ten million must validate in microseconds. With group names unique, the
-    only clash is a one-player group called `x-i` beside a group `x` of at
-    least i players: numbered names of two groups never meet, as a number
-    holds no `-`.
+    Listing every player would take as long as the count is large (a few zeros
+    too many in `count` would hang validation). Numbered names `g-1` … `g-n`
+    cannot clash with another group's numbered names, group names being unique;
+    only a one-player group's name can equal `g-k` of a numbered group.
     """
-    numbered = {g.name: (place, g.count) for place, g in enumerate(groups) if g.count > 1}
-    clashes = []
-    for place, group in enumerate(groups):
-        prefix, dash, number = group.name.rpartition("-")
-        if group.count > 1 or not dash or prefix not in numbered:
+    numbered = {group.name: i for i, group in enumerate(groups) if group.count > 1}
+    names = []
+    for i, group in enumerate(groups):
+        if group.count > 1:
             continue
-        if not (number.isascii() and number.isdecimal() and number == str(int(number))):
-            continue
-        other, count = numbered[prefix]
-        if 1 <= int(number) <= count:
-            # where the name turns up the second time: this group, or player i of the other
-            clashes.append(((place, 0) if place > other else (other, int(number)), group.name))
-    return min(clashes)[1] if clashes else None
+        names.append((("players", i, "name"), group.name))
+        stem, _, number = group.name.rpartition("-")
+        digits = number.isascii() and number.isdigit() and not number.startswith("0")
+        if (
+            digits
+            and stem in numbered
+            and len(number) < 4000
+            and int(number) <= groups[numbered[stem]].count
+        ):
+            names.append((("players", numbered[stem], "name"), group.name))
+    return sorted(names)
+
+
+def _refuse_repeats(what: str, names: list[tuple[Loc, str]]) -> None:
+    """Refuse the second of two equal names, pointing at it."""
+    seen: set[str] = set()
+    for loc, name in names:
+        if name in seen:
+            fail_at(loc, f"{what} {name!r} appears twice; each must be unique", name)
+        seen.add(name)

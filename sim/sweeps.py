@@ -13,6 +13,7 @@ between two points comes from the values varied, not from different draws.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ import pandas as pd
 
 from sim.errors import Problem, ScenarioError
 from sim.execute import Runner
-from sim.grid import parse_values, points
+from sim.grid import MAX_POINTS, parse_values, points
 from sim.loader import Document
 from sim.overrides import Override, show
 from sim.replications import play_all, summarize
@@ -87,6 +88,7 @@ def expand(document: Document, overrides: Sequence[Override], grid: Sequence[Axi
     plain = Document(
         document.source, {k: v for k, v in document.data.items() if k != "sweep"}, document.lines
     )
+    _refuse_huge(grid)
     by_path = {axis.path: axis for axis in grid}
     found: list[Point] = []
     problems: dict[str, Problem] = {}
@@ -102,6 +104,20 @@ def expand(document: Document, overrides: Sequence[Override], grid: Sequence[Axi
     if problems:
         raise ScenarioError(list(problems.values()))
     return found
+
+
+def _refuse_huge(grid: Sequence[Axis]) -> None:
+    """A grid past `MAX_POINTS` is refused before a single point is made, naming its product."""
+    sizes = [len(axis.values) for axis in grid]
+    if math.prod(sizes) <= MAX_POINTS:
+        return
+    first = grid[0]
+    product = " × ".join(f"{size:,}".replace(",", " ") for size in sizes)
+    total = f"{math.prod(sizes):,}".replace(",", " ")
+    limit = f"{MAX_POINTS:,}".replace(",", " ")
+    message = f"{product} values = {total} points, over the limit of {limit}; vary fewer values"
+    path = "sweep" if first.line is not None else ""
+    raise ScenarioError([Problem(first.source, first.line, path, message)])
 
 
 def play(

@@ -9,7 +9,16 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["UNITS", "format_duration", "format_hms", "format_seconds", "parse_duration"]
+from sim.errors import shown
+
+__all__ = [
+    "DURATION_PATTERN",
+    "UNITS",
+    "format_duration",
+    "format_hms",
+    "format_seconds",
+    "parse_duration",
+]
 
 #: Seconds per unit. `unit:` in a scenario and the suffix of a duration string use these.
 UNITS: dict[str, float] = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0}
@@ -18,6 +27,12 @@ _DURATION = re.compile(
     r"^\s*(?P<sign>[-+]?)(?P<value>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE](?P<exp>[+-]?[0-9]+))?\s*(?P<unit>[a-zµ]*)\s*$"
 )
 _ALIASES = {"µs": "us", "sec": "s", "second": "s", "seconds": "s", "m": "min", "hr": "h"}
+#: The strings `parse_duration` accepts, as a JSON Schema (ECMA-262) pattern for editors.
+DURATION_PATTERN = (
+    r"^\s*\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*(?:"
+    + "|".join(sorted([*UNITS, *_ALIASES], key=len, reverse=True))
+    + r")?\s*$"
+)
 
 
 def parse_duration(value: object, unit: str = "s") -> float:
@@ -36,8 +51,9 @@ def parse_duration(value: object, unit: str = "s") -> float:
             raise ValueError(_expected(value))
         suffix = _ALIASES.get(match["unit"], match["unit"]) or unit
         if suffix not in UNITS:
+            unit = match["unit"][:20]
             raise ValueError(
-                f"unknown unit {match['unit']!r} in {_shown(value)}; use one of {', '.join(UNITS)}"
+                f"unknown unit {unit!r} in {shown(value)}; use one of {', '.join(UNITS)}"
             )
         exponent = f"e{match['exp']}" if match["exp"] else ""
         number = float(match["sign"] + match["value"] + exponent)
@@ -45,18 +61,14 @@ def parse_duration(value: object, unit: str = "s") -> float:
     else:
         raise ValueError(_expected(value))
     if not math.isfinite(seconds):
-        raise ValueError(f"expected a finite duration, got {_shown(value)}")
+        raise ValueError(f"expected a finite duration, got {shown(value)}")
     if seconds < 0:
-        raise ValueError(f"expected a duration ≥ 0, got {_shown(value)}")
+        raise ValueError(f"expected a duration ≥ 0, got {shown(value)}")
     return seconds
 
 
 def _expected(value: object) -> str:
-    return f'expected a duration like 5, "5s" or "250ms", got {_shown(value)}'
-
-
-def _shown(value: object) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value)
+    return f'expected a duration like 5, "5s" or "250ms", got {shown(value)}'
 
 
 def format_seconds(seconds: float) -> str:
@@ -74,7 +86,8 @@ def format_hms(seconds: float) -> str:
     """`3655` → `1:00:55`; fractions keep up to milliseconds (`0:00:01.5`)."""
     if not math.isfinite(seconds):
         return ""
-    millis = round(seconds * 1000)
+    # past 10¹⁵ s a float holds no milliseconds, and `seconds * 1000` may overflow
+    millis = round(seconds * 1000) if abs(seconds) < 1e15 else int(seconds) * 1000
     whole, frac = divmod(millis, 1000)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)

@@ -22,7 +22,7 @@ def polgar_copy(tmp_path):
     return copy
 
 
-def test_run_writes_the_tables_with_the_contract_columns(polgar_copy, tmp_path):
+def test_run_writes_the_tables_and_run_json_with_the_contract_columns(polgar_copy, tmp_path):
     """24 games × 2 schedules = 48 game rows; 24 × 30 × 2 steps × 2 schedules = 2 880 steps.
     The contract's summary columns come first; replication statistics and the record follow."""
     out = tmp_path / "out"
@@ -44,6 +44,7 @@ def test_run_writes_the_tables_with_the_contract_columns(polgar_copy, tmp_path):
     assert names == [
         "games.csv",
         "replications.csv",
+        "run.json",
         "steps.csv",
         "summary.csv",
         "timeline.png",
@@ -61,6 +62,7 @@ def test_no_plots_leaves_out_the_timeline_and_removes_an_earlier_one(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "games.csv",
         "replications.csv",
+        "run.json",
         "steps.csv",
         "summary.csv",
         "trace.json",

@@ -42,6 +42,7 @@ def test_over_the_limit_the_steps_table_is_skipped_and_the_run_says_so(
     assert sorted(p.name for p in out.iterdir()) == [
         "games.csv",
         "replications.csv",
+        "run.json",
         "summary.csv",
         "trace.json",
     ]
@@ -56,6 +57,7 @@ def test_no_steps_writes_no_steps_table_even_when_small(polgar_copy, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "games.csv",
         "replications.csv",
+        "run.json",
         "summary.csv",
         "trace.json",
     ]
@@ -68,8 +70,8 @@ def test_steps_written_in_chunks_are_the_whole_table_byte_for_byte(tmp_path, mon
     result.steps.to_csv(whole, index=False, lineterminator="\n")
     monkeypatch.setattr(tables, "STEP_CHUNK_ROWS", 7)
     written = report.write_results(result, tmp_path / "o", steps="csv", plots=False, trace=False)
-    assert written[-1].name == "steps.csv"
-    assert written[-1].read_bytes() == whole.read_bytes()
+    by_name = {path.name: path for path in written}
+    assert by_name["steps.csv"].read_bytes() == whole.read_bytes()
 
 
 def test_parquet_holds_the_same_steps_table(polgar_copy, tmp_path, monkeypatch):
@@ -81,6 +83,7 @@ def test_parquet_holds_the_same_steps_table(polgar_copy, tmp_path, monkeypatch):
     assert sorted(p.name for p in out.iterdir()) == [
         "games.csv",
         "replications.csv",
+        "run.json",
         "steps.parquet",
         "summary.csv",
         "trace.json",
@@ -97,6 +100,7 @@ def test_parquet_holds_the_same_steps_table(polgar_copy, tmp_path, monkeypatch):
     assert sorted(p.name for p in out.iterdir()) == [
         "games.csv",
         "replications.csv",
+        "run.json",
         "steps.csv",
         "summary.csv",
         "trace.json",

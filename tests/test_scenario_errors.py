@@ -97,8 +97,8 @@ CASES = {
     ),
     "duplicate group": (
         "players:\n  - {name: a, host_move: 1}\n  - {name: a, host_move: 2}\n",
-        1,
-        "",
+        3,
+        "players[1].name",
         ["player group name 'a' appears twice"],
     ),
     "yaml syntax": ("players:\n  - name: a\n   host_move: [1\n", 3, "", ["not valid YAML"]),

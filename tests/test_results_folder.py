@@ -1,0 +1,172 @@
+"""Result folders: whole runs or the previous one, and the same bytes for the same run.
+
+The kill tests start a real `sim run` large enough that writing steps.csv
+takes a good fraction of a second, wait until its staging folder holds that
+file, and stop the process there: a plain signal, no test hook in the code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.staging import PREFIX, Staging, _interrupts_held, sweep
+
+RESULT_FILES = ["games.csv", "replications.csv", "run.json", "steps.csv", "summary.csv"]
+
+
+def _scenario(path: Path, players: int) -> Path:
+    """`players` polgar-like games of 30 rounds: 120 step rows per player over 2 schedules."""
+    path.write_text(
+        f"players:\n  - name: p\n    count: {players}\n    moves: 30\n"
+        "    host_move: 5\n    player_move: 55\n"
+    )
+    return path
+
+
+def _sim(*args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()}
+
+
+def _stop_while_writing(process: subprocess.Popen, out: Path, signum: int) -> None:
+    """Send `signum` once steps.csv is being written in the staging folder."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if any(out.glob(f"{PREFIX}*/steps.csv")):
+            process.send_signal(signum)
+            return
+        assert process.poll() is None, "the run ended before it was caught writing"
+        time.sleep(0.002)
+    process.kill()
+    raise AssertionError("the run never started writing")
+
+
+@pytest.fixture
+def previous(tmp_path) -> tuple[Path, dict[str, bytes]]:
+    """A folder holding a small, complete earlier run."""
+    out = tmp_path / "out"
+    small = _scenario(tmp_path / "small.yaml", 2)
+    done = CliRunner().invoke(app, ["run", str(small), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    return out, _contents(out)
+
+
+def test_sigkill_while_writing_leaves_the_previous_results_whole(tmp_path, previous):
+    """1 000 players: steps.csv has 120 000 rows; killed mid-write, the old files stay."""
+    out, before = previous
+    process = _sim("run", str(_scenario(tmp_path / "big.yaml", 1_000)), "--out", str(out))
+    _stop_while_writing(process, out, signal.SIGKILL)
+    assert process.wait(timeout=60) == -signal.SIGKILL
+    assert _contents(out) == before  # every visible file byte for byte as it was
+    leftovers = [path for path in out.iterdir() if path.is_dir()]
+    assert len(leftovers) == 1 and leftovers[0].name.startswith(PREFIX)  # hidden, and only that
+    assert sweep(out) == leftovers  # what the next run into `out` does first
+    assert sorted(path.name for path in out.iterdir()) == RESULT_FILES
+
+
+def test_ctrl_c_while_writing_exits_130_and_leaves_no_partial_files(tmp_path, previous):
+    out, before = previous
+    process = _sim("run", str(_scenario(tmp_path / "big.yaml", 1_000)), "--out", str(out))
+    _stop_while_writing(process, out, signal.SIGINT)
+    assert process.wait(timeout=60) == 130
+    said = process.stderr.read()
+    assert "interrupted" in said and "Traceback" not in said
+    assert _contents(out) == before
+    assert sorted(path.name for path in out.iterdir()) == RESULT_FILES
+
+
+def test_two_processes_write_byte_identical_tables(tmp_path):
+    """Different hash seeds, same scenario and seed: the CSVs match byte for byte; run.json
+    differs only in its clock times, and its hashes are those of the CSVs beside it."""
+    scenario = _scenario(tmp_path / "s.yaml", 5)
+    runs = []
+    for name, hash_seed in (("a", "1"), ("b", "2")):
+        out = tmp_path / name
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run(
+            [sys.executable, "-m", "sim", "run", str(scenario), "--out", str(out)],
+            capture_output=True,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+        runs.append(out)
+    first, second = (_contents(out) for out in runs)
+    for name in ("summary.csv", "games.csv", "steps.csv"):
+        assert first[name] == second[name], name
+    info = [json.loads(contents["run.json"]) for contents in (first, second)]
+    timing = {"started_utc", "finished_utc", "wall_s"}
+    assert {k: v for k, v in info[0].items() if k not in timing} == {
+        k: v for k, v in info[1].items() if k not in timing
+    }
+    for name, entry in info[0]["files"].items():
+        assert entry["sha256"] == hashlib.sha256(first[name]).hexdigest()
+        assert entry["bytes"] == len(first[name])
+
+
+def test_a_failure_inside_the_staging_block_keeps_the_old_files(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.csv").write_text("old")
+    with pytest.raises(RuntimeError), Staging(out) as staged:
+        (staged.folder / "summary.csv").write_text("new, half")
+        raise RuntimeError("disk full")
+    assert [path.name for path in out.iterdir()] == ["summary.csv"]
+    assert (out / "summary.csv").read_text() == "old"
+
+
+def test_publishing_moves_every_file_with_run_json_last(tmp_path):
+    out = tmp_path / "out"
+    with Staging(out) as staged:
+        for name in ("run.json", "b.csv", "a.csv"):
+            (staged.folder / name).write_text(name)
+        (staged.folder / "charts").mkdir()
+        (staged.folder / "charts" / "c.png").write_text("c")
+    assert [path.relative_to(out).as_posix() for path in staged.published] == [
+        "a.csv",
+        "b.csv",
+        "charts/c.png",
+        "run.json",
+    ]
+    assert not list(out.glob(f"{PREFIX}*"))
+
+
+def test_sweep_removes_only_staging_folders_of_dead_processes(tmp_path):
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], stdout=-1)
+    dead = int(done.stdout)  # exited and reaped: no such process now (pids wrap slowly)
+    (tmp_path / f"{PREFIX}{dead}-x").mkdir()
+    (tmp_path / f"{PREFIX}{os.getpid()}-y").mkdir()
+    (tmp_path / "keep").mkdir()
+    assert [path.name for path in sweep(tmp_path)] == [f"{PREFIX}{dead}-x"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        f"{PREFIX}{os.getpid()}-y",
+        "keep",
+    ]
+
+
+def test_ctrl_c_during_publishing_waits_until_the_files_are_in_place():
+    """A SIGINT inside the held block is delivered when it ends, not in the middle."""
+    reached_end = False
+    with pytest.raises(KeyboardInterrupt), _interrupts_held():
+        signal.raise_signal(signal.SIGINT)
+        reached_end = True
+    assert reached_end
