@@ -256,6 +256,8 @@ def test_out_is_honoured_exactly_as_given(tmp_path):
         "run.json",
         "steps.csv",
         "summary.csv",
+        "timeline.png",
+        "trace.json",
     ]
     target = tmp_path / "target"
     target.mkdir()

@@ -22,7 +22,15 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.staging import PREFIX, Staging, _interrupts_held, sweep
 
-RESULT_FILES = ["games.csv", "replications.csv", "run.json", "steps.csv", "summary.csv"]
+RESULT_FILES = [
+    "games.csv",
+    "replications.csv",
+    "run.json",
+    "steps.csv",
+    "summary.csv",
+    "timeline.png",
+    "trace.json",
+]
 
 
 def _scenario(path: Path, players: int) -> Path:
