@@ -102,10 +102,10 @@ class Gil:
         self._drop_at = _INF  # when a waiter will set `gil_drop_request`
         self._requester = -1  # the waiter that will set it
         self._last_game = -1  # the game that last ran Python
-        # typed arrays rather than lists: numpy reads them in place (`_next_request`)
-        self._waiting = array("q")  # waiters, in no meaningful order
+        self._waiting: list[int] = []  # waiters, in no meaningful order
         self._slot = [-1] * threads  # per thread: its place in `_waiting`
-        self._since = array("d", bytes(8 * threads))  # per thread: when its timed wait began
+        # per thread: when its timed wait began; a typed array that numpy reads in place
+        self._since = array("d", bytes(8 * threads))
         self._work = [0.0] * threads  # per thread: work left in its current host step
         self._game = [-1] * threads  # per thread: the game of that step
         self._began = [math.nan] * threads  # per thread: when that step first ran
@@ -316,8 +316,8 @@ class Gil:
         """After a voluntary switch: the waiter whose timer first sees no switch asks next."""
         self._drop_at, self._requester = _INF, -1
         if len(self._waiting) > 64:  # many waiters: the same arithmetic on arrays
-            waiting = np.frombuffer(self._waiting, dtype=np.int64)  # views, released on return
-            since = np.frombuffer(self._since)[waiting]
+            waiting = np.fromiter(self._waiting, dtype=np.int64, count=len(self._waiting))
+            since = np.frombuffer(self._since)[waiting]  # a view of `_since`, released on return
             late = since < self._switched
             laps = np.ceil((self._switched - since[late]) / self._interval)
             since[late] += laps * self._interval
