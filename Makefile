@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SCENARIO ?= polgar
 ARGS ?=
 
-.PHONY: simulate test lint format bench bench-whatif bench-verify clean
+.PHONY: simulate test lint format bench bench-threads bench-whatif bench-verify clean
 
 simulate: $(VENV)/.stamp-run
 	$(BIN)/sim run $(SCENARIO) $(ARGS)
@@ -25,6 +25,13 @@ format: $(VENV)/.stamp-dev
 
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python bench/run.py $(ARGS)
+
+# Real CPython threads against the threaded schedule (minutes; wants a quiet machine),
+# and what each schedule costs the engine.
+bench-threads: $(VENV)/.stamp-dev
+	$(BIN)/python bench/schedules.py
+	$(BIN)/python bench/gil_handoffs.py
+	$(BIN)/python bench/gil_real.py $(ARGS)
 
 bench-whatif: $(VENV)/.stamp-dev
 	$(BIN)/python bench/whatif.py $(ARGS)

@@ -29,13 +29,13 @@ def analytic_table(scenario: Scenario, schedules: Sequence[Schedule] | None = No
     for column in ("schedule", "formula", "h:mm:ss", "speedup", "article"):
         table.add_column(column, justify="left" if column == "schedule" else "right")
     for schedule in chosen:
-        exact = analytic.closed_form(scenario, schedule.kind)
+        exact = analytic.closed_form(scenario, schedule)
         table.add_row(
             schedule.label,
             "—" if exact is None else format_seconds(exact),
             "—" if exact is None else format_hms(exact),
             f"{baseline / exact:.2f}×" if exact and baseline is not None else "—",
-            format_seconds(analytic.article_estimate(scenario, schedule.kind)),
+            format_seconds(analytic.article_estimate(scenario, schedule)),
         )
     return table
 
@@ -43,19 +43,28 @@ def analytic_table(scenario: Scenario, schedules: Sequence[Schedule] | None = No
 def analytic_notes(scenario: Scenario, schedules: Sequence[Schedule] | None = None) -> list[str]:
     """Say which schedules have no closed form here, and what to do about it."""
     chosen = scenario.schedules if schedules is None else schedules
-    missing = [s.label for s in chosen if analytic.closed_form(scenario, s.kind) is None]
-    if not missing:
-        return []
     shape = analytic.shape(scenario)
-    why = (
-        "its groups differ (a closed form needs one round shape, a host step then a wait)"
-        if shape is None
-        else f"{shape.hosts} hosts do not divide {_grouped(shape.n)} games"
-    )
+    reasons: dict[str, list[str]] = {}
+    for schedule in chosen:
+        if analytic.closed_form(scenario, schedule) is None:
+            reasons.setdefault(_why(scenario, schedule, shape), []).append(schedule.label)
     return [
-        f"{', '.join(missing)}: no closed form for this scenario, as {why}; "
+        f"{', '.join(labels)}: no closed form for this scenario, as {why}; "
         "run without --analytic-only to simulate it."
+        for why, labels in reasons.items()
     ]
+
+
+def _why(scenario: Scenario, schedule: Schedule, shape: analytic.Shape | None) -> str:
+    if shape is None:
+        return "its groups differ (a closed form needs one round shape, a host step then a wait)"
+    if schedule.threaded is not None:
+        return "threads wait for the GIL in an order the OS draws"
+    if schedule.parallel is not None:
+        return "more processes than CPUs share them"
+    if shape.switch_cost:
+        return f"with a switch cost, {shape.hosts} hosts pass games between them"
+    return f"{shape.hosts} hosts do not divide {_grouped(shape.n)} games"
 
 
 def _grouped(count: int) -> str:

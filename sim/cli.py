@@ -310,7 +310,16 @@ def _play(
 
     applied = "; ".join(override.text for override in overrides)
     count = loaded.replications
-    result = run_scenario(loaded, chosen)  # replication 1: its games and steps are written
+    try:  # replication 1: its games and steps are written
+        result = run_scenario(loaded, chosen)
+    except ScenarioError as error:  # a schedule too long to play: name the file
+        from dataclasses import replace
+
+        from sim.catalog import find
+
+        where = str(find(name))
+        _report_problems(ScenarioError([replace(p, source=where) for p in error.problems]))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     if count > 1:
         with _runner(jobs, dask, count) as runner, _bar(count, loaded.name, quiet) as done:
             runs = play_all([loaded], chosen, runner, done)
@@ -320,12 +329,14 @@ def _play(
     if applied:
         out.print(f"with --set {applied}", markup=False)
     if count > 1:
-        out.print(report.replications_table(summary, _title(loaded)))
-        if not loaded.random:
+        _print_wide(report.replications_table(summary, _title(loaded)))
+        played = loaded.schedules if chosen is None else chosen
+        if not loaded.random and not any(s.threaded and s.threaded.gil for s in played):
             out.print("durations are fixed, so every replication plays the same")
     else:
-        out.print(report.summary_table(result))
-    for sentence in filter(None, [report.closed_forms(result), *report.explanations(result)]):
+        _print_wide(report.summary_table(result))
+    notes = [report.closed_forms(result), *report.explanations(result), *result.notes]
+    for sentence in filter(None, notes):
         out.print(sentence, markup=False)
     if loaded.sweep:
         out.print(f"{loaded.name} has a sweep: block; `sim sweep {name}` plays it", markup=False)
@@ -446,6 +457,14 @@ def sweep(
     out.print(f"wrote {', '.join(str(path) for path in written)}", markup=False)
 
 
+def _print_wide(table) -> None:
+    """Piped or captured, as wide as the table needs rather than rich's 80 columns."""
+    if not out.is_terminal:
+        wide = out.options.update_width(400)
+        out.width = max(out.width, out.measure(table, options=wide).maximum)
+    out.print(table)
+
+
 def _steps_choice(steps: bool | None, parquet: bool) -> str:
     """`--steps`, `--no-steps` and `--parquet` as one choice; contradictions are bad input."""
     if parquet:
@@ -459,6 +478,41 @@ def _steps_choice(steps: bool | None, parquet: bool) -> str:
             raise typer.Exit(EXIT_BAD_INPUT)
         return "parquet"
     return {None: "auto", True: "csv", False: "none"}[steps]
+
+
+@app.command()
+def guide(
+    readme: Annotated[
+        Path | None,
+        typer.Option(help="Rewrite the section between the guide's markers in this file."),
+    ] = None,
+) -> None:
+    """Which model should I use? Every model on cpu_bound, io_bound, blocking_call, polgar.
+
+    Prints a Markdown table of makespans (fastest in bold) and the lesson of each row.
+
+    Examples:
+
+        sim guide
+
+        sim guide --readme README.md
+    """
+    from sim.guide import guide as build
+    from sim.guide import replace_section
+
+    if readme is None:
+        out.print(build(), markup=False)
+        return
+    try:
+        text = readme.read_text(encoding="utf-8")
+        replace_section(text, "")  # refuse a file without the markers before any work
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        err.print(f"{readme}: {error}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    updated = replace_section(text, build())
+    if updated != text:
+        _write_atomically(readme, updated)
+    out.print(f"{'updated' if updated != text else 'unchanged'} {readme}")
 
 
 @app.command("list")
@@ -906,6 +960,17 @@ def _pick(scenario, names: list[str]) -> list | None:
             err.print(one_line(message), markup=False)
             raise typer.Exit(EXIT_BAD_INPUT)
     return chosen
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Replace `path` in one step: a crash leaves the old file or the new one, never half."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+    ) as temporary:
+        temporary.write(text)
+    os.replace(temporary.name, path)
 
 
 def _report_problems(error: ScenarioError) -> None:

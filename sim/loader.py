@@ -219,6 +219,8 @@ def _message(detail: Any) -> str:
         sign = "≥" if kind == "greater_than_equal" else ">"
         bound = ctx.get("ge", ctx.get("gt"))
         return f"expected a number {sign} {bound}, got {got}"
+    if kind in {"bool_type", "bool_parsing"}:
+        return f"expected true or false, got {got}"
     if kind == "literal_error":
         return f"expected one of {ctx.get('expected')}, got {got}"
     if kind == "too_short":

@@ -15,10 +15,20 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sim.units import DURATION_PATTERN, parse_duration
 
-__all__ = ["Count", "Frozen", "Seconds", "fail", "fail_at", "unit_of_bare_numbers"]
+__all__ = [
+    "Count",
+    "Frozen",
+    "Seconds",
+    "fail",
+    "fail_at",
+    "hosts_in_scenario",
+    "unit_of_bare_numbers",
+]
 
 #: The scenario's `unit` while its fields are validated; durations read it.
 unit_of_bare_numbers: ContextVar[str] = ContextVar("unit_of_bare_numbers", default="s")
+#: The scenario's `host.count` while its schedules are validated (None: unknown or invalid).
+hosts_in_scenario: ContextVar[int | None] = ContextVar("hosts_in_scenario", default=None)
 
 
 class Frozen(BaseModel):

@@ -26,7 +26,7 @@ from sim.staging import Staging
 from sim.sweeps import Pivot
 from sim.trace import Trace
 from sim.units import format_seconds
-from sim.workload import HOST
+from sim.workload import WAIT
 
 __all__ = [
     "REPLICATION_HEADER",
@@ -37,6 +37,7 @@ __all__ = [
     "closed_forms",
     "explain",
     "explanations",
+    "fastest",
     "pivot_table",
     "replication_cells",
     "replications_table",
@@ -57,6 +58,8 @@ STEP_FILES = {"csv": "steps.csv", "parquet": "steps.parquet"}
 StepsChoice = Literal["auto", "csv", "parquet", "none"]
 
 SUMMARY_HEADER = ("schedule", "makespan", "h:mm:ss", "speedup", "host busy", "article")
+#: Beside the schedule (or schedules, on a tie) with the shortest makespan.
+FASTEST = "★"
 REPLICATION_HEADER = ("schedule", "makespan", "± 95 %", "sd", "p50", "p95", "mean game", "speedup")
 
 
@@ -189,15 +192,39 @@ def summary_cells(result: Result) -> list[tuple[str, ...]]:
     ]
 
 
+def fastest(makespans: np.ndarray) -> np.ndarray:
+    """Which makespans are the shortest (all of them on a tie, to rounding)."""
+    best = makespans.min()
+    return makespans <= best + 1e-9 * max(1.0, best)
+
+
+def _fastest_first(table: Table, header: tuple[str, ...], cells: list, makespans) -> Table:
+    """Rows sorted by makespan (ties in the scenario's order), the fastest marked.
+
+    Cells are text, never markup (names and descriptions come from files).
+    """
+    table.add_column("", no_wrap=True)  # the fastest's mark
+    for column in header:
+        left = column == "schedule"
+        table.add_column(column, justify="left" if left else "right", no_wrap=left)
+    makespans = np.asarray(makespans, dtype=float)
+    if not len(makespans):
+        return table
+    marks = fastest(makespans)
+    for index in np.argsort(makespans, kind="stable").tolist():
+        table.add_row(FASTEST if marks[index] else "", *map(escape, cells[index]))
+    return table
+
+
 def summary_table(result: Result) -> Table:
-    """The table `sim run` prints: one row per schedule, the article's figure beside it."""
+    """The table `sim run` prints: schedules side by side, fastest first and marked ★.
+
+    Ties keep the scenario's order; the article's figure is beside each.
+    """
     title = f"{result.scenario.name}: {result.scenario.description}".rstrip(": ")
     table = Table(title=escape(title))  # names and descriptions are text, never markup
-    for column in SUMMARY_HEADER:
-        table.add_column(column, justify="left" if column == "schedule" else "right")
-    for row in summary_cells(result):
-        table.add_row(*map(escape, row))
-    return table
+    makespans = result.summary["makespan_s"].to_numpy()
+    return _fastest_first(table, SUMMARY_HEADER, summary_cells(result), makespans)
 
 
 def closed_forms(result: Result) -> str | None:
@@ -217,7 +244,10 @@ def closed_forms(result: Result) -> str | None:
 
 
 def replications_table(summary: pd.DataFrame, title: str) -> Table:
-    """Per schedule, the spread of the makespan and mean game time over replications."""
+    """Per schedule, the spread of the makespan and mean game time over replications.
+
+    Fastest mean first and marked, as in `summary_table`.
+    """
     n = int(summary["replications"].iloc[0]) if len(summary) else 0
     table = Table(
         title=escape(f"{title}: {n} replications, seed {int(summary['seed'].iloc[0])}"),
@@ -226,11 +256,8 @@ def replications_table(summary: pd.DataFrame, title: str) -> Table:
         collapse_padding=True,
         pad_edge=False,
     )
-    for column in REPLICATION_HEADER:
-        table.add_column(column, justify="left" if column == "schedule" else "right")
-    for row in replication_cells(summary):
-        table.add_row(*map(escape, row))
-    return table
+    cells = replication_cells(summary)
+    return _fastest_first(table, REPLICATION_HEADER, cells, summary["makespan_s"].to_numpy())
 
 
 def replication_cells(summary: pd.DataFrame) -> list[tuple[str, ...]]:
@@ -291,27 +318,48 @@ def explanations(result: Result) -> list[str]:
 
 
 def explain(trace: Trace) -> str | None:
-    """Why one schedule's simulated figure differs from the article's estimate, if it does."""
+    """Why one schedule's simulated figure differs from the article's estimate, if it does;
+    for threads under the GIL, that their figure is one draw of the OS's choices."""
     workload = trace.workload
     scenario = workload.scenario
+    threaded = trace.schedule.threaded
+    if threaded is not None and threaded.gil and trace.switches:
+        times = f"{trace.switches:,}".replace(",", " ")
+        return (
+            f"{trace.schedule.label}: the GIL changed hands {times} times; who got it next was "
+            "the OS's choice, drawn from the seed (--seed): another seed gives another "
+            "interleaving and a slightly different makespan, and replications (-r) average them."
+        )
     if trace.schedule.kind != "cooperative":
         return None
-    estimate = analytic.article_estimate(scenario, "cooperative")
+    estimate = analytic.article_estimate(scenario, trace.schedule)
     makespan = trace.makespan
     over = makespan - estimate
     if abs(over) <= 1e-9 * max(1.0, makespan):
         return None
-    host_steps = workload.kind == HOST
-    last_move = float(trace.end[host_steps].max()) if host_steps.any() else 0.0
-    idle = last_move * workload.hosts - workload.host_work()
+    hosts = trace.schedule.hosts(workload.hosts)
+    held = workload.kind != WAIT  # host and block steps hold the loop
+    last_move = float(trace.end[held].max()) if held.any() else 0.0
+    blocked, switching = workload.block_time(), trace.switch_time
+    idle = last_move * hosts - workload.host_work() - blocked - switching
     tail = makespan - last_move
     host = scenario.host.name
     player = scenario.players[0].name if len(scenario.players) == 1 else "player"
-    host_work = workload.host_work() / workload.hosts
+    host_work = workload.host_work() / hosts
     if estimate > host_work * (1 + 1e-9):  # sums in another order may differ in the last bit
         reasons = [f"the estimate is one game played alone ({format_seconds(estimate)})"]
     else:
         reasons = [f"the estimate counts only {host}'s moves ({format_seconds(host_work)})"]
+    if blocked:
+        reasons.append(
+            f"blocking calls hold {host} for {format_seconds(blocked)}, "
+            "during which no other game can run"
+        )
+    if switching:
+        times = f"{trace.switches:,}".replace(",", " ")
+        reasons.append(
+            f"{host} spends {format_seconds(switching)} moving between games ({times} switches)"
+        )
     if idle > 1e-9 * max(1.0, makespan):
         reasons.append(f"{host} sits idle for {format_seconds(idle)} with no {player} ready")
     if tail > 1e-9 * max(1.0, makespan):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from sim import streams, tables
-from sim.engine import play
+from sim.engine import play, threaded
 from sim.scenario import Scenario
 from sim.schedules import Schedule
 from sim.trace import Trace
@@ -49,6 +49,7 @@ class Result:
     traces: tuple[Trace, ...]
     baseline: float
     seed: int = 0
+    notes: tuple[str, ...] = ()  # what was left out of the default schedules, and why
 
     @cached_property
     def summary(self) -> pd.DataFrame:
@@ -106,6 +107,9 @@ def run(
     chosen = scenario.schedules if schedules is None else tuple(map(_schedule, schedules))
     seed = scenario.seed if seed is None else seed
     workload = workload_of(scenario, seed, replication)
+    notes: list[str] = []
+    if schedules is None and "schedules" not in scenario.model_fields_set:
+        chosen, notes = _affordable(workload, chosen)
 
     def play_one(schedule: Schedule) -> Trace:
         return play(workload, schedule, streams.schedule_rng(seed, replication, schedule.label))
@@ -114,7 +118,25 @@ def run(
     synchronous = next((t for t in traces if t.schedule.kind == "synchronous"), None)
     if synchronous is None:
         synchronous = play_one(Schedule.of("synchronous"))
-    return Result(scenario, traces, synchronous.makespan, seed)
+    return Result(scenario, traces, synchronous.makespan, seed, tuple(notes))
+
+
+def _affordable(
+    workload: Workload, schedules: tuple[Schedule, ...]
+) -> tuple[tuple[Schedule, ...], list[str]]:
+    """The default schedules minus a threaded one too long to play (asked for, it is an error)."""
+    kept, notes = [], []
+    for schedule in schedules:
+        bound = threaded.switches_bound(workload, schedule)
+        if bound > threaded.SWITCH_BUDGET:
+            switches = f"{bound:,}".replace(",", " ")
+            notes.append(
+                f"{schedule.label} left out: up to {switches} GIL switches to play; list it "
+                "under `schedules:` with a longer switch_interval to see it"
+            )
+        else:
+            kept.append(schedule)
+    return tuple(kept), notes
 
 
 def workload_of(scenario: Scenario, seed: int | None = None, replication: int = 0) -> Workload:

@@ -16,15 +16,24 @@ from pydantic import Field, model_validator
 
 from sim.distributions import Duration, Law, law_of, mean_of
 from sim.grid import Axis
-from sim.model import Count, Frozen, fail, fail_at, unit_of_bare_numbers
+from sim.model import (
+    Count,
+    Frozen,
+    Seconds,
+    fail,
+    fail_at,
+    hosts_in_scenario,
+    unit_of_bare_numbers,
+)
 from sim.schedules import DEFAULT_SCHEDULES, Schedule
 from sim.units import UNITS
 
 __all__ = ["STEP_KINDS", "Host", "PlayerGroup", "Scenario", "Step", "StepKind"]
 
-StepKind = Literal["host", "wait"]
+StepKind = Literal["host", "wait", "block"]
 #: Step kinds in the order of their codes in the columnar arrays (`kind == 0` is a host step).
-STEP_KINDS: tuple[StepKind, ...] = ("host", "wait")
+#: New kinds are appended: the codes are part of every trace.
+STEP_KINDS: tuple[StepKind, ...] = ("host", "wait", "block")
 
 Unit = Literal["us", "ms", "s", "min", "h"]
 Loc = tuple[str | int, ...]
@@ -34,19 +43,25 @@ assert set(Unit.__args__) == set(UNITS)  # one list of units, checked at import
 class Step(Frozen):
     """One step of a round: `{host: 5}` holds a host 5 s, `{wait: 55}` holds nothing.
 
-    Either duration may be a distribution (`{wait: {dist: exponential, mean: 1s}}`).
+    `{block: 1}` is a blocking call (`time.sleep`, a synchronous HTTP request):
+    it uses no CPU but holds whatever runs it, so under cooperative it holds
+    the event loop like a host step, while a thread or a process gives the
+    CPU (and the GIL) away during it. Any duration may be a distribution
+    (`{wait: {dist: exponential, mean: 1s}}`).
     """
 
     noun: ClassVar[str] = "step kind"
 
     host: Duration | None = None
     wait: Duration | None = None
+    block: Duration | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Step:
         given = [kind for kind in STEP_KINDS if getattr(self, kind) is not None]
         if len(given) != 1:
-            fail(f"expected exactly one step kind ({' or '.join(STEP_KINDS)}), e.g. {{host: 5}}")
+            kinds = ", ".join(STEP_KINDS)
+            fail(f"expected exactly one step kind (one of {kinds}), e.g. {{host: 5}}")
         return self
 
     @property
@@ -105,10 +120,17 @@ class PlayerGroup(Frozen):
 
 
 class Host(Frozen):
-    """Who serves: Judit, an event loop's thread, CPU cores (`count` side by side)."""
+    """Who serves: Judit, an event loop's thread, CPU cores (`count` side by side).
+
+    `switch_cost` is the time a host spends moving from one game to a different
+    one before it can work on it: Judit walking to the next board, a context
+    switch between threads. It is paid where a host really changes games (see
+    the README for where it does not apply).
+    """
 
     name: str = Field(default="host", min_length=1)
     count: Count = 1
+    switch_cost: Seconds = 0.0
 
 
 class Scenario(Frozen):
@@ -141,13 +163,24 @@ class Scenario(Frozen):
     @model_validator(mode="wrap")
     @classmethod
     def _bare_numbers_in_unit(cls, data: Any, handler: Any) -> Scenario:
-        """Validate with the file's `unit` in force, so `55` under `unit: ms` is 0.055 s."""
+        """Validate with the file's `unit` in force, so `55` under `unit: ms` is 0.055 s.
+
+        The schedules also see `host.count`, to refuse a schedule asking for more hosts.
+        """
         unit = data.get("unit", "s") if isinstance(data, dict) else "s"
-        token = unit_of_bare_numbers.set(unit if isinstance(unit, str) and unit in UNITS else "s")
+        host = data.get("host") if isinstance(data, dict) else None
+        count = host.get("count", 1) if isinstance(host, dict) else 1 if host is None else None
+        unit_token = unit_of_bare_numbers.set(
+            unit if isinstance(unit, str) and unit in UNITS else "s"
+        )
+        hosts_token = hosts_in_scenario.set(
+            count if isinstance(count, int) and not isinstance(count, bool) and count >= 1 else None
+        )
         try:
             return handler(data)
         finally:
-            unit_of_bare_numbers.reset(token)
+            unit_of_bare_numbers.reset(unit_token)
+            hosts_in_scenario.reset(hosts_token)
 
     @model_validator(mode="before")
     @classmethod

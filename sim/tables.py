@@ -18,7 +18,7 @@ from sim import analytic
 from sim.scenario import STEP_KINDS
 from sim.trace import NO_HOST, Trace
 from sim.units import format_hms
-from sim.workload import HOST, WAIT
+from sim.workload import BLOCK, HOST, WAIT
 
 __all__ = [
     "GAME_COLUMNS",
@@ -48,6 +48,10 @@ SUMMARY_COLUMNS = (
     "steps",
     "article_s",
     "closed_form_s",
+    "host_blocked_s",
+    "switches",
+    "switch_s",
+    "workers",
 )
 GAME_COLUMNS = (
     "schedule",
@@ -58,10 +62,27 @@ GAME_COLUMNS = (
     "host_s",
     "wait_s",
     "wait_for_host_s",
+    "block_s",
+    "worker",
 )
-STEP_COLUMNS = ("schedule", "player", "move", "step", "kind", "ready_s", "start_s", "end_s", "host")
+STEP_COLUMNS = (
+    "schedule",
+    "player",
+    "move",
+    "step",
+    "kind",
+    "ready_s",
+    "start_s",
+    "end_s",
+    "host",
+    "worker",
+)
 #: Rows per piece when the steps table is written: about 30 MB of frame at a time.
 STEP_CHUNK_ROWS = 250_000
+
+#: Schedules whose hosts stay held through a block step (a thread or a process gives
+#: its CPU away during one).
+_HELD_BY_BLOCK = frozenset({"synchronous", "cooperative"})
 
 
 def summary(traces: Sequence[Trace], baseline: float | None = None) -> pd.DataFrame:
@@ -78,7 +99,7 @@ def summary_rows(traces: Sequence[Trace], baseline: float | None = None) -> list
         makespan = trace.makespan
         host_work = workload.host_work()
         per_game = _per_game(trace)
-        closed = analytic.closed_form(scenario, kind)
+        closed = analytic.closed_form(scenario, trace.schedule)
         rows.append(
             {
                 "schedule": trace.schedule.label,
@@ -93,8 +114,12 @@ def summary_rows(traces: Sequence[Trace], baseline: float | None = None) -> list
                 "hosts": workload.hosts,
                 "games": workload.games,
                 "steps": len(workload.kind),
-                "article_s": analytic.article_estimate(scenario, kind),
+                "article_s": analytic.article_estimate(scenario, trace.schedule),
                 "closed_form_s": np.nan if closed is None else float(closed),
+                "host_blocked_s": workload.block_time() if kind in _HELD_BY_BLOCK else 0.0,
+                "switches": trace.switches,
+                "switch_s": trace.switch_time,
+                "workers": _workers(trace),
             }
         )
     return rows
@@ -103,7 +128,9 @@ def summary_rows(traces: Sequence[Trace], baseline: float | None = None) -> list
 def games(traces: Sequence[Trace]) -> pd.DataFrame:
     """One row per game and schedule: when it ran and where its time went.
 
-    Every game is handed in at 0, so `end_s = host_s + wait_s + wait_for_host_s`.
+    Every game is handed in at 0, so `end_s = host_s + wait_s + block_s +
+    wait_for_host_s`. `worker` (from 1) is the host, thread or process that
+    played the game; empty under cooperative, where every game is on the loop.
     """
     frames = []
     for trace in traces:
@@ -122,6 +149,8 @@ def games(traces: Sequence[Trace]) -> pd.DataFrame:
                     "host_s": per_game["host"],
                     "wait_s": per_game["wait"],
                     "wait_for_host_s": per_game["wait_for_host"],
+                    "block_s": per_game["block"],
+                    "worker": _from_one(trace.workers()[first]),
                 }
             )
         )
@@ -129,7 +158,7 @@ def games(traces: Sequence[Trace]) -> pd.DataFrame:
 
 
 def steps(traces: Sequence[Trace]) -> pd.DataFrame:
-    """One row per step: `move`, `step` and `host` count from 1; no host is left empty.
+    """One row per step: `move`, `step`, `host` and `worker` count from 1; none is left empty.
 
     The whole table at once, for notebooks and small runs; files are written
     from `step_chunks`, which never holds more than one chunk.
@@ -156,11 +185,9 @@ def step_chunks(traces: Sequence[Trace], rows: int | None = None) -> Iterator[pd
         workload = trace.workload
         players = pd.CategoricalDtype(list(workload.players))  # once: 100 000 names are slow
         schedule_code = labels.categories.get_loc(trace.schedule.label)
+        workers = trace.workers()
         for lo in range(0, len(workload.kind), step):
             hi = min(lo + step, len(workload.kind))
-            held = trace.host[lo:hi]
-            host = pd.array(held + 1, dtype="Int32")
-            host[held == NO_HOST] = pd.NA
             codes = np.full(hi - lo, schedule_code, dtype=np.int8)
             yield pd.DataFrame(
                 {
@@ -172,17 +199,20 @@ def step_chunks(traces: Sequence[Trace], rows: int | None = None) -> Iterator[pd
                     "ready_s": trace.ready[lo:hi],
                     "start_s": trace.start[lo:hi],
                     "end_s": trace.end[lo:hi],
-                    "host": host,
+                    "host": _from_one(trace.host[lo:hi]),
+                    "worker": _from_one(workers[lo:hi]),
                 },
                 columns=list(STEP_COLUMNS),
             )
 
 
 def _per_game(trace: Trace) -> dict[str, np.ndarray]:
-    """Seconds per game in host steps, wait steps, and waiting for a host.
+    """Seconds per game in host, wait and block steps, and waiting for a host.
 
-    Kept per trace while the trace lives: `summary` and `games` both need it,
-    and at millions of steps it is the costliest part of either.
+    A step that was preempted or shared a CPU (`stalled`) waited for a host
+    during that time, not worked. Kept per trace while the trace lives:
+    `summary` and `games` both need it, and at millions of steps it is the
+    costliest part of either.
     """
     known = _PER_GAME.get(trace)
     if known is not None:
@@ -190,15 +220,41 @@ def _per_game(trace: Trace) -> dict[str, np.ndarray]:
     workload = trace.workload
     games, kind, n = workload.game.astype(np.intp), workload.kind, workload.games
     duration = trace.end - trace.start
+    waited = trace.start - trace.ready
+    if trace.stalled is not None:
+        duration = duration - trace.stalled
+        waited = waited + trace.stalled
+
+    def total(of_kind: int) -> np.ndarray:
+        return np.bincount(games, weights=np.where(kind == of_kind, duration, 0.0), minlength=n)
+
     _PER_GAME[trace] = sums = {
-        "host": np.bincount(games, weights=np.where(kind == HOST, duration, 0.0), minlength=n),
-        "wait": np.bincount(games, weights=np.where(kind == WAIT, duration, 0.0), minlength=n),
-        "wait_for_host": np.bincount(games, weights=trace.start - trace.ready, minlength=n),
+        "host": total(HOST),
+        "wait": total(WAIT),
+        "block": total(BLOCK),
+        "wait_for_host": np.bincount(games, weights=waited, minlength=n),
     }
     return sums
 
 
 _PER_GAME: WeakKeyDictionary[Trace, dict[str, np.ndarray]] = WeakKeyDictionary()
+
+
+def _from_one(numbers: np.ndarray) -> pd.arrays.IntegerArray:
+    """Host or worker numbers counted from 1, empty where there is none."""
+    shown = pd.array(numbers + 1, dtype="Int32")
+    shown[numbers == NO_HOST] = pd.NA
+    return shown
+
+
+def _workers(trace: Trace) -> int:
+    """Threads or processes the schedule ran games on (hosts for synchronous, 1 loop each)."""
+    schedule, workload = trace.schedule, trace.workload
+    if schedule.threaded is not None:
+        return min(schedule.threaded.threads or workload.games, workload.games)
+    if schedule.parallel is not None:
+        return schedule.parallel.processes or workload.hosts
+    return workload.hosts
 
 
 def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:

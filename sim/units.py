@@ -11,7 +11,14 @@ import re
 
 from sim.errors import shown
 
-__all__ = ["DURATION_PATTERN", "UNITS", "format_hms", "format_seconds", "parse_duration"]
+__all__ = [
+    "DURATION_PATTERN",
+    "UNITS",
+    "format_duration",
+    "format_hms",
+    "format_seconds",
+    "parse_duration",
+]
 
 #: Seconds per unit. `unit:` in a scenario and the suffix of a duration string use these.
 UNITS: dict[str, float] = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0}
@@ -88,3 +95,18 @@ def format_hms(seconds: float) -> str:
     if frac:
         text += f".{frac:03d}".rstrip("0")
     return text
+
+
+def format_duration(seconds: float) -> str:
+    """A duration as a scenario would write it: `0.005` → `5ms`, `90` → `1.5min`, `0` → `0s`.
+
+    The largest unit in which the figure is at least 1 and needs at most three
+    decimals; used in labels such as `threaded(switch_interval=50ms)`.
+    """
+    if seconds == 0 or not math.isfinite(seconds):
+        return f"{seconds:g}s"
+    for unit in ("h", "min", "s", "ms", "us"):
+        value = seconds / UNITS[unit]
+        if value >= 1 and abs(value - round(value, 3)) <= 1e-9 * value:
+            return f"{round(value, 3):g}{unit}"
+    return f"{seconds:g}s"

@@ -20,9 +20,9 @@ import numpy as np
 
 from sim.scenario import STEP_KINDS, Scenario, Step
 
-__all__ = ["HOST", "WAIT", "Workload"]
+__all__ = ["BLOCK", "HOST", "WAIT", "Workload"]
 
-HOST, WAIT = (STEP_KINDS.index(kind) for kind in ("host", "wait"))
+HOST, WAIT, BLOCK = (STEP_KINDS.index(kind) for kind in ("host", "wait", "block"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,9 +86,17 @@ class Workload:
     def hosts(self) -> int:
         return self.scenario.host.count
 
+    @property
+    def switch_cost(self) -> float:
+        return self.scenario.host.switch_cost
+
     def host_work(self) -> float:
         """Seconds of host steps over all games: what the hosts must do whatever the schedule."""
         return float(self.duration[self.kind == HOST].sum())
+
+    def block_time(self) -> float:
+        """Seconds of block steps over all games: blocking calls, which use no CPU."""
+        return float(self.duration[self.kind == BLOCK].sum())
 
 
 def _durations(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
+import numpy as np
 from hypothesis import strategies as st
 
 from sim.loader import load_file
@@ -13,10 +15,26 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 
 
-def polgar_like(n: int, rounds: int = 30, c: float = 5, w: float = 55, hosts: int = 1) -> Scenario:
+#: The schedules of the foundation's figures; the others are asked for by name.
+CLASSIC = ("synchronous", "cooperative")
+
+
+def polgar_like(
+    n: int,
+    rounds: int = 30,
+    c: float = 5,
+    w: float = 55,
+    hosts: int = 1,
+    schedules: tuple = CLASSIC,
+    switch_cost: float = 0.0,
+) -> Scenario:
     """n identical games of `rounds` rounds: host step c, then wait step w."""
     group = {"name": "p", "count": n, "moves": rounds, "host_move": c, "player_move": w}
-    return Scenario(host={"count": hosts}, players=[group])
+    return Scenario(
+        host={"count": hosts, "switch_cost": switch_cost},
+        players=[group],
+        schedules=list(schedules),
+    )
 
 
 def cpu_bound() -> Scenario:
@@ -31,29 +49,36 @@ def cpu_bound() -> Scenario:
     )
 
 
-def step_lists(durations: st.SearchStrategy[float]) -> st.SearchStrategy[list[dict]]:
-    kinds = st.sampled_from(["host", "wait"])
+def step_lists(
+    durations: st.SearchStrategy[float], kinds: tuple[str, ...] = ("host", "wait")
+) -> st.SearchStrategy[list[dict]]:
+    kinds = st.sampled_from(kinds)
     return st.lists(st.builds(lambda k, d: {k: d}, kinds, durations), min_size=1, max_size=4)
 
 
 def scenarios(
-    durations: st.SearchStrategy[float], max_hosts: int = 3, max_count: int = 5
+    durations: st.SearchStrategy[float],
+    max_hosts: int = 3,
+    max_count: int = 5,
+    kinds: tuple[str, ...] = ("host", "wait"),
+    min_hosts: int = 1,
 ) -> st.SearchStrategy[Scenario]:
     """Random heterogeneous scenarios: 1–4 groups, general step lists, 1–max_hosts hosts."""
     group = st.fixed_dictionaries(
         {
             "count": st.integers(1, max_count),
             "moves": st.integers(1, 4),
-            "steps": step_lists(durations),
+            "steps": step_lists(durations, kinds),
         }
     )
     return st.builds(
         lambda groups, hosts: Scenario(
             host={"count": hosts},
             players=[{"name": f"g{i}", **g} for i, g in enumerate(groups)],
+            schedules=list(CLASSIC),
         ),
         st.lists(group, min_size=1, max_size=4),
-        st.integers(1, max_hosts),
+        st.integers(min_hosts, max_hosts),
     )
 
 
@@ -61,3 +86,24 @@ def scenarios(
 integer_durations = st.integers(0, 5).map(float)
 #: Non-integer seconds: ties only by accident.
 real_durations = st.floats(0.0, 10.0, allow_nan=False).map(lambda x: round(x, 3))
+
+
+def with_steps_renamed(scenario: Scenario, old: str, new: str) -> Scenario:
+    """The same scenario with every `old` step (in `steps` lists) turned into a `new` one."""
+    data = scenario.model_dump(exclude_none=True)
+    for group in data["players"]:
+        group["steps"] = [
+            {new if kind == old else kind: d for kind, d in step.items()}
+            for step in group.get("steps", [])
+        ] or group.pop("steps", None)
+    return Scenario.model_validate(data)
+
+
+def busy_time(starts: np.ndarray, ends: np.ndarray, capacity: int) -> float:
+    """∫ min(number of intervals covering t, capacity) dt: what `capacity` CPUs can do."""
+    moments = np.unique(np.concatenate([starts, ends]))
+    total = 0.0
+    for lo, hi in itertools.pairwise(moments):
+        covering = np.count_nonzero((starts <= lo) & (ends >= hi))
+        total += min(covering, capacity) * (hi - lo)
+    return total

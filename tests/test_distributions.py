@@ -132,7 +132,8 @@ def test_every_schedule_of_a_replication_plays_the_same_durations():
                 "host_move": {"dist": "triangular", "low": 1, "mode": 2, "high": 4},
                 "player_move": {"dist": "lognormal", "mean": 10, "sd": 4},
             }
-        ]
+        ],
+        schedules=["synchronous", "cooperative"],
     )
     sync, coop = run(scenario, seed=5).traces
     played = sync.end - sync.start
@@ -183,7 +184,10 @@ def test_with_common_random_numbers_cooperative_never_loses_on_one_host(groups, 
     """On one host, synchronous plays every step back to back (makespan = Σ durations);
     a cooperative game ends after its own steps plus, at most, the others' host steps, so
     it is never later. True draw by draw only if both play the same draws."""
-    scenario = Scenario(players=[{"name": f"g{i}", **g} for i, g in enumerate(groups)])
+    scenario = Scenario(
+        players=[{"name": f"g{i}", **g} for i, g in enumerate(groups)],
+        schedules=["synchronous", "cooperative"],
+    )
     sync, coop = run(scenario, seed=seed).traces
     total = float(sync.workload.duration.sum())
     assert sync.makespan == pytest.approx(total, rel=1e-9, abs=1e-9)

@@ -179,7 +179,8 @@ def test_a_scenario_is_over_budget_exactly_when_its_step_events_are(counts, budg
         players=[
             {"name": f"g{i}", "count": count, "moves": moves, "host_move": 1, "player_move": 1}
             for i, (count, moves) in enumerate(counts)
-        ]
+        ],
+        schedules=["synchronous", "cooperative"],
     )
     events = sum(count * moves * 2 for count, moves in counts) * 2
     assert bool(too_much(scenario, budget)) == (events > budget)

@@ -148,7 +148,7 @@ def test_time_axis_unit_follows_the_makespan(seconds, unit):
 
 
 def test_every_step_kind_has_its_own_colour():
-    colours = [plots.style.colour(kind) for kind in (*STEP_KINDS, "block")]
+    colours = [plots.style.colour(kind) for kind in dict.fromkeys((*STEP_KINDS, "block"))]
     assert len(set(colours)) == len(colours)
     assert plots.style.colour("block") == plots.KIND_COLOURS["block"]
 

@@ -23,6 +23,7 @@ players:
   - name: task
     count: 3
     player_move: {dist: exponential, mean: 10}
+schedules: [synchronous, cooperative]
 """
 
 
@@ -33,6 +34,7 @@ def three_waits(seed: int = 0, replications: int = 1) -> Scenario:
         seed=seed,
         replications=replications,
         players=[{"name": "task", "count": 3, "player_move": {"dist": "exponential", "mean": 10}}],
+        schedules=["synchronous", "cooperative"],
     )
 
 

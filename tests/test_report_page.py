@@ -108,7 +108,10 @@ def test_why_polgar_cooperative_wins_in_plain_words():
     ("scenario", "reason"),
     [
         # 8 one-second host steps on 4 hosts: 2 s either way, nothing to overlap
-        (cpu_bound(), "every step needs host, so there is no waiting to overlap"),
+        (
+            cpu_bound(),
+            f"every step needs {cpu_bound().host.name}, so there is no waiting to overlap",
+        ),
         # one game on two hosts: 3 × (0.25 + 1) = 3.75 s either way
         (
             Scenario(

@@ -35,9 +35,9 @@ TIE = {
 }
 
 
-def both_traces(scenario: Scenario, kind: str):
+def both_traces(scenario: Scenario, kind: str | Schedule):
     workload = workload_of(scenario)  # random durations: those of replication 1
-    schedule = Schedule.of(kind)
+    schedule = Schedule.of(kind) if isinstance(kind, str) else kind
     return play(workload, schedule), replay(workload, schedule)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.engine import cooperative, stepwise, synchronous
+from sim.engine import cooperative, parallel, stepwise, synchronous, threaded
 from sim.schedules import Schedule, ScheduleKind
 from sim.trace import Trace
 from sim.workload import Workload
@@ -21,11 +21,14 @@ __all__ = ["PLAYERS", "STEPWISE", "play"]
 
 Player = Callable[[Workload, Schedule, np.random.Generator], Trace]
 
-#: Each schedule's player. `rng` drives what the schedule itself leaves to chance (none
-#: of the deterministic ones use it); the workload's durations are drawn before.
+#: Each schedule's player. `rng` drives what the schedule itself leaves to chance (the
+#: GIL's handoffs under threaded; the others use none); the workload's durations are
+#: drawn before.
 PLAYERS: dict[ScheduleKind, Player] = {
     "synchronous": synchronous.play,
     "cooperative": cooperative.play,
+    "threaded": threaded.play,
+    "parallel": parallel.play,
 }
 
 #: The plain event-by-event player of each schedule, the yardstick for `PLAYERS`.

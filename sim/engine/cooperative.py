@@ -42,10 +42,12 @@ from itertools import pairwise
 import numpy as np
 from simpy.events import NORMAL, Event
 
+from sim.engine import stepwise
 from sim.engine.clock import Clock, Due
 from sim.engine.derive import fill_in
 from sim.engine.holds import holds_host
 from sim.engine.hosts import END_OF_INSTANT
+from sim.engine.switching import counted
 from sim.schedules import Schedule
 from sim.trace import NO_HOST, Trace
 from sim.workload import Workload
@@ -60,6 +62,8 @@ _LOWER = 16
 
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
     """Play every game cooperatively; return when each step was ready, ran and on which host."""
+    if workload.switch_cost or schedule.hosts(workload.hosts) != workload.hosts:
+        return stepwise.play(workload, schedule, rng)  # walks between games, fewer hosts
     steps = len(workload.kind)
     trace = Trace(
         workload,
@@ -72,7 +76,7 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
     holds = holds_host(workload, schedule.kind)
     _run(trace, holds)
     fill_in(trace, holds)
-    return trace
+    return counted(trace)
 
 
 def _run(trace: Trace, holds_array: np.ndarray) -> None:

@@ -5,7 +5,10 @@ walks its steps; a step that holds a host under the schedule asks `HostPool`
 for one (handed out at the end of the instant by the tie rule). Under
 synchronous the game asks once and keeps its host to the end. The fast
 modules (`cooperative`, `synchronous`) are differenced against this one in the
-tests, step by step and bit for bit.
+tests, step by step and bit for bit; they hand over to it where they have no
+fast path: a `host.switch_cost` (a host that takes up a game other than its
+last one first pays it, so the step starts after it) and a schedule that
+plays on fewer hosts than the scenario has (`hosts: 1`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import simpy
 from sim.engine.holds import holds_host
 from sim.engine.hosts import HostPool
 from sim.engine.record import Recorder
+from sim.engine.switching import Switches
 from sim.schedules import Schedule
 from sim.trace import NO_HOST, Trace
 from sim.workload import Workload
@@ -28,8 +32,9 @@ __all__ = ["play"]
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
     """Play every game as its own SimPy process; any schedule of this module's kinds."""
     env = simpy.Environment()
-    hosts = HostPool(env, workload.hosts)
+    hosts = HostPool(env, schedule.hosts(workload.hosts))
     record = Recorder(workload)
+    switches = Switches(workload, workload.hosts)
     first = workload.first_step
     holds, durations = holds_host(workload, schedule.kind), workload.duration
     whole_game = schedule.kind == "synchronous"
@@ -37,15 +42,16 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
         lo, hi = first[game], first[game + 1]
         steps = list(zip(holds[lo:hi].tolist(), durations[lo:hi].tolist(), strict=True))
         body = _whole_game if whole_game else _step_by_step
-        env.process(body(env, hosts, record, game, steps))
+        env.process(body(env, hosts, record, switches, game, steps))
     env.run()
-    return record.trace(schedule)
+    return switches.stamp(record.trace(schedule))
 
 
 def _step_by_step(
     env: simpy.Environment,
     hosts: HostPool,
     record: Recorder,
+    switches: Switches,
     game: int,
     steps: list[tuple[bool, float]],
 ) -> Generator[simpy.Event, object, None]:
@@ -58,6 +64,9 @@ def _step_by_step(
         ready.append(env.now)
         if holds:
             host = yield hosts.request(game)
+            cost = switches.to(host, game)
+            if cost:
+                yield env.timeout(cost)
             start.append(env.now)
             yield env.timeout(duration)
             hosts.release(host)
@@ -74,11 +83,15 @@ def _whole_game(
     env: simpy.Environment,
     hosts: HostPool,
     record: Recorder,
+    switches: Switches,
     game: int,
     steps: list[tuple[bool, float]],
 ) -> Generator[simpy.Event, object, None]:
     """Synchronous: one host from the game's first step to its last."""
     host = yield hosts.request(game, ready=0.0)
+    cost = switches.to(host, game)
+    if cost:
+        yield env.timeout(cost)
     start: list[float] = []
     end: list[float] = []
     for _holds, duration in steps:

@@ -23,6 +23,7 @@ from heapq import heappop, heappush
 
 import numpy as np
 
+from sim.engine import stepwise
 from sim.schedules import Schedule
 from sim.trace import Trace
 from sim.workload import Workload
@@ -32,6 +33,8 @@ __all__ = ["assign_hosts", "play"]
 
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
     """Every game on its host, back to back: each step's ready, start, end and host."""
+    if workload.switch_cost or schedule.hosts(workload.hosts) != workload.hosts:
+        return stepwise.play(workload, schedule, rng)  # walks between games, fewer hosts
     first = workload.first_step
     lengths = np.diff(first)
     host_of_game = assign_hosts(workload)
@@ -51,7 +54,8 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
     ready = start.copy()
     ready[first[:-1]] = 0.0  # a game's first step waited since 0; the rest had the host
     host = np.repeat(host_of_game, lengths)
-    return Trace(workload, schedule, ready, start, end, host)
+    moves = workload.games - len(np.unique(host_of_game))  # each host's games but its first
+    return Trace(workload, schedule, ready, start, end, host, switches=moves)
 
 
 def _run_back_to_back(durations: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:

@@ -1,0 +1,82 @@
+"""CPUs shared by whoever wants one, as an operating system's scheduler shares them.
+
+When at most `cpus` jobs (threads or processes in a host step) want to run,
+each has a CPU to itself; when more do, the scheduler's time slices are far
+shorter than any step, so each runs at `cpus / jobs` of a CPU: processor
+sharing. There are no discrete switches to count here, so `host.switch_cost`
+does not apply to the sharing itself.
+
+All running jobs progress at the same rate, so one number, the service
+every job has received since time 0 (`_served`), tells when each finishes:
+a job that started when it stood at v with w seconds of work ends when it
+reaches v + w. A heap of those finishing levels gives the next completion
+in O(log jobs) per event.
+"""
+
+from __future__ import annotations
+
+from heapq import heappop, heappush
+
+import simpy
+from simpy.events import NORMAL
+
+__all__ = ["CpuShare"]
+
+
+class CpuShare:
+    """`cpus` CPUs shared equally by the jobs running on them."""
+
+    def __init__(self, env: simpy.Environment, cpus: int) -> None:
+        self._env = env
+        self._cpus = cpus
+        self._served = 0.0  # service each running job has received since 0
+        self._at = 0.0  # when `_served` was last brought up to date
+        self._finishing: list[tuple[float, int, simpy.Event]] = []  # (level, order, done)
+        self._order = 0
+        self._token = 0
+
+    def run(self, work: float) -> simpy.Event:
+        """An event that succeeds when `work` seconds of CPU have been done from now."""
+        done = simpy.Event(self._env)
+        if work <= 0:
+            done.succeed()
+            return done
+        self._catch_up()
+        heappush(self._finishing, (self._served + work, self._order, done))
+        self._order += 1
+        self._schedule()
+        return done
+
+    def _rate(self) -> float:
+        """CPU each running job gets: a whole one, or a fair share when they outnumber CPUs."""
+        running = len(self._finishing)
+        return 1.0 if running <= self._cpus else self._cpus / running
+
+    def _catch_up(self) -> None:
+        now = self._env.now
+        if self._finishing:
+            self._served += (now - self._at) * self._rate()
+        self._at = now
+
+    def _schedule(self) -> None:
+        self._token += 1
+        if not self._finishing:
+            return
+        delay = max(0.0, (self._finishing[0][0] - self._served) / self._rate())
+        tick = simpy.Event(self._env)
+        tick.callbacks.append(lambda _event, token=self._token: self._tick(token))
+        tick._ok, tick._value = True, None  # triggered by hand to pick its time
+        self._env.schedule(tick, NORMAL, delay)
+
+    def _tick(self, token: int) -> None:
+        if token != self._token:
+            return
+        self._catch_up()
+        # finishing levels within rounding of the service level end now, in start order
+        level = self._served + 1e-12 * max(1.0, abs(self._served))
+        done = []
+        while self._finishing and self._finishing[0][0] <= level:
+            done.append(heappop(self._finishing))
+        for _level, _order, event in sorted(done, key=lambda item: item[1]):
+            event.succeed()
+        self._schedule()
