@@ -1,0 +1,138 @@
+"""The commands that play nothing: `list`, `validate`, `schema` and `guide`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from sim.cli.console import EXIT_BAD_INPUT, bad_input, out, report_problems
+from sim.cli.loading import read
+from sim.cli.options import EVENTS_DEFAULT, FILE_SIZE_DEFAULT, MaxEvents, MaxFileSize, Sets
+from sim.cli.output import write_atomically
+from sim.errors import ScenarioError
+from sim.limits import Limits, sweep_too_much, too_much
+
+__all__ = ["guide", "list_scenarios", "schema", "validate"]
+
+
+def guide(
+    readme: Annotated[
+        Path | None,
+        typer.Option(help="Rewrite the section between the guide's markers in this file."),
+    ] = None,
+) -> None:
+    """Which model should I use? Every model on cpu_bound, io_bound, blocking_call, polgar.
+
+    Prints a Markdown table of makespans (fastest in bold) and the lesson of each row.
+
+    Examples:
+
+        sim guide
+
+        sim guide --readme README.md
+    """
+    from sim.guide import guide as build
+    from sim.guide import replace_section
+
+    if readme is None:
+        out.print(build(), markup=False)
+        return
+    try:
+        text = readme.read_text(encoding="utf-8")
+        replace_section(text, "")  # refuse a file without the markers before any work
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        bad_input(f"{readme}: {error}")
+    updated = replace_section(text, build())
+    if updated != text:
+        write_atomically(readme, updated)
+    out.print(f"{'updated' if updated != text else 'unchanged'} {readme}")
+
+
+def list_scenarios() -> None:
+    """Show the scenarios under scenarios/ with their descriptions.
+
+    Example:
+
+        sim list
+    """
+    from rich.table import Table
+
+    from sim.catalog import available
+    from sim.loader import load_file
+
+    table = Table("name", "description", "games", "schedules")
+    for name, path in available().items():
+        try:
+            scenario = load_file(path)
+        except ScenarioError as error:
+            table.add_row(
+                escape(name), f"[red]invalid: {escape(str(error.problems[0]))}[/red]", "", ""
+            )
+            continue
+        labels = ", ".join(schedule.label for schedule in scenario.schedules)
+        table.add_row(escape(name), escape(scenario.description), str(scenario.games), labels)
+    out.print(table)
+
+
+def validate(
+    files: Annotated[list[str], typer.Argument(help="Scenario files or names.")],
+    sets: Sets = None,
+    max_events: MaxEvents = EVENTS_DEFAULT,  # type: ignore[assignment]  # parsed
+    max_file_size: MaxFileSize = FILE_SIZE_DEFAULT,  # type: ignore[assignment]  # parsed
+) -> None:
+    """Check scenario files without running them; exit 2 if any is invalid.
+
+    A file's `sweep:` block is checked too: every point of its grid is validated.
+    Each problem is one line: `file:line: field: what was expected`. The limits
+    of `sim run` apply (file size, aliases, nesting, the event budget).
+
+    Examples:
+
+        sim validate scenarios/*.yaml
+
+        sim validate polgar --set players.amateur.count=48
+    """
+    limits = Limits(max_file_bytes=max_file_size, max_events=max_events)
+    bad = 0
+    for name in files:
+        try:
+            document, overrides = read(name, sets, limits, exit_on_error=False)
+            scenario = document.scenario(overrides)
+            document.refuse_overruns(too_much(scenario, max_events, repeats=scenario.replications))
+            grid, points = [], []
+            if scenario.sweep:  # sim.sweeps brings pandas: only for files that sweep
+                from sim import sweeps
+
+                grid = sweeps.axes(document, scenario, [])
+                points = sweeps.expand(document, overrides, grid) if grid else []
+            scenarios = [point.scenario for point in points]
+            document.refuse_overruns(sweep_too_much(scenarios, max_events))
+        except ScenarioError as error:
+            bad += 1
+            report_problems(error)
+            continue
+        swept = f", a sweep of {len(points)} points" if grid else ""
+        summary = f"ok {name}: {scenario.games} games, {scenario.step_count} steps{swept}"
+        out.print(summary, markup=False)
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def schema() -> None:
+    """Print the JSON Schema of scenario files, made from the models `sim` validates with.
+
+    Editors with the YAML language server check scenario files while you type
+    once the file's first line names the schema (see the README).
+
+    Example:
+
+        sim schema > scenario.schema.json
+    """
+    import json
+
+    from sim.schema import scenario_schema
+
+    typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))

@@ -1,0 +1,67 @@
+"""From what the command line names to a checked scenario and the schedules to play.
+
+Everything here refuses bad input before any work: a file that does not
+validate, an unknown schedule, a run over the event budget.
+"""
+
+from __future__ import annotations
+
+from sim.cli.console import bad_input, checked
+from sim.errors import one_line
+from sim.limits import Limits, too_much
+
+__all__ = ["check_budget", "given", "pick", "read"]
+
+
+def read(
+    scenario: str,
+    sets: list[str] | None,
+    limits: Limits | None = None,
+    exit_on_error: bool = True,
+):  # -> (Document, list[Override]), imported lazily
+    """The scenario's document (read within `limits`) and the parsed `--set` overrides.
+
+    A problem exits 2; with `exit_on_error=False` its ScenarioError is raised instead.
+    """
+    from sim.catalog import find
+    from sim.loader import read_file
+    from sim.overrides import parse
+
+    def document_and_overrides():
+        return read_file(find(scenario), limits), [parse(text) for text in sets or []]
+
+    return checked(document_and_overrides) if exit_on_error else document_and_overrides()
+
+
+def given(seed: int | None, replications: int | None) -> list:
+    """`--seed` and `--replications` as overrides: after `--set`, before a sweep's values."""
+    from sim.overrides import Override
+
+    values = {"seed": seed, "replications": replications}
+    return [Override(key, value, f"--{key}") for key, value in values.items() if value is not None]
+
+
+def check_budget(document, scenario, schedules: list | None, max_events: int | float) -> None:
+    """Refuse, before playing, a run over the event budget (replications included)."""
+    overruns = too_much(scenario, max_events, schedules, repeats=scenario.replications)
+    checked(lambda: document.refuse_overruns(overruns))
+
+
+def pick(scenario, names: list[str]) -> list | None:
+    """Schedules named on the command line: a label from the file, else a kind by name."""
+    from sim.schedules import SCHEDULE_KINDS, Schedule
+
+    if not names:
+        return None
+    own = {schedule.label: schedule for schedule in scenario.schedules}
+    chosen = []
+    for name in names:
+        if name in own:
+            chosen.append(own[name])
+        elif name in SCHEDULE_KINDS:
+            chosen.append(Schedule.of(name))
+        else:
+            expected = ", ".join(dict.fromkeys([*own, *SCHEDULE_KINDS]))
+            message = f"--schedule: unknown schedule {name!r}; expected one of: {expected}"
+            bad_input(one_line(message))
+    return chosen

@@ -1,0 +1,105 @@
+"""`sim record`: run an asyncio program under a recording loop; write it as a scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.cli.console import bad_input, err, report_problems
+from sim.cli.console import out as stdout
+from sim.errors import ScenarioError
+
+__all__ = ["RECORD_SETTINGS", "record"]
+
+#: The program's own arguments pass through, options included.
+RECORD_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def record(
+    command: Annotated[
+        list[str], typer.Argument(help="The program, after `--`: python myapp.py [args].")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--out", help="Scenario file to write.", show_default="scenarios/<stem>.yaml"
+        ),
+    ] = None,
+    deterministic: Annotated[
+        bool, typer.Option("--deterministic", help="Write each step's mean, not its distribution.")
+    ] = False,
+    exact: Annotated[
+        bool,
+        typer.Option(
+            "--exact", help="A group per task with its own durations: replays the recorded run."
+        ),
+    ] = False,
+    threshold: Annotated[
+        str, typer.Option("--threshold", help="Flag steps that held the loop at least this long.")
+    ] = "50ms",
+    name: Annotated[
+        str | None, typer.Option("--name", help="Scenario name.", show_default="the script's stem")
+    ] = None,
+    max_values: Annotated[
+        int, typer.Option("--max-values", min=2, help="Most values kept per distribution.")
+    ] = 200,
+) -> None:
+    """Run an asyncio program under a recording event loop; write it as a scenario.
+
+    Every task becomes a player (tasks of one coroutine function form a group); its
+    life is cut into host steps (its coroutine ran), wait steps (suspended, not
+    ready) and `block` steps (a blocking call inside a step). Steps that held the
+    loop for `--threshold` or more are flagged. The program's output passes through;
+    what was recorded is printed after it. A program that runs until stopped (a
+    server) is recorded until Ctrl-C.
+
+    Examples:
+
+        sim record -o scenarios/crawler.yaml -- python examples/crawler.py --pages 100
+
+        sim record --deterministic -- python -m mypackage.server --once
+    """
+    import tempfile
+
+    from sim.paths import slug
+    from sim.record.child import NotPython, recording_command, run_recording
+    from sim.record.output import NothingRecorded, report_lines, scenario_text, write_atomically
+    from sim.record.program import INTERRUPTED, load_raw
+    from sim.units import parse_duration
+
+    try:
+        seconds = parse_duration(threshold)
+    except ValueError as error:
+        bad_input(f"--threshold: {error}")
+    with tempfile.TemporaryDirectory(prefix="sim-record-") as folder:
+        raw_path = Path(folder) / "recording.json"
+        try:
+            child = recording_command(command, raw_path, seconds)
+        except NotPython as error:
+            bad_input(f"sim record: {error}")
+        status = run_recording(child)
+        raw = load_raw(raw_path) if raw_path.exists() else None
+        if status == INTERRUPTED and raw is not None:
+            err.print("sim record: the program was interrupted; writing what it ran until then")
+        elif status != 0:
+            err.print(f"sim record: the program exited with status {status}; nothing written")
+            raise typer.Exit(1)
+    program = child[child.index("--raw") + 4 :]
+    stem = program[1].rsplit(".", 1)[-1] if program[0] == "-m" else Path(program[0]).stem
+    try:
+        text, transcript = scenario_text(
+            raw, name or stem, deterministic=deterministic, exact=exact, max_values=max_values
+        )
+    except NothingRecorded as error:
+        bad_input(f"sim record: {error}")
+    except ScenarioError as error:  # our own output refused: a bug, said plainly
+        err.print("sim record: the recorded scenario does not validate:", markup=False)
+        report_problems(error)
+        raise typer.Exit(1) from None
+    target = out if out is not None else Path("scenarios") / f"{slug(stem)}.yaml"
+    write_atomically(target, text)
+    for line in report_lines(transcript, text):
+        stdout.print(line, markup=False)
+    stdout.print(f"wrote {target}; next: sim run {target}", markup=False)

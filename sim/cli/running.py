@@ -1,0 +1,232 @@
+"""`sim run` and `sim report`: play a scenario, print its table, write its folder.
+
+The two differ only in the page: `report` also writes `report.html` and
+always draws the pictures it shows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.cli.console import EXIT_BAD_INPUT, bad_input, out, report_problems, title
+from sim.cli.loading import check_budget
+from sim.cli.options import NoPlots, PlayOptions, Read, ScenarioName, play_options
+from sim.cli.output import written
+from sim.errors import ScenarioError
+from sim.limits import NO_BUDGET
+
+__all__ = ["report", "run"]
+
+Steps = Annotated[
+    bool | None,
+    typer.Option(
+        "--steps/--no-steps",
+        help="Write steps.csv whatever its size / never. Default: only up to 250 000 rows.",
+        show_default=False,
+    ),
+]
+Parquet = Annotated[
+    bool,
+    typer.Option("--parquet", help="Write the steps table as steps.parquet (needs pyarrow)."),
+]
+Trace = Annotated[
+    bool,
+    typer.Option(
+        "--trace", help="Write trace.json whatever the run's size (default: up to 50 000 steps)."
+    ),
+]
+AnalyticOnly = Annotated[
+    bool,
+    typer.Option(
+        "--analytic-only",
+        help="Print the closed forms and the article's estimates; simulate and write nothing.",
+    ),
+]
+
+
+@play_options
+def run(
+    scenario: ScenarioName,
+    options: PlayOptions,
+    steps: Steps = None,
+    parquet: Parquet = False,
+    no_plots: NoPlots = False,
+    trace: Trace = False,
+    analytic_only: AnalyticOnly = False,
+) -> None:
+    """Play a scenario under its schedules; print the table, write `results/<name>/`.
+
+    Writes `summary.csv`, `replications.csv`, `games.csv` and `steps.csv` (columns in
+    the README); a steps table over 250 000 rows only with `--steps` (CSV) or
+    `--parquet`. With replications, `summary.csv` holds means, sd, 95 % CI, p50 and
+    p95 over them, and `games.csv`/`steps.csv` show replication 1. Also
+    `timeline.png` (unless `--no-plots`) and `trace.json` (Chrome trace format, for
+    Perfetto; over 50 000 steps only with `--trace`), and `run.json` (when, with
+    what, file hashes). The files appear together when the run is complete; a
+    failed or interrupted run leaves the previous ones as they were. The folder
+    is `results/` plus the name made safe for a file name, or `--out` exactly.
+
+    Examples:
+
+        sim run polgar
+
+        sim run polgar --set players.amateur.count=48 --set host.count=2
+
+        sim run polgar --set 'player_move={dist: lognormal, mean: 55s, sd: 20s}' -r 30 -j 2
+
+        sim run scenarios/countasync.yaml --schedule cooperative --out /tmp/count
+
+        sim run big.yaml --parquet --no-plots
+
+        sim run big.yaml --analytic-only
+
+        sim run huge.yaml --max-events 1e9
+    """
+    steps_choice = _steps_choice(steps, parquet)
+    read = options.read(scenario)
+    chosen = options.pick(read.scenario)
+    if analytic_only:  # closed forms cost nothing, however many events a simulation takes
+        from sim.analytic_report import analytic_notes, analytic_table
+
+        check_budget(read.document, read.scenario, chosen, NO_BUDGET)
+        out.print(analytic_table(read.scenario, chosen))
+        for sentence in analytic_notes(read.scenario, chosen):
+            out.print(sentence, markup=False)
+        return
+    check_budget(read.document, read.scenario, chosen, options.max_events)
+    _play(scenario, options, read, chosen, steps_choice, plots=not no_plots, trace=trace)
+
+
+@play_options
+def report(
+    scenario: ScenarioName,
+    options: PlayOptions,
+    steps: Steps = None,
+    parquet: Parquet = False,
+    trace: Trace = False,
+) -> None:
+    """Play a scenario and write everything `sim run` writes plus `report.html`.
+
+    The page is one self-contained file (pictures embedded, no network): the
+    scenario, the summary table, why the figures come out as they do, the
+    timeline, a close-up of the first rounds and, if `sim sweep` left a
+    `sweep.png` in the folder, the sweep.
+
+    Examples:
+
+        sim report polgar
+
+        sim report polgar --set players.amateur.count=48 --out /tmp/polgar48
+    """
+    steps_choice = _steps_choice(steps, parquet)
+    read = options.read(scenario)
+    chosen = options.pick(read.scenario)
+    check_budget(read.document, read.scenario, chosen, options.max_events)
+    _play(scenario, options, read, chosen, steps_choice, plots=True, trace=trace, page=True)
+
+
+def _play(
+    name: str,
+    options: PlayOptions,
+    read: Read,
+    chosen: list | None,
+    steps_choice: str,
+    *,
+    plots: bool,
+    trace: bool,
+    page: bool = False,
+) -> None:
+    """Play, print and write: what `run` and `report` share. With `page`, report.html
+    shows the scenario file as it was read."""
+    from sim import report
+    from sim.pictures import trace_note
+    from sim.replications import frame, play_all, rows_of, summarize
+    from sim.runner import run as run_scenario
+
+    loaded = read.scenario
+    target = options.target(loaded.name)  # refused before playing, not after
+    applied = read.applied
+    count = loaded.replications
+    try:  # replication 1: its games and steps are written
+        result = run_scenario(loaded, chosen)
+    except ScenarioError as error:  # a schedule too long to play: name the file
+        from dataclasses import replace
+
+        from sim.catalog import find
+
+        where = str(find(name))
+        report_problems(ScenarioError([replace(p, source=where) for p in error.problems]))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if count > 1:
+        with options.workers(count, loaded.name) as (runner, done):
+            runs = play_all([loaded], chosen, runner, done)
+    else:
+        runs = frame(rows_of(result))
+    summary = summarize(runs, ["schedule"], [loaded.seed], applied)
+    if applied:
+        out.print(f"with --set {applied}", markup=False)
+    if count > 1:
+        _print_wide(report.replications_table(summary, title(loaded)))
+        played = loaded.schedules if chosen is None else chosen
+        if not loaded.random and not any(s.threaded and s.threaded.gil for s in played):
+            out.print("durations are fixed, so every replication plays the same")
+    else:
+        _print_wide(report.summary_table(result))
+    notes = [report.closed_forms(result), *report.explanations(result), *result.notes]
+    for sentence in filter(None, notes):
+        out.print(sentence, markup=False)
+    if loaded.sweep:
+        out.print(f"{loaded.name} has a sweep: block; `sim sweep {name}` plays it", markup=False)
+    tables = {
+        "summary.csv": summary,
+        "replications.csv": runs.drop(columns="point"),
+        "games.csv": result.games,
+    }
+    source = read.document.source
+    shown = _page(source, summary, target) if page else None
+    files = written(lambda: report.write_results(
+        result, target, steps=steps_choice, tables=tables, plots=plots, trace=trace or None,
+        page=shown, source=Path(source), started=options.started,
+    ), target)  # fmt: skip
+    out.print(f"wrote {', '.join(str(path) for path in files)}", markup=False)
+    for note in (report.steps_note(result, steps_choice), trace_note(result, trace or None)):
+        if note:
+            out.print(note, markup=False)
+
+
+def _page(source: str, summary, target: Path):  # -> sim.pictures.Page, imported lazily
+    """What report.html shows besides the run: the scenario file and a sweep.png left here."""
+    from sim.loader import decode
+    from sim.pictures import Page
+
+    sweep_png = target / "sweep.png"
+    return Page(
+        source=Path(source).name,
+        text=decode(Path(source).read_bytes(), source),  # as it was read: UTF-8 or with a BOM
+        summary=summary,
+        sweep_png=sweep_png.read_bytes() if sweep_png.is_file() else None,
+    )
+
+
+def _print_wide(table) -> None:
+    """Piped or captured, as wide as the table needs rather than rich's 80 columns."""
+    if not out.is_terminal:
+        wide = out.options.update_width(400)
+        out.width = max(out.width, out.measure(table, options=wide).maximum)
+    out.print(table)
+
+
+def _steps_choice(steps: bool | None, parquet: bool) -> str:
+    """`--steps`, `--no-steps` and `--parquet` as one choice; contradictions are bad input."""
+    if parquet:
+        if steps is False:
+            bad_input("--parquet writes the steps table, --no-steps forbids it: give one")
+        from importlib.util import find_spec
+
+        if find_spec("pyarrow") is None:  # checked before a long run, not after it
+            bad_input("--parquet needs pyarrow: pip install 'sim[parquet]'")
+        return "parquet"
+    return {None: "auto", True: "csv", False: "none"}[steps]

@@ -1,0 +1,96 @@
+"""`sim sweep`: play a scenario at every point of a grid of what-ifs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.cli.console import bad_input, checked, out, title
+from sim.cli.options import NoPlots, PlayOptions, ScenarioName, play_options
+from sim.cli.output import written
+
+__all__ = ["sweep"]
+
+Vary = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--vary",
+        metavar="PATH=VALUES",
+        help="A field and its values (repeatable; the grid is every combination): "
+        "`1..48`, `0.5..2:0.5`, `50ms..200ms:50ms`, `1,5,10`, "
+        "`[5, {dist: exponential, mean: 5}]`.",
+    ),
+]
+
+
+@play_options
+def sweep(
+    scenario: ScenarioName,
+    *,
+    vary: Vary = None,
+    options: PlayOptions,
+    no_plots: NoPlots = False,
+) -> None:
+    """Play a scenario at every point of a grid; print a pivot, write `results/<name>/sweep.csv`.
+
+    The grid comes from the file's `sweep:` block and `--vary` (which replaces the
+    block's values for the same path). `sweep.csv` has one row per point and schedule:
+    the varied values, then the summary columns; with replications also
+    `sweep_replications.csv`, one row per point, replication and schedule. And
+    `sweep.png` (unless `--no-plots`): makespan against the first varied field,
+    per schedule, the closed form dashed, confidence bands with replications;
+    `sim report` shows it.
+
+    Examples:
+
+        sim sweep polgar --vary players.amateur.count=1..48
+
+        sim sweep polgar --vary players.amateur.count=1..48 --vary host_move=1,5,10
+
+        sim sweep polgar-whatif --jobs 2
+
+        sim sweep polgar-whatif --dask local
+    """
+    from sim import report, sweeps
+    from sim.limits import sweep_too_much
+
+    read = options.read(scenario)
+    document, base = read.document, read.scenario
+    grid = checked(lambda: sweeps.axes(document, base, vary or []))
+    if not grid:
+        bad_input("nothing to vary: give --vary PATH=VALUES or a `sweep:` block in the file")
+    points = checked(lambda: sweeps.expand(document, read.given, grid))
+    chosen = options.pick(base)
+    scenarios = [point.scenario for point in points]
+    checked(lambda: document.refuse_overruns(sweep_too_much(scenarios, options.max_events, chosen)))
+    target = options.target(base.name)
+    total = sum(point.scenario.replications for point in points)
+    with options.workers(total, base.name) as (runner, done):
+        found = sweeps.play(points, chosen, runner, read.applied, done)
+    if read.applied:
+        out.print(f"with --set {read.applied}", markup=False)
+    for pivot in sweeps.pivot(found):
+        out.print(report.pivot_table(pivot, title(base)))
+    tables = {"sweep.csv": found.table}
+    if total > len(points):
+        tables["sweep_replications.csv"] = found.runs
+    writers = {}
+    if not no_plots:
+        from sim.pictures import sweep_picture
+
+        picture = f"{base.name}: makespan against {found.axes[0]}"
+        png = sweep_picture(found.table, found.axes, picture)
+        writers["sweep.png"] = lambda path: path.write_bytes(png)
+    info = {
+        "scenario": base.name,
+        "seed": base.seed,
+        "schedules": [schedule.label for schedule in chosen or base.schedules],
+        "source": Path(document.source),
+        "started": options.started,
+    }
+    files = written(lambda: report.write_tables(
+        tables, target, writers=writers, stale=["sweep.png"], info=info
+    ), target)  # fmt: skip
+    out.print(f"wrote {', '.join(str(path) for path in files)}", markup=False)
