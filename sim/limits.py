@@ -12,9 +12,11 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sim.scenario import Scenario
-from sim.schedules import Schedule
+if TYPE_CHECKING:  # the CLI reads its option parsers here: no models (nor numpy) for `--help`
+    from sim.scenario import Scenario
+    from sim.schedules import Schedule
 
 __all__ = [
     "MAX_EVENTS",
@@ -59,6 +61,8 @@ class Overrun:
 
 def played(scenario: Scenario, schedules: Sequence[Schedule] | None = None) -> list[Schedule]:
     """The schedules a run plays: those chosen, plus synchronous for the speedups."""
+    from sim.schedules import Schedule
+
     chosen = list(scenario.schedules if schedules is None else schedules)
     if not any(schedule.kind == "synchronous" for schedule in chosen):
         chosen.append(Schedule.of("synchronous"))
