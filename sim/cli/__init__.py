@@ -22,6 +22,7 @@ import typer
 
 from sim.cli.console import EXIT_INTERNAL, EXIT_INTERRUPTED, err
 from sim.cli.info import guide, list_scenarios, schema, validate
+from sim.cli.options import play_options
 from sim.cli.recording import RECORD_SETTINGS, record
 from sim.cli.running import report, run
 from sim.cli.sweeping import sweep
@@ -49,10 +50,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-# In this order in `sim --help`.
-app.command()(run)
-app.command()(report)
-app.command()(sweep)
+# In this order in `sim --help`; the three that play take their shared options as one.
+app.command()(play_options(run))
+app.command()(play_options(report))
+app.command()(play_options(sweep))
 app.command()(guide)
 app.command("list")(list_scenarios)
 app.command()(validate)

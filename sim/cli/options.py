@@ -1,9 +1,9 @@
 """The options several commands take, declared once.
 
 Each is a typer annotation; those that `run`, `report` and `sweep` share
-arrive together as one `PlayOptions`, which also does what the three do
-alike with them: read the scenario within the limits, pick the schedules,
-find the folder, start the workers.
+(the scenario among them) arrive together as one `PlayOptions`, which also
+does what the three do alike with them: read the scenario within the limits,
+pick the schedules, find the folder, start the workers.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import inspect
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Annotated, Any, get_type_hints
 
@@ -150,10 +150,12 @@ class Read:
 class PlayOptions:
     """What `run`, `report` and `sweep` take alike, and what they do alike with it.
 
-    The fields are the commands' options, in `--help`'s order: the limits come
-    last, after each command's own options (see `play_options`).
+    The fields are the commands' argument and options in `--help`'s order: the
+    scenario first, the limits last, the others where the command's `options`
+    parameter stands (see `play_options`).
     """
 
+    scenario: ScenarioName
     out_dir: OutDir = None
     schedule: Schedules = None
     sets: Sets = None
@@ -170,9 +172,9 @@ class PlayOptions:
     def limits(self) -> Limits:
         return Limits(max_file_bytes=self.max_file_size, max_events=self.max_events)
 
-    def read(self, scenario: str) -> Read:
+    def read(self) -> Read:
         """The scenario with `--set`, `--seed` and `--replications`; exit 2 on a problem."""
-        document, overrides = loading.read(scenario, self.sets, self.limits)
+        document, overrides = loading.read(self.scenario, self.sets, self.limits)
         given = [*overrides, *loading.given(self.seed, self.replications)]
         return Read(document, overrides, given, checked(lambda: document.scenario(given)))
 
@@ -189,30 +191,34 @@ class PlayOptions:
         return workers(self.jobs, self.dask, total, name, self.quiet)
 
 
-#: The options of `PlayOptions` that close a command's list, after its own.
+#: The fields of `PlayOptions` that open a command's list, and those that close it.
+_FIRST = ("scenario",)
 _LAST = ("max_events", "max_file_size")
 
 
 def play_options(command: Callable[..., None]) -> Callable[..., None]:
-    """Give `command` the options of `PlayOptions` in place of its `options` parameter.
+    """Give `command` the argument and options of `PlayOptions` as one `options` parameter.
 
     typer reads a command's options from its signature, so the returned command
-    shows the shared ones where `options` stands (the limits at the end) and
-    hands `command` one `PlayOptions` made of them.
+    shows the scenario first, then the shared options where `options` stands,
+    the limits last, and hands `command` one `PlayOptions` made of them.
     """
     hints = get_type_hints(PlayOptions, include_extras=True)
     shared = {
         f.name: inspect.Parameter(
-            f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=hints[f.name]
+            f.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=inspect.Parameter.empty if f.default is MISSING else f.default,
+            annotation=hints[f.name],
         )
         for f in fields(PlayOptions)
         if f.init
     }
     own = inspect.signature(command, eval_str=True)
-    parameters = []
+    parameters = [shared[name] for name in _FIRST]
     for parameter in own.parameters.values():
         if parameter.name == "options":
-            parameters += [p for name, p in shared.items() if name not in _LAST]
+            parameters += [p for name, p in shared.items() if name not in (*_FIRST, *_LAST)]
         else:
             parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
     parameters += [shared[name] for name in _LAST]

@@ -1,7 +1,8 @@
 """`sim run` and `sim report`: play a scenario, print its table, write its folder.
 
 The two differ only in the page: `report` also writes `report.html` and
-always draws the pictures it shows.
+always draws the pictures it shows. Their shared options arrive as one
+`PlayOptions` (`sim.cli` registers them through `play_options`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import typer
 
 from sim.cli.console import EXIT_BAD_INPUT, bad_input, out, report_problems, title
 from sim.cli.loading import check_budget
-from sim.cli.options import NoPlots, PlayOptions, Read, ScenarioName, play_options
+from sim.cli.options import NoPlots, PlayOptions, Read
 from sim.cli.output import written
 from sim.errors import ScenarioError
 from sim.limits import NO_BUDGET
@@ -47,9 +48,7 @@ AnalyticOnly = Annotated[
 ]
 
 
-@play_options
 def run(
-    scenario: ScenarioName,
     options: PlayOptions,
     steps: Steps = None,
     parquet: Parquet = False,
@@ -85,24 +84,10 @@ def run(
 
         sim run huge.yaml --max-events 1e9
     """
-    steps_choice = _steps_choice(steps, parquet)
-    read = options.read(scenario)
-    chosen = options.pick(read.scenario)
-    if analytic_only:  # closed forms cost nothing, however many events a simulation takes
-        from sim.analytic_report import analytic_notes, analytic_table
-
-        check_budget(read.document, read.scenario, chosen, NO_BUDGET)
-        out.print(analytic_table(read.scenario, chosen))
-        for sentence in analytic_notes(read.scenario, chosen):
-            out.print(sentence, markup=False)
-        return
-    check_budget(read.document, read.scenario, chosen, options.max_events)
-    _play(scenario, options, read, chosen, steps_choice, plots=not no_plots, trace=trace)
+    _run(options, steps, parquet, trace, plots=not no_plots, analytic_only=analytic_only)
 
 
-@play_options
 def report(
-    scenario: ScenarioName,
     options: PlayOptions,
     steps: Steps = None,
     parquet: Parquet = False,
@@ -121,15 +106,36 @@ def report(
 
         sim report polgar --set players.amateur.count=48 --out /tmp/polgar48
     """
+    _run(options, steps, parquet, trace, plots=True, page=True)
+
+
+def _run(
+    options: PlayOptions,
+    steps: bool | None,
+    parquet: bool,
+    trace: bool,
+    *,
+    plots: bool,
+    analytic_only: bool = False,
+    page: bool = False,
+) -> None:
+    """What `run` and `report` do: check everything, then play, print and write."""
     steps_choice = _steps_choice(steps, parquet)
-    read = options.read(scenario)
+    read = options.read()
     chosen = options.pick(read.scenario)
+    if analytic_only:  # closed forms cost nothing, however many events a simulation takes
+        from sim.analytic_report import analytic_notes, analytic_table
+
+        check_budget(read.document, read.scenario, chosen, NO_BUDGET)
+        out.print(analytic_table(read.scenario, chosen))
+        for sentence in analytic_notes(read.scenario, chosen):
+            out.print(sentence, markup=False)
+        return
     check_budget(read.document, read.scenario, chosen, options.max_events)
-    _play(scenario, options, read, chosen, steps_choice, plots=True, trace=trace, page=True)
+    _play(options, read, chosen, steps_choice, plots=plots, trace=trace, page=page)
 
 
 def _play(
-    name: str,
     options: PlayOptions,
     read: Read,
     chosen: list | None,
@@ -139,8 +145,7 @@ def _play(
     trace: bool,
     page: bool = False,
 ) -> None:
-    """Play, print and write: what `run` and `report` share. With `page`, report.html
-    shows the scenario file as it was read."""
+    """Play, print and write. With `page`, report.html shows the scenario file as it was read."""
     from sim import report
     from sim.pictures import trace_note
     from sim.replications import frame, play_all, rows_of, summarize
@@ -157,7 +162,7 @@ def _play(
 
         from sim.catalog import find
 
-        where = str(find(name))
+        where = str(find(options.scenario))
         report_problems(ScenarioError([replace(p, source=where) for p in error.problems]))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if count > 1:
@@ -179,7 +184,10 @@ def _play(
     for sentence in filter(None, notes):
         out.print(sentence, markup=False)
     if loaded.sweep:
-        out.print(f"{loaded.name} has a sweep: block; `sim sweep {name}` plays it", markup=False)
+        out.print(
+            f"{loaded.name} has a sweep: block; `sim sweep {options.scenario}` plays it",
+            markup=False,
+        )
     tables = {
         "summary.csv": summary,
         "replications.csv": runs.drop(columns="point"),

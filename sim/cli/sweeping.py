@@ -1,4 +1,8 @@
-"""`sim sweep`: play a scenario at every point of a grid of what-ifs."""
+"""`sim sweep`: play a scenario at every point of a grid of what-ifs.
+
+Its options shared with `run` arrive as one `PlayOptions` (`sim.cli` registers
+it through `play_options`).
+"""
 
 from __future__ import annotations
 
@@ -8,28 +12,24 @@ from typing import Annotated
 import typer
 
 from sim.cli.console import bad_input, checked, out, title
-from sim.cli.options import NoPlots, PlayOptions, ScenarioName, play_options
+from sim.cli.options import NoPlots, PlayOptions
 from sim.cli.output import written
 
 __all__ = ["sweep"]
 
-Vary = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--vary",
-        metavar="PATH=VALUES",
-        help="A field and its values (repeatable; the grid is every combination): "
-        "`1..48`, `0.5..2:0.5`, `50ms..200ms:50ms`, `1,5,10`, "
-        "`[5, {dist: exponential, mean: 5}]`.",
-    ),
-]
 
-
-@play_options
 def sweep(
-    scenario: ScenarioName,
     *,
-    vary: Vary = None,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            metavar="PATH=VALUES",
+            help="A field and its values (repeatable; the grid is every combination): "
+            "`1..48`, `0.5..2:0.5`, `50ms..200ms:50ms`, `1,5,10`, "
+            "`[5, {dist: exponential, mean: 5}]`.",
+        ),
+    ] = None,
     options: PlayOptions,
     no_plots: NoPlots = False,
 ) -> None:
@@ -56,7 +56,7 @@ def sweep(
     from sim import report, sweeps
     from sim.limits import sweep_too_much
 
-    read = options.read(scenario)
+    read = options.read()
     document, base = read.document, read.scenario
     grid = checked(lambda: sweeps.axes(document, base, vary or []))
     if not grid:
