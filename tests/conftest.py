@@ -1,11 +1,13 @@
-"""Shared builders: scenarios from plain arguments, and hypothesis strategies."""
+"""Shared builders: scenarios from plain arguments, hypothesis strategies, fixtures."""
 
 from __future__ import annotations
 
 import itertools
+import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import strategies as st
 
 from sim.loader import load_file
@@ -17,6 +19,14 @@ SCENARIOS = ROOT / "scenarios"
 
 #: The schedules of the foundation's figures; the others are asked for by name.
 CLASSIC = ("synchronous", "cooperative")
+
+
+@pytest.fixture
+def polgar_copy(tmp_path: Path) -> Path:
+    """scenarios/polgar.yaml under another name, in a folder of the test's own."""
+    copy = tmp_path / "exhibition.yaml"
+    shutil.copy(SCENARIOS / "polgar.yaml", copy)
+    return copy
 
 
 def polgar_like(

@@ -13,22 +13,14 @@ from sim.cli import app
 from sim.replications import RECORD_COLUMNS, RUN_COLUMNS, STATISTIC_COLUMNS
 from sim.tables import GAME_COLUMNS, STEP_COLUMNS, SUMMARY_COLUMNS
 from tests.conftest import SCENARIOS
-
-
-@pytest.fixture
-def polgar_copy(tmp_path):
-    copy = tmp_path / "exhibition.yaml"
-    shutil.copy(SCENARIOS / "polgar.yaml", copy)
-    return copy
+from tests.helpers import files_in, run_files, sim_run
 
 
 def test_run_writes_the_tables_and_run_json_with_the_contract_columns(polgar_copy, tmp_path):
     """24 games × 2 schedules = 48 game rows; 24 × 30 × 2 steps × 2 schedules = 2 880 steps.
     The contract's summary columns come first; replication statistics and the record follow."""
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["run", str(polgar_copy), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    summary = pd.read_csv(out / "summary.csv")
+    _, summary = sim_run(polgar_copy, out)
     games = pd.read_csv(out / "games.csv")
     steps = pd.read_csv(out / "steps.csv")
     runs = pd.read_csv(out / "replications.csv")
@@ -40,16 +32,7 @@ def test_run_writes_the_tables_and_run_json_with_the_contract_columns(polgar_cop
     assert runs["makespan_s"].tolist() == [43_200.0, 3_655.0]
     assert summary["replications"].tolist() == [1, 1] and summary["seed"].tolist() == [0, 0]
     assert len(games) == 48 and len(steps) == 2_880
-    names = sorted(p.name for p in out.iterdir())
-    assert names == [
-        "games.csv",
-        "replications.csv",
-        "run.json",
-        "steps.csv",
-        "summary.csv",
-        "timeline.png",
-        "trace.json",
-    ]
+    assert files_in(out) == run_files(timeline=True)
 
 
 def test_no_plots_leaves_out_the_timeline_and_removes_an_earlier_one(tmp_path):
@@ -59,14 +42,7 @@ def test_no_plots_leaves_out_the_timeline_and_removes_an_earlier_one(tmp_path):
     assert (out / "timeline.png").is_file() and (out / "report.html").is_file()
     result = CliRunner().invoke(app, ["run", "countasync", "--no-plots", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == [
-        "games.csv",
-        "replications.csv",
-        "run.json",
-        "steps.csv",
-        "summary.csv",
-        "trace.json",
-    ]
+    assert files_in(out) == run_files()
 
 
 def test_trace_json_past_the_step_limit_only_when_asked(tmp_path, monkeypatch):
@@ -120,11 +96,7 @@ def test_run_by_name_writes_under_results_name(tmp_path, monkeypatch):
 def test_schedule_option_plays_only_that_schedule(polgar_copy, tmp_path):
     """Speedup still compares with synchronous: 43 200 / 3 655."""
     out = tmp_path / "o"
-    result = CliRunner().invoke(
-        app, ["run", str(polgar_copy), "--schedule", "cooperative", "--out", str(out)]
-    )
-    assert result.exit_code == 0, result.output
-    summary = pd.read_csv(out / "summary.csv")
+    _, summary = sim_run(polgar_copy, out, "--schedule", "cooperative")
     assert summary["schedule"].tolist() == ["cooperative"]
     assert summary["speedup"].iloc[0] == pytest.approx(43_200 / 3_655)
     assert set(pd.read_csv(out / "steps.csv")["schedule"]) == {"cooperative"}

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from sim.loader import load_file
 from sim.runner import run
 from sim.workload import BLOCK, WAIT
 from tests.conftest import SCENARIOS, with_steps_renamed
+from tests.helpers import sim_run
 
 
 def makespans(name: str, seed: int = 0) -> dict[str, float]:
@@ -159,8 +159,6 @@ def test_a_threaded_run_too_long_to_play_is_refused_or_left_out(tmp_path, monkey
     assert "switch_interval" in line
     default = tmp_path / "default.yaml"
     default.write_text(group)
-    result = CliRunner().invoke(app, ["run", str(default), "--out", str(tmp_path / "b")])
-    assert result.exit_code == 0, result.output
+    result, summary = sim_run(default, tmp_path / "b")
     assert "threaded left out: up to 720 720 GIL switches" in result.stdout
-    summary = pd.read_csv(tmp_path / "b" / "summary.csv")
     assert summary["schedule"].tolist() == ["synchronous", "cooperative", "parallel"]

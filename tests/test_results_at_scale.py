@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -14,18 +12,7 @@ from sim.cli import app
 from sim.loader import load_file
 from sim.runner import run
 from tests.conftest import SCENARIOS, polgar_like
-
-
-@pytest.fixture
-def polgar_copy(tmp_path):
-    copy = tmp_path / "exhibition.yaml"
-    shutil.copy(SCENARIOS / "polgar.yaml", copy)
-    return copy
-
-
-def invoke(*args):
-    result = CliRunner().invoke(app, [str(arg) for arg in args])
-    return result
+from tests.helpers import files_in, invoke, run_files
 
 
 def test_over_the_limit_the_steps_table_is_skipped_and_the_run_says_so(
@@ -39,13 +26,7 @@ def test_over_the_limit_the_steps_table_is_skipped_and_the_run_says_so(
     (out / "steps.csv").write_text("from an earlier run\n")
     result = invoke("run", polgar_copy, "--out", out, "--no-plots")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == [
-        "games.csv",
-        "replications.csv",
-        "run.json",
-        "summary.csv",
-        "trace.json",
-    ]
+    assert files_in(out) == run_files(steps=None)
     assert "2 880 rows, over the 1 000" in result.stdout and "--steps" in result.stdout
     assert invoke("run", polgar_copy, "--out", out, "--steps", "--no-plots").exit_code == 0
     assert len(pd.read_csv(out / "steps.csv")) == 2_880
@@ -54,13 +35,7 @@ def test_over_the_limit_the_steps_table_is_skipped_and_the_run_says_so(
 def test_no_steps_writes_no_steps_table_even_when_small(polgar_copy, tmp_path):
     out = tmp_path / "o"
     assert invoke("run", polgar_copy, "--out", out, "--no-steps", "--no-plots").exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == [
-        "games.csv",
-        "replications.csv",
-        "run.json",
-        "summary.csv",
-        "trace.json",
-    ]
+    assert files_in(out) == run_files(steps=None)
 
 
 def test_steps_written_in_chunks_are_the_whole_table_byte_for_byte(tmp_path, monkeypatch):
@@ -80,14 +55,7 @@ def test_parquet_holds_the_same_steps_table(polgar_copy, tmp_path, monkeypatch):
     out = tmp_path / "o"
     result = invoke("run", polgar_copy, "--out", out, "--parquet", "--no-plots")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == [
-        "games.csv",
-        "replications.csv",
-        "run.json",
-        "steps.parquet",
-        "summary.csv",
-        "trace.json",
-    ]
+    assert files_in(out) == run_files(steps="steps.parquet")
     parquet = pd.read_parquet(out / "steps.parquet")
     expected = run(load_file(polgar_copy)).steps
     assert list(parquet.columns) == list(tables.STEP_COLUMNS)
@@ -97,14 +65,7 @@ def test_parquet_holds_the_same_steps_table(polgar_copy, tmp_path, monkeypatch):
     assert invoke("run", polgar_copy, "--out", out, "--parquet", "--no-plots").exit_code == 0
     assert (out / "steps.parquet").read_bytes() == first
     assert invoke("run", polgar_copy, "--out", out, "--no-plots").exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == [
-        "games.csv",
-        "replications.csv",
-        "run.json",
-        "steps.csv",
-        "summary.csv",
-        "trace.json",
-    ]
+    assert files_in(out) == run_files()
 
 
 def test_parquet_with_no_steps_is_bad_input(polgar_copy):

@@ -12,6 +12,7 @@ from sim.cli import app
 from sim.replications import RECORD_COLUMNS, STATISTIC_COLUMNS
 from sim.tables import SUMMARY_COLUMNS
 from tests.conftest import SCENARIOS
+from tests.helpers import sim_run
 
 R, C, W = 30, 5, 55  # polgar: 30 rounds, Judit 5 s, each amateur 55 s
 
@@ -163,10 +164,8 @@ def test_a_bad_point_of_a_files_sweep_names_the_sweep_line(tmp_path):
 def test_run_plays_the_file_without_its_sweep_and_says_how_to_sweep(tmp_path):
     copy = tmp_path / "small.yaml"
     copy.write_text(SMALL)
-    result = CliRunner().invoke(app, ["run", str(copy), "--out", str(tmp_path / "o")])
-    assert result.exit_code == 0, result.output
+    result, summary = sim_run(copy, tmp_path / "o")
     assert "has a sweep: block; `sim sweep" in result.stdout
-    summary = pd.read_csv(tmp_path / "o" / "summary.csv")
     assert summary["makespan_s"].iloc[0] == 15.0  # the file's own count, 1
 
 
