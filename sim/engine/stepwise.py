@@ -14,6 +14,7 @@ plays on fewer hosts than the scenario has (`hosts: 1`).
 from __future__ import annotations
 
 from collections.abc import Generator
+from typing import NamedTuple
 
 import numpy as np
 import simpy
@@ -35,6 +36,7 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
     hosts = HostPool(env, schedule.hosts(workload.hosts))
     record = Recorder(workload)
     switches = Switches(workload, workload.hosts)
+    venue = _Venue(env, hosts, record, switches)
     first = workload.first_step
     holds, durations = holds_host(workload, schedule.kind), workload.duration
     whole_game = schedule.kind == "synchronous"
@@ -42,20 +44,26 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
         lo, hi = first[game], first[game + 1]
         steps = list(zip(holds[lo:hi].tolist(), durations[lo:hi].tolist(), strict=True))
         body = _whole_game if whole_game else _step_by_step
-        env.process(body(env, hosts, record, switches, game, steps))
+        env.process(body(venue, game, steps))
     env.run()
     return switches.stamp(record.trace(schedule))
 
 
+class _Venue(NamedTuple):
+    """What every game's process plays against: the clock, the hosts, the record of
+    each step and the switch costs."""
+
+    env: simpy.Environment
+    hosts: HostPool
+    record: Recorder
+    switches: Switches
+
+
 def _step_by_step(
-    env: simpy.Environment,
-    hosts: HostPool,
-    record: Recorder,
-    switches: Switches,
-    game: int,
-    steps: list[tuple[bool, float]],
+    venue: _Venue, game: int, steps: list[tuple[bool, float]]
 ) -> Generator[simpy.Event, object, None]:
     """Cooperative: a host for each step that holds one, none in between."""
+    env, hosts, record, switches = venue
     ready: list[float] = []
     start: list[float] = []
     end: list[float] = []
@@ -80,14 +88,10 @@ def _step_by_step(
 
 
 def _whole_game(
-    env: simpy.Environment,
-    hosts: HostPool,
-    record: Recorder,
-    switches: Switches,
-    game: int,
-    steps: list[tuple[bool, float]],
+    venue: _Venue, game: int, steps: list[tuple[bool, float]]
 ) -> Generator[simpy.Event, object, None]:
     """Synchronous: one host from the game's first step to its last."""
+    env, hosts, record, switches = venue
     host = yield hosts.request(game, ready=0.0)
     cost = switches.to(host, game)
     if cost:
