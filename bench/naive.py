@@ -9,38 +9,40 @@ queue from the front of a list, which is why it grows faster than linearly.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
+
 import simpy
+
+Game = Callable[[simpy.Environment, simpy.Resource], Generator]
 
 
 def cooperative(players: int, rounds: int, host: float, wait: float, hosts: int = 1) -> float:
-    env = simpy.Environment()
-    judit = simpy.Resource(env, capacity=hosts)
-
-    def game():
+    def game(env: simpy.Environment, judit: simpy.Resource) -> Generator:
         for _ in range(rounds):
             with judit.request() as turn:
                 yield turn
                 yield env.timeout(host)
             yield env.timeout(wait)
 
-    for _ in range(players):
-        env.process(game())
-    env.run()
-    return env.now
+    return _makespan(game, players, hosts)
 
 
 def synchronous(players: int, rounds: int, host: float, wait: float, hosts: int = 1) -> float:
-    env = simpy.Environment()
-    judit = simpy.Resource(env, capacity=hosts)
-
-    def game():
+    def game(env: simpy.Environment, judit: simpy.Resource) -> Generator:
         with judit.request() as turn:
             yield turn
             for _ in range(rounds):
                 yield env.timeout(host)
                 yield env.timeout(wait)
 
+    return _makespan(game, players, hosts)
+
+
+def _makespan(game: Game, players: int, hosts: int) -> float:
+    """`players` processes of `game` on a Resource of `hosts`: when the last one ends."""
+    env = simpy.Environment()
+    judit = simpy.Resource(env, capacity=hosts)
     for _ in range(players):
-        env.process(game())
+        env.process(game(env, judit))
     env.run()
     return env.now
