@@ -27,6 +27,19 @@ def trace_of(scenario, kind: str):
     return play(Workload.of(scenario), Schedule.of(kind))
 
 
+def polgar_shapes(max_games: int, max_rounds: int, max_wait: int, **more):
+    """`given` n games of `rounds` rounds, host step c, wait w and switch cost s, all in
+    whole seconds (so ties are exact), and `more` strategies."""
+    return given(
+        n=st.integers(1, max_games),
+        rounds=st.integers(1, max_rounds),
+        c=st.integers(0, 8),
+        w=st.integers(0, max_wait),
+        s=st.integers(0, 6),
+        **more,
+    )
+
+
 @pytest.mark.parametrize("n", [24, 8])
 @pytest.mark.parametrize("s", [0, 0.5, 1, 2, 3, 5, 30])
 def test_cooperative_polgar_with_a_switch_cost_matches_the_closed_form(n, s):
@@ -50,13 +63,7 @@ def test_cooperative_polgar_with_a_switch_cost_matches_the_closed_form(n, s):
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    n=st.integers(1, 10),
-    rounds=st.integers(1, 6),
-    c=st.integers(0, 8),
-    w=st.integers(0, 40),
-    s=st.integers(0, 6),
-)
+@polgar_shapes(max_games=10, max_rounds=6, max_wait=40)
 def test_cooperative_switch_cost_closed_form_on_one_host(n, rounds, c, w, s):
     """Both regimes and their boundary (integer times, so ties are exact); rounds of
     no time at all are the one exception (see `sim.analytic`)."""
@@ -66,14 +73,7 @@ def test_cooperative_switch_cost_closed_form_on_one_host(n, rounds, c, w, s):
 
 
 @settings(max_examples=80, deadline=None)
-@given(
-    n=st.integers(1, 12),
-    rounds=st.integers(1, 4),
-    c=st.integers(0, 8),
-    w=st.integers(0, 20),
-    s=st.integers(0, 6),
-    k=st.integers(2, 4),
-)
+@polgar_shapes(max_games=12, max_rounds=4, max_wait=20, k=st.integers(2, 4))
 def test_synchronous_switch_cost_on_k_hosts(n, rounds, c, w, s, k):
     """Each host plays ⌈n/k⌉ whole games and walks between them ⌈n/k⌉ − 1 times."""
     scenario = polgar_like(n, rounds, c, w, hosts=k, switch_cost=s)
