@@ -37,11 +37,15 @@ LAWS = {
 }
 
 
+def one_group(group: dict, **scenario) -> Scenario:
+    """A scenario of one player group, g, with `group`'s fields and the `scenario`'s own."""
+    return Scenario(players=[{"name": "g", **group}], **scenario)
+
+
 def law(text: str) -> Law:
     import yaml
 
-    group = {"name": "g", "host_move": yaml.safe_load(text)}
-    return Scenario(players=[group]).players[0].host_move
+    return one_group({"host_move": yaml.safe_load(text)}).players[0].host_move
 
 
 @pytest.mark.parametrize("text", LAWS, ids=list(LAWS))
@@ -69,15 +73,12 @@ def test_draw_i_does_not_depend_on_how_many_are_drawn(text, n, extra):
 
 def test_time_parameters_speak_the_scenario_unit():
     """unit: min → mean 2 is 120 s; "30s" keeps its own unit."""
-    scenario = Scenario(
+    scenario = one_group(
+        {
+            "host_move": {"dist": "exponential", "mean": 2},
+            "player_move": {"dist": "uniform", "low": "30s", "high": 1},
+        },
         unit="min",
-        players=[
-            {
-                "name": "g",
-                "host_move": {"dist": "exponential", "mean": 2},
-                "player_move": {"dist": "uniform", "low": "30s", "high": 1},
-            }
-        ],
     )
     group = scenario.players[0]
     assert group.host_move.mean == 120.0
@@ -87,7 +88,7 @@ def test_time_parameters_speak_the_scenario_unit():
 def test_a_constant_law_is_a_fixed_duration():
     """Not random: no generator needed, and the closed form still applies."""
     constant = {"dist": "constant", "value": 2}
-    scenario = Scenario(players=[{"name": "g", "count": 3, "host_move": constant}])
+    scenario = one_group({"count": 3, "host_move": constant})
     assert not scenario.random
     assert Workload.of(scenario).duration.tolist() == [2.0, 2.0, 2.0]
 
@@ -98,23 +99,15 @@ def test_fixed_scenarios_draw_nothing_and_random_ones_need_a_generator():
     before = rng.bit_generator.state
     assert np.array_equal(Workload.of(fixed, rng).duration, Workload.of(fixed).duration)
     assert rng.bit_generator.state == before
-    random = Scenario(players=[{"name": "g", "host_move": {"dist": "exponential", "mean": 1}}])
+    random = one_group({"host_move": {"dist": "exponential", "mean": 1}})
     with pytest.raises(ValueError, match="needs a generator"):
         Workload.of(random)
 
 
 def test_every_round_draws_its_own_values():
     """3 games × 4 rounds of one random step: 12 distinct draws, the host step fixed."""
-    scenario = Scenario(
-        players=[
-            {
-                "name": "g",
-                "count": 3,
-                "moves": 4,
-                "host_move": 1,
-                "player_move": {"dist": "exponential", "mean": 5},
-            }
-        ]
+    scenario = one_group(
+        {"count": 3, "moves": 4, "host_move": 1, "player_move": {"dist": "exponential", "mean": 5}}
     )
     durations = Workload.of(scenario, np.random.default_rng(3)).duration
     assert durations[0::2].tolist() == [1.0] * 12
@@ -123,16 +116,13 @@ def test_every_round_draws_its_own_values():
 
 def test_every_schedule_of_a_replication_plays_the_same_durations():
     """Common random numbers: step by step, end − start is the same under both schedules."""
-    scenario = Scenario(
-        players=[
-            {
-                "name": "g",
-                "count": 4,
-                "moves": 3,
-                "host_move": {"dist": "triangular", "low": 1, "mode": 2, "high": 4},
-                "player_move": {"dist": "lognormal", "mean": 10, "sd": 4},
-            }
-        ],
+    scenario = one_group(
+        {
+            "count": 4,
+            "moves": 3,
+            "host_move": {"dist": "triangular", "low": 1, "mode": 2, "high": 4},
+            "player_move": {"dist": "lognormal", "mean": 10, "sd": 4},
+        },
         schedules=["synchronous", "cooperative"],
     )
     sync, coop = run(scenario, seed=5).traces
@@ -145,9 +135,7 @@ def test_every_schedule_of_a_replication_plays_the_same_durations():
 
 def test_random_scenarios_have_no_closed_form_and_an_estimate_from_expected_durations():
     """3 games, each one wait of mean 10: the article's synchronous estimate is 3 × 10 = 30."""
-    scenario = Scenario(
-        players=[{"name": "g", "count": 3, "player_move": {"dist": "exponential", "mean": 10}}]
-    )
+    scenario = one_group({"count": 3, "player_move": {"dist": "exponential", "mean": 10}})
     summary = run(scenario).summary.set_index("schedule")
     assert summary["closed_form_s"].isna().all()
     assert summary.loc["synchronous", "article_s"] == 30.0
