@@ -178,8 +178,13 @@ def summarize(
 
 
 def _t_quantile(df: pd.Series) -> np.ndarray:
-    """Student's t at (1 + CONFIDENCE)/2 for each number of degrees of freedom (NaN for 0)."""
+    """Student's t at (1 + CONFIDENCE)/2 for each number of degrees of freedom (NaN for 0).
+
+    scipy is imported only when some row has a spread: a deterministic run (one
+    replication) should not pay its half-second import."""
+    df = df.to_numpy(dtype=float)
+    if not (df > 0).any():
+        return np.full(df.shape, np.nan)
     from scipy.special import stdtrit
 
-    df = df.to_numpy(dtype=float)
     return np.where(df > 0, stdtrit(np.maximum(df, 1), (1 + CONFIDENCE) / 2), np.nan)
