@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
@@ -186,9 +186,10 @@ class PlayOptions:
         """The folder to write: `--out`, else `results/<name>`; exit 2 if it cannot be."""
         return output.target(name, self.out_dir)
 
-    def workers(self, total: int, name: str) -> AbstractContextManager:
-        """(runner, done) for `total` replications or points, by `--jobs` and `--dask`."""
-        return workers(self.jobs, self.dask, total, name, self.quiet)
+    def workers(self, total: int, name: str, then: Sequence[str] = ()) -> AbstractContextManager:
+        """(runner, done) for `total` replications or points, by `--jobs` and `--dask`;
+        `then`: modules to import while other processes play (`sim.warmup`)."""
+        return workers(self.jobs, self.dask, total, name, self.quiet, then)
 
 
 #: The fields of `PlayOptions` that open a command's list, and those that close it.

@@ -150,6 +150,7 @@ def _play(
     from sim.pictures import trace_note
     from sim.replications import frame, play_all, rows_of, summarize
     from sim.runner import run as run_scenario
+    from sim.warmup import AFTER_PLAY, PICTURES
 
     loaded = read.scenario
     target = options.target(loaded.name)  # refused before playing, not after
@@ -166,7 +167,8 @@ def _play(
         report_problems(ScenarioError([replace(p, source=where) for p in error.problems]))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if count > 1:
-        with options.workers(count, loaded.name) as (runner, done):
+        then = (*AFTER_PLAY, *PICTURES) if plots else AFTER_PLAY
+        with options.workers(count, loaded.name, then) as (runner, done):
             runs = play_all([loaded], chosen, runner, done)
     else:
         runs = frame(rows_of(result))

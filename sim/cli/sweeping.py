@@ -55,6 +55,7 @@ def sweep(
     """
     from sim import report, sweeps
     from sim.limits import sweep_too_much
+    from sim.warmup import AFTER_PLAY, PICTURES
 
     read = options.read()
     document, base = read.document, read.scenario
@@ -67,7 +68,8 @@ def sweep(
     checked(lambda: document.refuse_overruns(sweep_too_much(scenarios, options.max_events, chosen)))
     target = options.target(base.name)
     total = sum(point.scenario.replications for point in points)
-    with options.workers(total, base.name) as (runner, done):
+    then = AFTER_PLAY if no_plots else (*AFTER_PLAY, *PICTURES)
+    with options.workers(total, base.name, then) as (runner, done):
         found = sweeps.play(points, chosen, runner, read.applied, done)
     if read.applied:
         out.print(f"with --set {read.applied}", markup=False)

@@ -3,7 +3,7 @@ Dask) and a progress bar over it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 
 from sim.cli.console import bad_input, err
@@ -12,15 +12,21 @@ __all__ = ["workers"]
 
 
 @contextmanager
-def workers(jobs: int | None, dask: str | None, total: int, name: str, quiet: bool) -> Iterator:
+def workers(
+    jobs: int | None, dask: str | None, total: int, name: str, quiet: bool, then: Sequence[str] = ()
+) -> Iterator:
     """(runner, done) for `total` items: exit 2 if the executor cannot start; the bar
-    closes before the executor does."""
-    from sim.execute import ExecutorError, executor
+    closes before the executor does. While other processes play, the modules `then`
+    (needed after the play) are imported here (`sim.warmup`)."""
+    from sim.execute import ExecutorError, InProcess, executor
     from sim.progress import progress
+    from sim.warmup import warm
 
     with ExitStack() as stack:
         try:
             runner = stack.enter_context(executor(jobs, dask, total))
         except ExecutorError as error:
             bad_input(str(error))
+        if then and not isinstance(runner, InProcess):
+            warm(then)  # after the pool has forked: its workers never see this thread
         yield runner, stack.enter_context(progress(err, total, name, quiet))
