@@ -20,7 +20,7 @@ from sim.cli import app
 from sim.scenario import Scenario
 from sim.schedules import Schedule
 from sim.verify.virtual import games_of
-from sim.verify.wallclock import check, counterpart, models_of
+from sim.verify.wallclock import Model, check, counterpart, models_of
 from sim.verify.work import burn
 from sim.workload import Workload
 
@@ -175,3 +175,34 @@ def test_two_hosts_play_two_steps_at_a_time(player):
     ends = sorted(run.game_ends)
     assert 0.4 <= run.makespan < 0.7
     assert ends[2] >= 0.4 and ends[1] < ends[2] - 0.1
+
+
+def test_the_real_run_is_simulated_on_the_cpus_it_had():
+    """cpu_bound (8 tasks × 1 s, host.count 4) played for real on 2 CPUs: the 4 processes
+    share 2 CPUs, so the engine gets 2 hosts and gives 8 × 1 s / 2 = 4 s (start cost 0 in
+    a real run), not 8 / 4 = 2 s; a schedule's own `hosts` is capped too."""
+    from sim.catalog import find
+    from sim.engine import play
+    from sim.loader import load_file
+    from sim.verify.wallclock import on_this_machine
+
+    scenario = load_file(find("cpu_bound"))
+    here = on_this_machine(Workload.of(scenario), cpus=2)
+    assert here.scenario.host.count == 2
+    assert on_this_machine(Workload.of(scenario), cpus=8).scenario.host.count == 4
+    models = {m.label: m for m in models_of(scenario)}
+    parallel = counterpart(models["parallel(processes=4, start_cost=50ms)"], 10, cpus=2)
+    assert play(here, parallel, None).makespan == pytest.approx(4.0)
+    wide = Model("cooperative", "cooperative(hosts=3)", {"hosts": 3})
+    assert counterpart(wide, 1, cpus=2) == Schedule.of("cooperative", hosts=2)
+
+
+@pytest.mark.skipif(
+    not getattr(sys, "_is_gil_enabled", lambda: True)(), reason="a free-threaded Python"
+)
+def test_threads_without_the_gil_are_simulated_with_it_on_a_python_that_has_one():
+    """cpu_bound's threaded(gil=false) run really shares CPython's GIL here, so its
+    counterpart is the threaded schedule with the GIL (the same switch interval)."""
+    scenario = Scenario(**{**TINY, "schedules": [{"threaded": {"gil": False}}]})
+    model = models_of(scenario, ["threaded(gil=false)"])[0]
+    assert counterpart(model, 100).params.gil is True

@@ -6,10 +6,10 @@ Builds rich tables and plain sentences; `sim.cli` prints them.
 from __future__ import annotations
 
 import math
-import os
 
 from rich.table import Table
 
+from sim.execute import cores
 from sim.scenario import Scenario
 from sim.units import format_seconds
 from sim.verify.compare import Agreement
@@ -138,7 +138,7 @@ def real_notes(
         f"simulated with {duration(switch_interval * scale)}; process pools are started "
         "before the clock (start cost 0)",
         (f"load average {', '.join(f'{x:.2f}' for x in load)} on " if load else "")
-        + f"{os.cpu_count()} CPUs; 'CPU wait' (× scale, summed over threads and workers) is "
+        + f"{cores()} CPUs; 'CPU wait' (× scale, summed over threads and workers) is "
         "time the run was ready but other work on the machine had the CPUs: it lengthens "
         "real runs",
     ]
@@ -148,11 +148,11 @@ def real_notes(
             f"host.switch_cost {format_seconds(switch_cost)} is simulated as 0: a real run "
             "moves from one game to another in microseconds"
         )
-    cpus = os.cpu_count() or 1
+    cpus = cores()
     if scenario.host.count > cpus:
         notes.append(
             f"the scenario has {scenario.host.count} hosts but this machine {cpus} CPUs: "
-            "real processes share them, simulated hosts do not"
+            f"real processes share them, so it is simulated with {cpus} hosts"
         )
     for row in rows:
         if row.simulated is None:

@@ -10,7 +10,11 @@ shrink with the scale is simulated as the scaled run really had it:
   the real interval × scale;
 - pools are warmed up before the clock starts, so `start_cost` is 0;
 - a real run moves from one game to another in microseconds, so a scenario's
-  `host.switch_cost` (where it has one) is 0.
+  `host.switch_cost` (where it has one) is 0;
+- real processes and threads run on this machine's CPUs, so hosts (a
+  scenario's `host.count`, a schedule's `hosts`) are at most as many;
+- on a Python with a GIL, a `threaded(gil=false)` run's threads share it, so
+  it is simulated with the GIL.
 
 Schedules that leave something to chance are simulated `replications` times
 and averaged.
@@ -27,6 +31,7 @@ import numpy as np
 
 from sim.engine import PLAYERS as ENGINE_PLAYERS
 from sim.engine import play
+from sim.execute import cores
 from sim.scenario import Scenario
 from sim.schedules import Schedule
 from sim.verify.players import PLAYERS, Run
@@ -39,7 +44,9 @@ __all__ = [
     "Model",
     "RealRow",
     "check",
+    "has_gil",
     "models_of",
+    "on_this_machine",
     "simulate",
     "without_switch_cost",
 ]
@@ -68,9 +75,11 @@ class Model:
 
     def notes(self) -> list[str]:
         """What a real run of this model cannot honour on this Python."""
-        gil = getattr(sys, "_is_gil_enabled", lambda: True)()
-        if self.kind == "threaded" and self.params.get("gil") is False and gil:
-            return [f"{self.label}: this Python has a GIL, so the real threads share it"]
+        if self.kind == "threaded" and self.params.get("gil") is False and has_gil():
+            return [
+                f"{self.label}: this Python has a GIL, so the real threads share it; "
+                "simulated with the GIL too"
+            ]
         return []
 
 
@@ -130,17 +139,44 @@ class RealRow:
         return (self.measured - self.simulated) / self.simulated
 
 
-def counterpart(model: Model, scale: float) -> Schedule | None:
-    """The engine's schedule for a run ÷ `scale` of this model, if the engine has one."""
+def has_gil() -> bool:
+    """Whether this Python runs threads under a GIL (every CPython before 3.13t)."""
+    return getattr(sys, "_is_gil_enabled", lambda: True)()
+
+
+def counterpart(model: Model, scale: float, cpus: int | None = None) -> Schedule | None:
+    """The engine's schedule for a run ÷ `scale` of this model, if the engine has one.
+
+    `cpus`: the CPUs the real run had (default: those this process may use).
+    """
     if model.kind not in ENGINE_PLAYERS:
         return None
+    cpus = cores() if cpus is None else cpus
     params = dict(model.params)
     fields = type(Schedule.of(model.kind).params).model_fields
     if "switch_interval" in fields:
         params["switch_interval"] = sys.getswitchinterval() * scale
     if "start_cost" in fields:
         params["start_cost"] = 0.0
+    if params.get("hosts"):
+        params["hosts"] = min(params["hosts"], cpus)
+    if params.get("gil") is False and has_gil():
+        params["gil"] = True
     return Schedule.of(model.kind, **params)
+
+
+def on_this_machine(workload: Workload, cpus: int | None = None) -> Workload:
+    """The workload as a real run here has it: no `host.switch_cost`, and no more hosts
+    than CPUs (`cpus`, default those this process may use)."""
+    workload = without_switch_cost(workload)
+    cpus = cores() if cpus is None else cpus
+    host = workload.scenario.host
+    if host.count <= cpus:
+        return workload
+    scenario = workload.scenario.model_copy(
+        update={"host": host.model_copy(update={"count": cpus})}
+    )
+    return replace(workload, scenario=scenario)
 
 
 def without_switch_cost(workload: Workload) -> Workload:
@@ -161,7 +197,7 @@ def simulate(
     schedule = counterpart(model, scale)
     if schedule is None:
         return None
-    workload = without_switch_cost(workload)
+    workload = on_this_machine(workload)
     rng = np.random.default_rng(0)
     count = 1 if schedule.kind in DETERMINISTIC else replications
     return float(np.mean([play(workload, schedule, rng).makespan for _ in range(count)]))
