@@ -17,6 +17,7 @@ from sim.explain import article_notes, comparisons
 from sim.pictures import Page
 from sim.plots.style import short
 from sim.report import REPLICATION_HEADER, SUMMARY_HEADER, replication_cells, summary_cells
+from sim.report import fastest as report_fastest
 from sim.runner import Result
 
 __all__ = ["Pictures", "render", "report_page"]
@@ -68,8 +69,7 @@ def report_page(result: Result, page: Page, timeline: bytes | None, files: list[
 def render(result: Result, page: Page, pictures: Pictures, why: list[str], files: list[str]) -> str:
     """The whole page: title, summary table(s), why, timeline, close-up, sweep, scenario."""
     scenario = result.scenario
-    makespans = result.summary["makespan_s"].tolist()
-    fastest = [makespan == min(makespans) for makespan in makespans]
+    fastest = report_fastest(result.summary["makespan_s"].to_numpy()).tolist()
     body = [
         f"<h1>{escape(scenario.name)}</h1>",
         f'<p class="lead">{escape(scenario.description)}</p>' if scenario.description else "",
@@ -82,7 +82,11 @@ def render(result: Result, page: Page, pictures: Pictures, why: list[str], files
         body += [
             f"<h2>Summary over {count} replications (seed {seed})</h2>",
             "<p>Seconds; means over the replications, ± the 95 % confidence interval.</p>",
-            _table(REPLICATION_HEADER, replication_cells(page.summary), fastest),
+            _table(
+                REPLICATION_HEADER,
+                replication_cells(page.summary),
+                report_fastest(page.summary["makespan_s"].to_numpy()).tolist(),
+            ),
             "<h2>Replication 1, drawn below</h2>",
         ]
     else:

@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from sim.errors import Problem, ScenarioError
+from sim.reading import path_text
 from sim.scenario import Host, PlayerGroup, Scenario
 
 __all__ = ["Override", "Placed", "apply", "parse", "show"]
@@ -158,7 +159,7 @@ def _place(node: Any, segments: list[str], override: Override, loc: Loc = ()) ->
         if not isinstance(child, dict | list):
             shown = f'"{child}"' if isinstance(child, str) else repr(child)
             message = f"is {shown}, not a mapping: cannot set {'.'.join(rest)} in it"
-            raise _Refused(_text(here), message)
+            raise _Refused(path_text(here), message)
         yield from _place(child, rest, override, here)
 
 
@@ -168,7 +169,7 @@ def _keys(node: Any, segment: str, loc: Loc) -> list[str | int]:
         return [segment]
     if segment == "*":
         if not node:
-            raise _Refused(_text(loc), "is an empty list: `*` selects nothing")
+            raise _Refused(path_text(loc), "is an empty list: `*` selects nothing")
         return list(range(len(node)))
     names = [_name(item, index, loc) for index, item in enumerate(node)]
     if segment in names:
@@ -181,7 +182,7 @@ def _keys(node: Any, segment: str, loc: Loc) -> list[str | int]:
     message = f"no {what} {segment!r}; expected {choices}an index 0..{len(node) - 1}, or *"
     if not node:
         message = f"no {what} {segment!r}: the list is empty"
-    raise _Refused(_text(loc), message)
+    raise _Refused(path_text(loc), message)
 
 
 def _name(item: Any, index: int, loc: Loc) -> str | None:
@@ -199,10 +200,3 @@ def _copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy(item) for item in value]
     return value
-
-
-def _text(loc: Loc) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text

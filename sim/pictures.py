@@ -60,7 +60,9 @@ def writers(
     timeline = _timeline_png(result) if plots or page else None
     if plots and timeline is not None:
         files["timeline.png"] = _bytes(timeline)
-    steps = sum(len(t.workload.kind) for t in result.traces)
+    from sim.tables import step_count
+
+    steps = step_count(result.traces)
     if trace or (trace is None and steps <= TRACE_STEP_LIMIT):
         files["trace.json"] = _chrome_trace(result)
     if page is not None:
@@ -73,7 +75,9 @@ def writers(
 
 def trace_note(result: Result, trace: bool | None) -> str | None:
     """Why there is no trace.json, when the size limit left it out."""
-    steps = sum(len(t.workload.kind) for t in result.traces)
+    from sim.tables import step_count
+
+    steps = step_count(result.traces)
     if trace is not None or steps <= TRACE_STEP_LIMIT:
         return None
     shown, limit = (f"{count:,}".replace(",", " ") for count in (steps, TRACE_STEP_LIMIT))

@@ -94,19 +94,24 @@ def frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def batches(
-    points: Sequence[Scenario], schedules: Sequence[Schedule] | None, workers: int
+    points: Sequence[Scenario],
+    schedules: Sequence[Schedule] | None,
+    workers: int,
+    start: int = 0,
 ) -> list[Batch]:
-    """Each point's `replications`, cut so every worker has about eight batches to take:
-    enough to share the load evenly, few enough that sending them costs nothing next
-    to playing them."""
+    """Each point's `replications` from `start` on (those before are played already), cut
+    so every worker has about eight batches to take: enough to share the load evenly,
+    few enough that sending them costs nothing next to playing them."""
     chosen = None if schedules is None else tuple(schedules)
     found = []
     for point, scenario in enumerate(points):
-        total = scenario.replications
+        total = scenario.replications - start
+        if total <= 0:
+            continue
         per_point = max(1, min(total, math.ceil(8 * workers / max(1, len(points)))))
         size = math.ceil(total / per_point)
         found += [
-            Batch(point, scenario, chosen, first, min(size, total - first))
+            Batch(point, scenario, chosen, start + first, min(size, total - first))
             for first in range(0, total, size)
         ]
     return found
@@ -117,15 +122,19 @@ def play_all(
     schedules: Sequence[Schedule] | None,
     runner: Runner,
     done: Callable[[int], None] | None = None,
+    played: Sequence[dict] = (),
 ) -> pd.DataFrame:
     """Every replication of every point: one row per point, replication and schedule.
 
+    `played`: the rows of replication 1 of a single point, played already (`sim run`
+    plays it in this process for its games and steps); the others are played here.
     Batches go out longest first (so a short one fills the last gap) and the rows
     come back sorted by point and replication, whatever order they finished in.
     """
-    work = sorted(batches(points, schedules, runner.workers), key=lambda b: -b.cost)
+    start = 1 if played else 0
+    work = sorted(batches(points, schedules, runner.workers, start), key=lambda b: -b.cost)
     finished = runner.map(play_batch, work, None if done is None else lambda b: done(b.count))
-    rows = [row for batch_rows in finished for row in batch_rows]
+    rows = [*played, *(row for batch_rows in finished for row in batch_rows)]
     rows.sort(key=lambda row: (row["point"], row["replication"]))  # stable: schedules stay
     return frame(rows)
 

@@ -24,12 +24,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["PREFIX", "Staging", "sweep"]
+from sim.runinfo import NAME as RUN_INFO
+
+__all__ = ["PREFIX", "Staging", "sweep", "write_atomically"]
 
 #: Staging folders are `<out>/.sim-partial-<pid>-<random>/`.
 PREFIX = ".sim-partial-"
 #: Published after every other file: its presence says the set is complete.
-LAST = "run.json"
+LAST = RUN_INFO
 
 
 class Staging:
@@ -124,3 +126,17 @@ def _interrupts_held() -> Iterator[None]:
             signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
         if caught:
             signal.raise_signal(caught[0])
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """One file replaced in one step, through a temporary file in the same folder: a
+    crash leaves the old file or the new one, never half, and no temporary behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(staging, "x", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(staging, path)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise

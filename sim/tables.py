@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim import analytic
+from sim.engine.holds import HOLDS_HOST
 from sim.scenario import STEP_KINDS
 from sim.trace import NO_HOST, Trace
 from sim.units import format_hms
@@ -80,10 +81,6 @@ STEP_COLUMNS = (
 #: Rows per piece when the steps table is written: about 30 MB of frame at a time.
 STEP_CHUNK_ROWS = 250_000
 
-#: Schedules whose hosts stay held through a block step (a thread or a process gives
-#: its CPU away during one).
-_HELD_BY_BLOCK = frozenset({"synchronous", "cooperative"})
-
 
 def summary(traces: Sequence[Trace], baseline: float | None = None) -> pd.DataFrame:
     """One row per schedule. `speedup` is against `baseline` (the synchronous makespan)."""
@@ -100,6 +97,7 @@ def summary_rows(traces: Sequence[Trace], baseline: float | None = None) -> list
         host_work = workload.host_work()
         per_game = _per_game(trace)
         closed = analytic.closed_form(scenario, trace.schedule)
+        held_by_block = "block" in HOLDS_HOST.get(kind, ())  # a thread or process lets go
         rows.append(
             {
                 "schedule": trace.schedule.label,
@@ -116,7 +114,7 @@ def summary_rows(traces: Sequence[Trace], baseline: float | None = None) -> list
                 "steps": len(workload.kind),
                 "article_s": analytic.article_estimate(scenario, trace.schedule),
                 "closed_form_s": np.nan if closed is None else float(closed),
-                "host_blocked_s": workload.block_time() if kind in _HELD_BY_BLOCK else 0.0,
+                "host_blocked_s": workload.block_time() if held_by_block else 0.0,
                 "switches": trace.switches,
                 "switch_s": trace.switch_time,
                 "workers": _workers(trace),

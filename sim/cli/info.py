@@ -11,9 +11,9 @@ from rich.markup import escape
 from sim.cli.console import EXIT_BAD_INPUT, bad_input, out, report_problems
 from sim.cli.loading import read
 from sim.cli.options import EVENTS_DEFAULT, FILE_SIZE_DEFAULT, MaxEvents, MaxFileSize, Sets
-from sim.cli.output import write_atomically
 from sim.errors import ScenarioError
 from sim.limits import Limits, sweep_too_much, too_much
+from sim.staging import write_atomically
 
 __all__ = ["guide", "list_scenarios", "schema", "validate"]
 

@@ -4,13 +4,12 @@ replaced in one step."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from sim.cli.console import bad_input
 
-__all__ = ["target", "write_atomically", "written"]
+__all__ = ["target", "written"]
 
 
 def target(name: str, out_dir: Path | None) -> Path:
@@ -29,14 +28,3 @@ def written(write: Callable[[], list[Path]], target: Path) -> list[Path]:
         return write()
     except OSError as error:
         bad_input(f"cannot write results to {target}: {error.strerror or error}")
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` in one step: a crash leaves the old file or the new one, never half."""
-    import tempfile
-
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-    ) as temporary:
-        temporary.write(text)
-    os.replace(temporary.name, path)

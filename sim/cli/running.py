@@ -161,15 +161,13 @@ def _play(
     except ScenarioError as error:  # a schedule too long to play: name the file
         from dataclasses import replace
 
-        from sim.catalog import find
-
-        where = str(find(options.scenario))
+        where = read.document.source
         report_problems(ScenarioError([replace(p, source=where) for p in error.problems]))
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if count > 1:
         then = (*AFTER_PLAY, *PICTURES) if plots else AFTER_PLAY
-        with options.workers(count, loaded.name, then) as (runner, done):
-            runs = play_all([loaded], chosen, runner, done)
+        with options.workers(count - 1, loaded.name, then) as (runner, done):
+            runs = play_all([loaded], chosen, runner, done, played=rows_of(result))
     else:
         runs = frame(rows_of(result))
     summary = summarize(runs, ["schedule"], [loaded.seed], applied)

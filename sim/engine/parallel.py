@@ -24,7 +24,7 @@ import simpy
 
 from sim.engine import synchronous
 from sim.engine.hosts import HostPool
-from sim.engine.sharing import CpuShare
+from sim.engine.sharing import CpuShare, stalled
 from sim.engine.switching import Switches
 from sim.schedules import Schedule
 from sim.trace import NO_HOST, Trace
@@ -135,17 +135,15 @@ class _Pool:
         self.worker[lo:hi] = worker
 
     def trace(self, schedule: Schedule) -> Trace:
-        kind, duration = self.workload.kind, self.workload.duration
-        stalled = np.where(kind == HOST, (self.end - self.start) - duration, 0.0)
-        stalled[np.abs(stalled) <= 1e-9 * np.maximum(1.0, self.end)] = 0.0  # rounding
+        late = stalled(self.workload, self.start, self.end)
         trace = Trace(
             self.workload,
             schedule,
             self.ready,
             self.start,
             self.end,
-            np.full(len(kind), NO_HOST, dtype=np.int32),
+            np.full(len(late), NO_HOST, dtype=np.int32),
             worker=self.worker,
-            stalled=stalled,
+            stalled=late,
         )
         return self.switches.stamp(trace)

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from heapq import heappop, heappush
 
+import numpy as np
 import simpy
 from simpy.events import NORMAL
 
-__all__ = ["CpuShare"]
+from sim.workload import HOST, Workload
+
+__all__ = ["CpuShare", "stalled"]
 
 
 class CpuShare:
@@ -80,3 +83,11 @@ class CpuShare:
         for _level, _order, event in sorted(done, key=lambda item: item[1]):
             event.succeed()
         self._schedule()
+
+
+def stalled(workload: Workload, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """How much longer than its duration each host step took (0 for other steps): the
+    time it shared a CPU or waited for the GIL. Differences within rounding are 0."""
+    late = np.where(workload.kind == HOST, (end - start) - workload.duration, 0.0)
+    late[np.abs(late) <= 1e-9 * np.maximum(1.0, end)] = 0.0
+    return late

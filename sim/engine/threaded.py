@@ -20,7 +20,7 @@ import numpy as np
 import simpy
 
 from sim.engine.gil import Gil
-from sim.engine.sharing import CpuShare
+from sim.engine.sharing import CpuShare, stalled
 from sim.errors import Problem, ScenarioError
 from sim.schedules import Schedule
 from sim.trace import NO_HOST, Trace
@@ -113,10 +113,8 @@ class _Threads:
             if thread < len(started):
                 self._advance(thread)
         self.env.run()
-        kind = self.workload.kind
         start, end = np.array(self.start), np.array(self.end)
-        stalled = np.where(kind == HOST, (end - start) - self.workload.duration, 0.0)
-        stalled[np.abs(stalled) <= 1e-9 * np.maximum(1.0, end)] = 0.0  # rounding, not waiting
+        late = stalled(self.workload, start, end)
         gil = self.gil
         return Trace(
             self.workload,
@@ -124,9 +122,9 @@ class _Threads:
             np.array(self.ready),
             start,
             end,
-            np.full(len(kind), NO_HOST, dtype=np.int32),
+            np.full(len(late), NO_HOST, dtype=np.int32),
             worker=self.worker,
-            stalled=stalled,
+            stalled=late,
             switches=gil.switches if gil else 0,
             switch_time=gil.switch_time if gil else 0.0,
         )

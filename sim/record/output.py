@@ -8,13 +8,12 @@ scenario reproduces it.
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
-from pathlib import Path
 
 from sim.record.program import RawRecording
 from sim.record.render import DEFAULT_MAX_VALUES, render
 from sim.record.transcript import Transcript, transcribe
+from sim.staging import write_atomically
 
 __all__ = [
     "NothingRecorded",
@@ -104,16 +103,3 @@ def report_lines(transcript: Transcript, text: str, seed: int = 0) -> list[str]:
         f"({off:+.1%} against the recorded {measured:.3f} s{how})",
     ]
     return lines
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder (usual permissions)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(staging, "x", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(staging, path)
-    except BaseException:
-        staging.unlink(missing_ok=True)
-        raise

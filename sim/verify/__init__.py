@@ -3,7 +3,7 @@
 - `sim.verify.virtual`: the games as real coroutines on asyncio's own loop,
   fast-forwarded by looptime, so they replay in virtual time (exact check).
 - `sim.verify.compare`: engine against replay, game by game; same-instant ties.
-- `sim.verify.real`: the games played for real on the wall clock, durations
+- `sim.verify.wallclock`: the games played for real on the wall clock, durations
   divided by a scale, in each execution model (approximate check).
 - `sim.verify.work`: the work a real step does (busy CPU, sleeps), importable
   by worker processes without pulling in the rest of `sim`.

@@ -38,7 +38,7 @@ from sim.trace import NO_HOST, Trace
 from sim.verify.hosts import SemaphoreHosts, SettledHosts
 from sim.workload import Workload
 
-__all__ = ["HOLDS_THE_LOOP", "REPLAYABLE", "RESOLUTION", "games_of", "hosts_of", "replay"]
+__all__ = ["HOLDS_THE_LOOP", "REPLAYABLE", "RESOLUTION", "games_of", "replay"]
 
 #: Schedules that have an asyncio counterpart.
 REPLAYABLE = ("synchronous", "cooperative")
@@ -60,19 +60,13 @@ def replay(workload: Workload, schedule: Schedule, tie_rule: bool = False) -> Tr
         raise ValueError(f"asyncio has no counterpart of the {schedule.kind} schedule")
     record = Recorder(workload)
     games = games_of(workload)
-    count = hosts_of(schedule, workload)
+    count = schedule.hosts(workload.hosts)
     cost = float(getattr(workload.scenario.host, "switch_cost", 0.0))
     if schedule.kind == "cooperative":
         _run_virtual(lambda loop: _cooperative(loop, games, count, cost, record, tie_rule))
     else:
         _run_virtual(lambda loop: _synchronous(loop, games, count, cost, record))
     return record.trace(schedule)
-
-
-def hosts_of(schedule: Schedule, workload: Workload) -> int:
-    """Hosts the schedule plays on: its own `hosts` parameter if it has one, else host.count."""
-    own = getattr(schedule.params, "hosts", None)
-    return workload.hosts if own is None else own
 
 
 def games_of(workload: Workload, scale: float = 1.0) -> list[Steps]:
