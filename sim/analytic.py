@@ -117,11 +117,11 @@ def article_estimate(scenario: Scenario, schedule: Schedule | str) -> float:
     if schedule.synchronous is not None:
         return every / hosts
     if schedule.threaded is not None:
-        threads = min(schedule.threaded.threads or scenario.games, scenario.games)
+        threads = schedule.workers(scenario.games, hosts)
         cpus = 1 if schedule.threaded.gil else min(hosts, threads)
         return max(host_work / cpus, every / threads, longest)
     if schedule.parallel is not None:
-        workers = schedule.parallel.processes or hosts
+        workers = schedule.workers(scenario.games, hosts)
         start = schedule.parallel.start_cost
         return max(every / workers + start, (host_work + workers * start) / hosts, longest)
     return max(host_work / hosts, longest)
@@ -160,7 +160,7 @@ def closed_form(scenario: Scenario, schedule: Schedule | str) -> float | None:
             return max(q * r * c + w, r * (c + w) + (q - 1) * c)
         return None
     if schedule.threaded is not None:
-        threads = min(schedule.threaded.threads or n, n)
+        threads = schedule.workers(n, k)
         if threads == 1 and (c > 0 or s == 0):  # one game after another on one thread
             return _one_after_another(n, 1, r * (c + w), s if schedule.threaded.gil else 0.0)
         if not schedule.threaded.gil and threads <= k:  # a CPU each: no sharing, no switches
@@ -169,7 +169,7 @@ def closed_form(scenario: Scenario, schedule: Schedule | str) -> float | None:
             return n * r * c
         return None
     if schedule.parallel is not None:
-        workers = schedule.parallel.processes or k
+        workers = schedule.workers(n, k)
         if workers <= k:  # a CPU each: synchronous on `workers` hosts, after starting up
             return schedule.parallel.start_cost + _one_after_another(n, workers, r * (c + w), s)
         return None

@@ -119,7 +119,7 @@ def _facts(result: Result, everything: dict[str, Result]) -> dict[str, object]:
     parallel = next((t for t in result.traces if t.schedule.kind == "parallel"), None)
     processes = 0
     if parallel is not None and parallel.schedule.parallel is not None:
-        processes = parallel.schedule.parallel.processes or result.scenario.host.count
+        processes = parallel.schedule.workers(result.scenario.games, result.scenario.host.count)
     polgar = _cells(everything["polgar"]) if "polgar" in everything else {}
     cells = _cells(result)
     asyncio, threads = cells["asyncio"], cells["threads"]

@@ -147,6 +147,15 @@ class Schedule(Frozen):
         own = getattr(self.params, "hosts", None)
         return count if own is None else own
 
+    def workers(self, games: int, hosts: int) -> int:
+        """Threads or processes the games run on: `threads` (default one a game, never
+        more than games), `processes` (default one a host); else the hosts."""
+        if self.threaded is not None:
+            return min(self.threaded.threads or games, games)
+        if self.parallel is not None:
+            return self.parallel.processes or hosts
+        return hosts
+
     @property
     def label(self) -> str:
         """The kind, plus the parameters that differ from their defaults: `threaded(threads=8)`."""

@@ -247,12 +247,7 @@ def _from_one(numbers: np.ndarray) -> pd.arrays.IntegerArray:
 
 def _workers(trace: Trace) -> int:
     """Threads or processes the schedule ran games on (hosts for synchronous, 1 loop each)."""
-    schedule, workload = trace.schedule, trace.workload
-    if schedule.threaded is not None:
-        return min(schedule.threaded.threads or workload.games, workload.games)
-    if schedule.parallel is not None:
-        return schedule.parallel.processes or workload.hosts
-    return workload.hosts
+    return trace.schedule.workers(trace.workload.games, trace.workload.hosts)
 
 
 def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:

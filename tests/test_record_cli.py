@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import sim
 from sim.cli import app
-from sim.record.output import empirical_supported, scenario_text
+from sim.record.output import scenario_text
 from sim.record.program import load_raw
 from sim.record.transcript import HAS_BLOCK
 from tests.conftest import ROOT
@@ -62,8 +62,6 @@ def test_the_scenario_reproduces_the_recorded_run_within_10_percent(raws, script
     """The recorded run's time (first task to last step) against the scenario's cooperative
     makespan: with means or a group per task (exact), one run; with empirical
     distributions, the mean of 8 seeds."""
-    if mode == "empirical" and not empirical_supported():
-        pytest.skip("the scenario format has no empirical distributions")
     options = {"deterministic": mode == "means", "exact": mode == "exact"}
     text, transcript = scenario_text(raws[script], script, **options)
     seeds = SEEDS if mode == "empirical" else range(1)

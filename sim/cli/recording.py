@@ -64,7 +64,7 @@ def record(
     import tempfile
 
     from sim.paths import slug
-    from sim.record.child import NotPython, recording_command, run_recording
+    from sim.record.child import NotPython, program_stem, recording_command, run_recording
     from sim.record.output import NothingRecorded, report_lines, scenario_text, write_atomically
     from sim.record.program import INTERRUPTED, load_raw
     from sim.units import parse_duration
@@ -86,8 +86,7 @@ def record(
         elif status != 0:
             err.print(f"sim record: the program exited with status {status}; nothing written")
             raise typer.Exit(1)
-    program = child[child.index("--raw") + 4 :]
-    stem = program[1].rsplit(".", 1)[-1] if program[0] == "-m" else Path(program[0]).stem
+    stem = program_stem(command)
     try:
         text, transcript = scenario_text(
             raw, name or stem, deterministic=deterministic, exact=exact, max_values=max_values

@@ -36,7 +36,7 @@ __all__ = ["play", "pooled"]
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
     params = schedule.parallel
     assert params is not None
-    processes = params.processes or workload.hosts
+    processes = schedule.workers(workload.games, workload.hosts)
     if processes <= workload.hosts:
         return _a_cpu_each(workload, schedule, processes, params.start_cost, rng)
     return pooled(workload, schedule)
@@ -46,7 +46,7 @@ def pooled(workload: Workload, schedule: Schedule) -> Trace:
     """The pool played event by event, CPUs shared (the tests difference the other path)."""
     params = schedule.parallel
     assert params is not None
-    processes = params.processes or workload.hosts
+    processes = schedule.workers(workload.games, workload.hosts)
     env = simpy.Environment()
     cpus = CpuShare(env, workload.hosts)
     workers = HostPool(env, processes)

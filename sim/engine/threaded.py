@@ -37,11 +37,7 @@ def switches_bound(workload: Workload, schedule: Schedule) -> int:
     """At most how often the GIL can change hands: a forced switch every interval of
     host work while threads contend, and a handoff at the end of every host step."""
     params = schedule.threaded
-    if (
-        params is None
-        or not params.gil
-        or min(params.threads or workload.games, workload.games) < 2
-    ):
+    if params is None or not params.gil or schedule.workers(workload.games, workload.hosts) < 2:
         return 0
     host_steps = int(np.count_nonzero(workload.kind == HOST))
     return int(workload.host_work() / params.switch_interval) + host_steps
@@ -53,7 +49,7 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
     bound = switches_bound(workload, schedule)
     if bound > SWITCH_BUDGET:
         raise ScenarioError([_too_many_switches(workload, schedule, bound)])
-    threads = min(params.threads or workload.games, workload.games)
+    threads = schedule.workers(workload.games, workload.hosts)
     return _Threads(workload, schedule, threads, rng).play()
 
 

@@ -86,10 +86,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _write(raw, options: argparse.Namespace, stem: str) -> int:
     from sim.errors import ScenarioError
+    from sim.paths import slug
     from sim.record.output import NothingRecorded, report_lines, scenario_text, write_atomically
 
     name = options.name or stem
-    out = options.out or Path("scenarios") / f"{stem}.yaml"
+    out = options.out or Path("scenarios") / f"{slug(stem)}.yaml"
     try:
         text, transcript = scenario_text(
             raw,

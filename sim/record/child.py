@@ -15,7 +15,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-__all__ = ["NotPython", "recording_command", "run_recording"]
+__all__ = ["NotPython", "program_stem", "recording_command", "run_recording"]
 
 _PYTHON = re.compile(r"^python(\d+(\.\d+)*)?(\.exe)?$")
 #: Interpreter options that take a value (`-X dev`, `-W error`).
@@ -28,6 +28,20 @@ class NotPython(ValueError):
 
 def recording_command(command: list[str], raw: Path, threshold: float) -> list[str]:
     """`python [opts] prog.py args` → `python [opts] -m sim.record --raw RAW prog.py args`."""
+    options, program = _split(command)
+    ours = ["-m", "sim.record", "--raw", str(raw), "--threshold", f"{threshold!r}"]
+    return [command[0], *options, *ours, *program]
+
+
+def program_stem(command: list[str]) -> str:
+    """The name of what `command` runs: `crawler` for `python examples/crawler.py`,
+    `server` for `python -m mypackage.server` (a recorded scenario's default name)."""
+    _, program = _split(command)
+    return program[1].rsplit(".", 1)[-1] if program[0] == "-m" else Path(program[0]).stem
+
+
+def _split(command: list[str]) -> tuple[list[str], list[str]]:
+    """The interpreter's own options, and the program with its arguments."""
     if not command or not _PYTHON.match(Path(command[0]).name):
         shown = " ".join(command) or "nothing"
         raise NotPython(
@@ -48,8 +62,7 @@ def recording_command(command: list[str], raw: Path, threshold: float) -> list[s
     program = command[index:]
     if not program or program == ["-m"]:
         raise NotPython("expected a script or `-m module` after the interpreter")
-    ours = ["-m", "sim.record", "--raw", str(raw), "--threshold", f"{threshold!r}"]
-    return [command[0], *options, *ours, *program]
+    return options, program
 
 
 def run_recording(command: list[str]) -> int:

@@ -8,8 +8,6 @@ scenario reproduces it.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from sim.record.program import RawRecording
 from sim.record.render import DEFAULT_MAX_VALUES, render
 from sim.record.transcript import Transcript, transcribe
@@ -17,7 +15,6 @@ from sim.staging import write_atomically
 
 __all__ = [
     "NothingRecorded",
-    "empirical_supported",
     "report_lines",
     "scenario_text",
     "write_atomically",
@@ -26,18 +23,6 @@ __all__ = [
 
 class NothingRecorded(Exception):
     """The program ran no asyncio task: there is no scenario to write."""
-
-
-def empirical_supported() -> bool:
-    """Does the scenario format take `{dist: empirical, values: [...]}` as a duration?"""
-    from sim.errors import ScenarioError
-    from sim.loader import from_yaml
-
-    try:
-        from_yaml("players: [{steps: [{host: {dist: empirical, values: [1, 2]}}]}]")
-    except ScenarioError:
-        return False
-    return True
 
 
 def scenario_text(
@@ -60,12 +45,6 @@ def scenario_text(
     transcript = transcribe(raw, exact=exact)
     if exact:
         deterministic = True  # one task a group: its own durations, nothing to draw
-    elif not deterministic and not empirical_supported():
-        deterministic = True
-        transcript = replace(
-            transcript,
-            notes=(*transcript.notes, "this format has no distributions: each step is the mean"),
-        )
     text = render(transcript, name, deterministic=deterministic, max_values=max_values)
     from_yaml(text, source=f"<recorded {name}>")
     return text, transcript
