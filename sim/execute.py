@@ -75,9 +75,16 @@ class Runner(ABC):
     def map(self, fn: Callable[[T], R], items: Sequence[T], done: Done | None = None) -> list[R]:
         """`fn` of every item, in the items' order; `done(item)` as each one finishes."""
 
+    @abstractmethod
+    def close(self) -> None:
+        """Release the workers."""
+
 
 class InProcess(Runner):
     """One item after another, right here."""
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], done: Done | None = None) -> list[R]:
         results = []
@@ -214,6 +221,4 @@ def executor(jobs: int | None = None, dask: str | None = None, items: int = 2) -
     try:
         yield runner
     finally:
-        close = getattr(runner, "close", None)
-        if close is not None:
-            close()
+        runner.close()

@@ -19,7 +19,7 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -29,6 +29,9 @@ from sim.overrides import Override, Placed, apply
 from sim.reading import Loc, decode, parse
 from sim.reading import path_text as _path
 from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.schedules import Schedule
 
 __all__ = ["Document", "decode", "from_yaml", "load", "load_file", "read_file", "read_yaml"]
 
@@ -76,6 +79,14 @@ class Document:
         if overruns:
             raise ScenarioError([self.located(o.loc, o.message) for o in overruns])
 
+    def refuse_over_budget(
+        self, scenario: Scenario, max_events: float, schedules: Sequence[Schedule] | None = None
+    ) -> None:
+        """Raise ScenarioError if playing `scenario` (its replications included, under
+        `schedules` or its own) would pass `max_events` step events."""
+        overruns = too_much(scenario, max_events, schedules, repeats=scenario.replications)
+        self.refuse_overruns(overruns)
+
 
 def load_file(
     path: Path, overrides: Sequence[Override] = (), limits: Limits | None = None
@@ -87,7 +98,7 @@ def load_file(
     limits = limits or Limits()
     document = read_file(path, limits)
     scenario = document.scenario(overrides)
-    document.refuse_overruns(too_much(scenario, limits.max_events, repeats=scenario.replications))
+    document.refuse_over_budget(scenario, limits.max_events)
     return scenario
 
 
@@ -121,7 +132,7 @@ def from_yaml(
     limits = limits or Limits()
     document = read_yaml(text, source, default_name, limits)
     scenario = document.scenario()
-    document.refuse_overruns(too_much(scenario, limits.max_events, repeats=scenario.replications))
+    document.refuse_over_budget(scenario, limits.max_events)
     return scenario
 
 

@@ -12,7 +12,7 @@ from sim.cli.console import EXIT_BAD_INPUT, bad_input, out, report_problems
 from sim.cli.loading import read
 from sim.cli.options import EVENTS_DEFAULT, FILE_SIZE_DEFAULT, MaxEvents, MaxFileSize, Sets
 from sim.errors import ScenarioError
-from sim.limits import Limits, sweep_too_much, too_much
+from sim.limits import Limits, sweep_too_much
 from sim.staging import write_atomically
 
 __all__ = ["guide", "list_scenarios", "schema", "validate"]
@@ -101,7 +101,7 @@ def validate(
         try:
             document, overrides = read(name, sets, limits, exit_on_error=False)
             scenario = document.scenario(overrides)
-            document.refuse_overruns(too_much(scenario, max_events, repeats=scenario.replications))
+            document.refuse_over_budget(scenario, max_events)
             grid, points = [], []
             if scenario.sweep:  # sim.sweeps brings pandas: only for files that sweep
                 from sim import sweeps

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sim.cli.console import bad_input, checked
 from sim.errors import one_line
-from sim.limits import Limits, too_much
+from sim.limits import Limits
 
 __all__ = ["check_budget", "given", "pick", "read"]
 
@@ -43,8 +43,7 @@ def given(seed: int | None, replications: int | None) -> list:
 
 def check_budget(document, scenario, schedules: list | None, max_events: int | float) -> None:
     """Refuse, before playing, a run over the event budget (replications included)."""
-    overruns = too_much(scenario, max_events, schedules, repeats=scenario.replications)
-    checked(lambda: document.refuse_overruns(overruns))
+    checked(lambda: document.refuse_over_budget(scenario, max_events, schedules))
 
 
 def pick(scenario, names: list[str]) -> list | None:

@@ -47,9 +47,10 @@ from sim.engine.clock import Clock, Due
 from sim.engine.derive import fill_in
 from sim.engine.holds import holds_host
 from sim.engine.hosts import END_OF_INSTANT
+from sim.engine.record import Recorder
 from sim.engine.switching import counted
 from sim.schedules import Schedule
-from sim.trace import NO_HOST, Trace
+from sim.trace import Trace
 from sim.workload import Workload
 
 __all__ = ["play"]
@@ -64,15 +65,7 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
     """Play every game cooperatively; return when each step was ready, ran and on which host."""
     if workload.switch_cost or schedule.hosts(workload.hosts) != workload.hosts:
         return stepwise.play(workload, schedule, rng)  # walks between games, fewer hosts
-    steps = len(workload.kind)
-    trace = Trace(
-        workload,
-        schedule,
-        ready=np.zeros(steps),
-        start=np.zeros(steps),
-        end=np.zeros(steps),
-        host=np.full(steps, NO_HOST, dtype=np.int32),
-    )
+    trace = Recorder(workload).trace(schedule)  # empty columns, filled in place
     holds = holds_host(workload, schedule.kind)
     _run(trace, holds)
     fill_in(trace, holds)
