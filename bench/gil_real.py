@@ -33,9 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine import play
-from sim.scenario import Scenario
-from sim.schedules import Schedule
-from sim.workload import Workload
+from sim.engine.workload import Workload
+from sim.scenario.model import Scenario
+from sim.scenario.schedules import Schedule
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.errors import ScenarioError  # noqa: E402  (after the path is set)
-from sim.loader import load_file  # noqa: E402
+from sim.scenario.errors import ScenarioError  # noqa: E402  (after the path is set)
+from sim.scenario.loader import load_file  # noqa: E402
 from tests.fuzz import alias_bomb, deep_nesting, mutants  # noqa: E402
 
 SIM = [sys.executable, "-m", "sim"]

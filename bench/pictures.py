@@ -18,22 +18,23 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sim import chrome_trace, html_report, plots
-from sim.pictures import Page
-from sim.runner import Result, run
-from sim.scenario import Scenario
+from sim.experiment.runs import run
+from sim.output import chrome_trace, plots, report_page
+from sim.output.report_page import Page
+from sim.results.result import Result
+from sim.scenario.model import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_S = 5.0
 
 _COLD = """
 import time
-from sim.runner import run
-from sim.scenario import Scenario
+from sim.experiment.runs import run
+from sim.scenario.model import Scenario
 players = [{"name": "p", "count": %d, "moves": 30, "host_move": 5, "player_move": 55}]
 result = run(Scenario(players=players))
 began = time.perf_counter()
-from sim import plots
+from sim.output import plots
 plots.to_png(plots.timeline(result.traces))
 print(time.perf_counter() - began)
 """
@@ -62,7 +63,7 @@ def close_up_png(result: Result) -> bytes:
 
 
 def page(result: Result, timeline: bytes) -> str:
-    return html_report.report_page(result, Page("polgar.yaml", "players: …"), timeline, [])
+    return report_page.report_page(result, Page("polgar.yaml", "players: …"), timeline, [])
 
 
 def trace_json(result: Result) -> int:

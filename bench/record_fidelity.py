@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 
 import sim
-from sim.record.output import scenario_text
 from sim.record.program import load_raw
+from sim.record.scenario_file import scenario_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TIME = re.compile(r"in ([0-9.]+) s")
@@ -58,7 +58,7 @@ def main() -> None:
                 text, _ = scenario_text(
                     raw, name, deterministic=mode == "means", exact=mode == "exact"
                 )
-                scenario = sim.Scenario.from_yaml(text)
+                scenario = sim.from_yaml(text)
                 drawn = "dist: empirical" in text
                 if mode == "empirical" and not drawn:
                     continue  # the format has no distributions: the same file as `means`

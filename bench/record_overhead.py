@@ -84,8 +84,8 @@ def measure(kind: str, tasks: int, steps: int, repeat: int) -> dict[str, float]:
             recorded_cpu.append(cpu)
             recorded_cmd.append(whole)
         began = time.perf_counter()
-        from sim.record.output import scenario_text
         from sim.record.program import load_raw
+        from sim.record.scenario_file import scenario_text
 
         scenario_text(load_raw(raw), "bench", deterministic=True)
         transcribe_s = time.perf_counter() - began

@@ -116,8 +116,8 @@ def exponent(sizes: list[int], values: list[float]) -> float:
 
 def closed_form_ms() -> float:
     """Milliseconds for both closed forms of ten million players (validation excluded)."""
-    from sim import analytic
-    from sim.scenario import Scenario
+    from sim.results import closed_forms
+    from sim.scenario.model import Scenario
 
     group = {"name": "p", "count": 10_000_000, "moves": 30, "host_move": 5, "player_move": 55}
     scenario = Scenario(players=[group])
@@ -125,8 +125,8 @@ def closed_form_ms() -> float:
     for _ in range(21):
         began = time.perf_counter()
         for kind in ("synchronous", "cooperative"):
-            analytic.closed_form(scenario, kind)
-            analytic.article_estimate(scenario, kind)
+            closed_forms.closed_form(scenario, kind)
+            closed_forms.article_estimate(scenario, kind)
         times.append(time.perf_counter() - began)
     return statistics.median(times) * 1e3
 

@@ -12,10 +12,10 @@ import time
 import numpy as np
 
 from sim.engine import play
-from sim.errors import ScenarioError
-from sim.scenario import Scenario
-from sim.schedules import Schedule
-from sim.workload import Workload
+from sim.engine.workload import Workload
+from sim.scenario.errors import ScenarioError
+from sim.scenario.model import Scenario
+from sim.scenario.schedules import Schedule
 
 SCHEDULES = (
     Schedule.of("synchronous"),

@@ -21,13 +21,13 @@ import time
 from pathlib import Path
 
 from sim.engine import play
-from sim.loader import load_file
-from sim.scenario import Scenario
+from sim.engine.workload import Workload
+from sim.scenario.loader import load_file
+from sim.scenario.model import Scenario
 from sim.verify.compare import compare
-from sim.verify.report import figure
+from sim.verify.findings import figure
 from sim.verify.virtual import replay
 from sim.verify.wallclock import RealRow, check, models_of
-from sim.workload import Workload
 
 ROOT = Path(__file__).resolve().parent.parent
 

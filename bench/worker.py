@@ -4,7 +4,7 @@ Prints one JSON line: wall and CPU seconds of the measured part, the peak
 RSS of the whole process, the makespan (to check every model agrees) and the
 number of steps. Models:
 
-- `sim`: `sim.runner.run` on the polgar shape (the synchronous baseline
+- `sim`: `sim.experiment.runs.run` on the polgar shape (the synchronous baseline
   included, as `sim run` does) plus the summary and games tables;
 - `engine`: only `sim.engine.play` for the schedule, on a built workload;
 - `naive`: bench/naive.py, the plain SimPy model;
@@ -27,10 +27,10 @@ ROUNDS, HOST, WAIT = 30, 5.0, 55.0
 def measure(model: str, schedule: str, players: int, hosts: int) -> dict:
     if model in ("sim", "engine"):
         from sim.engine import play
-        from sim.runner import run
-        from sim.scenario import Scenario
-        from sim.schedules import Schedule
-        from sim.workload import Workload
+        from sim.engine.workload import Workload
+        from sim.experiment.runs import run
+        from sim.scenario.model import Scenario
+        from sim.scenario.schedules import Schedule
 
         group = {"name": "p", "count": players, "moves": ROUNDS}
         scenario = Scenario(

@@ -59,7 +59,7 @@ print(f"wrote {out / 'sweep.png'}")
 # A what-if in one line: a second Judit (two hosts) for 48 amateurs.
 
 # %%
-doubled = polgar.with_values({"players.amateur.count": 48, "host.count": 2})
+doubled = sim.with_values(polgar, {"players.amateur.count": 48, "host.count": 2})
 print(
     sim.run(doubled, schedules=["cooperative"])
     .summary[["schedule", "makespan_s"]]

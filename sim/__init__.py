@@ -25,26 +25,43 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["Result", "Scenario", "ScenarioError", "Schedule", "load", "run", "sweep"]
+__all__ = [
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "Schedule",
+    "from_yaml",
+    "load",
+    "plot",
+    "run",
+    "sweep",
+    "with_values",
+]
 
 #: Public name → the module that defines it; imported on first access (PEP 562).
 _HOME = {
-    "Result": "sim.runner",
-    "Scenario": "sim.scenario",
-    "ScenarioError": "sim.errors",
-    "Schedule": "sim.schedules",
-    "load": "sim.loader",
-    "run": "sim.runner",
-    "sweep": "sim.whatif",
+    "Result": "sim.results.result",
+    "Scenario": "sim.scenario.model",
+    "ScenarioError": "sim.scenario.errors",
+    "Schedule": "sim.scenario.schedules",
+    "from_yaml": "sim.scenario.loader",
+    "load": "sim.scenario.loader",
+    "plot": "sim.output.plots",
+    "with_values": "sim.scenario.with_values",
+    "run": "sim.experiment.runs",
+    "sweep": "sim.experiment.sweeps",
 }
 
 if TYPE_CHECKING:
-    from sim.errors import ScenarioError
-    from sim.loader import load
-    from sim.runner import Result, run
-    from sim.scenario import Scenario
-    from sim.schedules import Schedule
-    from sim.whatif import sweep
+    from sim.experiment.runs import run
+    from sim.experiment.sweeps import sweep
+    from sim.output.plots import plot
+    from sim.results.result import Result
+    from sim.scenario.errors import ScenarioError
+    from sim.scenario.loader import from_yaml, load
+    from sim.scenario.model import Scenario
+    from sim.scenario.schedules import Schedule
+    from sim.scenario.with_values import with_values
 
 
 def __getattr__(name: str) -> Any:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from hypothesis import strategies as st
 
-from sim.loader import load_file
-from sim.scenario import Scenario
+from sim.scenario.loader import load_file
+from sim.scenario.model import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

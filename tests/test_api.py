@@ -14,7 +14,13 @@ import pytest
 import sim
 from tests.conftest import ROOT
 
-DOCUMENTED = ["sim", "sim.loader", "sim.runner", "sim.scenario", "sim.whatif"]
+DOCUMENTED = [
+    "sim",
+    "sim.scenario.loader",
+    "sim.experiment.runs",
+    "sim.scenario.model",
+    "sim.scenario.with_values",
+]
 
 
 @pytest.mark.parametrize("module", DOCUMENTED)
@@ -52,13 +58,13 @@ def test_with_values_names_a_wrong_path_or_value():
         with pytest.raises(
             sim.ScenarioError, match=message.replace("[", r"\[").replace("]", r"\]")
         ):
-            polgar.with_values({path: "many" if path.endswith("count") else 3})
+            sim.with_values(polgar, {path: "many" if path.endswith("count") else 3})
 
 
 def test_a_bare_number_for_a_duration_is_in_the_scenarios_unit():
     """unit: min; host_move 3 → 180 s; count 5 stays 5 players."""
-    s = sim.Scenario.from_yaml("unit: min\nplayers: [{name: a, host_move: 1, player_move: 2}]")
-    changed = s.with_values({"host_move": 3, "players.a.count": 5})
+    s = sim.from_yaml("unit: min\nplayers: [{name: a, host_move: 1, player_move: 2}]")
+    changed = sim.with_values(s, {"host_move": 3, "players.a.count": 5})
     assert changed.players[0].host_move == 180.0 and changed.players[0].count == 5
     assert changed.players[0].player_move == 120.0
 
@@ -96,7 +102,7 @@ def test_the_notebook_example_reproduces_the_polgar_table_and_the_knee(tmp_path,
 
 def test_plot_draws_the_timeline_one_panel_per_schedule():
     """countasync: 3 games × 2 schedules; the figure has a panel for each schedule."""
-    pytest.importorskip("sim.plots", reason="the timeline figure is not in this version")
-    figure = sim.run("countasync", schedules=["synchronous", "cooperative"]).plot()
+    pytest.importorskip("sim.output.plots", reason="the timeline figure is not in this version")
+    figure = sim.plot(sim.run("countasync", schedules=["synchronous", "cooperative"]))
     panels = [ax.get_gid() for ax in figure.axes if (ax.get_gid() or "").startswith("timeline:")]
     assert panels == ["timeline:synchronous", "timeline:cooperative"]

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sim.analytic import closed_form, cooperative_one_host
 from sim.engine import PLAYERS, STEPWISE, play
-from sim.runner import run
-from sim.schedules import Schedule
-from sim.workload import WAIT, Workload
+from sim.engine.workload import WAIT, Workload
+from sim.experiment.runs import run
+from sim.results.closed_forms import closed_form, cooperative_one_host
+from sim.scenario.schedules import Schedule
 from tests.conftest import (
     busy_time,
     integer_durations,
@@ -43,7 +43,7 @@ def polgar_shapes(max_games: int, max_rounds: int, max_wait: int, **more):
 @pytest.mark.parametrize("n", [24, 8])
 @pytest.mark.parametrize("s", [0, 0.5, 1, 2, 3, 5, 30])
 def test_cooperative_polgar_with_a_switch_cost_matches_the_closed_form(n, s):
-    """Judit walks s seconds to every other board (derivation in `sim.analytic`):
+    """Judit walks s seconds to every other board (derivation in `sim.results.closed_forms`):
     max(n·R·c + (n·R − 1)·s + w, R·(c+w) + (n−1)·c + (n+R−2)·s).
 
     n = 24 (R = 30, c = 5, w = 55) is saturated for every s, 23·(5+s) ≥ 55:
@@ -66,7 +66,7 @@ def test_cooperative_polgar_with_a_switch_cost_matches_the_closed_form(n, s):
 @polgar_shapes(max_games=10, max_rounds=6, max_wait=40)
 def test_cooperative_switch_cost_closed_form_on_one_host(n, rounds, c, w, s):
     """Both regimes and their boundary (integer times, so ties are exact); rounds of
-    no time at all are the one exception (see `sim.analytic`)."""
+    no time at all are the one exception (see `sim.results.closed_forms`)."""
     assume(c + w > 0 or s == 0)
     scenario = polgar_like(n, rounds, c, w, switch_cost=s)
     assert trace_of(scenario, "cooperative").makespan == cooperative_one_host(n, rounds, c, w, s)

@@ -7,10 +7,10 @@ from collections import Counter, defaultdict
 
 from hypothesis import given, settings
 
-from sim import chrome_trace
-from sim.loader import load_file
-from sim.runner import run
-from sim.scenario import STEP_KINDS
+from sim.experiment.runs import run
+from sim.output import chrome_trace
+from sim.scenario.loader import load_file
+from sim.scenario.model import STEP_KINDS
 from tests.conftest import SCENARIOS, integer_durations, scenarios
 
 REQUIRED = {"M": {"name", "ph", "pid", "tid", "args"}, "B": {"name", "ph", "ts", "pid", "tid"}}

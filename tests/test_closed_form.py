@@ -1,4 +1,4 @@
-"""The engine against the closed forms of `sim.analytic`, on random shapes."""
+"""The engine against the closed forms of `sim.results.closed_forms`, on random shapes."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.analytic import article_estimate, closed_form
 from sim.engine import play
-from sim.schedules import Schedule
-from sim.workload import Workload
+from sim.engine.workload import Workload
+from sim.results.closed_forms import article_estimate, closed_form
+from sim.scenario.schedules import Schedule
 from tests.conftest import polgar_like
 
 durations = st.one_of(
@@ -63,7 +63,7 @@ def test_article_estimate_is_host_work_or_one_game():
 
 
 def test_no_closed_form_for_mixed_groups():
-    from sim.scenario import Scenario
+    from sim.scenario.model import Scenario
 
     mixed = Scenario(
         players=[{"name": "a", "host_move": 1}, {"name": "b", "moves": 2, "host_move": 1}]
@@ -93,5 +93,5 @@ def test_cooperative_on_k_hosts_dividing_n_is_batches_on_one_host(batches, k, ro
 
 def test_no_closed_form_when_k_hosts_do_not_divide_the_games():
     """7 games on 3 hosts: games that wrap round the queue tie with later ones
-    and reorder it (see `sim.analytic`), so no formula is claimed."""
+    and reorder it (see `sim.results.closed_forms`), so no formula is claimed."""
     assert closed_form(polgar_like(7, hosts=3), "cooperative") is None

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.distributions import Law
-from sim.runner import run
-from sim.scenario import Scenario
-from sim.workload import Workload
+from sim.engine.workload import Workload
+from sim.experiment.runs import run
+from sim.scenario.distributions import Law
+from sim.scenario.model import Scenario
 from tests.conftest import polgar_like
 
 _PHI_1 = math.exp(-0.5) / math.sqrt(2 * math.pi)  # standard normal density at ±1: 0.24197

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.engine import play
-from sim.schedules import Schedule
-from sim.tables import steps as steps_table
-from sim.workload import Workload
+from sim.engine.workload import Workload
+from sim.results.tables import steps as steps_table
+from sim.scenario.schedules import Schedule
 from tests import reference
 from tests.conftest import integer_durations, real_durations, scenarios
 

@@ -12,10 +12,10 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from sim import execute
 from sim.cli import app
-from sim.execute import ExecutorError, InProcess, ProcessPool, executor
-from sim.progress import progress
+from sim.experiment import executors
+from sim.experiment.executors import ExecutorError, InProcess, ProcessPool, executor
+from sim.experiment.progress import progress
 
 RANDOM = """\
 name: noisy
@@ -69,7 +69,7 @@ def test_jobs_1_jobs_2_and_dask_write_the_same_bytes(tmp_path, dask_address):
 def test_dask_local_starts_its_own_cluster_and_gives_the_same_bytes(tmp_path, monkeypatch):
     """`--dask local` as a user runs it, but with threads for workers: quick, same code path."""
     pytest.importorskip("distributed")
-    monkeypatch.setitem(execute.LOCAL_CLUSTER, "processes", False)
+    monkeypatch.setitem(executors.LOCAL_CLUSTER, "processes", False)
     alone = sweep_files(tmp_path, "one", "--jobs", "1")
     assert alone == sweep_files(tmp_path, "local", "--dask", "local", "--jobs", "2")
 
@@ -119,9 +119,9 @@ def test_one_job_or_one_item_plays_in_this_process():
 
 def test_an_unreachable_dask_scheduler_is_bad_input(tmp_path, monkeypatch):
     pytest.importorskip("distributed")
-    monkeypatch.setattr(execute, "CONNECT_TIMEOUT", "0.2s")
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", "0.2s")
     with pytest.raises(ExecutorError, match=r"--dask tcp://127\.0\.0\.1:1: cannot connect"):
-        execute.DaskCluster("tcp://127.0.0.1:1", 1)
+        executors.DaskCluster("tcp://127.0.0.1:1", 1)
     result = CliRunner().invoke(app, ["run", "polgar", "-r", "2", "--dask", "nonsense"])
     assert result.exit_code == 2
     assert result.stderr.startswith("--dask nonsense: cannot connect")

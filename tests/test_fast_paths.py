@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.engine import PLAYERS, STEPWISE
-from sim.scenario import Scenario
-from sim.schedules import Schedule
-from sim.workload import Workload
+from sim.engine.workload import Workload
+from sim.scenario.model import Scenario
+from sim.scenario.schedules import Schedule
 from tests import reference
 from tests.conftest import integer_durations, real_durations, scenarios
 
@@ -119,7 +119,7 @@ def test_engines_ask_holds_host_which_steps_hold_a_host(monkeypatch):
     tests kinds. Two such games on one host, FIFO: game 0 step 1 on 0–1; game 1
     step 1 (ready 0) on 1–2; game 0 step 2 (ready 1) on 2–4; game 1 step 2 (ready 2)
     on 4–6: ends [1, 4, 2, 6] in row order."""
-    from sim.engine import holds
+    from sim.engine import holding
 
     waits = Scenario(players=[{"name": "p", "count": 2, "steps": [{"host": 1}, {"wait": 2}]}])
     hosts = Scenario(players=[{"name": "p", "count": 2, "steps": [{"host": 1}, {"host": 2}]}])
@@ -127,6 +127,6 @@ def test_engines_ask_holds_host_which_steps_hold_a_host(monkeypatch):
     rng = np.random.default_rng(0)
     expected = columns(PLAYERS["cooperative"](Workload.of(hosts), cooperative, rng))
     assert expected[2] == [1.0, 4.0, 2.0, 6.0]
-    monkeypatch.setitem(holds.HOLDS_HOST, "cooperative", frozenset({"host", "wait"}))
+    monkeypatch.setitem(holding.HOLDS_HOST, "cooperative", frozenset({"host", "wait"}))
     for player in (PLAYERS["cooperative"], STEPWISE["cooperative"]):
         assert columns(player(Workload.of(waits), cooperative, rng)) == expected

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.loader import load_file
-from sim.runner import run
+from sim.experiment.runs import run
+from sim.scenario.loader import load_file
 from tests.conftest import SCENARIOS, polgar_like
 
 

@@ -26,11 +26,11 @@ import typer
 import yaml
 
 from sim.cli import app
-from sim.errors import Problem, ScenarioError
-from sim.limits import Limits
-from sim.loader import decode, load_file
-from sim.schema import scenario_schema
-from sim.staging import PREFIX
+from sim.output.staging import PREFIX
+from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.limits import Limits
+from sim.scenario.loader import decode, load_file
+from sim.scenario.schema import scenario_schema
 from tests.fuzz import mutants
 
 FILES = 2_000

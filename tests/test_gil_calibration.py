@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 
 from sim.engine import play
-from sim.schedules import Schedule
-from sim.workload import Workload
+from sim.engine.workload import Workload
+from sim.scenario.schedules import Schedule
 from tests.conftest import polgar_like
 
 # n, rounds, scale, pool, real makespan × scale (low, high), from the measurements

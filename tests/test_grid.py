@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.grid import MAX_VALUES, parse_values, points
+from sim.scenario.grid import MAX_VALUES, parse_values, points
 
 
 @pytest.mark.parametrize(

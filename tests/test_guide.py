@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-import sim.guide
+import sim.output.guide
 from sim.cli import app
-from sim.guide import BEGIN, END, guide
+from sim.output.guide import BEGIN, END, guide
 from tests.conftest import ROOT
 
 
@@ -32,7 +32,7 @@ def test_the_guide_marks_the_fastest_model_of_each_scenario(section):
 
 
 def test_guide_rewrites_only_its_section(tmp_path, section, monkeypatch):
-    monkeypatch.setattr(sim.guide, "guide", lambda: section)
+    monkeypatch.setattr(sim.output.guide, "guide", lambda: section)
     readme = tmp_path / "README.md"
     readme.write_text(f"# title\n\n{BEGIN}\nold\n{END}\n\nafter\n")
     result = CliRunner().invoke(app, ["guide", "--readme", str(readme)])

@@ -23,14 +23,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from sim import cli, loader, reading
+from sim import cli
 from sim.cli import app
-from sim.errors import ScenarioError
-from sim.limits import Limits, parse_count, parse_size, too_much
-from sim.paths import MAX_SLUG, slug
-from sim.safe_yaml import PureGuardedLoader
-from sim.scenario import PlayerGroup, Scenario
-from sim.schema import scenario_schema
+from sim.output.destination import MAX_SLUG, slug
+from sim.scenario import loader, yaml_lines
+from sim.scenario.errors import ScenarioError
+from sim.scenario.guarded_yaml import PureGuardedLoader
+from sim.scenario.limits import Limits, parse_count, parse_size, too_much
+from sim.scenario.model import PlayerGroup, Scenario
+from sim.scenario.schema import scenario_schema
 from tests.conftest import SCENARIOS
 from tests.fuzz import alias_bomb
 
@@ -88,8 +89,8 @@ def test_corpus_through_the_real_command_gives_no_traceback():
 
 def test_corpus_through_the_pure_python_parser_also_fails_cleanly(monkeypatch):
     """Without libyaml the same files are refused, each with a line (the wording may differ)."""
-    monkeypatch.setattr(reading, "GuardedLoader", PureGuardedLoader)
-    monkeypatch.setattr(reading, "FAST", False)
+    monkeypatch.setattr(yaml_lines, "GuardedLoader", PureGuardedLoader)
+    monkeypatch.setattr(yaml_lines, "FAST", False)
     for path in CASES:
         expected = _expected(path)
         try:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.loader import load_file
-from sim.runner import run
-from sim.workload import BLOCK, WAIT
+from sim.engine.workload import BLOCK, WAIT
+from sim.experiment.runs import run
+from sim.scenario.loader import load_file
 from tests.conftest import SCENARIOS, with_steps_renamed
 from tests.helpers import sim_run
 

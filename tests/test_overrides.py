@@ -7,9 +7,9 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.errors import ScenarioError
-from sim.loader import read_file, read_yaml
-from sim.overrides import Override, parse
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import read_file, read_yaml
+from sim.scenario.overrides import Override, parse
 from tests.conftest import SCENARIOS
 
 TWO_GROUPS = """\

@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.engine import parallel, play
-from sim.loader import load_file
-from sim.scenario import Scenario
-from sim.schedules import Schedule
-from sim.workload import HOST, Workload
+from sim.engine.workload import HOST, Workload
+from sim.scenario.loader import load_file
+from sim.scenario.model import Scenario
+from sim.scenario.schedules import Schedule
 from tests.conftest import (
     SCENARIOS,
     busy_time,

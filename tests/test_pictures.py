@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from sim import plots
-from sim.loader import load_file
-from sim.plots.timeline import busy_integral
-from sim.runner import run
-from sim.scenario import STEP_KINDS
+from sim.experiment.runs import run
+from sim.output import plots
+from sim.output.plots.timeline import busy_integral
+from sim.scenario.loader import load_file
+from sim.scenario.model import STEP_KINDS
 from tests.conftest import SCENARIOS, cpu_bound, polgar_like, real_durations, scenarios
 
 

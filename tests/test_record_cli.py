@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 import sim
 from sim.cli import app
-from sim.record.output import scenario_text
 from sim.record.program import load_raw
+from sim.record.scenario_file import scenario_text
 from sim.record.transcript import HAS_BLOCK
 from tests.conftest import ROOT
 
@@ -51,7 +51,7 @@ def raws(tmp_path_factory):
 
 
 def cooperative(text: str, seeds) -> float:
-    scenario = sim.Scenario.from_yaml(text)
+    scenario = sim.from_yaml(text)
     runs = [sim.run(scenario, ["cooperative"], seed=seed) for seed in seeds]
     return statistics.fmean(float(r.summary.makespan_s[0]) for r in runs)
 
@@ -67,7 +67,7 @@ def test_the_scenario_reproduces_the_recorded_run_within_10_percent(raws, script
     seeds = SEEDS if mode == "empirical" else range(1)
     assert cooperative(text, seeds) == pytest.approx(transcript.makespan_s, rel=0.10)
     assert ("dist: empirical" in text) is (mode == "empirical")
-    groups = sim.Scenario.from_yaml(text).players
+    groups = sim.from_yaml(text).players
     assert (len(groups) == len(raws[script].tasks)) is (mode == "exact")
 
 
@@ -75,7 +75,7 @@ def test_crawler_groups_by_coroutine_and_shape(raws):
     """crawl (the root) ×1; crawl_page ×54; the 6 rate-limited pages wait once more: ×6.
     Its crawl_page steps: start, connect, response (then parse), store, return."""
     text, transcript = scenario_text(raws["crawler"], "crawler")
-    scenario = sim.Scenario.from_yaml(text)
+    scenario = sim.from_yaml(text)
     assert [(g.name, g.count) for g in scenario.players] == [
         ("crawl", 1),
         ("crawl_page", 54),
@@ -98,7 +98,7 @@ def test_sim_record_flags_the_blocking_call_in_the_file_and_the_output(tmp_path)
     assert expected in output and expected in text
     assert "examples/blocking_crawler.py:29 (fetch)" in output
     assert "cooperative makespan of the scenario" in output and f"wrote {out}" in output
-    scenario = sim.Scenario.from_yaml(text)
+    scenario = sim.from_yaml(text)
     assert [(g.name, g.count) for g in scenario.players] == [
         ("crawl", 1),
         ("crawl_page", 54),
@@ -118,7 +118,7 @@ def test_python_m_sim_record_writes_the_scenario_too(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "crawled 10 pages" in done.stdout and f"wrote {out}" in done.stderr
-    assert sim.Scenario.from_yaml(out.read_text()).players[1].name == "crawl_page"
+    assert sim.from_yaml(out.read_text()).players[1].name == "crawl_page"
 
 
 @pytest.mark.parametrize(
@@ -170,5 +170,5 @@ def test_a_program_stopped_by_ctrl_c_is_recorded_up_to_then(tmp_path):
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, result.output
     assert "interrupted; writing what it ran until then" in result.stderr
-    groups = sim.Scenario.from_yaml(out.read_text()).players
+    groups = sim.from_yaml(out.read_text()).players
     assert [(g.name, g.count) for g in groups] == [("main", 1), ("serve", 2)]

@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 
 import sim
 from sim.engine import play
+from sim.engine.workload import HOST, Workload
 from sim.record.program import RawRecording, RawTask
 from sim.record.render import render
 from sim.record.transcript import HAS_BLOCK, transcribe
-from sim.schedules import Schedule
-from sim.workload import HOST, Workload
+from sim.scenario.schedules import Schedule
 
 
 def task(function: str, steps: list[tuple], born: float | None = None, **kw) -> RawTask:
@@ -113,7 +113,7 @@ def test_the_file_validates_and_holds_the_durations_in_ms():
     a = task("fetch", [(0, 0, 1), (3, 3, 4)])
     b = task("fetch", [(0, 1, 3), (4, 4, 4.25)])
     transcript = transcribe(recording(a, b))
-    scenario = sim.Scenario.from_yaml(render(transcript, "app", deterministic=True))
+    scenario = sim.from_yaml(render(transcript, "app", deterministic=True))
     (group,) = scenario.players
     assert [(s.kind, s.duration) for s in group.round] == [
         ("host", 1.5),
@@ -168,7 +168,7 @@ def test_recording_a_cooperative_run_replays_it_exactly(rounds):
     scenario = sim.Scenario(players=[{"name": f"g{i}", "steps": r} for i, r in enumerate(rounds)])
     trace = play(Workload.of(scenario), Schedule.of("cooperative"))
     text = render(transcribe(recording_of(trace)), "replay", deterministic=True)
-    replayed = sim.run(sim.Scenario.from_yaml(text), ["cooperative"]).trace("cooperative")
+    replayed = sim.run(sim.from_yaml(text), ["cooperative"]).trace("cooperative")
     assert replayed.game_ends().tolist() == pytest.approx(trace.game_ends().tolist(), abs=1e-9)
 
 

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from sim import streams
 from sim.cli import app
-from sim.execute import InProcess
-from sim.replications import describe, play_all, summarize
-from sim.runner import run
-from sim.scenario import Scenario
-from sim.schedules import Schedule
+from sim.experiment import streams
+from sim.experiment.executors import InProcess
+from sim.experiment.replications import describe, play_all, summarize
+from sim.experiment.runs import run
+from sim.scenario.model import Scenario
+from sim.scenario.schedules import Schedule
 
 EXPONENTIAL = """\
 name: three-waits

@@ -11,11 +11,11 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from sim import explain
 from sim.cli import app
-from sim.loader import load_file
-from sim.runner import run
-from sim.scenario import Scenario
+from sim.experiment.runs import run
+from sim.results import explanations
+from sim.scenario.loader import load_file
+from sim.scenario.model import Scenario
 from tests.browser import chromium, visit
 from tests.conftest import SCENARIOS, cpu_bound
 
@@ -95,12 +95,13 @@ def test_why_polgar_cooperative_wins_in_plain_words():
     """Each round is 5 s of Judit and 55 s of thinking: 55/60 = 91.7 % waiting, so she is
     busy 5/60 = 8.3 % synchronous; cooperative 3 600/3 655 = 98.5 %, 43 200/3 655 = 11.82×."""
     result = run(load_file(SCENARIOS / "polgar.yaml"))
-    (why,) = explain.comparisons(result)
+    (why,) = explanations.comparisons(result)
     assert why.startswith("cooperative is 11.82× faster than synchronous (3 655 s against 43 200")
     assert "91.7 % of the games' step time is waiting" in why
     assert "Judit is busy only 8.3 %" in why and "busy 98.5 % of the time" in why
     assert (
-        explain.article_notes(result)[0] == "synchronous: 43 200 s, exactly the article's estimate."
+        explanations.article_notes(result)[0]
+        == "synchronous: 43 200 s, exactly the article's estimate."
     )
 
 
@@ -124,7 +125,7 @@ def test_why_polgar_cooperative_wins_in_plain_words():
 )
 def test_why_cooperative_does_not_help(scenario, reason):
     result = run(scenario, ["synchronous", "cooperative"])
-    (why,) = explain.comparisons(result)
+    (why,) = explanations.comparisons(result)
     assert "is no faster than synchronous" in why and reason in why
 
 

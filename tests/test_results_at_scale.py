@@ -7,10 +7,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from sim import report, tables
 from sim.cli import app
-from sim.loader import load_file
-from sim.runner import run
+from sim.experiment.runs import run
+from sim.output import result_files
+from sim.results import tables
+from sim.scenario.loader import load_file
+from sim.scenario.units import format_count
 from tests.conftest import SCENARIOS, polgar_like
 from tests.helpers import files_in, invoke, run_files
 
@@ -20,7 +22,7 @@ def test_over_the_limit_the_steps_table_is_skipped_and_the_run_says_so(
 ):
     """Polgár has 2 × 24 × 30 × 2 = 2 880 steps: over a limit of 1 000, steps.csv is
     left out (and an old one removed), under `--steps` it is written."""
-    monkeypatch.setattr(report, "STEPS_CSV_LIMIT", 1_000)
+    monkeypatch.setattr(result_files, "STEPS_CSV_LIMIT", 1_000)
     out = tmp_path / "o"
     out.mkdir()
     (out / "steps.csv").write_text("from an earlier run\n")
@@ -44,7 +46,9 @@ def test_steps_written_in_chunks_are_the_whole_table_byte_for_byte(tmp_path, mon
     whole = tmp_path / "whole.csv"
     result.steps.to_csv(whole, index=False, lineterminator="\n")
     monkeypatch.setattr(tables, "STEP_CHUNK_ROWS", 7)
-    written = report.write_results(result, tmp_path / "o", steps="csv", plots=False, trace=False)
+    written = result_files.write_results(
+        result, tmp_path / "o", steps="csv", plots=False, trace=False
+    )
     by_name = {path.name: path for path in written}
     assert by_name["steps.csv"].read_bytes() == whole.read_bytes()
 
@@ -128,7 +132,7 @@ def test_the_run_shows_the_closed_forms_under_the_table(polgar_copy, tmp_path):
 def test_player_names_must_be_unique_across_groups(groups, repeated):
     from pydantic import ValidationError
 
-    from sim.scenario import Scenario
+    from sim.scenario.model import Scenario
 
     players = [{"name": name, "count": count, "host_move": 1} for name, count in groups]
     if repeated is None:
@@ -142,6 +146,6 @@ def test_player_names_must_be_unique_across_groups(groups, repeated):
 def test_run_help_states_the_steps_limit_in_force():
     """The help text spells the limit out (the CLI must not import the report to say it)."""
     result = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"})  # no wrapping
-    limit = f"{report.STEPS_CSV_LIMIT:,}".replace(",", " ")
+    limit = format_count(result_files.STEPS_CSV_LIMIT)
     assert result.exit_code == 0
     assert result.stdout.count(limit) >= 2, result.stdout

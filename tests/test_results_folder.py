@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.staging import PREFIX, Staging, _interrupts_held, sweep
+from sim.output.staging import PREFIX, Staging, _interrupts_held, sweep
 
 
 def _scenario(path: Path, players: int) -> Path:

@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.loader import from_yaml
-from sim.schedules import Schedule
+from sim.scenario.loader import from_yaml
+from sim.scenario.schedules import Schedule
 
 GROUP = "players:\n  - {name: a, count: 2, host_move: 1}\n"
 

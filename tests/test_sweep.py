@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.replications import RECORD_COLUMNS, STATISTIC_COLUMNS
-from sim.tables import SUMMARY_COLUMNS
+from sim.experiment.replications import RECORD_COLUMNS, STATISTIC_COLUMNS
+from sim.results.tables import SUMMARY_COLUMNS
 from tests.conftest import SCENARIOS
 from tests.helpers import sim_run
 

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.runner import run
+from sim.experiment.runs import run
 from tests.conftest import integer_durations, polgar_like, real_durations, scenarios
 
 

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.engine import gil, play
-from sim.scenario import Scenario
-from sim.schedules import Schedule
-from sim.workload import HOST, Workload
+from sim.engine.workload import HOST, Workload
+from sim.scenario.model import Scenario
+from sim.scenario.schedules import Schedule
 from tests.conftest import busy_time, integer_durations, scenarios, with_steps_renamed
 
 ALL_KINDS = ("host", "wait", "block")

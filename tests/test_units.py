@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.scenario import Scenario
-from sim.units import format_hms, format_seconds, parse_duration
+from sim.scenario.model import Scenario
+from sim.scenario.units import format_hms, format_seconds, parse_duration
 
 
 @pytest.mark.parametrize(

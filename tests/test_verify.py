@@ -12,13 +12,13 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.engine import play
-from sim.loader import load_file
-from sim.runner import workload_of
-from sim.scenario import STEP_KINDS, Host, Scenario
-from sim.schedules import Schedule
+from sim.engine.workload import Workload
+from sim.experiment.runs import workload_of
+from sim.scenario.loader import load_file
+from sim.scenario.model import STEP_KINDS, Host, Scenario
+from sim.scenario.schedules import Schedule
 from sim.verify.compare import against_asyncio, compare, same_instant_ties
 from sim.verify.virtual import REPLAYABLE, replay
-from sim.workload import Workload
 from tests.conftest import SCENARIOS, integer_durations, polgar_like, scenarios
 
 both = st.sampled_from(["synchronous", "cooperative"])

@@ -17,12 +17,12 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.scenario import Scenario
-from sim.schedules import Schedule
+from sim.engine.workload import Workload
+from sim.scenario.model import Scenario
+from sim.scenario.schedules import Schedule
 from sim.verify.virtual import games_of
 from sim.verify.wallclock import Model, check, counterpart, models_of
 from sim.verify.work import burn
-from sim.workload import Workload
 
 #: 4 games of one round, host 0.02 s then wait 1 s; played ÷ 10: 2 ms of CPU, 100 ms asleep.
 TINY = {
@@ -147,8 +147,8 @@ def test_notes_say_how_the_figures_were_taken_and_what_the_machine_lacks():
     than this machine has; threaded has no engine figure in this row."""
     import os
 
+    from sim.verify.findings import real_notes
     from sim.verify.players import Run
-    from sim.verify.report import real_notes
     from sim.verify.wallclock import Model, RealRow
 
     scenario = Scenario(host={"count": 4096}, players=[{"name": "p", "host_move": 1}])
@@ -181,9 +181,9 @@ def test_the_real_run_is_simulated_on_the_cpus_it_had():
     """cpu_bound (8 tasks × 1 s, host.count 4) played for real on 2 CPUs: the 4 processes
     share 2 CPUs, so the engine gets 2 hosts and gives 8 × 1 s / 2 = 4 s (start cost 0 in
     a real run), not 8 / 4 = 2 s; a schedule's own `hosts` is capped too."""
-    from sim.catalog import find
     from sim.engine import play
-    from sim.loader import load_file
+    from sim.scenario.catalog import find
+    from sim.scenario.loader import load_file
     from sim.verify.wallclock import on_this_machine
 
     scenario = load_file(find("cpu_bound"))

@@ -1,11 +1,11 @@
-"""`sim.warmup`: modules imported in the background are there afterwards; a missing one is
-left for the import that really needs it."""
+"""`sim.experiment.preload`: modules imported in the background are there afterwards; a
+missing one is left for the import that really needs it."""
 
 from __future__ import annotations
 
 import sys
 
-from sim.warmup import warm
+from sim.experiment.preload import warm
 
 
 def test_warm_imports_the_modules_and_skips_a_missing_one() -> None:

@@ -1,7 +1,7 @@
 """The `sim` command: run, report, sweep, verify, list and validate scenarios;
 record a program as one.
 
-The only layer (with `sim.report`) that prints or writes files. Heavy imports
+The only layer (with `sim.results.console`) that prints or writes files. Heavy imports
 (pandas, the engine) happen inside the commands that need them, so `sim
 --help` answers at once. Exit status: 0 ok, 1 a check failed, 2 bad input,
 130 interrupted (Ctrl-C; 143 for SIGTERM), 70 a bug of ours.
@@ -27,7 +27,7 @@ from sim.cli.recording import RECORD_SETTINGS, record
 from sim.cli.running import report, run
 from sim.cli.sweeping import sweep
 from sim.cli.verifying import verify
-from sim.errors import one_line
+from sim.scenario.errors import one_line
 
 __all__ = ["app", "main"]
 

@@ -12,7 +12,7 @@ from typing import NoReturn, TypeVar
 import typer
 from rich.console import Console
 
-from sim.errors import ScenarioError
+from sim.scenario.errors import ScenarioError
 
 __all__ = [
     "EXIT_BAD_INPUT",

@@ -11,9 +11,9 @@ from rich.markup import escape
 from sim.cli.console import EXIT_BAD_INPUT, bad_input, out, report_problems
 from sim.cli.loading import read
 from sim.cli.options import EVENTS_DEFAULT, FILE_SIZE_DEFAULT, MaxEvents, MaxFileSize, Sets
-from sim.errors import ScenarioError
-from sim.limits import Limits, sweep_too_much
-from sim.staging import write_atomically
+from sim.output.staging import write_atomically
+from sim.scenario.errors import ScenarioError
+from sim.scenario.limits import Limits, sweep_too_much
 
 __all__ = ["guide", "list_scenarios", "schema", "validate"]
 
@@ -34,8 +34,8 @@ def guide(
 
         sim guide --readme README.md
     """
-    from sim.guide import guide as build
-    from sim.guide import replace_section
+    from sim.output.guide import guide as build
+    from sim.output.guide import replace_section
 
     if readme is None:
         out.print(build(), markup=False)
@@ -60,8 +60,8 @@ def list_scenarios() -> None:
     """
     from rich.table import Table
 
-    from sim.catalog import available
-    from sim.loader import load_file
+    from sim.scenario.catalog import available
+    from sim.scenario.loader import load_file
 
     table = Table("name", "description", "games", "schedules")
     for name, path in available().items():
@@ -103,8 +103,8 @@ def validate(
             scenario = document.scenario(overrides)
             document.refuse_over_budget(scenario, max_events)
             grid, points = [], []
-            if scenario.sweep:  # sim.sweeps brings pandas: only for files that sweep
-                from sim import sweeps
+            if scenario.sweep:  # sim.experiment.sweeps brings pandas: only for files that sweep
+                from sim.experiment import sweeps
 
                 grid = sweeps.axes(document, scenario, [])
                 points = sweeps.expand(document, overrides, grid) if grid else []
@@ -133,6 +133,6 @@ def schema() -> None:
     """
     import json
 
-    from sim.schema import scenario_schema
+    from sim.scenario.schema import scenario_schema
 
     typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))

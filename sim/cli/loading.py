@@ -7,8 +7,8 @@ validate, an unknown schedule, a run over the event budget.
 from __future__ import annotations
 
 from sim.cli.console import bad_input, checked
-from sim.errors import one_line
-from sim.limits import Limits
+from sim.scenario.errors import one_line
+from sim.scenario.limits import Limits
 
 __all__ = ["check_budget", "given", "pick", "read"]
 
@@ -23,9 +23,9 @@ def read(
 
     A problem exits 2; with `exit_on_error=False` its ScenarioError is raised instead.
     """
-    from sim.catalog import find
-    from sim.loader import read_file
-    from sim.overrides import parse
+    from sim.scenario.catalog import find
+    from sim.scenario.loader import read_file
+    from sim.scenario.overrides import parse
 
     def document_and_overrides():
         return read_file(find(scenario), limits), [parse(text) for text in sets or []]
@@ -35,7 +35,7 @@ def read(
 
 def given(seed: int | None, replications: int | None) -> list:
     """`--seed` and `--replications` as overrides: after `--set`, before a sweep's values."""
-    from sim.overrides import Override
+    from sim.scenario.overrides import Override
 
     values = {"seed": seed, "replications": replications}
     return [Override(key, value, f"--{key}") for key, value in values.items() if value is not None]
@@ -48,7 +48,7 @@ def check_budget(document, scenario, schedules: list | None, max_events: int | f
 
 def pick(scenario, names: list[str]) -> list | None:
     """Schedules named on the command line: a label from the file, else a kind by name."""
-    from sim.schedules import SCHEDULE_KINDS, Schedule
+    from sim.scenario.schedules import SCHEDULE_KINDS, Schedule
 
     if not names:
         return None

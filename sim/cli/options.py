@@ -19,10 +19,10 @@ from typing import Annotated, Any, get_type_hints
 
 import typer
 
-from sim.cli import loading, output
+from sim.cli import loading, writing
 from sim.cli.console import checked
 from sim.cli.workers import workers
-from sim.limits import Limits, parse_count, parse_size
+from sim.scenario.limits import Limits, parse_count, parse_size
 
 __all__ = [
     "EVENTS_DEFAULT",
@@ -135,10 +135,10 @@ class Read:
     """A scenario as the command line asks for it: its document (lines for messages),
     the `--set` overrides, those plus `--seed`/`--replications`, and the scenario."""
 
-    document: Any  # sim.loader.Document, imported lazily
+    document: Any  # sim.scenario.loader.Document, imported lazily
     overrides: list
     given: list
-    scenario: Any  # sim.scenario.Scenario, imported lazily
+    scenario: Any  # sim.scenario.model.Scenario, imported lazily
 
     @property
     def applied(self) -> str:
@@ -184,11 +184,11 @@ class PlayOptions:
 
     def target(self, name: str) -> Path:
         """The folder to write: `--out`, else `results/<name>`; exit 2 if it cannot be."""
-        return output.target(name, self.out_dir)
+        return writing.target(name, self.out_dir)
 
     def workers(self, total: int, name: str, then: Sequence[str] = ()) -> AbstractContextManager:
         """(runner, done) for `total` replications or points, by `--jobs` and `--dask`;
-        `then`: modules to import while other processes play (`sim.warmup`)."""
+        `then`: modules to import while other processes play (`sim.experiment.preload`)."""
         return workers(self.jobs, self.dask, total, name, self.quiet, then)
 
 

@@ -9,7 +9,7 @@ import typer
 
 from sim.cli.console import bad_input, err, report_problems
 from sim.cli.console import out as stdout
-from sim.errors import ScenarioError
+from sim.scenario.errors import ScenarioError
 
 __all__ = ["RECORD_SETTINGS", "record"]
 
@@ -63,11 +63,16 @@ def record(
     """
     import tempfile
 
-    from sim.paths import slug
+    from sim.output.destination import slug
     from sim.record.child import NotPython, program_stem, recording_command, run_recording
-    from sim.record.output import NothingRecorded, report_lines, scenario_text, write_atomically
     from sim.record.program import INTERRUPTED, load_raw
-    from sim.units import parse_duration
+    from sim.record.scenario_file import (
+        NothingRecorded,
+        report_lines,
+        scenario_text,
+        write_atomically,
+    )
+    from sim.scenario.units import parse_duration
 
     try:
         seconds = parse_duration(threshold)

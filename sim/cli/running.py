@@ -15,9 +15,9 @@ import typer
 from sim.cli.console import EXIT_BAD_INPUT, bad_input, out, report_problems, title
 from sim.cli.loading import check_budget
 from sim.cli.options import NoPlots, PlayOptions, Read
-from sim.cli.output import written
-from sim.errors import ScenarioError
-from sim.limits import NO_BUDGET
+from sim.cli.writing import written
+from sim.scenario.errors import ScenarioError
+from sim.scenario.limits import NO_BUDGET
 
 __all__ = ["report", "run"]
 
@@ -124,7 +124,7 @@ def _run(
     read = options.read()
     chosen = options.pick(read.scenario)
     if analytic_only:  # closed forms cost nothing, however many events a simulation takes
-        from sim.analytic_report import analytic_notes, analytic_table
+        from sim.results.analytic_only import analytic_notes, analytic_table
 
         check_budget(read.document, read.scenario, chosen, NO_BUDGET)
         out.print(analytic_table(read.scenario, chosen))
@@ -146,11 +146,12 @@ def _play(
     page: bool = False,
 ) -> None:
     """Play, print and write. With `page`, report.html shows the scenario file as it was read."""
-    from sim import report
-    from sim.pictures import trace_note
-    from sim.replications import frame, play_all, rows_of, summarize
-    from sim.runner import run as run_scenario
-    from sim.warmup import AFTER_PLAY, PICTURES
+    from sim.experiment.preload import AFTER_PLAY, PICTURES
+    from sim.experiment.replications import frame, play_all, rows_of, summarize
+    from sim.experiment.runs import run as run_scenario
+    from sim.output import result_files
+    from sim.output.pictures import trace_note
+    from sim.results import console, explanations
 
     loaded = read.scenario
     target = options.target(loaded.name)  # refused before playing, not after
@@ -174,13 +175,13 @@ def _play(
     if applied:
         out.print(f"with --set {applied}", markup=False)
     if count > 1:
-        _print_wide(report.replications_table(summary, title(loaded)))
+        _print_wide(console.replications_table(summary, title(loaded)))
         played = loaded.schedules if chosen is None else chosen
         if not loaded.random and not any(s.threaded and s.threaded.gil for s in played):
             out.print("durations are fixed, so every replication plays the same")
     else:
-        _print_wide(report.summary_table(result))
-    notes = [report.closed_forms(result), *report.explanations(result), *result.notes]
+        _print_wide(console.summary_table(result))
+    notes = [console.closed_form_line(result), *explanations.explanations(result), *result.notes]
     for sentence in filter(None, notes):
         out.print(sentence, markup=False)
     if loaded.sweep:
@@ -195,20 +196,20 @@ def _play(
     }
     source = read.document.source
     shown = _page(source, summary, target) if page else None
-    files = written(lambda: report.write_results(
+    files = written(lambda: result_files.write_results(
         result, target, steps=steps_choice, tables=tables, plots=plots, trace=trace or None,
         page=shown, source=Path(source), started=options.started,
     ), target)  # fmt: skip
     out.print(f"wrote {', '.join(str(path) for path in files)}", markup=False)
-    for note in (report.steps_note(result, steps_choice), trace_note(result, trace or None)):
+    for note in (result_files.steps_note(result, steps_choice), trace_note(result, trace or None)):
         if note:
             out.print(note, markup=False)
 
 
-def _page(source: str, summary, target: Path):  # -> sim.pictures.Page, imported lazily
+def _page(source: str, summary, target: Path):  # -> sim.output.report_page.Page, imported lazily
     """What report.html shows besides the run: the scenario file and a sweep.png left here."""
-    from sim.loader import decode
-    from sim.pictures import Page
+    from sim.output.report_page import Page
+    from sim.scenario.loader import decode
 
     sweep_png = target / "sweep.png"
     return Page(

@@ -13,7 +13,7 @@ import typer
 
 from sim.cli.console import bad_input, checked, out, title
 from sim.cli.options import NoPlots, PlayOptions
-from sim.cli.output import written
+from sim.cli.writing import written
 
 __all__ = ["sweep"]
 
@@ -53,9 +53,11 @@ def sweep(
 
         sim sweep polgar-whatif --dask local
     """
-    from sim import report, sweeps
-    from sim.limits import sweep_too_much
-    from sim.warmup import AFTER_PLAY, PICTURES
+    from sim.experiment import sweeps
+    from sim.experiment.preload import AFTER_PLAY, PICTURES
+    from sim.output import result_files
+    from sim.results import console
+    from sim.scenario.limits import sweep_too_much
 
     read = options.read()
     document, base = read.document, read.scenario
@@ -73,14 +75,14 @@ def sweep(
         found = sweeps.play(points, chosen, runner, read.applied, done)
     if read.applied:
         out.print(f"with --set {read.applied}", markup=False)
-    for pivot in sweeps.pivot(found):
-        out.print(report.pivot_table(pivot, title(base)))
+    for pivot in console.pivots(found.table, found.axes):
+        out.print(console.pivot_table(pivot, title(base)))
     tables = {"sweep.csv": found.table}
     if total > len(points):
         tables["sweep_replications.csv"] = found.runs
     writers = {}
     if not no_plots:
-        from sim.pictures import sweep_picture
+        from sim.output.pictures import sweep_picture
 
         picture = f"{base.name}: makespan against {found.axes[0]}"
         png = sweep_picture(found.table, found.axes, picture)
@@ -92,7 +94,7 @@ def sweep(
         "source": Path(document.source),
         "started": options.started,
     }
-    files = written(lambda: report.write_tables(
+    files = written(lambda: result_files.write_tables(
         tables, target, writers=writers, stale=["sweep.png"], info=info
     ), target)  # fmt: skip
     out.print(f"wrote {', '.join(str(path) for path in files)}", markup=False)

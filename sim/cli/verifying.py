@@ -11,7 +11,7 @@ import typer
 from sim.cli.console import EXIT_CHECK_FAILED, bad_input, checked, err, out
 from sim.cli.loading import check_budget, given, pick, read
 from sim.cli.options import ScenarioName, Seed, Sets
-from sim.limits import Limits
+from sim.scenario.limits import Limits
 
 __all__ = ["verify"]
 
@@ -95,8 +95,8 @@ def verify(
 
 
 def _verify_virtual(scenario, names: list[str], tie_rule: bool) -> None:
-    from sim.runner import workload_of
-    from sim.verify import report
+    from sim.experiment.runs import workload_of
+    from sim.verify import findings
     from sim.verify.compare import against_asyncio
     from sim.verify.virtual import REPLAYABLE
 
@@ -104,8 +104,8 @@ def _verify_virtual(scenario, names: list[str], tie_rule: bool) -> None:
     workload = workload_of(scenario)  # random durations: those of replication 1
     rows = against_asyncio(workload, chosen, tie_rule)
     skipped = [s.label for s in chosen if s.kind not in REPLAYABLE]
-    out.print(report.agreement_table(scenario, rows, skipped, tie_rule))
-    problems = report.disagreements(scenario, rows)
+    out.print(findings.agreement_table(scenario, rows, skipped, tie_rule))
+    problems = findings.disagreements(scenario, rows)
     for sentence in problems:
         err.print(sentence, markup=False)
     if problems:
@@ -118,8 +118,8 @@ def _verify_virtual(scenario, names: list[str], tie_rule: bool) -> None:
 
 
 def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> None:
-    from sim.runner import workload_of
-    from sim.verify import report
+    from sim.experiment.runs import workload_of
+    from sim.verify import findings
     from sim.verify.wallclock import check, models_of
 
     try:
@@ -128,20 +128,20 @@ def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> Non
         bad_input(f"--schedule: {error}")
 
     def progress(model, number, run) -> None:
-        seconds = report.figure(run.makespan)
+        seconds = findings.figure(run.makespan)
         err.print(f"{model.label}: run {number}/{repeat} took {seconds} s", markup=False)
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else ()
     rows = check(workload_of(scenario), models, scale, repeat, replications, progress)
-    out.print(report.real_table(scenario, rows))
-    for note in report.real_notes(scenario, rows, sys.getswitchinterval(), load):
+    out.print(findings.real_table(scenario, rows))
+    for note in findings.real_notes(scenario, rows, sys.getswitchinterval(), load):
         out.print(note, markup=False)
     if tolerance is not None:
         off = [row for row in rows if row.error is not None and abs(row.error) > tolerance]
         for row in off:
             err.print(
-                f"{row.model.label}: real {report.figure(row.measured)} s is "
-                f"{row.error:+.1%} off the simulated {report.figure(row.simulated)} s "
+                f"{row.model.label}: real {findings.figure(row.measured)} s is "
+                f"{row.error:+.1%} off the simulated {findings.figure(row.simulated)} s "
                 f"(tolerance {tolerance:.1%})",
                 markup=False,
             )

@@ -17,10 +17,10 @@ def workers(
 ) -> Iterator:
     """(runner, done) for `total` items: exit 2 if the executor cannot start; the bar
     closes before the executor does. While other processes play, the modules `then`
-    (needed after the play) are imported here (`sim.warmup`)."""
-    from sim.execute import ExecutorError, InProcess, executor
-    from sim.progress import progress
-    from sim.warmup import warm
+    (needed after the play) are imported here (`sim.experiment.preload`)."""
+    from sim.experiment.executors import ExecutorError, InProcess, executor
+    from sim.experiment.preload import warm
+    from sim.experiment.progress import progress
 
     with ExitStack() as stack:
         try:

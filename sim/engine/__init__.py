@@ -13,9 +13,9 @@ from collections.abc import Callable
 import numpy as np
 
 from sim.engine import cooperative, parallel, stepwise, synchronous, threaded
-from sim.schedules import Schedule, ScheduleKind
-from sim.trace import Trace
-from sim.workload import Workload
+from sim.engine.trace import Trace
+from sim.engine.workload import Workload
+from sim.scenario.schedules import Schedule, ScheduleKind
 
 __all__ = ["PLAYERS", "STEPWISE", "play"]
 

@@ -44,14 +44,14 @@ from simpy.events import NORMAL, Event
 
 from sim.engine import stepwise
 from sim.engine.clock import Clock, Due
-from sim.engine.derive import fill_in
-from sim.engine.holds import holds_host
+from sim.engine.completion import fill_in
+from sim.engine.holding import holds_host
 from sim.engine.hosts import END_OF_INSTANT
-from sim.engine.record import Recorder
+from sim.engine.recorder import Recorder
 from sim.engine.switching import counted
-from sim.schedules import Schedule
-from sim.trace import Trace
-from sim.workload import Workload
+from sim.engine.trace import Trace
+from sim.engine.workload import Workload
+from sim.scenario.schedules import Schedule
 
 __all__ = ["play"]
 

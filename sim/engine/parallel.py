@@ -26,9 +26,9 @@ from sim.engine import synchronous
 from sim.engine.hosts import HostPool
 from sim.engine.sharing import CpuShare, stalled
 from sim.engine.switching import Switches
-from sim.schedules import Schedule
-from sim.trace import NO_HOST, Trace
-from sim.workload import HOST, Workload
+from sim.engine.trace import NO_HOST, Trace
+from sim.engine.workload import HOST, Workload
+from sim.scenario.schedules import Schedule
 
 __all__ = ["play", "pooled"]
 

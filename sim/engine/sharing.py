@@ -21,7 +21,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
-from sim.workload import HOST, Workload
+from sim.engine.workload import HOST, Workload
 
 __all__ = ["CpuShare", "stalled"]
 

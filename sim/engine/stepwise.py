@@ -19,13 +19,13 @@ from typing import NamedTuple
 import numpy as np
 import simpy
 
-from sim.engine.holds import holds_host
+from sim.engine.holding import holds_host
 from sim.engine.hosts import HostPool
-from sim.engine.record import Recorder
+from sim.engine.recorder import Recorder
 from sim.engine.switching import Switches
-from sim.schedules import Schedule
-from sim.trace import NO_HOST, Trace
-from sim.workload import Workload
+from sim.engine.trace import NO_HOST, Trace
+from sim.engine.workload import Workload
+from sim.scenario.schedules import Schedule
 
 __all__ = ["play"]
 

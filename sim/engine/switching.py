@@ -12,8 +12,8 @@ import dataclasses
 
 import numpy as np
 
-from sim.trace import NO_HOST, Trace
-from sim.workload import Workload
+from sim.engine.trace import NO_HOST, Trace
+from sim.engine.workload import Workload
 
 __all__ = ["Switches", "counted"]
 

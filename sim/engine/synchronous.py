@@ -24,9 +24,9 @@ from heapq import heappop, heappush
 import numpy as np
 
 from sim.engine import stepwise
-from sim.schedules import Schedule
-from sim.trace import Trace
-from sim.workload import Workload
+from sim.engine.trace import Trace
+from sim.engine.workload import Workload
+from sim.scenario.schedules import Schedule
 
 __all__ = ["assign_hosts", "play"]
 

@@ -21,11 +21,11 @@ import simpy
 
 from sim.engine.gil import Gil
 from sim.engine.sharing import CpuShare, stalled
-from sim.errors import Problem, ScenarioError
-from sim.schedules import Schedule
-from sim.trace import NO_HOST, Trace
-from sim.units import format_duration, format_seconds
-from sim.workload import HOST, Workload
+from sim.engine.trace import NO_HOST, Trace
+from sim.engine.workload import HOST, Workload
+from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.schedules import Schedule
+from sim.scenario.units import format_duration, format_seconds
 
 __all__ = ["SWITCH_BUDGET", "play", "switches_bound"]
 

@@ -49,7 +49,8 @@ def _split(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _seconds(text: str) -> float:
-    """`50ms`, `0.05s`, `0.05` (seconds); the stdlib-only twin of `sim.units.parse_duration`."""
+    """`50ms`, `0.05s`, `0.05` (seconds); the stdlib-only twin of
+    `sim.scenario.units.parse_duration`."""
     for suffix, scale in (("ms", 1e-3), ("us", 1e-6), ("s", 1.0)):
         if text.endswith(suffix):
             return float(text[: -len(suffix)]) * scale
@@ -85,9 +86,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _write(raw, options: argparse.Namespace, stem: str) -> int:
-    from sim.errors import ScenarioError
-    from sim.paths import slug
-    from sim.record.output import NothingRecorded, report_lines, scenario_text, write_atomically
+    from sim.output.destination import slug
+    from sim.record.scenario_file import (
+        NothingRecorded,
+        report_lines,
+        scenario_text,
+        write_atomically,
+    )
+    from sim.scenario.errors import ScenarioError
 
     name = options.name or stem
     out = options.out or Path("scenarios") / f"{slug(stem)}.yaml"

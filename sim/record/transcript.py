@@ -29,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from sim.record.program import RawRecording, RawTask
-from sim.scenario import STEP_KINDS
+from sim.scenario.model import STEP_KINDS
 
 __all__ = ["Flag", "Position", "RecordedGroup", "Transcript", "transcribe"]
 

@@ -16,11 +16,11 @@ from functools import cached_property
 import numpy as np
 
 from sim.engine import play
-from sim.scenario import STEP_KINDS
-from sim.schedules import Schedule
-from sim.trace import Trace
+from sim.engine.trace import Trace
+from sim.engine.workload import Workload
+from sim.scenario.model import STEP_KINDS
+from sim.scenario.schedules import Schedule
 from sim.verify.virtual import HOLDS_THE_LOOP, REPLAYABLE, replay
-from sim.workload import Workload
 
 __all__ = [
     "TOLERANCE",

@@ -10,7 +10,7 @@ shape as the engine's, to be compared step by step.
   holds the loop) acquires `asyncio.Semaphore(host.count)` and sleeps its
   duration while holding it; a `wait` step only sleeps. The semaphore grants
   in the order `acquire()` was called (FIFO; a test pins it, see README).
-  With `tie_rule`, hosts go by DESIGN.md's tie rule instead (`sim.verify.hosts`):
+  With `tie_rule`, hosts go by DESIGN.md's tie rule instead (`sim.verify.loop_hosts`):
   only the order of same-instant requests is then the engine's.
 - synchronous: `host.count` host coroutines each await whole games, one after
   another, taking the next game in file order when they are free.
@@ -31,12 +31,12 @@ import concurrent.futures
 from collections.abc import Callable
 from itertools import pairwise
 
-from sim.engine.record import Recorder
-from sim.scenario import STEP_KINDS
-from sim.schedules import Schedule
-from sim.trace import NO_HOST, Trace
-from sim.verify.hosts import SemaphoreHosts, SettledHosts
-from sim.workload import Workload
+from sim.engine.recorder import Recorder
+from sim.engine.trace import NO_HOST, Trace
+from sim.engine.workload import Workload
+from sim.scenario.model import STEP_KINDS
+from sim.scenario.schedules import Schedule
+from sim.verify.loop_hosts import SemaphoreHosts, SettledHosts
 
 __all__ = ["HOLDS_THE_LOOP", "REPLAYABLE", "RESOLUTION", "games_of", "replay"]
 

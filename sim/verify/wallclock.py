@@ -31,12 +31,12 @@ import numpy as np
 
 from sim.engine import PLAYERS as ENGINE_PLAYERS
 from sim.engine import play
-from sim.execute import cores
-from sim.scenario import Scenario
-from sim.schedules import Schedule
+from sim.engine.workload import Workload
+from sim.experiment.executors import cores
+from sim.scenario.model import Scenario
+from sim.scenario.schedules import Schedule
 from sim.verify.players import PLAYERS, Run
 from sim.verify.virtual import games_of
-from sim.workload import Workload
 
 __all__ = [
     "DETERMINISTIC",

@@ -1,0 +1,200 @@
+"""Replications: a scenario played many times on independent streams, and what they say.
+
+Replication r of a scenario is `sim.experiment.runs.run(..., replication=r)`: its
+durations come from stream r (`sim.experiment.streams`), the same for every schedule and
+every point of a sweep. Work is cut into batches (one point, a run of
+consecutive replications) that any executor can play; a batch sends back only
+summary rows, never traces.
+
+Statistics over replications, per schedule (and per point): the mean of every
+summary figure, and for the makespan and the mean game time also the
+standard deviation, a 95 % confidence interval for the mean (Student's t with
+n − 1 degrees of freedom) and the 50th and 95th percentiles (numpy's default,
+linear between order statistics).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.experiment.executors import Runner
+from sim.experiment.runs import run
+from sim.results.result import Result
+from sim.results.tables import SUMMARY_COLUMNS, summary_rows
+from sim.scenario.model import Scenario
+from sim.scenario.schedules import Schedule
+from sim.scenario.units import format_hms
+
+__all__ = [
+    "CONFIDENCE",
+    "RECORD_COLUMNS",
+    "RUN_COLUMNS",
+    "STATISTIC_COLUMNS",
+    "Batch",
+    "batches",
+    "describe",
+    "play_all",
+    "play_batch",
+    "rows_of",
+    "summarize",
+]
+
+CONFIDENCE = 0.95
+#: The figures with a spread, and what is said of each.
+_FIGURES = {"makespan": "makespan_s", "mean_game": "mean_game_s"}
+_STATISTICS = ("sd", "ci_low", "ci_high", "p50", "p95")
+STATISTIC_COLUMNS = tuple(f"{f}_{s}_s" for f in _FIGURES for s in _STATISTICS)
+#: What a summary row records about how it was made.
+RECORD_COLUMNS = ("replications", "seed", "overrides")
+#: One row per replication and schedule (`replications.csv`); `replication` counts from 1.
+RUN_COLUMNS = ("replication", *SUMMARY_COLUMNS)
+#: Figures that are the same in every replication: kept, not averaged.
+_CONSTANT = ("hosts", "games", "steps", "article_s", "closed_form_s")
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """Replications `first` … `first + count − 1` (from 0) of grid point `point`'s scenario,
+    on the streams of the scenario's `seed`."""
+
+    point: int
+    scenario: Scenario
+    schedules: tuple[Schedule, ...] | None
+    first: int
+    count: int
+
+    @property
+    def cost(self) -> int:
+        """Steps to play: what the time of a batch grows with."""
+        return (self.scenario.step_count + 1) * self.count
+
+
+def play_batch(batch: Batch) -> list[dict]:
+    """Summary rows of each replication of the batch (run in a worker process)."""
+    rows = []
+    for index in range(batch.first, batch.first + batch.count):
+        rows += rows_of(run(batch.scenario, batch.schedules, replication=index), batch.point, index)
+    return rows
+
+
+def rows_of(result: Result, point: int = 0, replication: int = 0) -> list[dict]:
+    """The summary rows of one replication (from 0) of one point, as `play_all` gives them."""
+    return [
+        {"point": point, "replication": replication + 1, **row}
+        for row in summary_rows(result.traces, result.baseline)
+    ]
+
+
+def frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["point", *RUN_COLUMNS])
+
+
+def batches(
+    points: Sequence[Scenario],
+    schedules: Sequence[Schedule] | None,
+    workers: int,
+    start: int = 0,
+) -> list[Batch]:
+    """Each point's `replications` from `start` on (those before are played already), cut
+    so every worker has about eight batches to take: enough to share the load evenly,
+    few enough that sending them costs nothing next to playing them."""
+    chosen = None if schedules is None else tuple(schedules)
+    found = []
+    for point, scenario in enumerate(points):
+        total = scenario.replications - start
+        if total <= 0:
+            continue
+        per_point = max(1, min(total, math.ceil(8 * workers / max(1, len(points)))))
+        size = math.ceil(total / per_point)
+        found += [
+            Batch(point, scenario, chosen, start + first, min(size, total - first))
+            for first in range(0, total, size)
+        ]
+    return found
+
+
+def play_all(
+    points: Sequence[Scenario],
+    schedules: Sequence[Schedule] | None,
+    runner: Runner,
+    done: Callable[[int], None] | None = None,
+    played: Sequence[dict] = (),
+) -> pd.DataFrame:
+    """Every replication of every point: one row per point, replication and schedule.
+
+    `played`: the rows of replication 1 of a single point, played already (`sim run`
+    plays it in this process for its games and steps); the others are played here.
+    Batches go out longest first (so a short one fills the last gap) and the rows
+    come back sorted by point and replication, whatever order they finished in.
+    """
+    start = 1 if played else 0
+    work = sorted(batches(points, schedules, runner.workers, start), key=lambda b: -b.cost)
+    finished = runner.map(play_batch, work, None if done is None else lambda b: done(b.count))
+    rows = [*played, *(row for batch_rows in finished for row in batch_rows)]
+    rows.sort(key=lambda row: (row["point"], row["replication"]))  # stable: schedules stay
+    return frame(rows)
+
+
+def describe(values: np.ndarray) -> dict[str, float]:
+    """sd, the confidence interval of the mean, p50 and p95 of one figure's replications
+    (what `summarize` gives for every group at once; kept as the plain reading of it)."""
+    n = len(values)
+    mean = float(np.mean(values))
+    p50, p95 = (float(q) for q in np.percentile(values, [50, 95]))
+    if n < 2:
+        return {"sd": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p50": p50, "p95": p95}
+    from scipy.special import stdtrit  # Student's t quantile; scipy only when there is a spread
+
+    sd = float(np.std(values, ddof=1))
+    half = float(stdtrit(n - 1, (1 + CONFIDENCE) / 2)) * sd / math.sqrt(n)
+    return {"sd": sd, "ci_low": mean - half, "ci_high": mean + half, "p50": p50, "p95": p95}
+
+
+def summarize(
+    runs: pd.DataFrame, keys: Sequence[str], seeds: Sequence[int], overrides: str = ""
+) -> pd.DataFrame:
+    """One row per `keys` (e.g. point and schedule), in the order they first appear:
+    the summary columns as means over replications, then the statistics and the record
+    (`seeds` holds each point's seed). `describe`, for every group at once."""
+    grouped = runs.groupby(list(keys), sort=False)
+    averaged = [c for c in SUMMARY_COLUMNS if c not in (*keys, *_CONSTANT, "schedule")]
+    averaged.remove("makespan_hms")
+    kept = [c for c in ("point", *_CONSTANT) if c not in keys]
+    table = grouped[averaged].mean().join(grouped[kept].first())
+    count = grouped.size()
+    for figure, column in _FIGURES.items():
+        values = grouped[column]
+        sd = values.std(ddof=1)
+        half = _t_quantile(count - 1) * sd / np.sqrt(count)
+        mean = table[column]
+        table[f"{figure}_sd_s"] = sd
+        table[f"{figure}_ci_low_s"] = mean - half
+        table[f"{figure}_ci_high_s"] = mean + half
+        table[f"{figure}_p50_s"] = values.quantile(0.5)
+        table[f"{figure}_p95_s"] = values.quantile(0.95)
+    table = table.reset_index()
+    table["makespan_hms"] = table["makespan_s"].map(format_hms)
+    table["replications"] = count.to_numpy()
+    table["seed"] = [seeds[point] for point in table["point"]]
+    table["overrides"] = overrides
+    columns = [key for key in keys if key not in SUMMARY_COLUMNS]
+    columns += [*SUMMARY_COLUMNS, *STATISTIC_COLUMNS, *RECORD_COLUMNS]
+    return table[columns]
+
+
+def _t_quantile(df: pd.Series) -> np.ndarray:
+    """Student's t at (1 + CONFIDENCE)/2 for each number of degrees of freedom (NaN for 0).
+
+    scipy is imported only when some row has a spread: a deterministic run (one
+    replication) should not pay its half-second import."""
+    df = df.to_numpy(dtype=float)
+    if not (df > 0).any():
+        return np.full(df.shape, np.nan)
+    from scipy.special import stdtrit
+
+    return np.where(df > 0, stdtrit(np.maximum(df, 1), (1 + CONFIDENCE) / 2), np.nan)

@@ -1,0 +1,94 @@
+"""One run: a scenario played under its schedules, on one workload.
+
+This is the one entry point the CLI and notebooks share: `run` expands the
+scenario once, plays every schedule on the same workload and hands back a
+`Result` whose tables are built on first use. One call is one replication;
+`sim.experiment.replications` runs many.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim.engine import play, threaded
+from sim.engine.trace import Trace
+from sim.engine.workload import Workload
+from sim.experiment import streams
+from sim.results.result import Result
+from sim.scenario.model import Scenario
+from sim.scenario.schedules import Schedule
+from sim.scenario.units import format_count
+
+__all__ = ["run", "workload_of"]
+
+
+def run(
+    scenario: Scenario | str | Path,
+    schedules: Sequence[Schedule | str] | None = None,
+    seed: int | None = None,
+    replication: int = 0,
+) -> Result:
+    """Play `scenario` under `schedules` (default: the scenario's own list).
+
+    `scenario` is a `Scenario`, or a file path or name as `sim.load` takes it. A
+    schedule may be named by kind (`"cooperative"`); speedups are against the
+    synchronous schedule, which is played for that even when not asked for.
+    Every schedule plays the same workload, drawn from replication
+    `replication`'s stream of `seed` (default: the scenario's `seed`); each
+    schedule has its own stream for what it leaves to chance (`sim.experiment.streams`).
+
+    >>> import sim
+    >>> r = sim.run("polgar", schedules=["cooperative"])
+    >>> row = r.summary.iloc[0]
+    >>> float(row.makespan_s), round(float(row.speedup), 2)
+    (3655.0, 11.82)
+    """
+    if not isinstance(scenario, Scenario):
+        from sim.scenario.loader import load
+
+        scenario = load(scenario)
+    chosen = scenario.schedules if schedules is None else tuple(map(_schedule, schedules))
+    seed = scenario.seed if seed is None else seed
+    workload = workload_of(scenario, seed, replication)
+    notes: list[str] = []
+    if schedules is None and "schedules" not in scenario.model_fields_set:
+        chosen, notes = _affordable(workload, chosen)
+
+    def play_one(schedule: Schedule) -> Trace:
+        return play(workload, schedule, streams.schedule_rng(seed, replication, schedule.label))
+
+    traces = tuple(map(play_one, chosen))
+    synchronous = next((t for t in traces if t.schedule.kind == "synchronous"), None)
+    if synchronous is None:
+        synchronous = play_one(Schedule.of("synchronous"))
+    return Result(scenario, traces, synchronous.makespan, seed, tuple(notes))
+
+
+def _affordable(
+    workload: Workload, schedules: tuple[Schedule, ...]
+) -> tuple[tuple[Schedule, ...], list[str]]:
+    """The default schedules minus a threaded one too long to play (asked for, it is an error)."""
+    kept, notes = [], []
+    for schedule in schedules:
+        bound = threaded.switches_bound(workload, schedule)
+        if bound > threaded.SWITCH_BUDGET:
+            switches = format_count(bound)
+            notes.append(
+                f"{schedule.label} left out: up to {switches} GIL switches to play; list it "
+                "under `schedules:` with a longer switch_interval to see it"
+            )
+        else:
+            kept.append(schedule)
+    return tuple(kept), notes
+
+
+def workload_of(scenario: Scenario, seed: int | None = None, replication: int = 0) -> Workload:
+    """The workload replication `replication` plays: its durations drawn from that
+    replication's stream of `seed` (default: the scenario's); fixed ones as they are."""
+    seed = scenario.seed if seed is None else seed
+    return Workload.of(scenario, streams.workload_rng(seed, replication))
+
+
+def _schedule(schedule: Schedule | str) -> Schedule:
+    return Schedule.of(schedule) if isinstance(schedule, str) else schedule

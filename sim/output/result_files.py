@@ -1,0 +1,155 @@
+"""The files of a run, written together: the CSVs, the steps table, the pictures, run.json.
+
+Result files (CSVs, and the pictures, trace and page `sim.output.pictures` adds) are
+written into a staging folder and moved into place only when all are complete
+(`sim.output.staging`), so a failed, interrupted or killed run never leaves a
+half-written file or mixes old and new files. The CSVs depend only on the
+scenario, the seed and the version; clock times go to `run.json`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from sim.output import pictures, run_json
+from sim.output.report_page import Page
+from sim.output.staging import Staging
+from sim.results import tables
+from sim.results.result import Result
+from sim.scenario.units import format_count
+
+__all__ = [
+    "STEPS_CSV_LIMIT",
+    "STEP_FILES",
+    "StepsChoice",
+    "steps_note",
+    "steps_written",
+    "write_results",
+    "write_tables",
+]
+
+#: The steps table is written unasked (`--steps` not given) up to this many rows:
+#: about 15 MB of CSV and a second or two of writing. Larger runs say so and skip it.
+STEPS_CSV_LIMIT = 250_000
+#: File name of the steps table in each format.
+STEP_FILES = {"csv": "steps.csv", "parquet": "steps.parquet"}
+
+StepsChoice = Literal["auto", "csv", "parquet", "none"]
+
+
+def write_results(
+    result: Result,
+    out: Path,
+    steps: StepsChoice = "auto",
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    *,
+    plots: bool = True,
+    trace: bool | None = None,
+    page: Page | None = None,
+    source: Path | None = None,
+    started: float | None = None,
+) -> list[Path]:
+    """Write summary.csv, games.csv, the steps table, the pictures and run.json into `out`:
+    all of them or none.
+
+    `steps`: "csv" or "parquet" write steps.csv or steps.parquet whatever their
+    size, streamed chunk by chunk from the trace's columns; "none" writes no
+    steps table; "auto" writes steps.csv up to `STEPS_CSV_LIMIT` rows. Then
+    what `sim.output.pictures` adds (timeline.png, trace.json, report.html). A steps file
+    or picture left by an earlier run and not written now is removed, so the
+    folder never mixes two runs. `tables` replaces the default CSVs (summary, games).
+    `source` (the scenario file) and `started` (the `time.time()` the command
+    began) only go into run.json.
+    """
+    if tables is None:
+        tables = {"summary.csv": result.summary, "games.csv": result.games}
+    steps_format = steps_written(result, steps)
+    writers: dict[str, Callable[[Path], None]] = {}
+    if steps_format is not None:
+        write_steps = _STEP_WRITERS[steps_format]
+        writers[STEP_FILES[steps_format]] = lambda path: write_steps(result, path)
+    listed = [*tables, *writers]
+    writers |= pictures.writers(result, plots=plots, trace=trace, page=page, beside=listed)
+    stale = [*STEP_FILES.values(), *pictures.PICTURE_FILES]
+    info = {
+        "scenario": result.scenario.name,
+        "seed": result.seed,
+        "schedules": [trace.schedule.label for trace in result.traces],
+        "source": source,
+        "started": started,
+    }
+    return write_tables(tables, out, writers=writers, stale=stale, info=info)
+
+
+def write_tables(
+    tables: Mapping[str, pd.DataFrame],
+    out: Path,
+    writers: Mapping[str, Callable[[Path], None]] | None = None,
+    stale: Iterable[str] = (),
+    info: Mapping[str, object] | None = None,
+) -> list[Path]:
+    """Write each table as CSV (each writer's file, and run.json) into `out`: all or none.
+
+    Everything goes into a staging folder inside `out` first and is moved in
+    only when complete (`sim.output.staging`); files named in `stale` that this run
+    did not write are removed in the same step, so the folder never mixes two
+    runs. `info` is what run.json records beside the files' hashes.
+    """
+    writers = writers or {}
+    names = [*tables, *writers]
+    with Staging(out, stale=[name for name in stale if name not in names]) as staged:
+        for name, table in tables.items():
+            table.to_csv(staged.folder / name, index=False, lineterminator="\n")
+        for name, write in writers.items():
+            write(staged.folder / name)
+        if info is not None:
+            run_json.write(staged.folder, **info)
+    return staged.published
+
+
+def steps_written(result: Result, steps: StepsChoice) -> str | None:
+    """The format the steps table is written in ("csv", "parquet"), or None if it is not."""
+    if steps == "auto":
+        return "csv" if tables.step_count(result.traces) <= STEPS_CSV_LIMIT else None
+    return None if steps == "none" else steps
+
+
+def steps_note(result: Result, steps: StepsChoice) -> str | None:
+    """Why there is no steps table, when the size limit left it out."""
+    rows = tables.step_count(result.traces)
+    if steps != "auto" or rows <= STEPS_CSV_LIMIT:
+        return None
+    return (
+        f"steps table not written: {format_count(rows)} rows, over the "
+        f"{format_count(STEPS_CSV_LIMIT)} written unasked; --steps writes steps.csv, "
+        "--parquet steps.parquet"
+    )
+
+
+def _write_steps_csv(result: Result, path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as file:
+        for index, chunk in enumerate(tables.step_chunks(result.traces)):
+            chunk.to_csv(file, header=index == 0, index=False, lineterminator="\n")
+
+
+def _write_steps_parquet(result: Result, path: Path) -> None:
+    import pyarrow as pa  # optional (`pip install sim[parquet]`); heavy, so only here
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for chunk in tables.step_chunks(result.traces):
+            batch = pa.Table.from_pandas(chunk, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, batch.schema)
+            writer.write_table(batch)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+_STEP_WRITERS = {"csv": _write_steps_csv, "parquet": _write_steps_parquet}

@@ -1,0 +1,158 @@
+"""Plain words about a result: why a schedule beats synchronous, why a figure differs
+from the article's estimate.
+
+The sentences under `sim run`'s table and at the top of the report page. They
+are built from the same workload and traces as the tables, so every number in
+them is one the tables show too.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim.engine.trace import Trace
+from sim.engine.workload import WAIT
+from sim.results import closed_forms
+from sim.results.result import Result
+from sim.scenario.units import format_count, format_seconds
+
+__all__ = ["article_notes", "comparisons", "explain", "explanations"]
+
+
+def comparisons(result: Result) -> list[str]:
+    """Plain sentences on why each schedule beats synchronous here, or does not."""
+    scenario = result.scenario
+    if not result.traces or result.baseline <= 0:
+        return []
+    host = scenario.host.name
+    player = scenario.players[0].name if len(scenario.players) == 1 else "player"
+    workload = result.traces[0].workload
+    waiting = float(workload.duration[workload.kind == WAIT].sum())
+    share = waiting / (waiting + workload.host_work()) if waiting else 0.0
+    idle = workload.host_work() / (workload.hosts * result.baseline)
+    sentences = []
+    for trace in result.traces:
+        if trace.schedule.kind == "synchronous":
+            continue
+        label, makespan = trace.schedule.label, trace.makespan
+        busy = workload.host_work() / (workload.hosts * makespan) if makespan else 0.0
+        speedup = result.baseline / makespan if makespan else math.inf
+        figures = f"{format_seconds(makespan)} against {format_seconds(result.baseline)}"
+        if speedup > 1 + 1e-9:
+            overlap = (
+                f"{host} turns to another {player} whenever one is waiting, so the waits "
+                f"overlap {host}'s work and {host} is busy {_percent(busy)} of the time"
+                if trace.schedule.kind == "cooperative"
+                else f"the waits overlap the work, and the hosts are busy {_percent(busy)}"
+            )
+            sentences.append(
+                f"{label} is {speedup:.2f}× faster than synchronous ({figures}). "
+                f"Synchronous, {host} also sits through every wait step: {_percent(share)} of "
+                f"the games' step time is waiting, so {host} is busy only {_percent(idle)}; "
+                f"under {label}, {overlap}."
+            )
+        elif speedup >= 1 - 1e-9:
+            if workload.games <= workload.hosts:
+                reason = "every game has a host to itself, so no game ever waits for another"
+            elif not waiting:
+                reason = (
+                    f"every step needs {host}, so there is no waiting to overlap; "
+                    "only more hosts would help"
+                )
+            else:
+                reason = f"the waits do not overlap {host}'s work here"
+            sentences.append(f"{label} is no faster than synchronous ({figures}): {reason}.")
+        else:
+            sentences.append(f"{label} is {1 / speedup:.2f}× slower than synchronous ({figures}).")
+    if scenario.random:  # drawn durations: these are one replication's figures
+        return [f"In replication 1, {sentence}" for sentence in sentences]
+    return sentences
+
+
+def article_notes(result: Result) -> list[str]:
+    """Per schedule, how the simulated figure compares with the article's estimate
+    (none for random durations: one replication's figure is not the one to compare)."""
+    if result.scenario.random:
+        return []
+    notes = []
+    for trace in result.traces:
+        label, makespan = trace.schedule.label, trace.makespan
+        estimate = closed_forms.article_estimate(result.scenario, trace.schedule.kind)
+        if text := explain(trace):
+            notes.append(text)
+        elif abs(makespan - estimate) <= 1e-9 * max(1.0, makespan):
+            notes.append(f"{label}: {format_seconds(makespan)}, exactly the article's estimate.")
+        else:
+            notes.append(
+                f"{label}: {format_seconds(makespan)} against the article's estimate of "
+                f"{format_seconds(estimate)}."
+            )
+    return notes
+
+
+def explanations(result: Result) -> list[str]:
+    """Plain sentences on why a simulated figure differs from the article's estimate
+    (none for random durations: one replication's figure is not the one to explain)."""
+    if result.scenario.random:
+        return []
+    return [text for trace in result.traces if (text := explain(trace))]
+
+
+def explain(trace: Trace) -> str | None:
+    """Why one schedule's simulated figure differs from the article's estimate, if it does;
+    for threads under the GIL, that their figure is one draw of the OS's choices."""
+    workload = trace.workload
+    scenario = workload.scenario
+    threaded = trace.schedule.threaded
+    if threaded is not None and threaded.gil and trace.switches:
+        times = format_count(trace.switches)
+        return (
+            f"{trace.schedule.label}: the GIL changed hands {times} times; who got it next was "
+            "the OS's choice, drawn from the seed (--seed): another seed gives another "
+            "interleaving and a slightly different makespan, and replications (-r) average them."
+        )
+    if trace.schedule.kind != "cooperative":
+        return None
+    estimate = closed_forms.article_estimate(scenario, trace.schedule)
+    makespan = trace.makespan
+    over = makespan - estimate
+    if abs(over) <= 1e-9 * max(1.0, makespan):
+        return None
+    hosts = trace.schedule.hosts(workload.hosts)
+    held = workload.kind != WAIT  # host and block steps hold the loop
+    last_move = float(trace.end[held].max()) if held.any() else 0.0
+    blocked, switching = workload.block_time(), trace.switch_time
+    idle = last_move * hosts - workload.host_work() - blocked - switching
+    tail = makespan - last_move
+    host = scenario.host.name
+    player = scenario.players[0].name if len(scenario.players) == 1 else "player"
+    host_work = workload.host_work() / hosts
+    if estimate > host_work * (1 + 1e-9):  # sums in another order may differ in the last bit
+        reasons = [f"the estimate is one game played alone ({format_seconds(estimate)})"]
+    else:
+        reasons = [f"the estimate counts only {host}'s moves ({format_seconds(host_work)})"]
+    if blocked:
+        reasons.append(
+            f"blocking calls hold {host} for {format_seconds(blocked)}, "
+            "during which no other game can run"
+        )
+    if switching:
+        times = format_count(trace.switches)
+        reasons.append(
+            f"{host} spends {format_seconds(switching)} moving between games ({times} switches)"
+        )
+    if idle > 1e-9 * max(1.0, makespan):
+        reasons.append(f"{host} sits idle for {format_seconds(idle)} with no {player} ready")
+    if tail > 1e-9 * max(1.0, makespan):
+        reasons.append(
+            f"after {host}'s last move at {format_seconds(last_move)}, "
+            f"the last {player} still takes {format_seconds(tail)} to answer it"
+        )
+    return (
+        f"{trace.schedule.label}: {format_seconds(makespan)} is {format_seconds(over)} more "
+        f"than the article's {format_seconds(estimate)} because " + "; ".join(reasons) + "."
+    )
+
+
+def _percent(share: float) -> str:
+    return f"{share:.1%}".replace("%", " %")

@@ -1,0 +1,258 @@
+"""Traces into tables: summary, games and steps, with the contract's columns.
+
+Pure functions of traces; per-game sums use numpy's bincount on the columnar
+trace rather than pandas group-bys, so they stay fast at millions of steps.
+Column names are a public interface (DESIGN.md, "Result contract").
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from weakref import WeakKeyDictionary
+
+import numpy as np
+import pandas as pd
+
+from sim.engine.holding import HOLDS_HOST
+from sim.engine.trace import NO_HOST, Trace
+from sim.engine.workload import BLOCK, HOST, WAIT
+from sim.results import closed_forms
+from sim.scenario.model import STEP_KINDS
+from sim.scenario.units import format_hms
+
+__all__ = [
+    "GAME_COLUMNS",
+    "STEP_CHUNK_ROWS",
+    "STEP_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "games",
+    "step_chunks",
+    "step_count",
+    "steps",
+    "summary",
+    "summary_rows",
+]
+
+SUMMARY_COLUMNS = (
+    "schedule",
+    "makespan_s",
+    "makespan_hms",
+    "speedup",
+    "host_utilization",
+    "mean_game_s",
+    "mean_wait_for_host_s",
+    "max_wait_for_host_s",
+    "host_work_s",
+    "hosts",
+    "games",
+    "steps",
+    "article_s",
+    "closed_form_s",
+    "host_blocked_s",
+    "switches",
+    "switch_s",
+    "workers",
+)
+GAME_COLUMNS = (
+    "schedule",
+    "group",
+    "player",
+    "start_s",
+    "end_s",
+    "host_s",
+    "wait_s",
+    "wait_for_host_s",
+    "block_s",
+    "worker",
+)
+STEP_COLUMNS = (
+    "schedule",
+    "player",
+    "move",
+    "step",
+    "kind",
+    "ready_s",
+    "start_s",
+    "end_s",
+    "host",
+    "worker",
+)
+#: Rows per piece when the steps table is written: about 30 MB of frame at a time.
+STEP_CHUNK_ROWS = 250_000
+
+
+def summary(traces: Sequence[Trace], baseline: float | None = None) -> pd.DataFrame:
+    """One row per schedule. `speedup` is against `baseline` (the synchronous makespan)."""
+    return pd.DataFrame(summary_rows(traces, baseline), columns=list(SUMMARY_COLUMNS))
+
+
+def summary_rows(traces: Sequence[Trace], baseline: float | None = None) -> list[dict]:
+    """The summary as plain dicts: cheap to build and to send back from a worker process."""
+    rows = []
+    for trace in traces:
+        workload, kind = trace.workload, trace.schedule.kind
+        scenario = workload.scenario
+        makespan = trace.makespan
+        host_work = workload.host_work()
+        per_game = _per_game(trace)
+        closed = closed_forms.closed_form(scenario, trace.schedule)
+        held_by_block = "block" in HOLDS_HOST.get(kind, ())  # a thread or process lets go
+        rows.append(
+            {
+                "schedule": trace.schedule.label,
+                "makespan_s": makespan,
+                "makespan_hms": format_hms(makespan),
+                "speedup": baseline / makespan if baseline and makespan else np.nan,
+                "host_utilization": host_work / (workload.hosts * makespan) if makespan else 0.0,
+                "mean_game_s": float(trace.game_ends().mean()),
+                "mean_wait_for_host_s": float(per_game["wait_for_host"].mean()),
+                "max_wait_for_host_s": float(per_game["wait_for_host"].max()),
+                "host_work_s": host_work,
+                "hosts": workload.hosts,
+                "games": workload.games,
+                "steps": len(workload.kind),
+                "article_s": closed_forms.article_estimate(scenario, trace.schedule),
+                "closed_form_s": np.nan if closed is None else float(closed),
+                "host_blocked_s": workload.block_time() if held_by_block else 0.0,
+                "switches": trace.switches,
+                "switch_s": trace.switch_time,
+                "workers": _workers(trace),
+            }
+        )
+    return rows
+
+
+def games(traces: Sequence[Trace]) -> pd.DataFrame:
+    """One row per game and schedule: when it ran and where its time went.
+
+    Every game is handed in at 0, so `end_s = host_s + wait_s + block_s +
+    wait_for_host_s`. `worker` (from 1) is the host, thread or process that
+    played the game; empty under cooperative, where every game is on the loop.
+    """
+    frames = []
+    for trace in traces:
+        workload = trace.workload
+        per_game = _per_game(trace)
+        first = workload.first_step[:-1]
+        group_names = [group.name for group in workload.scenario.players]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "schedule": trace.schedule.label,
+                    "group": pd.Categorical.from_codes(workload.group, group_names),
+                    "player": list(workload.players),
+                    "start_s": trace.start[first],
+                    "end_s": trace.game_ends(),
+                    "host_s": per_game["host"],
+                    "wait_s": per_game["wait"],
+                    "wait_for_host_s": per_game["wait_for_host"],
+                    "block_s": per_game["block"],
+                    "worker": _from_one(trace.workers()[first]),
+                }
+            )
+        )
+    return _concat(frames, GAME_COLUMNS)
+
+
+def steps(traces: Sequence[Trace]) -> pd.DataFrame:
+    """One row per step: `move`, `step`, `host` and `worker` count from 1; none is left empty.
+
+    The whole table at once, for notebooks and small runs; files are written
+    from `step_chunks`, which never holds more than one chunk.
+    """
+    return _concat(list(step_chunks(traces, rows=sys.maxsize)), STEP_COLUMNS)
+
+
+def step_count(traces: Sequence[Trace]) -> int:
+    """Rows of the steps table, known without building it."""
+    return sum(len(trace.workload.kind) for trace in traces)
+
+
+def step_chunks(traces: Sequence[Trace], rows: int | None = None) -> Iterator[pd.DataFrame]:
+    """The steps table in pieces of at most `rows` rows (default `STEP_CHUNK_ROWS`).
+
+    Built from the trace's numpy columns slice by slice, so a 6 M-step trace
+    costs one chunk of memory, never a Python object per row. Written one
+    after another (header once), the chunks give the very bytes of `steps`.
+    """
+    labels = pd.CategoricalDtype(list(dict.fromkeys(t.schedule.label for t in traces)))
+    kinds = pd.CategoricalDtype(list(STEP_KINDS))
+    step = max(1, STEP_CHUNK_ROWS if rows is None else rows)
+    for trace in traces:
+        workload = trace.workload
+        players = pd.CategoricalDtype(list(workload.players))  # once: 100 000 names are slow
+        schedule_code = labels.categories.get_loc(trace.schedule.label)
+        workers = trace.workers()
+        for lo in range(0, len(workload.kind), step):
+            hi = min(lo + step, len(workload.kind))
+            codes = np.full(hi - lo, schedule_code, dtype=np.int8)
+            yield pd.DataFrame(
+                {
+                    "schedule": pd.Categorical.from_codes(codes, dtype=labels),
+                    "player": pd.Categorical.from_codes(workload.game[lo:hi], dtype=players),
+                    "move": workload.move[lo:hi] + 1,
+                    "step": workload.step[lo:hi] + 1,
+                    "kind": pd.Categorical.from_codes(workload.kind[lo:hi], dtype=kinds),
+                    "ready_s": trace.ready[lo:hi],
+                    "start_s": trace.start[lo:hi],
+                    "end_s": trace.end[lo:hi],
+                    "host": _from_one(trace.host[lo:hi]),
+                    "worker": _from_one(workers[lo:hi]),
+                },
+                columns=list(STEP_COLUMNS),
+            )
+
+
+def _per_game(trace: Trace) -> dict[str, np.ndarray]:
+    """Seconds per game in host, wait and block steps, and waiting for a host.
+
+    A step that was preempted or shared a CPU (`stalled`) waited for a host
+    during that time, not worked. Kept per trace while the trace lives:
+    `summary` and `games` both need it, and at millions of steps it is the
+    costliest part of either.
+    """
+    known = _PER_GAME.get(trace)
+    if known is not None:
+        return known
+    workload = trace.workload
+    games, kind, n = workload.game.astype(np.intp), workload.kind, workload.games
+    duration = trace.end - trace.start
+    waited = trace.start - trace.ready
+    if trace.stalled is not None:
+        duration = duration - trace.stalled
+        waited = waited + trace.stalled
+
+    def total(of_kind: int) -> np.ndarray:
+        return np.bincount(games, weights=np.where(kind == of_kind, duration, 0.0), minlength=n)
+
+    _PER_GAME[trace] = sums = {
+        "host": total(HOST),
+        "wait": total(WAIT),
+        "block": total(BLOCK),
+        "wait_for_host": np.bincount(games, weights=waited, minlength=n),
+    }
+    return sums
+
+
+_PER_GAME: WeakKeyDictionary[Trace, dict[str, np.ndarray]] = WeakKeyDictionary()
+
+
+def _from_one(numbers: np.ndarray) -> pd.arrays.IntegerArray:
+    """Host or worker numbers counted from 1, empty where there is none."""
+    shown = pd.array(numbers + 1, dtype="Int32")
+    shown[numbers == NO_HOST] = pd.NA
+    return shown
+
+
+def _workers(trace: Trace) -> int:
+    """Threads or processes the schedule ran games on (hosts for synchronous, 1 loop each)."""
+    return trace.schedule.workers(trace.workload.games, trace.workload.hosts)
+
+
+def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame(columns=list(columns))
+    table = pd.concat(frames, ignore_index=True)
+    table["schedule"] = table["schedule"].astype("category")
+    return table

@@ -1,0 +1,134 @@
+"""PyYAML's safe loader with limits on nesting depth and on what aliases expand to.
+
+PyYAML composes an alias as the very node its anchor names, so nine lines of
+"billion laughs" compose in a millisecond into a graph that expands to 10⁹
+strings, and the bill comes later, when validation walks it. Here each node
+learns its expanded size as it is composed (an alias adds the size of the node
+it repeats), so the document is refused the moment the expansion passes the
+limit, long before anything walks it. An alias to a node still being composed
+(a node that contains itself) is refused too, and so is nesting deeper than the
+limit, before Python's recursion limit is anywhere near.
+
+Events come from libyaml's parser where PyYAML was built with it (ten times
+faster, and iterative, so no depth of brackets can exhaust the C stack); the
+composing, and so every check above, stays in Python either way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from yaml.composer import Composer
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.events import AliasEvent
+from yaml.resolver import Resolver
+
+from sim.scenario.errors import shown
+
+try:
+    from yaml.cyaml import CParser
+except ImportError:  # PyYAML built without libyaml
+    CParser = None
+
+__all__ = ["FAST", "GuardedLoader", "LimitError", "PureGuardedLoader"]
+
+
+class LimitError(yaml.MarkedYAMLError):
+    """The document asks for more than the limits allow; `problem_mark` says where."""
+
+
+class _Guard:
+    """Counts depth and expanded size while composing; pins constructor errors to lines."""
+
+    max_depth: int
+    max_nodes: int
+
+    def _start_guard(self, max_depth: int, max_nodes: int) -> None:
+        self.max_depth = max_depth
+        self.max_nodes = max_nodes
+        self._depth = 0
+        self._expanded = 0  # nodes composed so far, every alias counted in full
+        self._sizes: dict[int, int] = {}  # id(node) → its expanded size, once complete
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            node = self.anchors.get(event.anchor)
+            if node is not None:  # an unknown anchor is PyYAML's own error, below
+                size = self._sizes.get(id(node))
+                if size is None:
+                    message = f"alias *{event.anchor} repeats a node that contains it"
+                    raise LimitError(None, None, message, event.start_mark)
+                self._grow(size, event.start_mark)
+            return super().compose_node(parent, index)
+        mark = self.peek_event().start_mark
+        if self._depth >= self.max_depth:
+            raise LimitError(None, None, f"nested more than {self.max_depth} levels deep", mark)
+        self._depth += 1
+        before = self._expanded
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        self._grow(1, mark)
+        self._sizes[id(node)] = self._expanded - before
+        return node
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """PyYAML's constructors, with their bare errors pinned to the node's line.
+
+        `!!int` with 5 000 digits, `!!bool maybe` or `!!timestamp 2001-13-45`
+        fail inside PyYAML with a ValueError or a KeyError, not a YAML error.
+        """
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except Exception as error:  # the constructors' own failures are about the value
+            value = shown(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
+            message = f"cannot read {value} as {node.tag}: {error}"
+            raise ConstructorError(None, None, message, node.start_mark) from None
+
+    def _grow(self, size: int, mark: yaml.Mark) -> None:
+        self._expanded += size
+        if self._expanded > self.max_nodes:
+            limit = f"{self.max_nodes:,}".replace(",", " ")
+            message = f"more than {limit} values once aliases are expanded (an alias bomb?)"
+            raise LimitError(None, None, message, mark)
+
+
+class PureGuardedLoader(_Guard, yaml.SafeLoader):
+    """The guarded loader on PyYAML's pure-Python scanner and parser."""
+
+    def __init__(self, text: str, max_depth: int, max_nodes: int) -> None:
+        super().__init__(text)
+        self._start_guard(max_depth, max_nodes)
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        """Refuse `[[[[…` while scanning: the Python scanner keeps a pending key per open
+        bracket and rescans them all for every token, which costs time before any
+        node is composed."""
+        if self.flow_level >= self.max_depth:
+            message = f"nested more than {self.max_depth} levels deep"
+            raise LimitError(None, None, message, self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
+
+
+if CParser is not None:
+
+    class GuardedLoader(_Guard, Composer, CParser, SafeConstructor, Resolver):
+        """The guarded loader on libyaml's parser; Python's composer, so the guard holds."""
+
+        def __init__(self, text: str, max_depth: int, max_nodes: int) -> None:
+            CParser.__init__(self, text)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self._start_guard(max_depth, max_nodes)
+
+else:  # pragma: no cover - PyYAML without libyaml
+    GuardedLoader = PureGuardedLoader  # type: ignore[misc,assignment]
+
+#: True when events come from libyaml.
+FAST = CParser is not None

@@ -1,0 +1,202 @@
+"""Changes to a scenario by dotted path, applied to its YAML data before validation.
+
+`--set players.amateur.count=48` and every point of a sweep are overrides.
+They change the raw data, not the validated model, so validation sees exactly
+what a file with the change would hold: `--set unit=min` changes the meaning
+of the file's bare numbers, and a wrong value gets the usual error, naming the
+override instead of a line.
+
+Paths:
+
+- dotted fields, `host.count`; list items by index from 0 (`players.0.count`,
+  also `players[0].count` as error messages write it) or, for lists of named
+  things, by name (`players.amateur.count`; unnamed groups are `group-1`, …;
+  a name wins over an index when a group is called `0`);
+- `*` for every item: `players.*.moves`;
+- shorthand: a path that starts with a player-group field which is not also
+  a field of the scenario or of `host` means that field in every group, so
+  `host_move=1` is `players.*.host_move=1`. `count` is ambiguous (the host
+  has one too) and must be spelled out;
+- `sweep.KEY` sets one entry of the `sweep:` block, whose keys hold dots.
+
+Values are YAML: `48`, `5s`, `min`, `[cooperative]`, `{dist: exponential, mean: 5}`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.model import Host, PlayerGroup, Scenario
+from sim.scenario.yaml_lines import path_text
+
+__all__ = ["Override", "Placed", "apply", "parse", "show"]
+
+Loc = tuple[str | int, ...]
+
+_GROUP_FIELDS = set(PlayerGroup.model_fields) - set(Scenario.model_fields) - set(Host.model_fields)
+#: Fields of both a group and the host, and not of the scenario: `count`.
+_AMBIGUOUS = set(PlayerGroup.model_fields) & set(Host.model_fields) - set(Scenario.model_fields)
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """Set `path` to `value`. `source` and `line` say where it was asked for, for messages."""
+
+    path: str
+    value: Any
+    source: str = "--set"
+    line: int | None = None
+
+    @property
+    def text(self) -> str:
+        """`path=value`, as it could be typed again."""
+        return f"{self.path}={show(self.value)}"
+
+    def problem(self, path: str, message: str) -> Problem:
+        where = self.source if self.line is not None else f"{self.source} {self.path}"
+        return Problem(where, self.line, path, message)
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """Where an override landed in the data: one location, or several through `*`."""
+
+    override: Override
+    locs: tuple[Loc, ...]
+
+
+def parse(text: str, source: str = "--set") -> Override:
+    """`PATH=VALUE` from the command line; the value is read as YAML."""
+    path, equals, value = text.partition("=")
+    path = path.strip()
+    if not equals or not path:
+        message = f"expected PATH=VALUE, e.g. players.amateur.count=48, got {text!r}"
+        raise ScenarioError([Problem(source, None, "", message)])
+    override = Override(path, None, source)
+    return Override(path, read_value(value, override), source)
+
+
+def read_value(text: str, override: Override) -> Any:
+    """A value as YAML reads it; an empty text is the empty string."""
+    if not text.strip():
+        return ""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        problem = getattr(error, "problem", None) or str(error)
+        raise ScenarioError([override.problem("", f"not valid YAML: {problem}")]) from None
+
+
+def show(value: Any) -> str:
+    """A value as one line of YAML: `48`, `5s`, `{dist: exponential, mean: 5}`."""
+    if isinstance(value, str):
+        return value
+    text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, allow_unicode=True)
+    return text.strip().removesuffix("...").strip()
+
+
+def apply(data: dict[str, Any], overrides: Sequence[Override]) -> tuple[dict[str, Any], list]:
+    """A copy of `data` with every override in place, later ones winning, and where each went."""
+    changed = _copy(data)
+    placed: list[Placed] = []
+    problems: list[Problem] = []
+    for override in overrides:
+        try:
+            locs = tuple(_place(changed, _segments(override), override))
+        except _Refused as refused:
+            problems.append(override.problem(refused.path, refused.message))
+            continue
+        placed.append(Placed(override, locs))
+    if problems:
+        raise ScenarioError(problems)
+    return changed, placed
+
+
+class _Refused(Exception):
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path, self.message = path, message
+
+
+def _segments(override: Override) -> list[str]:
+    path = override.path
+    if path.startswith("sweep.") and len(path) > len("sweep."):
+        return ["sweep", path[len("sweep.") :]]
+    segments = _INDEX.sub(r".\1", path).split(".")
+    if any(not segment for segment in segments):
+        raise _Refused("", f"expected a dotted path like players.amateur.count, got {path!r}")
+    first = segments[0]
+    if first in _GROUP_FIELDS:
+        return ["players", "*", *segments]
+    if first in _AMBIGUOUS:
+        raise _Refused(
+            "",
+            f"{first!r} alone is ambiguous: write host.{first} or players.NAME.{first} "
+            f"(players.*.{first} for every group)",
+        )
+    return segments
+
+
+def _place(node: Any, segments: list[str], override: Override, loc: Loc = ()) -> Iterator[Loc]:
+    """Set the value at `segments` under `node`; yield each location set."""
+    segment, rest = segments[0], segments[1:]
+    for key in _keys(node, segment, loc):
+        here = (*loc, key)
+        if not rest:
+            node[key] = override.value
+            yield here
+            continue
+        child = node[key] if isinstance(node, list) else node.get(key)
+        if child is None:
+            child = node[key] = {}
+        if not isinstance(child, dict | list):
+            shown = f'"{child}"' if isinstance(child, str) else repr(child)
+            message = f"is {shown}, not a mapping: cannot set {'.'.join(rest)} in it"
+            raise _Refused(path_text(here), message)
+        yield from _place(child, rest, override, here)
+
+
+def _keys(node: Any, segment: str, loc: Loc) -> list[str | int]:
+    """The keys `segment` names in `node`: a mapping key, a list index or name, or `*`."""
+    if isinstance(node, dict):
+        return [segment]
+    if segment == "*":
+        if not node:
+            raise _Refused(path_text(loc), "is an empty list: `*` selects nothing")
+        return list(range(len(node)))
+    names = [_name(item, index, loc) for index, item in enumerate(node)]
+    if segment in names:
+        return [names.index(segment)]
+    if segment.isdigit() and int(segment) < len(node):
+        return [int(segment)]
+    known = [name for name in names if name is not None]
+    what = "player group" if loc == ("players",) else "item"
+    choices = f"{', '.join(known)}, or " if known else ""
+    message = f"no {what} {segment!r}; expected {choices}an index 0..{len(node) - 1}, or *"
+    if not node:
+        message = f"no {what} {segment!r}: the list is empty"
+    raise _Refused(path_text(loc), message)
+
+
+def _name(item: Any, index: int, loc: Loc) -> str | None:
+    if not isinstance(item, dict):
+        return None
+    if "name" in item:
+        return str(item["name"])
+    return f"group-{index + 1}" if loc == ("players",) else None
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy that also unshares YAML aliases, so one override changes one place."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value

@@ -1,0 +1,189 @@
+"""What `sim verify` shows: its two tables and the sentences under them.
+
+Builds rich tables and plain sentences; `sim.cli` prints them.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.table import Table
+
+from sim.experiment.executors import cores
+from sim.scenario.model import Scenario
+from sim.scenario.units import format_seconds
+from sim.verify.compare import Agreement
+from sim.verify.wallclock import RealRow
+
+__all__ = [
+    "agreement_table",
+    "disagreements",
+    "duration",
+    "figure",
+    "real_notes",
+    "real_table",
+]
+
+
+def agreement_table(
+    scenario: Scenario, rows: list[Agreement], skipped: list[str], tie_rule: bool = False
+) -> Table:
+    """schedule, engine, asyncio, difference, games that end at the same instant."""
+    how = "hosts by the tie rule" if tie_rule else "virtual time"
+    table = Table(title=f"{scenario.name}: the engine against asyncio's loop ({how})")
+    for column in ("schedule", "engine", "asyncio", "difference", "games agreeing"):
+        table.add_column(column, justify="left" if column == "schedule" else "right")
+    games = scenario.games
+    for row in rows:
+        agreeing = games - len(row.differing_games)
+        table.add_row(
+            row.label,
+            format_seconds(row.engine_makespan),
+            format_seconds(row.other_makespan),
+            signed(row.difference),
+            f"{agreeing}/{games}" if agreeing == games else f"[red]{agreeing}/{games}[/red]",
+        )
+    for label in skipped:
+        table.add_row(label, "", "", "", "no asyncio counterpart")
+    return table
+
+
+def disagreements(scenario: Scenario, rows: list[Agreement]) -> list[str]:
+    """One sentence per schedule that disagrees: the first game, where it diverges, and why."""
+    sentences = []
+    for row in rows:
+        if row.agrees:
+            continue
+        game = row.first_game
+        if game is None:  # only the makespans differ: cannot happen with equal game ends
+            sentences.append(f"{row.label}: the makespans differ by {signed(row.difference)}")
+            continue
+        player = row.engine.workload.players[game]
+        engine_end = float(row.engine.game_ends()[game])
+        other_end = float(row.other.game_ends()[game])
+        text = (
+            f"{row.label}: first differing game {player}: it ends at "
+            f"{format_seconds(engine_end)} in the engine, {format_seconds(other_end)} on asyncio"
+        )
+        split = row.divergence
+        if split is not None:
+            text += (
+                f"; the two part at {format_seconds(min(split.engine_start, split.other_start))}, "
+                f"where {split.player}'s move {split.move} step {split.step} starts at "
+                f"{format_seconds(split.engine_start)} in the engine, "
+                f"{format_seconds(split.other_start)} on asyncio"
+            )
+        if len(row.ties):
+            first = format_seconds(float(row.ties[0]))
+            count = (
+                f"a same-instant tie at {first}"
+                if len(row.ties) == 1
+                else f"{len(row.ties)} same-instant ties, the first at {first}"
+            )
+            text += (
+                f"; {count}: asyncio serves "
+                "games asking at one instant in the order their tasks resume, the engine in "
+                "file order (README, 'Same-instant ties')"
+            )
+        if row.settled is not None:
+            text += (
+                "; with the tie rule imposed on asyncio (--tie-rule) every game agrees: "
+                "the order of same-instant requests is the whole difference"
+                if row.settled.agrees
+                else "; with the tie rule imposed on asyncio (--tie-rule) it still differs"
+            )
+        sentences.append(text)
+    return sentences
+
+
+def real_table(scenario: Scenario, rows: list[RealRow]) -> Table:
+    """model, median real makespan × scale, range of runs, simulated, error, CPU wait."""
+    scale = rows[0].scale if rows else 1.0
+    title = f"{scenario.name}: played for real, durations ÷ {figure(scale)}"
+    table = Table(title=title)
+    spread = any(len(row.runs) > 1 for row in rows)
+    columns = ["model", "real × scale", "runs", "simulated", "error", "CPU wait"]
+    if not spread:
+        columns.remove("runs")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in rows:
+        spans = row.makespans
+        cells = [
+            row.model.label,
+            f"{figure(row.measured)} s",
+            f"{figure(min(spans))}–{figure(max(spans))} s",
+            "—" if row.simulated is None else f"{figure(row.simulated)} s",
+            "" if row.error is None else f"{row.error:+.1%}".replace("%", " %"),
+            "" if math.isnan(row.cpu_wait) else f"{figure(round(row.cpu_wait, 3))} s",
+        ]
+        if not spread:
+            del cells[2]
+        table.add_row(*cells)
+    return table
+
+
+def real_notes(
+    scenario: Scenario, rows: list[RealRow], switch_interval: float, load: tuple[float, ...]
+) -> list[str]:
+    """How the figures were taken, so a reader can judge them."""
+    if not rows:
+        return []
+    scale, repeat = rows[0].scale, len(rows[0].runs)
+    notes = [
+        f"real × scale: the median of {repeat} run(s), each makespan × {figure(scale)}; "
+        "host steps are CPU work timed by the thread's own CPU clock, waits and blocks sleep",
+        f"simulated with the real durations; CPython's switch interval is "
+        f"{duration(switch_interval)} in the scaled run, so threaded schedules are "
+        f"simulated with {duration(switch_interval * scale)}; process pools are started "
+        "before the clock (start cost 0)",
+        (f"load average {', '.join(f'{x:.2f}' for x in load)} on " if load else "")
+        + f"{cores()} CPUs; 'CPU wait' (× scale, summed over threads and workers) is "
+        "time the run was ready but other work on the machine had the CPUs: it lengthens "
+        "real runs",
+    ]
+    switch_cost = getattr(scenario.host, "switch_cost", 0.0)
+    if switch_cost:
+        notes.append(
+            f"host.switch_cost {format_seconds(switch_cost)} is simulated as 0: a real run "
+            "moves from one game to another in microseconds"
+        )
+    cpus = cores()
+    if scenario.host.count > cpus:
+        notes.append(
+            f"the scenario has {scenario.host.count} hosts but this machine {cpus} CPUs: "
+            f"real processes share them, so it is simulated with {cpus} hosts"
+        )
+    for row in rows:
+        if row.simulated is None:
+            notes.append(f"{row.model.label}: the engine has no such schedule yet")
+        notes.extend(row.model.notes())
+    return notes
+
+
+def duration(seconds: float) -> str:
+    """`5 ms`, `500 ms`, `5 s`: a short duration in the unit a person would use."""
+    return f"{figure(seconds * 1e3)} ms" if seconds < 1 else f"{figure(seconds)} s"
+
+
+def signed(seconds: float) -> str:
+    """A difference: `0 s`, `+5 s`, `−2.5e-12 s` (tiny ones in powers of ten)."""
+    if seconds == 0:
+        return "0 s"
+    sign = "+" if seconds > 0 else "−"
+    size = abs(seconds)
+    text = f"{size:.1e}" if size < 1e-3 else format_seconds(size)[:-2]
+    return f"{sign}{text} s"
+
+
+def figure(value: float) -> str:
+    """Four significant figures, thousands grouped: `3 744`, `12.35`, `0.4152`, `1.08`."""
+    if not math.isfinite(value):
+        return "—"
+    if value == round(value):
+        return f"{round(value):,}".replace(",", " ")
+    decimals = max(0, 3 - math.floor(math.log10(abs(value))))
+    text = f"{value:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(",", " ")
