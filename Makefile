@@ -7,17 +7,30 @@ BIN := $(VENV)/bin
 SCENARIO ?= polgar
 ARGS ?=
 
-.PHONY: simulate test lint format bench bench-threads bench-whatif bench-verify clean
+.PHONY: simulate test test-wallclock lint format docs docs-serve bench bench-threads bench-whatif bench-verify same-results clean
 
 simulate: $(VENV)/.stamp-run
 	$(BIN)/sim run $(SCENARIO) $(ARGS)
 
+# The default suite leaves out what compares with the wall clock (marker `wallclock`).
 test: $(VENV)/.stamp-dev
-	$(BIN)/python -m pytest -q $(ARGS)
+	$(BIN)/python -m pytest -q -m "not wallclock" $(ARGS)
+
+# Real threads, processes and programs against the engine: wants a quiet machine.
+test-wallclock: $(VENV)/.stamp-dev
+	$(BIN)/python -m pytest -q -m wallclock $(ARGS)
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+# The site (tutorial, how-to guides, reference, explanation) into site/.
+docs: $(VENV)/.stamp-dev
+	$(BIN)/mkdocs build --strict
+
+docs-serve: $(VENV)/.stamp-dev
+	$(BIN)/mkdocs serve
 
 format: $(VENV)/.stamp-dev
 	$(BIN)/ruff format .
@@ -40,6 +53,11 @@ bench-whatif: $(VENV)/.stamp-dev
 bench-verify: $(VENV)/.stamp-dev
 	$(BIN)/python bench/verify.py $(ARGS)
 
+# Every shipped scenario and example gives the same bytes as commit REV (default HEAD).
+REV ?= HEAD
+same-results: $(VENV)/.stamp-dev
+	$(BIN)/python bench/same_results.py --against $(REV)
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -53,6 +71,6 @@ $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.stamp-run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .import_linter_cache build dist site *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find results -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

@@ -5,7 +5,7 @@ a deque of games waiting for a host, and, like `sim`, a record of when every
 step started and ended (a simulator that keeps no trace cannot show one). It
 knows nothing but this one shape (a host step then a wait step each round,
 FIFO hosts, no tie rule), which is what makes it fast; `sim` plays any
-scenario, exactly by DESIGN.md's tie rule.
+scenario, exactly by docs/design.md's tie rule.
 """
 
 from __future__ import annotations

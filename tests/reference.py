@@ -1,4 +1,4 @@
-"""An independent, obviously-slow reading of DESIGN.md's schedule semantics.
+"""An independent, obviously-slow reading of docs/design.md's schedule semantics.
 
 No SimPy, no heaps: time jumps from one step end to the next; at each instant
 everything due is settled (steps end, games move on), and only then are free

@@ -4,7 +4,7 @@
 events, wait steps folded into ready times, hosts granted without a dispatch
 when nothing else can happen at the instant) and list scheduling for
 synchronous. Both must give exactly the plain `stepwise` engine's trace, the
-SimPy-process-per-game reading of DESIGN.md: every ready, start and end float
+SimPy-process-per-game reading of docs/design.md: every ready, start and end float
 and every host number, with k ≥ 2 hosts, same-instant ties and zero-length
 steps and games.
 """
@@ -95,7 +95,7 @@ def test_fast_equals_stepwise_on_hundreds_of_games():
 
 
 def test_a_zero_length_game_frees_its_host_for_the_next_round_of_the_instant():
-    """Two hosts, games [0 s, 1 s, 1 s] handed in at 0 (DESIGN.md's tie rule):
+    """Two hosts, games [0 s, 1 s, 1 s] handed in at 0 (docs/design.md's tie rule):
     first round at 0: game 0 → host 0, game 1 → host 1; game 0 ends at once,
     so the second round at 0 gives host 0 to game 2. Plain list scheduling on
     (free at, host) would give game 1 host 0 again."""

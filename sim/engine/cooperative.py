@@ -4,7 +4,7 @@ Every game starts at 0. At a step that holds a host it queues for one (FIFO
 by ready time, ties in file order); at a wait step it holds nothing, so a
 host is free to serve the others meanwhile.
 
-Played on SimPy with as few events as DESIGN.md's tie rule allows; the plain
+Played on SimPy with as few events as docs/design.md's tie rule allows; the plain
 `stepwise` engine (a process and a timeout per step) is the yardstick the
 tests difference this one against, bit for bit:
 

@@ -1,4 +1,4 @@
-"""Hosts handed out by DESIGN.md's tie rule, on a SimPy environment.
+"""Hosts handed out by docs/design.md's tie rule, on a SimPy environment.
 
 Why not `simpy.Resource` (or `PriorityResource`): they grant a request the
 moment it is made, so when several games become ready at one instant the

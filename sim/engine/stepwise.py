@@ -1,6 +1,6 @@
 """The plain engine: one SimPy process per game, one timeout per step.
 
-Slow and obviously right, it reads DESIGN.md's semantics straight off: a game
+Slow and obviously right, it reads docs/design.md's semantics straight off: a game
 walks its steps; a step that holds a host under the schedule asks `HostPool`
 for one (handed out at the end of the instant by the tie rule). Under
 synchronous the game asks once and keeps its host to the end. The fast

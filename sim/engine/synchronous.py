@@ -13,7 +13,7 @@ are one running sum per host. The tests difference this against the plain
 - a game's end is its start plus its steps added one by one (`np.add.accumulate`
   adds left to right), the very floats a timeout per step would give;
 - a game that ends the instant it starts frees its host for the *next*
-  hand-out round of that instant (DESIGN.md settles the instant, then hands
+  hand-out round of that instant (docs/design.md settles the instant, then hands
   out again), hence the round in the key.
 """
 
@@ -68,7 +68,7 @@ def _run_back_to_back(durations: np.ndarray, start: np.ndarray, end: np.ndarray)
 
 
 def assign_hosts(workload: Workload) -> np.ndarray:
-    """The host of every game, by list scheduling with DESIGN.md's tie rule."""
+    """The host of every game, by list scheduling with docs/design.md's tie rule."""
     games, hosts = workload.games, workload.hosts
     if hosts == 1:
         return np.zeros(games, dtype=np.int32)

@@ -25,7 +25,7 @@ from sim.engine.trace import NO_HOST, Trace
 from sim.engine.workload import HOST, Workload
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.schedules import Schedule
-from sim.scenario.units import format_duration, format_seconds
+from sim.scenario.units import format_count, format_duration, format_seconds
 
 __all__ = ["SWITCH_BUDGET", "play", "switches_bound"]
 
@@ -57,16 +57,12 @@ def _too_many_switches(workload: Workload, schedule: Schedule, bound: int) -> Pr
     assert schedule.threaded is not None
     interval = format_duration(schedule.threaded.switch_interval)
     message = (
-        f"up to {_grouped(bound)} GIL switches to play ({format_seconds(workload.host_work())} "
-        f"of host work at one every {interval}), more than the {_grouped(SWITCH_BUDGET)} a run "
+        f"up to {format_count(bound)} GIL switches to play ({format_seconds(workload.host_work())} "
+        f"of host work at one every {interval}), more than the {format_count(SWITCH_BUDGET)} a run "
         "may take; give a longer switch_interval (fewer, longer slices), fewer players, "
         "or leave this schedule out"
     )
     return Problem(workload.scenario.name, None, f"schedule {schedule.label}", message)
-
-
-def _grouped(count: int) -> str:
-    return f"{count:,}".replace(",", " ")
 
 
 class _Threads:

@@ -30,6 +30,7 @@ from sim.scenario.loader import Document
 from sim.scenario.model import Scenario
 from sim.scenario.overrides import Override, show
 from sim.scenario.schedules import Schedule
+from sim.scenario.units import format_count
 from sim.scenario.with_values import with_values
 
 __all__ = ["Axis", "Point", "Sweep", "axes", "expand", "play", "sweep"]
@@ -115,9 +116,9 @@ def _refuse_huge(grid: Sequence[Axis]) -> None:
     if math.prod(sizes) <= MAX_POINTS:
         return
     first = grid[0]
-    product = " × ".join(f"{size:,}".replace(",", " ") for size in sizes)
-    total = f"{math.prod(sizes):,}".replace(",", " ")
-    limit = f"{MAX_POINTS:,}".replace(",", " ")
+    product = " × ".join(format_count(size) for size in sizes)
+    total = format_count(math.prod(sizes))
+    limit = format_count(MAX_POINTS)
     message = f"{product} values = {total} points, over the limit of {limit}; vary fewer values"
     path = "sweep" if first.line is not None else ""
     raise ScenarioError([Problem(first.source, first.line, path, message)])

@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.scenario.units import format_count
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -68,7 +70,7 @@ def trace_note(result: Result, trace: bool | None) -> str | None:
     steps = step_count(result.traces)
     if trace is not None or steps <= TRACE_STEP_LIMIT:
         return None
-    shown, limit = (f"{count:,}".replace(",", " ") for count in (steps, TRACE_STEP_LIMIT))
+    shown, limit = (format_count(count) for count in (steps, TRACE_STEP_LIMIT))
     return (
         f"trace.json not written: {shown} steps, over the {limit} written unasked; "
         "--trace writes it"

@@ -19,6 +19,7 @@ from sim.results import console
 from sim.results.console import REPLICATION_HEADER, SUMMARY_HEADER, replication_cells, summary_cells
 from sim.results.explanations import article_notes, comparisons
 from sim.results.result import Result
+from sim.scenario.units import format_count
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -158,7 +159,7 @@ def _facts(result: Result) -> str:
 
 def _counted(count: int, noun: str) -> str:
     """`10000, "player"` → `10 000 players`."""
-    return f"{count:,}".replace(",", " ") + f" {noun}{'' if count == 1 else 's'}"
+    return format_count(count) + f" {noun}{'' if count == 1 else 's'}"
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], fastest: list[bool]) -> str:

@@ -15,7 +15,7 @@ from rich.table import Table
 from sim.results import closed_forms
 from sim.scenario.model import Scenario
 from sim.scenario.schedules import Schedule
-from sim.scenario.units import format_hms, format_seconds
+from sim.scenario.units import format_count, format_hms, format_seconds
 
 __all__ = ["analytic_notes", "analytic_table"]
 
@@ -24,7 +24,7 @@ def analytic_table(scenario: Scenario, schedules: Sequence[Schedule] | None = No
     """One row per schedule: the exact formula's makespan, its speedup, the article's estimate."""
     chosen = scenario.schedules if schedules is None else schedules
     baseline = closed_forms.closed_form(scenario, "synchronous")
-    title = f"{scenario.name}: closed forms, {_grouped(scenario.games)} games"
+    title = f"{scenario.name}: closed forms, {format_count(scenario.games)} games"
     table = Table(title=escape(title))  # a name is text, never markup
     for column in ("schedule", "formula", "h:mm:ss", "speedup", "article"):
         table.add_column(column, justify="left" if column == "schedule" else "right")
@@ -64,8 +64,4 @@ def _why(scenario: Scenario, schedule: Schedule, shape: closed_forms.Shape | Non
         return "more processes than CPUs share them"
     if shape.switch_cost:
         return f"with a switch cost, {shape.hosts} hosts pass games between them"
-    return f"{shape.hosts} hosts do not divide {_grouped(shape.n)} games"
-
-
-def _grouped(count: int) -> str:
-    return f"{count:,}".replace(",", " ")
+    return f"{shape.hosts} hosts do not divide {format_count(shape.n)} games"

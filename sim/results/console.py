@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sim.results.result import Result
-from sim.scenario.units import format_seconds
+from sim.scenario.units import format_count, format_seconds
 
 __all__ = [
     "REPLICATION_HEADER",
@@ -168,7 +168,7 @@ def _compact(seconds: float) -> str:
     if not math.isfinite(seconds):
         return "—"
     if abs(seconds) >= 100:
-        return f"{round(seconds):,}".replace(",", " ")
+        return format_count(round(seconds))
     return f"{seconds:.1f}" if abs(seconds) >= 1 else f"{seconds:.3g}"
 
 

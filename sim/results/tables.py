@@ -2,7 +2,7 @@
 
 Pure functions of traces; per-game sums use numpy's bincount on the columnar
 trace rather than pandas group-bys, so they stay fast at millions of steps.
-Column names are a public interface (DESIGN.md, "Result contract").
+Column names are a public interface (docs/design.md, "Results").
 """
 
 from __future__ import annotations

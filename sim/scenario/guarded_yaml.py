@@ -25,6 +25,7 @@ from yaml.events import AliasEvent
 from yaml.resolver import Resolver
 
 from sim.scenario.errors import shown
+from sim.scenario.units import format_count
 
 try:
     from yaml.cyaml import CParser
@@ -93,7 +94,7 @@ class _Guard:
     def _grow(self, size: int, mark: yaml.Mark) -> None:
         self._expanded += size
         if self._expanded > self.max_nodes:
-            limit = f"{self.max_nodes:,}".replace(",", " ")
+            limit = format_count(self.max_nodes)
             message = f"more than {limit} values once aliases are expanded (an alias bomb?)"
             raise LimitError(None, None, message, mark)
 

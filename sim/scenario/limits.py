@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sim.scenario.units import format_count
+
 if TYPE_CHECKING:  # the CLI reads its option parsers here: no models (nor numpy) for `--help`
     from sim.scenario.model import Scenario
     from sim.scenario.schedules import Schedule
@@ -102,12 +104,12 @@ def too_much(
         if repeats > 1:
             factors.append(_counted(repeats, "repeat"))
         mine = weights[index] * runs * repeats
-        in_all = "" if mine == total else f" ({_grouped(total)} in all)"
+        in_all = "" if mine == total else f" ({format_count(total)} in all)"
         overruns.append(
             Overrun(
                 ("players", index),
-                f"{' × '.join(factors)} = {_grouped(mine)} step events{in_all}, over the "
-                f"budget of {_grouped(max_events)}; --max-events raises it",
+                f"{' × '.join(factors)} = {format_count(mine)} step events{in_all}, over the "
+                f"budget of {format_count(max_events)}; --max-events raises it",
             )
         )
     elif not math.isfinite(_total_seconds(scenario)):
@@ -122,8 +124,8 @@ def too_much(
         overruns.append(
             Overrun(
                 ("host", "count"),
-                f"{_grouped(scenario.host.count)} hosts, over the budget of "
-                f"{_grouped(max_events)} events; --max-events raises it",
+                f"{format_count(scenario.host.count)} hosts, over the budget of "
+                f"{format_count(max_events)} events; --max-events raises it",
             )
         )
     return overruns
@@ -150,8 +152,8 @@ def sweep_too_much(
     if total <= max_events:
         return []
     message = (
-        f"{_grouped(len(scenarios))} points play {_grouped(total)} step events in all, over "
-        f"the budget of {_grouped(max_events)}; --max-events raises it"
+        f"{format_count(len(scenarios))} points play {format_count(total)} step events in all, "
+        f"over the budget of {format_count(max_events)}; --max-events raises it"
     )
     return [Overrun(("sweep",), message)]
 
@@ -168,15 +170,7 @@ def _total_seconds(scenario: Scenario) -> float:
 
 
 def _counted(number: int, noun: str) -> str:
-    return f"{_grouped(number)} {noun}{'' if number == 1 else 's'}"
-
-
-def _grouped(number: int | float) -> str:
-    """`12000000000` → `12 000 000 000`; past 18 digits `≈ 1.2e25` (any size of int)."""
-    if number >= 10**18:
-        exponent = math.log10(number)  # exact enough for any int; float() would overflow
-        return f"≈ {10 ** (exponent % 1):.1f}e{math.floor(exponent)}"
-    return f"{number:,}".replace(",", " ")
+    return f"{format_count(number)} {noun}{'' if number == 1 else 's'}"
 
 
 _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?(?:e[0-9]+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.I)

@@ -27,6 +27,7 @@ from sim.scenario.errors import Problem, ScenarioError, shown
 from sim.scenario.limits import Limits, Overrun, too_much
 from sim.scenario.model import Scenario
 from sim.scenario.overrides import Override, Placed, apply
+from sim.scenario.units import format_count
 from sim.scenario.yaml_lines import Loc, decode, parse
 from sim.scenario.yaml_lines import path_text as _path
 
@@ -113,7 +114,7 @@ def read_file(path: Path, limits: Limits | None = None) -> Document:
         reason = error.strerror or str(error)
         raise ScenarioError([Problem(source, None, "", f"cannot read: {reason}")]) from None
     if len(raw) > limits.max_file_bytes:
-        limit = f"{limits.max_file_bytes:,}".replace(",", " ")
+        limit = format_count(limits.max_file_bytes)
         line = raw.count(b"\n", 0, limits.max_file_bytes) + 1
         message = (
             f"the file passes the limit of {limit} bytes on this line; --max-file-size raises it"

@@ -134,7 +134,7 @@ class Host(Frozen):
 
 
 class Scenario(Frozen):
-    """Everything one run needs; see DESIGN.md's scenario contract and the README.
+    """Everything one run needs; see docs/design.md, "Scenarios".
 
     Load one (`sim.load`), parse YAML (`Scenario.from_yaml`), or build it in code
     with the file's fields; durations given as numbers are in `unit`:

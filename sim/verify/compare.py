@@ -4,7 +4,7 @@ No printing: `compare` says whether every game ends at the same instant (to
 `TOLERANCE`), which game differs first in file order, and the earliest step
 where the two diverge in time; `against_asyncio` plays and compares a
 scenario's schedules; `same_instant_ties` finds the instants where asyncio's
-order may differ from DESIGN.md's tie rule.
+order may differ from docs/design.md's tie rule.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from sim.experiment.executors import cores
 from sim.scenario.model import Scenario
-from sim.scenario.units import format_seconds
+from sim.scenario.units import format_count, format_seconds
 from sim.verify.compare import Agreement
 from sim.verify.wallclock import RealRow
 
@@ -181,7 +181,7 @@ def figure(value: float) -> str:
     if not math.isfinite(value):
         return "—"
     if value == round(value):
-        return f"{round(value):,}".replace(",", " ")
+        return format_count(round(value))
     decimals = max(0, 3 - math.floor(math.log10(abs(value))))
     text = f"{value:,.{decimals}f}"
     if "." in text:

@@ -10,7 +10,7 @@ shape as the engine's, to be compared step by step.
   holds the loop) acquires `asyncio.Semaphore(host.count)` and sleeps its
   duration while holding it; a `wait` step only sleeps. The semaphore grants
   in the order `acquire()` was called (FIFO; a test pins it, see README).
-  With `tie_rule`, hosts go by DESIGN.md's tie rule instead (`sim.verify.loop_hosts`):
+  With `tie_rule`, hosts go by docs/design.md's tie rule instead (`sim.verify.loop_hosts`):
   only the order of same-instant requests is then the engine's.
 - synchronous: `host.count` host coroutines each await whole games, one after
   another, taking the next game in file order when they are free.
@@ -53,7 +53,7 @@ Steps = list[tuple[str, float]]
 def replay(workload: Workload, schedule: Schedule, tie_rule: bool = False) -> Trace:
     """Play `workload` under `schedule` on a fast-forwarded asyncio loop.
 
-    `tie_rule`: hand the hosts out by DESIGN.md's tie rule instead of in
+    `tie_rule`: hand the hosts out by docs/design.md's tie rule instead of in
     `asyncio.Semaphore`'s order (cooperative; synchronous is the same either way).
     """
     if schedule.kind not in REPLAYABLE:

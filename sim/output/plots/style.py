@@ -24,7 +24,6 @@ __all__ = [
     "WAIT_FOR_HOST",
     "WAIT_FOR_HOST_COLOUR",
     "colour",
-    "grouped",
     "literal_text",
     "short",
     "time_unit",
@@ -60,11 +59,6 @@ def short(seconds: float) -> str:
     """`365.5` → `6.09 min`: a span in the unit a person would say it in."""
     unit, size = time_unit(seconds)
     return f"{seconds / size:.3g} {unit}"
-
-
-def grouped(count: int) -> str:
-    """`10000` → `10 000`, as the tables write counts."""
-    return f"{count:,}".replace(",", " ")
 
 
 P = ParamSpec("P")

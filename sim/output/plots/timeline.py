@@ -21,13 +21,12 @@ from sim.output.plots.style import (
     WAIT_FOR_HOST,
     WAIT_FOR_HOST_COLOUR,
     colour,
-    grouped,
     literal_text,
     short,
     time_unit,
 )
 from sim.scenario.model import STEP_KINDS
-from sim.scenario.units import format_hms, format_seconds
+from sim.scenario.units import format_count, format_hms, format_seconds
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -127,7 +126,7 @@ def timeline(traces: Sequence[Trace], until: float | None = None) -> Figure:
     hosts = f"{workload.hosts} {'hosts' if workload.hosts > 1 else 'host'} ({scenario.host.name})"
     shown = f", first and last {EDGE_ROWS} shown" if condensed else ""
     close_up = "" if until is None else f" — the first {short(until)}"
-    players = f"{grouped(workload.games)} {'player' if workload.games == 1 else 'players'}"
+    players = f"{format_count(workload.games)} {'player' if workload.games == 1 else 'players'}"
     heading = f"{scenario.name}: {players}{shown}, {hosts}{close_up}"
     fig.text(left, 1 - 22 / height, heading, fontsize=12, fontweight="bold", va="center")
     legend: list = [Patch(color=colour(kind), label=kind) for kind in STEP_KINDS if kind in present]
@@ -185,7 +184,7 @@ def _panel(ax: Axes, trace: Trace, order: list[int | None], size: float) -> set[
     ax.set_ylim(len(order) - 0.5, -0.5)
     hidden = workload.games - (len(order) - 1)
     labels = [
-        workload.players[game] if game is not None else f"⋮ {grouped(hidden)} more"
+        workload.players[game] if game is not None else f"⋮ {format_count(hidden)} more"
         for game in order
     ]
     ax.set_yticks(range(len(order)), labels, fontsize=7 if len(order) > 30 else 8)
