@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.output.staging import PREFIX, Staging, _interrupts_held, sweep
+from sim.output.staging import PREFIX, Staging, _interrupts_held, remove_orphans
 
 
 def _scenario(path: Path, players: int) -> Path:
@@ -78,7 +78,7 @@ def test_sigkill_while_writing_leaves_the_previous_results_whole(tmp_path, previ
     assert _contents(out) == before  # every visible file byte for byte as it was
     leftovers = [path for path in out.iterdir() if path.is_dir()]
     assert len(leftovers) == 1 and leftovers[0].name.startswith(PREFIX)  # hidden, and only that
-    assert sweep(out) == leftovers  # what the next run into `out` does first
+    assert remove_orphans(out) == leftovers  # what the next run into `out` does first
     assert sorted(path.name for path in out.iterdir()) == sorted(before)
 
 
@@ -149,13 +149,13 @@ def test_publishing_moves_every_file_with_run_json_last(tmp_path):
     assert not list(out.glob(f"{PREFIX}*"))
 
 
-def test_sweep_removes_only_staging_folders_of_dead_processes(tmp_path):
+def test_orphans_removed_are_only_staging_folders_of_dead_processes(tmp_path):
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], stdout=-1)
     dead = int(done.stdout)  # exited and reaped: no such process now (pids wrap slowly)
     (tmp_path / f"{PREFIX}{dead}-x").mkdir()
     (tmp_path / f"{PREFIX}{os.getpid()}-y").mkdir()
     (tmp_path / "keep").mkdir()
-    assert [path.name for path in sweep(tmp_path)] == [f"{PREFIX}{dead}-x"]
+    assert [path.name for path in remove_orphans(tmp_path)] == [f"{PREFIX}{dead}-x"]
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         f"{PREFIX}{os.getpid()}-y",
         "keep",

@@ -147,18 +147,18 @@ def _play(
 ) -> None:
     """Play, print and write. With `page`, report.html shows the scenario file as it was read."""
     from sim.experiment.preload import AFTER_PLAY, PICTURES
-    from sim.experiment.replications import frame, play_all, rows_of, summarize
-    from sim.experiment.runs import run as run_scenario
+    from sim.experiment.replications import replicate
+    from sim.experiment.runs import run
     from sim.output import result_files
     from sim.output.pictures import trace_note
+    from sim.output.report_page import page_for
     from sim.results import console, explanations
 
     loaded = read.scenario
     target = options.target(loaded.name)  # refused before playing, not after
-    applied = read.applied
     count = loaded.replications
-    try:  # replication 1: its games and steps are written
-        result = run_scenario(loaded, chosen)
+    try:  # replication 1, here: its games and steps are written
+        first = run(loaded, chosen)
     except ScenarioError as error:  # a schedule too long to play: name the file
         from dataclasses import replace
 
@@ -168,20 +168,19 @@ def _play(
     if count > 1:
         then = (*AFTER_PLAY, *PICTURES) if plots else AFTER_PLAY
         with options.workers(count - 1, loaded.name, then) as (runner, done):
-            runs = play_all([loaded], chosen, runner, done, played=rows_of(result))
+            played = replicate(first, chosen, runner, done, read.applied)
     else:
-        runs = frame(rows_of(result))
-    summary = summarize(runs, ["schedule"], [loaded.seed], applied)
-    if applied:
-        out.print(f"with --set {applied}", markup=False)
+        played = replicate(first, chosen, overrides=read.applied)
+    if read.applied:
+        out.print(f"with --set {read.applied}", markup=False)
     if count > 1:
-        _print_wide(console.replications_table(summary, title(loaded)))
-        played = loaded.schedules if chosen is None else chosen
-        if not loaded.random and not any(s.threaded and s.threaded.gil for s in played):
+        _print_wide(console.replications_table(played.summary, title(loaded)))
+        schedules = loaded.schedules if chosen is None else chosen
+        if not loaded.random and not any(s.threaded and s.threaded.gil for s in schedules):
             out.print("durations are fixed, so every replication plays the same")
     else:
-        _print_wide(console.summary_table(result))
-    notes = [console.closed_form_line(result), *explanations.explanations(result), *result.notes]
+        _print_wide(console.summary_table(first))
+    notes = [console.closed_form_line(first), *explanations.explanations(first), *first.notes]
     for sentence in filter(None, notes):
         out.print(sentence, markup=False)
     if loaded.sweep:
@@ -189,35 +188,16 @@ def _play(
             f"{loaded.name} has a sweep: block; `sim sweep {options.scenario}` plays it",
             markup=False,
         )
-    tables = {
-        "summary.csv": summary,
-        "replications.csv": runs.drop(columns="point"),
-        "games.csv": result.games,
-    }
-    source = read.document.source
-    shown = _page(source, summary, target) if page else None
-    files = written(lambda: result_files.write_results(
-        result, target, steps=steps_choice, tables=tables, plots=plots, trace=trace or None,
-        page=shown, source=Path(source), started=options.started,
+    source = Path(read.document.source)
+    shown = page_for(source, played.summary, target) if page else None
+    files = written(lambda: result_files.write_run(
+        played, target, steps_choice, plots=plots, trace=trace or None, page=shown,
+        source=source, started=options.started,
     ), target)  # fmt: skip
     out.print(f"wrote {', '.join(str(path) for path in files)}", markup=False)
-    for note in (result_files.steps_note(result, steps_choice), trace_note(result, trace or None)):
+    for note in (result_files.steps_note(first, steps_choice), trace_note(first, trace or None)):
         if note:
             out.print(note, markup=False)
-
-
-def _page(source: str, summary, target: Path):  # -> sim.output.report_page.Page, imported lazily
-    """What report.html shows besides the run: the scenario file and a sweep.png left here."""
-    from sim.output.report_page import Page
-    from sim.scenario.loader import decode
-
-    sweep_png = target / "sweep.png"
-    return Page(
-        source=Path(source).name,
-        text=decode(Path(source).read_bytes(), source),  # as it was read: UTF-8 or with a BOM
-        summary=summary,
-        sweep_png=sweep_png.read_bytes() if sweep_png.is_file() else None,
-    )
 
 
 def _print_wide(table) -> None:

@@ -77,24 +77,8 @@ def sweep(
         out.print(f"with --set {read.applied}", markup=False)
     for pivot in console.pivots(found.table, found.axes):
         out.print(console.pivot_table(pivot, title(base)))
-    tables = {"sweep.csv": found.table}
-    if total > len(points):
-        tables["sweep_replications.csv"] = found.runs
-    writers = {}
-    if not no_plots:
-        from sim.output.pictures import sweep_picture
-
-        picture = f"{base.name}: makespan against {found.axes[0]}"
-        png = sweep_picture(found.table, found.axes, picture)
-        writers["sweep.png"] = lambda path: path.write_bytes(png)
-    info = {
-        "scenario": base.name,
-        "seed": base.seed,
-        "schedules": [schedule.label for schedule in chosen or base.schedules],
-        "source": Path(document.source),
-        "started": options.started,
-    }
-    files = written(lambda: result_files.write_tables(
-        tables, target, writers=writers, stale=["sweep.png"], info=info
+    files = written(lambda: result_files.write_sweep(
+        found, target, base, chosen or base.schedules, plots=not no_plots,
+        source=Path(document.source), started=options.started,
     ), target)  # fmt: skip
     out.print(f"wrote {', '.join(str(path) for path in files)}", markup=False)

@@ -19,7 +19,7 @@ def workers(
     closes before the executor does. While other processes play, the modules `then`
     (needed after the play) are imported here (`sim.experiment.preload`)."""
     from sim.experiment.executors import ExecutorError, InProcess, executor
-    from sim.experiment.preload import warm
+    from sim.experiment.preload import preload
     from sim.experiment.progress import progress
 
     with ExitStack() as stack:
@@ -28,5 +28,5 @@ def workers(
         except ExecutorError as error:
             bad_input(str(error))
         if then and not isinstance(runner, InProcess):
-            warm(then)  # after the pool has forked: its workers never see this thread
+            preload(then)  # after the pool has forked: its workers never see this thread
         yield runner, stack.enter_context(progress(err, total, name, quiet))

@@ -14,7 +14,7 @@ import importlib
 import threading
 from collections.abc import Iterable
 
-__all__ = ["AFTER_PLAY", "PICTURES", "warm"]
+__all__ = ["AFTER_PLAY", "PICTURES", "preload"]
 
 #: What summarizing replications needs (Student's t quantile).
 AFTER_PLAY = ("scipy.special",)
@@ -22,7 +22,7 @@ AFTER_PLAY = ("scipy.special",)
 PICTURES = ("matplotlib.figure", "matplotlib.backends.backend_agg")
 
 
-def warm(modules: Iterable[str]) -> threading.Thread:
+def preload(modules: Iterable[str]) -> threading.Thread:
     """Start importing `modules` in a daemon thread; the thread, already started.
 
     A module that fails to import is left alone: the import that needs it raises
@@ -37,6 +37,6 @@ def warm(modules: Iterable[str]) -> threading.Thread:
             except Exception:  # reported where the module is really needed
                 continue
 
-    thread = threading.Thread(target=load, name="sim-warmup", daemon=True)
+    thread = threading.Thread(target=load, name="sim-preload", daemon=True)
     thread.start()
     return thread

@@ -36,10 +36,12 @@ __all__ = [
     "RUN_COLUMNS",
     "STATISTIC_COLUMNS",
     "Batch",
+    "Replicated",
     "batches",
     "describe",
     "play_all",
     "play_batch",
+    "replicate",
     "rows_of",
     "summarize",
 ]
@@ -138,6 +140,41 @@ def play_all(
     rows = [*played, *(row for batch_rows in finished for row in batch_rows)]
     rows.sort(key=lambda row: (row["point"], row["replication"]))  # stable: schedules stay
     return frame(rows)
+
+
+@dataclass(frozen=True, eq=False)
+class Replicated:
+    """A scenario played over its replications: replication 1 whole (its games and steps
+    are what a result folder shows), one row per replication and schedule, and the
+    statistics over them (`summarize`)."""
+
+    result: Result
+    runs: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def replicate(
+    first: Result,
+    schedules: Sequence[Schedule] | None = None,
+    runner: Runner | None = None,
+    done: Callable[[int], None] | None = None,
+    overrides: str = "",
+) -> Replicated:
+    """`first` (replication 1, played already) and the scenario's other replications,
+    played by `runner` (needed when there are any), summarized per schedule.
+
+    Replication 1 is played by the caller so that a scenario that cannot be played
+    is refused before any worker starts, and its traces are kept for the files.
+    """
+    scenario = first.scenario
+    rows = rows_of(first)
+    if scenario.replications > 1:
+        if runner is None:
+            raise ValueError("replications after the first need a runner")
+        runs = play_all([scenario], schedules, runner, done, played=rows)
+    else:
+        runs = frame(rows)
+    return Replicated(first, runs, summarize(runs, ["schedule"], [first.seed], overrides))
 
 
 def describe(values: np.ndarray) -> dict[str, float]:

@@ -17,7 +17,7 @@ from sim.engine.workload import Workload
 from sim.experiment import streams
 from sim.results.result import Result
 from sim.scenario.model import Scenario
-from sim.scenario.schedules import Schedule
+from sim.scenario.schedules import Schedule, played
 from sim.scenario.units import format_count
 
 __all__ = ["run", "workload_of"]
@@ -58,11 +58,9 @@ def run(
     def play_one(schedule: Schedule) -> Trace:
         return play(workload, schedule, streams.schedule_rng(seed, replication, schedule.label))
 
-    traces = tuple(map(play_one, chosen))
-    synchronous = next((t for t in traces if t.schedule.kind == "synchronous"), None)
-    if synchronous is None:
-        synchronous = play_one(Schedule.of("synchronous"))
-    return Result(scenario, traces, synchronous.makespan, seed, tuple(notes))
+    traces = tuple(map(play_one, played(chosen)))
+    baseline = next(trace for trace in traces if trace.schedule.kind == "synchronous")
+    return Result(scenario, traces[: len(chosen)], baseline.makespan, seed, tuple(notes))
 
 
 def _affordable(

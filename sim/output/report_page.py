@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.output import plots
@@ -20,6 +21,7 @@ from sim.results.console import REPLICATION_HEADER, SUMMARY_HEADER, replication_
 from sim.results.explanations import article_notes, comparisons
 from sim.results.result import Result
 from sim.scenario.units import format_count
+from sim.scenario.yaml_lines import decode
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,6 +67,19 @@ class Pictures:
     close_up: bytes | None = None
     close_up_caption: str = ""
     sweep: bytes | None = None
+
+
+def page_for(source: Path, summary: pd.DataFrame | None, folder: Path) -> Page:
+    """What report.html shows besides the run: the scenario file as it was read (UTF-8,
+    or with a BOM), the replicated summary, and a sweep.png that `sim sweep` left in
+    `folder`."""
+    sweep_png = folder / "sweep.png"
+    return Page(
+        source=source.name,
+        text=decode(source.read_bytes(), str(source)),
+        summary=summary,
+        sweep_png=sweep_png.read_bytes() if sweep_png.is_file() else None,
+    )
 
 
 def report_page(result: Result, page: Page, timeline: bytes | None, files: list[str]) -> str:

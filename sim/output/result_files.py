@@ -9,17 +9,21 @@ scenario, the seed and the version; clock times go to `run.json`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
+from sim.experiment.replications import Replicated
+from sim.experiment.sweeps import Sweep
 from sim.output import pictures, run_json
 from sim.output.report_page import Page
 from sim.output.staging import Staging
 from sim.results import tables
 from sim.results.result import Result
+from sim.scenario.model import Scenario
+from sim.scenario.schedules import Schedule
 from sim.scenario.units import format_count
 
 __all__ = [
@@ -29,6 +33,8 @@ __all__ = [
     "steps_note",
     "steps_written",
     "write_results",
+    "write_run",
+    "write_sweep",
     "write_tables",
 ]
 
@@ -83,6 +89,61 @@ def write_results(
         "started": started,
     }
     return write_tables(tables, out, writers=writers, stale=stale, info=info)
+
+
+def write_run(
+    played: Replicated,
+    out: Path,
+    steps: StepsChoice = "auto",
+    *,
+    plots: bool = True,
+    trace: bool | None = None,
+    page: Page | None = None,
+    source: Path | None = None,
+    started: float | None = None,
+) -> list[Path]:
+    """The folder of `sim run` and `sim report`: summary.csv (the statistics over the
+    replications), replications.csv, games.csv and the rest of `write_results`."""
+    files = {
+        "summary.csv": played.summary,
+        "replications.csv": played.runs.drop(columns="point"),
+        "games.csv": played.result.games,
+    }
+    return write_results(
+        played.result, out, steps, files, plots=plots, trace=trace, page=page,
+        source=source, started=started,
+    )  # fmt: skip
+
+
+def write_sweep(
+    found: Sweep,
+    out: Path,
+    scenario: Scenario,
+    schedules: Sequence[Schedule],
+    *,
+    plots: bool = True,
+    source: Path | None = None,
+    started: float | None = None,
+) -> list[Path]:
+    """The folder of `sim sweep`: sweep.csv, sweep_replications.csv when a point has
+    more than one replication, sweep.png unless `plots` is False, and run.json.
+    `scenario` is the file swept (with its `--set` overrides), for run.json."""
+    files = {"sweep.csv": found.table}
+    if len(found.runs) > len(found.table):
+        files["sweep_replications.csv"] = found.runs
+    writers: dict[str, Callable[[Path], None]] = {}
+    if plots:
+        title = f"{scenario.name}: makespan against {found.axes[0]}"
+        png = pictures.sweep_picture(found.table, found.axes, title)
+        writers["sweep.png"] = lambda path: path.write_bytes(png)
+    info = {
+        "scenario": scenario.name,
+        "seed": scenario.seed,
+        "schedules": [schedule.label for schedule in schedules],
+        "source": source,
+        "started": started,
+    }
+    return write_tables(files, out, writers=writers, stale=["sweep.png"], info=info)
 
 
 def write_tables(

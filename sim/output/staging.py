@@ -26,7 +26,7 @@ from types import TracebackType
 
 from sim.output.run_json import NAME as RUN_INFO
 
-__all__ = ["PREFIX", "Staging", "sweep", "write_atomically"]
+__all__ = ["PREFIX", "Staging", "remove_orphans", "write_atomically"]
 
 #: Staging folders are `<out>/.sim-partial-<pid>-<random>/`.
 PREFIX = ".sim-partial-"
@@ -49,7 +49,7 @@ class Staging:
 
     def __enter__(self) -> Staging:
         self.out.mkdir(parents=True, exist_ok=True)
-        sweep(self.out)
+        remove_orphans(self.out)
         self.folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=self.out))
         return self
 
@@ -66,7 +66,7 @@ class Staging:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def sweep(out: Path) -> list[Path]:
+def remove_orphans(out: Path) -> list[Path]:
     """Remove staging folders in `out` left by runs that are no longer alive."""
     removed = []
     for path in out.glob(f"{PREFIX}*"):

@@ -28,7 +28,6 @@ __all__ = [
     "Overrun",
     "parse_count",
     "parse_size",
-    "played",
     "step_events",
     "sweep_too_much",
     "too_much",
@@ -61,16 +60,6 @@ class Overrun:
     message: str
 
 
-def played(scenario: Scenario, schedules: Sequence[Schedule] | None = None) -> list[Schedule]:
-    """The schedules a run plays: those chosen, plus synchronous for the speedups."""
-    from sim.scenario.schedules import Schedule
-
-    chosen = list(scenario.schedules if schedules is None else schedules)
-    if not any(schedule.kind == "synchronous" for schedule in chosen):
-        chosen.append(Schedule.of("synchronous"))
-    return chosen
-
-
 def step_events(scenario: Scenario, schedules: int, repeats: int = 1) -> int:
     """Steps over all games, times the schedules played and the repeats (exact integers)."""
     return scenario.step_count * schedules * repeats
@@ -88,7 +77,7 @@ def too_much(
     message names the product of the group that weighs most, so the user sees
     which count to lower.
     """
-    runs = len(played(scenario, schedules))
+    runs = len(_played(scenario, schedules))
     overruns = []
     total = step_events(scenario, runs, repeats)
     if total > max_events:
@@ -146,7 +135,7 @@ def sweep_too_much(
         if overruns:
             return overruns
     total = sum(
-        step_events(scenario, len(played(scenario, schedules)), scenario.replications)
+        step_events(scenario, len(_played(scenario, schedules)), scenario.replications)
         for scenario in scenarios
     )
     if total <= max_events:
@@ -206,3 +195,9 @@ def parse_count(text: str) -> int:
     if value < 1:
         raise ValueError(f'expected a whole number ≥ 1, got "{text}"')
     return value
+
+
+def _played(scenario: Scenario, schedules: Sequence[Schedule] | None) -> tuple[Schedule, ...]:
+    from sim.scenario.schedules import played
+
+    return played(scenario.schedules if schedules is None else schedules)

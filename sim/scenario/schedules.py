@@ -8,6 +8,7 @@ other field, and `label` tells two schedules of one kind apart in the tables.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 from pydantic import field_validator, model_validator
@@ -24,6 +25,7 @@ __all__ = [
     "ScheduleKind",
     "SynchronousParams",
     "ThreadedParams",
+    "played",
 ]
 
 ScheduleKind = Literal["synchronous", "cooperative", "threaded", "parallel"]
@@ -175,3 +177,11 @@ def _shown(value: Any) -> str:
 
 
 DEFAULT_SCHEDULES: tuple[Schedule, ...] = tuple(Schedule.of(kind) for kind in SCHEDULE_KINDS)
+
+
+def played(chosen: Sequence[Schedule]) -> tuple[Schedule, ...]:
+    """The schedules a run plays: those chosen, then synchronous when none of them is,
+    since every speedup is measured against it."""
+    if any(schedule.kind == "synchronous" for schedule in chosen):
+        return tuple(chosen)
+    return (*chosen, Schedule.of("synchronous"))

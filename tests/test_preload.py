@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from sim.experiment.preload import warm
+from sim.experiment.preload import preload
 
 
 def test_warm_imports_the_modules_and_skips_a_missing_one() -> None:
@@ -13,7 +13,7 @@ def test_warm_imports_the_modules_and_skips_a_missing_one() -> None:
     does not exist neither raises in the thread nor stops the ones after it."""
     name = "tabnanny"  # a standard module nothing in sim imports
     sys.modules.pop(name, None)
-    thread = warm(["sim_no_such_module", name])
+    thread = preload(["sim_no_such_module", name])
     thread.join(timeout=30)
     assert not thread.is_alive()
     assert name in sys.modules
