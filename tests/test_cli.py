@@ -47,7 +47,7 @@ def test_no_plots_leaves_out_the_timeline_and_removes_an_earlier_one(tmp_path):
 
 def test_trace_json_past_the_step_limit_only_when_asked(tmp_path, monkeypatch):
     """countasync has 3 × 3 steps × 2 schedules = 18 steps: over a limit of 10."""
-    monkeypatch.setattr("sim.output.pictures.TRACE_STEP_LIMIT", 10)
+    monkeypatch.setattr("sim.output.result_files.TRACE_STEP_LIMIT", 10)
     quiet, asked = tmp_path / "quiet", tmp_path / "asked"
     outputs = []
     for out, extra in ((quiet, []), (asked, ["--trace"])):

@@ -150,7 +150,6 @@ def _play(
     from sim.experiment.replications import replicate
     from sim.experiment.runs import run
     from sim.output import result_files
-    from sim.output.pictures import trace_note
     from sim.output.report_page import page_for
     from sim.results import console, explanations
 
@@ -195,7 +194,10 @@ def _play(
         source=source, started=options.started,
     ), target)  # fmt: skip
     out.print(f"wrote {', '.join(str(path) for path in files)}", markup=False)
-    for note in (result_files.steps_note(first, steps_choice), trace_note(first, trace or None)):
+    for note in (
+        result_files.steps_note(first, steps_choice),
+        result_files.trace_note(first, trace or None),
+    ):
         if note:
             out.print(note, markup=False)
 

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
 
 from sim.engine.trace import NO_HOST, Trace
 from sim.scenario.model import STEP_KINDS
 
-__all__ = ["WAIT_FOR_HOST", "chunks", "host_track", "host_tracks", "player_track"]
+__all__ = ["WAIT_FOR_HOST", "chunks", "host_track", "host_tracks", "player_track", "write"]
 
 WAIT_FOR_HOST = "waiting for the host"
 
@@ -127,3 +128,9 @@ def _microseconds(seconds: np.ndarray) -> list[str]:
     """Seconds as microseconds to the nanosecond, without needless decimals: 5 → `5000000`."""
     scaled = np.round(seconds * 1e6, 3)
     return [f"{value:.3f}".rstrip("0").rstrip(".") for value in scaled.tolist()]
+
+
+def write(traces: Sequence[Trace], path: Path) -> None:
+    """trace.json of a run, streamed chunk by chunk."""
+    with path.open("w", encoding="utf-8", newline="\n") as file:
+        file.writelines(chunks(traces))

@@ -9,6 +9,7 @@ scenario, the seed and the version; clock times go to `run.json`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
@@ -17,11 +18,11 @@ import pandas as pd
 
 from sim.experiment.replications import Replicated
 from sim.experiment.sweeps import Sweep
-from sim.output import pictures, run_json
-from sim.output.report_page import Page
+from sim.output import chrome_trace, pictures, run_json
+from sim.output.report_page import Page, report_page
 from sim.output.staging import Staging
-from sim.results import tables
 from sim.results.result import Result
+from sim.results.tables import step_chunks, step_count
 from sim.scenario.model import Scenario
 from sim.scenario.schedules import Schedule
 from sim.scenario.units import format_count
@@ -29,9 +30,11 @@ from sim.scenario.units import format_count
 __all__ = [
     "STEPS_CSV_LIMIT",
     "STEP_FILES",
+    "TRACE_STEP_LIMIT",
     "StepsChoice",
     "steps_note",
     "steps_written",
+    "trace_note",
     "write_results",
     "write_run",
     "write_sweep",
@@ -43,6 +46,12 @@ __all__ = [
 STEPS_CSV_LIMIT = 250_000
 #: File name of the steps table in each format.
 STEP_FILES = {"csv": "steps.csv", "parquet": "steps.parquet"}
+
+#: Runs with more steps than this (all schedules together) get trace.json only when asked:
+#: the trace costs about 300 bytes a step.
+TRACE_STEP_LIMIT = 50_000
+#: The files besides the tables a run may write; one it did not write this time is removed.
+OTHER_FILES = (*STEP_FILES.values(), "timeline.png", "trace.json", "report.html")
 
 StepsChoice = Literal["auto", "csv", "parquet", "none"]
 
@@ -65,9 +74,11 @@ def write_results(
     `steps`: "csv" or "parquet" write steps.csv or steps.parquet whatever their
     size, streamed chunk by chunk from the trace's columns; "none" writes no
     steps table; "auto" writes steps.csv up to `STEPS_CSV_LIMIT` rows. Then
-    what `sim.output.pictures` adds (timeline.png, trace.json, report.html). A steps file
-    or picture left by an earlier run and not written now is removed, so the
-    folder never mixes two runs. `tables` replaces the default CSVs (summary, games).
+    timeline.png unless `plots` is False; trace.json when `trace` is True, or when
+    it is None and the run has at most `TRACE_STEP_LIMIT` steps; report.html when
+    `page` is given. A steps file, picture, trace or page left by an earlier run
+    and not written now is removed, so the folder never mixes two runs. `tables`
+    replaces the default CSVs (summary, games).
     `source` (the scenario file) and `started` (the `time.time()` the command
     began) only go into run.json.
     """
@@ -78,9 +89,14 @@ def write_results(
     if steps_format is not None:
         write_steps = _STEP_WRITERS[steps_format]
         writers[STEP_FILES[steps_format]] = lambda path: write_steps(result, path)
-    listed = [*tables, *writers]
-    writers |= pictures.writers(result, plots=plots, trace=trace, page=page, beside=listed)
-    stale = [*STEP_FILES.values(), *pictures.PICTURE_FILES]
+    timeline = pictures.timeline_png(result) if plots or page else None
+    if plots and timeline is not None:
+        writers["timeline.png"] = _bytes(timeline)
+    if trace or (trace is None and step_count(result.traces) <= TRACE_STEP_LIMIT):
+        writers["trace.json"] = functools.partial(chrome_trace.write, result.traces)
+    if page is not None:
+        text = report_page(result, page, timeline, [*tables, *writers, "report.html"])
+        writers["report.html"] = _bytes(text.encode("utf-8"))
     info = {
         "scenario": result.scenario.name,
         "seed": result.seed,
@@ -88,7 +104,7 @@ def write_results(
         "source": source,
         "started": started,
     }
-    return write_tables(tables, out, writers=writers, stale=stale, info=info)
+    return write_tables(tables, out, writers=writers, stale=OTHER_FILES, info=info)
 
 
 def write_run(
@@ -175,13 +191,13 @@ def write_tables(
 def steps_written(result: Result, steps: StepsChoice) -> str | None:
     """The format the steps table is written in ("csv", "parquet"), or None if it is not."""
     if steps == "auto":
-        return "csv" if tables.step_count(result.traces) <= STEPS_CSV_LIMIT else None
+        return "csv" if step_count(result.traces) <= STEPS_CSV_LIMIT else None
     return None if steps == "none" else steps
 
 
 def steps_note(result: Result, steps: StepsChoice) -> str | None:
     """Why there is no steps table, when the size limit left it out."""
-    rows = tables.step_count(result.traces)
+    rows = step_count(result.traces)
     if steps != "auto" or rows <= STEPS_CSV_LIMIT:
         return None
     return (
@@ -191,9 +207,24 @@ def steps_note(result: Result, steps: StepsChoice) -> str | None:
     )
 
 
+def trace_note(result: Result, trace: bool | None) -> str | None:
+    """Why there is no trace.json, when the size limit left it out."""
+    steps = step_count(result.traces)
+    if trace is not None or steps <= TRACE_STEP_LIMIT:
+        return None
+    return (
+        f"trace.json not written: {format_count(steps)} steps, over the "
+        f"{format_count(TRACE_STEP_LIMIT)} written unasked; --trace writes it"
+    )
+
+
+def _bytes(data: bytes) -> Callable[[Path], None]:
+    return lambda path: path.write_bytes(data)
+
+
 def _write_steps_csv(result: Result, path: Path) -> None:
     with path.open("w", encoding="utf-8", newline="") as file:
-        for index, chunk in enumerate(tables.step_chunks(result.traces)):
+        for index, chunk in enumerate(step_chunks(result.traces)):
             chunk.to_csv(file, header=index == 0, index=False, lineterminator="\n")
 
 
@@ -203,7 +234,7 @@ def _write_steps_parquet(result: Result, path: Path) -> None:
 
     writer = None
     try:
-        for chunk in tables.step_chunks(result.traces):
+        for chunk in step_chunks(result.traces):
             batch = pa.Table.from_pandas(chunk, preserve_index=False)
             if writer is None:
                 writer = pq.ParquetWriter(path, batch.schema)

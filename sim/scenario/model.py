@@ -136,7 +136,7 @@ class Host(Frozen):
 class Scenario(Frozen):
     """Everything one run needs; see docs/design.md, "Scenarios".
 
-    Load one (`sim.load`), parse YAML (`Scenario.from_yaml`), or build it in code
+    Load one (`sim.load`), parse YAML (`sim.from_yaml`), or build it in code
     with the file's fields; durations given as numbers are in `unit`:
 
     >>> from sim import Scenario
