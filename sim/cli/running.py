@@ -189,9 +189,9 @@ def _play(
         )
     source = Path(read.document.source)
     shown = page_for(source, played.summary, target) if page else None
-    files = written(lambda: result_files.write_run(
-        played, target, steps_choice, plots=plots, trace=trace or None, page=shown,
-        source=source, started=options.started,
+    files = written(lambda: result_files.write_results(
+        first, target, steps_choice, result_files.run_tables(played), plots=plots,
+        trace=trace or None, page=shown, source=source, started=options.started,
     ), target)  # fmt: skip
     out.print(f"wrote {', '.join(str(path) for path in files)}", markup=False)
     for note in (

@@ -32,11 +32,11 @@ __all__ = [
     "STEP_FILES",
     "TRACE_STEP_LIMIT",
     "StepsChoice",
+    "run_tables",
     "steps_note",
     "steps_written",
     "trace_note",
     "write_results",
-    "write_run",
     "write_sweep",
     "write_tables",
 ]
@@ -107,28 +107,14 @@ def write_results(
     return write_tables(tables, out, writers=writers, stale=OTHER_FILES, info=info)
 
 
-def write_run(
-    played: Replicated,
-    out: Path,
-    steps: StepsChoice = "auto",
-    *,
-    plots: bool = True,
-    trace: bool | None = None,
-    page: Page | None = None,
-    source: Path | None = None,
-    started: float | None = None,
-) -> list[Path]:
-    """The folder of `sim run` and `sim report`: summary.csv (the statistics over the
-    replications), replications.csv, games.csv and the rest of `write_results`."""
-    files = {
+def run_tables(played: Replicated) -> dict[str, pd.DataFrame]:
+    """The CSVs of `sim run` and `sim report`: summary.csv (the statistics over the
+    replications), replications.csv and games.csv (replication 1's games)."""
+    return {
         "summary.csv": played.summary,
         "replications.csv": played.runs.drop(columns="point"),
         "games.csv": played.result.games,
     }
-    return write_results(
-        played.result, out, steps, files, plots=plots, trace=trace, page=page,
-        source=source, started=started,
-    )  # fmt: skip
 
 
 def write_sweep(
