@@ -3,12 +3,12 @@
     python bench/same_results.py --against REV      # REV: a commit, e.g. HEAD~3
 
 A change that should not change behaviour (moving modules, renaming them)
-proves it here: each command below runs once with this tree and once with
-REV's tree (a `git worktree` beside it, same interpreter and libraries), from
-the same working folder, and every file written, every line printed and the
-exit status must be identical. `run.json` is compared without its clock
-fields (`started_utc`, `finished_utc`, `wall_s`), the only ones that differ
-from run to run by design.
+proves it here: each command below (every `--help` page among them) runs once
+with this tree and once with REV's tree (a `git worktree` beside it, same
+interpreter and libraries), from the same working folder, and every file
+written, every line printed and the exit status must be identical. `run.json`
+is compared without its clock fields (`started_utc`, `finished_utc`,
+`wall_s`), the only ones that differ from run to run by design.
 
 Recorded examples are compared on one raw recording (taken once, with this
 tree): the scenario each tree writes from it must be the same text, since a
@@ -83,7 +83,10 @@ def commands() -> list[tuple[str, list[str]]]:
         ("verify-countasync", ["verify", str(ROOT / "scenarios/countasync.yaml")]),
         ("list", ["list"]),
         ("schema", ["schema"]),
+        ("help", ["--help"]),
     ]
+    commands = ("run", "report", "sweep", "verify", "record", "list", "validate", "schema", "guide")
+    cases += [(f"help-{command}", [command, "--help"]) for command in commands]
     return cases
 
 
