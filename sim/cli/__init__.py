@@ -1,14 +1,14 @@
 """The `sim` command: run, report, sweep, verify, list and validate scenarios;
 record a program as one.
 
-The only layer (with `sim.results.console`) that prints or writes files. Heavy imports
-(pandas, the engine) happen inside the commands that need them, so `sim
---help` answers at once. Exit status: 0 ok, 1 a check failed, 2 bad input,
+The only layer that prints; files are written by `sim.output`, which the
+commands call. Heavy imports (pandas, the engine) happen inside the commands
+that need them, so `sim --help` answers at once. Exit status: 0 ok, 1 a check failed, 2 bad input,
 130 interrupted (Ctrl-C; 143 for SIGTERM), 70 a bug of ours.
 
 One module a command family (`running`: run and report; `sweeping`,
 `verifying`, `recording`; `info`: list, validate, schema, guide) and the
-parts they share: `options`, `loading`, `output`, `workers`, `console`.
+parts they share: `options`, `loading`, `writing`, `workers`, `console`.
 """
 
 from __future__ import annotations

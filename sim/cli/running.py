@@ -151,7 +151,7 @@ def _play(
     from sim.experiment.runs import run
     from sim.output import result_files
     from sim.output.report_page import page_for
-    from sim.results import console, explanations
+    from sim.results import console_tables, explanations
 
     loaded = read.scenario
     target = options.target(loaded.name)  # refused before playing, not after
@@ -173,13 +173,17 @@ def _play(
     if read.applied:
         out.print(f"with --set {read.applied}", markup=False)
     if count > 1:
-        _print_wide(console.replications_table(played.summary, title(loaded)))
+        _print_wide(console_tables.replications_table(played.summary, title(loaded)))
         schedules = loaded.schedules if chosen is None else chosen
         if not loaded.random and not any(s.threaded and s.threaded.gil for s in schedules):
             out.print("durations are fixed, so every replication plays the same")
     else:
-        _print_wide(console.summary_table(first))
-    notes = [console.closed_form_line(first), *explanations.explanations(first), *first.notes]
+        _print_wide(console_tables.summary_table(first))
+    notes = [
+        console_tables.closed_form_line(first),
+        *explanations.explanations(first),
+        *first.notes,
+    ]
     for sentence in filter(None, notes):
         out.print(sentence, markup=False)
     if loaded.sweep:

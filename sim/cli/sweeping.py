@@ -56,7 +56,7 @@ def sweep(
     from sim.experiment import sweeps
     from sim.experiment.preload import AFTER_PLAY, PICTURES
     from sim.output import result_files
-    from sim.results import console
+    from sim.results import console_tables
     from sim.scenario.limits import sweep_too_much
 
     read = options.read()
@@ -75,8 +75,8 @@ def sweep(
         found = sweeps.play(points, chosen, runner, read.applied, done)
     if read.applied:
         out.print(f"with --set {read.applied}", markup=False)
-    for pivot in console.pivots(found.table, found.axes):
-        out.print(console.pivot_table(pivot, title(base)))
+    for pivot in console_tables.pivots(found.table, found.axes):
+        out.print(console_tables.pivot_table(pivot, title(base)))
     files = written(lambda: result_files.write_sweep(
         found, target, base, chosen or base.schedules, plots=not no_plots,
         source=Path(document.source), started=options.started,

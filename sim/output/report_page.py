@@ -16,8 +16,13 @@ from typing import TYPE_CHECKING
 
 from sim.output import plots
 from sim.output.plots.style import short
-from sim.results import console
-from sim.results.console import REPLICATION_HEADER, SUMMARY_HEADER, replication_cells, summary_cells
+from sim.results import console_tables
+from sim.results.console_tables import (
+    REPLICATION_HEADER,
+    SUMMARY_HEADER,
+    replication_cells,
+    summary_cells,
+)
 from sim.results.explanations import article_notes, comparisons
 from sim.results.result import Result
 from sim.scenario.units import format_count
@@ -99,7 +104,7 @@ def report_page(result: Result, page: Page, timeline: bytes | None, files: list[
 def render(result: Result, page: Page, pictures: Pictures, why: list[str], files: list[str]) -> str:
     """The whole page: title, summary table(s), why, timeline, close-up, sweep, scenario."""
     scenario = result.scenario
-    fastest = console.fastest(result.summary["makespan_s"].to_numpy()).tolist()
+    fastest = console_tables.fastest(result.summary["makespan_s"].to_numpy()).tolist()
     body = [
         f"<h1>{escape(scenario.name)}</h1>",
         f'<p class="lead">{escape(scenario.description)}</p>' if scenario.description else "",
@@ -115,7 +120,7 @@ def render(result: Result, page: Page, pictures: Pictures, why: list[str], files
             _table(
                 REPLICATION_HEADER,
                 replication_cells(page.summary),
-                console.fastest(page.summary["makespan_s"].to_numpy()).tolist(),
+                console_tables.fastest(page.summary["makespan_s"].to_numpy()).tolist(),
             ),
             "<h2>Replication 1, drawn below</h2>",
         ]

@@ -2,7 +2,7 @@
 
 For what-ifs too big to simulate (ten million players): the figures come from
 `sim.results.closed_forms` in microseconds, whatever the size. Kept apart from
-`sim.results.console` so that this path imports neither the engine nor pandas.
+`sim.results.console_tables` so that this path imports neither the engine nor pandas.
 """
 
 from __future__ import annotations
