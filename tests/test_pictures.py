@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -15,7 +15,7 @@ from sim.experiment.runs import run
 from sim.output import plots
 from sim.output.plots.timeline import busy_integral
 from sim.scenario.loader import load_file
-from sim.scenario.model import STEP_KINDS
+from sim.scenario.model import STEP_KINDS, Scenario
 from tests.conftest import SCENARIOS, cpu_bound, polgar_like, real_durations, scenarios
 
 
@@ -110,11 +110,35 @@ def test_busy_integral_is_the_sum_of_clipped_step_times(steps, points):
     assert busy_integral(starts, ends, at) == pytest.approx(expected, abs=1e-9)
 
 
+#: One host; g0 a 5 s host step; g1 ×3, 4 rounds of host 1.062 s, wait 2.301 s, wait 9 s.
+#: Cooperative: g1-3's third host step is ready at 8.186 + 2 × 11.301 = 31.85 s, the instant
+#: g1-2's ends (29.726 + 1.062 = 30.788, + 1.062 = 31.85), but the trace reaches the two by
+#: different sums and has them one bit apart (start 31.850000000000005).
+ONE_BIT_APART = Scenario(
+    host={"count": 1},
+    players=[
+        {"name": "g0", "count": 1, "moves": 1, "steps": [{"host": 5.0}]},
+        {
+            "name": "g1",
+            "count": 3,
+            "moves": 4,
+            "steps": [{"host": 1.062}, {"wait": 2.301}, {"wait": 9.0}],
+        },
+    ],
+    schedules=["synchronous", "cooperative"],
+)
+
+
 @settings(max_examples=15, deadline=None)
 @given(scenarios(real_durations))
+@example(ONE_BIT_APART)
 def test_every_positive_step_and_wait_for_a_host_is_one_bar(scenario):
     """Whatever the scenario: per panel and kind, one bar per step of that kind that
-    lasts, and one per step that waited for a host, counted straight from the trace."""
+    lasts, and one per step that waited for a host, counted straight from the trace.
+
+    Every duration is a whole number of milliseconds (`real_durations`), so is every
+    instant and every wait: a start less than half a millisecond after the step was
+    ready is the same instant reached by two sums, not a wait (`ONE_BIT_APART`)."""
     result = run(scenario)
     counts = plots.bar_counts(plots.timeline(result.traces))
     for trace in result.traces:
@@ -124,8 +148,28 @@ def test_every_positive_step_and_wait_for_a_host_is_one_bar(scenario):
             kind: int((lasting & (workload.kind == code)).sum())
             for code, kind in enumerate(STEP_KINDS)
         }
-        expected[plots.WAIT_FOR_HOST] = int((trace.start > trace.ready).sum())
+        expected[plots.WAIT_FOR_HOST] = int((trace.start - trace.ready >= 0.0005).sum())
         assert counts[trace.schedule.label] == {k: n for k, n in expected.items() if n}
+
+
+def test_an_instant_reached_by_two_sums_is_no_wait_whatever_the_time_unit():
+    """`ONE_BIT_APART`: host steps wait 5, 6.062 and 7.124 s for the host under both
+    schedules (g1-1, g1-2, g1-3 behind g0 in turn; synchronous 5, 5 + 49.452 = 54.452 and
+    103.904 s, a g1 game lasting 4 × 12.363 = 49.452 s). Cooperative, from g1-1's second
+    round on each host step is ready when the one before it ends (17.363 = 6.062 + 11.301
+    after 8.186; then 18.425, 19.487, …): no more waits. So 3 such bars a panel, beside
+    1 + 3 × 4 = 13 host and 3 × 4 × 2 = 24 wait bars, drawn in minutes (makespan
+    153.356 s) or, in a close-up of the first 40 s, in seconds."""
+    result = run(ONE_BIT_APART)
+    cooperative = result.trace("cooperative")
+    assert cooperative.ready[31] == 31.85 and cooperative.start[31] == pytest.approx(31.85)
+    assert cooperative.start[31] > cooperative.ready[31]  # the two sums, one bit apart
+    assert result.trace("synchronous").makespan == pytest.approx(5 + 3 * 49.452)
+    three = {plots.WAIT_FOR_HOST: 3, "host": 13, "wait": 24}
+    for until, unit in ((None, "time (min)"), (40.0, "time (s)")):
+        fig = plots.timeline(result.traces, until=until)
+        assert fig.axes[-1].get_xlabel() == unit
+        assert plots.bar_counts(fig) == {"synchronous": three, "cooperative": three}
 
 
 def test_close_up_shows_the_first_three_rounds_of_the_fastest_schedule():

@@ -2,7 +2,8 @@
 
 The acceptance: the recorded scenario's cooperative makespan is within 10 % of
 the recorded run's own time (both from one run, so machine load cancels), and
-the blocking crawler's `time.sleep` is flagged.
+the blocking crawler's `time.sleep` is flagged. The acceptance holds a real run's
+time against a figure, so it is marked `wallclock` (`make test-wallclock`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def cooperative(text: str, seeds) -> float:
     return statistics.fmean(float(r.summary.makespan_s[0]) for r in runs)
 
 
+@pytest.mark.wallclock
 @pytest.mark.parametrize("script", ["crawler", "blocking_crawler"])
 @pytest.mark.parametrize("mode", ["means", "empirical", "exact"])
 def test_the_scenario_reproduces_the_recorded_run_within_10_percent(raws, script, mode):

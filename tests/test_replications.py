@@ -10,10 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.engine import play
 from sim.experiment import streams
 from sim.experiment.executors import InProcess
 from sim.experiment.replications import describe, play_all, summarize
-from sim.experiment.runs import run
+from sim.experiment.runs import run, workload_of
 from sim.scenario.model import Scenario
 from sim.scenario.schedules import Schedule
 
@@ -152,11 +153,39 @@ def test_seed_decides_and_same_seed_gives_the_same_bytes(tmp_path):
     assert files("a")["replications.csv"] != files("d", "--seed", "1")["replications.csv"]
 
 
-def test_schedules_given_by_kind_still_get_their_own_streams():
-    scenario = three_waits()
-    by_name = run(scenario, ["synchronous"], seed=4).summary
-    by_model = run(scenario, [Schedule.of("synchronous")], seed=4).summary
-    pd.testing.assert_frame_equal(by_name, by_model)
+def test_a_threaded_schedule_draws_its_gil_handoffs_from_its_own_stream():
+    """Four games of host 20 ms, wait 10 ms, host 20 ms on four threads under the GIL
+    (5 ms slices): who takes the GIL at each handoff is drawn from the schedule's own
+    stream, `streams.schedule_rng(seed, replication, label)`. The durations are fixed, so
+    every run here plays the same workload and only those draws tell the game ends apart."""
+    scenario = Scenario(
+        name="gil",
+        players=[
+            {"name": "t", "count": 4, "steps": [{"host": 0.02}, {"wait": 0.01}, {"host": 0.02}]}
+        ],
+        schedules=["threaded"],
+    )
+    # threads=4 plays exactly as the default (one thread per game): only its label differs
+    four = Schedule.of("threaded", threads=4)
+
+    def ends(schedules, label="threaded", seed=0, replication=0) -> list[float]:
+        result = run(scenario, schedules, seed=seed, replication=replication)
+        return result.trace(label).game_ends().tolist()
+
+    assert workload_of(scenario, 0).duration.tolist() == workload_of(scenario, 1).duration.tolist()
+    mine = ends(["threaded"])
+    drawn = play(
+        workload_of(scenario, 0), Schedule.of("threaded"), streams.schedule_rng(0, 0, "threaded")
+    )
+    assert mine == drawn.game_ends().tolist()
+    # by kind or as a model, alone, first or last: the same label, the same stream
+    assert ends([Schedule.of("threaded")]) == mine
+    assert ends(["threaded", four]) == mine
+    assert ends([four, "threaded"]) == mine
+    # the same play under another label, seed or replication draws other handoffs
+    assert ends(["threaded", four], label=four.label) != mine
+    assert ends(["threaded"], seed=1) != mine
+    assert ends(["threaded"], replication=1) != mine
 
 
 def test_summary_statistics_are_describe_of_each_group():

@@ -15,7 +15,7 @@ from sim.engine import play
 from sim.engine.workload import Workload
 from sim.experiment.runs import workload_of
 from sim.scenario.loader import load_file
-from sim.scenario.model import STEP_KINDS, Host, Scenario
+from sim.scenario.model import Scenario
 from sim.scenario.schedules import Schedule
 from sim.verify.compare import against_asyncio, compare, same_instant_ties
 from sim.verify.virtual import REPLAYABLE, replay
@@ -283,13 +283,6 @@ def test_cli_verify_help_has_examples():
     assert "sim verify polgar" in result.stdout and "--real" in result.stdout
 
 
-needs_switch_cost = pytest.mark.skipif(
-    "switch_cost" not in Host.model_fields, reason="scenarios have no host.switch_cost yet"
-)
-needs_block = pytest.mark.skipif("block" not in STEP_KINDS, reason="no block steps yet")
-
-
-@needs_switch_cost
 @pytest.mark.parametrize("kind", ["synchronous", "cooperative"])
 def test_the_replay_charges_switch_costs_as_the_engine_does(kind):
     """3 games of 2 rounds (5 s host, 55 s wait), 1 s to move to another game. Synchronous:
@@ -305,7 +298,6 @@ def test_the_replay_charges_switch_costs_as_the_engine_does(kind):
         assert loop.makespan == 3 * 120 + 2
 
 
-@needs_switch_cost
 def test_real_runs_are_simulated_without_switch_costs():
     from sim.verify.wallclock import without_switch_cost
 
@@ -315,7 +307,6 @@ def test_real_runs_are_simulated_without_switch_costs():
     assert workload.duration.tolist() == [1.0]
 
 
-@needs_block
 def test_a_block_step_holds_the_loop_in_the_replay():
     """a: [block 2], b: [wait 1, host 1]. The blocking call holds the loop 0–2, so b's
     host step waits from 1 to 2 and ends at 3, on both sides; synchronous 2 + 2 = 4."""

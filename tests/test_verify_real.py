@@ -4,7 +4,8 @@ A smoke test, not a measurement: real runs can only be slower than the work
 they do (CPU time is burnt to the full, sleeps never return early), so the
 lower bounds are tight; the upper bounds are generous and leave out the time
 a run queued for a CPU behind other work, since the machine may be busy. The
-figures themselves are measured by `bench/verify.py`.
+figures themselves are measured by `bench/verify.py`. The tests that hold a real
+run's time against a figure are marked `wallclock` (`make test-wallclock`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def rows():
     return {row.model.kind: row for row in check(Workload.of(scenario), models_of(scenario), 10, 1)}
 
 
+@pytest.mark.wallclock
 def test_each_model_is_played_and_scaled_back(rows):
     """Synchronous 4 × (0.02 + 1) = 4.08 s; cooperative 4 × 0.02 + 1 = 1.08 s (the host's
     moves, then the last game's wait). Threaded: the GIL serialises the same 0.08 s of
@@ -60,6 +62,7 @@ def _waited(row) -> float:
     return 0.0 if math.isnan(row.cpu_wait) else row.cpu_wait
 
 
+@pytest.mark.wallclock
 def test_the_engine_figure_stands_beside_the_schedules_it_has(rows):
     """4.08 s and 1.08 s from the engine; the error is (real − simulated) / simulated."""
     assert rows["synchronous"].simulated == pytest.approx(4.08)
@@ -70,6 +73,7 @@ def test_the_engine_figure_stands_beside_the_schedules_it_has(rows):
         assert (row.measured - _waited(row) - row.simulated) / row.simulated < GENEROUS - 1
 
 
+@pytest.mark.wallclock
 def test_synchronous_games_end_one_after_another(rows):
     """Game i ends at (i + 1) × 1.02 s: each waits for the one before it."""
     ends = [end * 10 for end in rows["synchronous"].runs[0].game_ends]
@@ -131,6 +135,7 @@ def test_cli_real_prints_the_table_and_fails_past_the_tolerance(tmp_path):
     assert "cooperative: real" in failed.stderr and "off the simulated 1.08 s" in failed.stderr
 
 
+@pytest.mark.wallclock
 def test_a_block_step_holds_the_loop_but_not_a_thread():
     """Two games of one blocking call of 50 ms (`block`, a `time.sleep`). On one loop the
     second waits for the first: at least 2 × 50 ms. In threads they overlap: 50 ms and
@@ -163,6 +168,7 @@ def test_notes_say_how_the_figures_were_taken_and_what_the_machine_lacks():
     assert rows[0].measured == pytest.approx(60.0)  # median of 50 and 70
 
 
+@pytest.mark.wallclock
 @pytest.mark.parametrize("player", ["synchronous", "cooperative", "parallel"])
 def test_two_hosts_play_two_steps_at_a_time(player):
     """Four 0.2 s blocking calls on two hosts (a pool of two processes): two waves of
@@ -198,7 +204,9 @@ def test_the_real_run_is_simulated_on_the_cpus_it_had():
 
 
 @pytest.mark.skipif(
-    not getattr(sys, "_is_gil_enabled", lambda: True)(), reason="a free-threaded Python"
+    not getattr(sys, "_is_gil_enabled", lambda: True)(),
+    reason="a free-threaded Python has no GIL for threaded(gil=false) to share: "
+    "there the counterpart keeps gil=false",
 )
 def test_threads_without_the_gil_are_simulated_with_it_on_a_python_that_has_one():
     """cpu_bound's threaded(gil=false) run really shares CPython's GIL here, so its

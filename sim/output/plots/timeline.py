@@ -57,6 +57,10 @@ FRAME_PX = 120  # figure title and legend above, time axis below
 _LEFT_PX, _RIGHT_PX, _TOP_PX = 130, 20, 70
 _STRIP_BINS = 400
 _BAR_HALF = 0.36  # half a bar's height, in rows
+#: Instants at most this share of their time apart (of 1 s before 1 s) are one instant:
+#: the engine may reach one instant by two sums that differ in their last bits, and a step
+#: that starts that much after it was ready did not wait for a host.
+_SAME_INSTANT = 1e-9
 
 
 def shown_games(games: int) -> list[int | None]:
@@ -167,14 +171,16 @@ def _panel(ax: Axes, trace: Trace, order: list[int | None], size: float) -> set[
     workload = trace.workload
     steps, row = _steps_of(workload.first_step, order)
     drawn: set[str] = set()
-    start, end = trace.start[steps] / size, trace.end[steps] / size
-    ready, kind_of = trace.ready[steps] / size, workload.kind[steps]
+    start, end, ready = trace.start[steps], trace.end[steps], trace.ready[steps]
+    # decided in seconds, so that the time unit of the axis cannot change what is drawn
+    waited = start - ready > _SAME_INSTANT * np.maximum(1.0, start)
+    start, end, ready = start / size, end / size, ready / size
+    kind_of = workload.kind[steps]
     for code, kind in enumerate(STEP_KINDS):
         chosen = (kind_of == code) & (end > start)
         if chosen.any():
             ax.add_collection(_bars(start[chosen], end[chosen], row[chosen], colour(kind), kind))
             drawn.add(kind)
-    waited = start > ready
     if waited.any():
         ax.add_collection(
             _bars(ready[waited], start[waited], row[waited], WAIT_FOR_HOST_COLOUR, WAIT_FOR_HOST)
