@@ -8,6 +8,7 @@ import operator
 import subprocess
 import sys
 
+import distributed
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner
@@ -39,7 +40,6 @@ sweep:
 @pytest.fixture(scope="module")
 def dask_address():
     """A small in-process Dask cluster (threads, no worker processes): quick, and closed after."""
-    distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
@@ -68,7 +68,6 @@ def test_jobs_1_jobs_2_and_dask_write_the_same_bytes(tmp_path, dask_address):
 
 def test_dask_local_starts_its_own_cluster_and_gives_the_same_bytes(tmp_path, monkeypatch):
     """`--dask local` as a user runs it, but with threads for workers: quick, same code path."""
-    pytest.importorskip("distributed")
     monkeypatch.setitem(executors.LOCAL_CLUSTER, "processes", False)
     alone = sweep_files(tmp_path, "one", "--jobs", "1")
     assert alone == sweep_files(tmp_path, "local", "--dask", "local", "--jobs", "2")
@@ -118,7 +117,6 @@ def test_one_job_or_one_item_plays_in_this_process():
 
 
 def test_an_unreachable_dask_scheduler_is_bad_input(tmp_path, monkeypatch):
-    pytest.importorskip("distributed")
     monkeypatch.setattr(executors, "CONNECT_TIMEOUT", "0.2s")
     with pytest.raises(ExecutorError, match=r"--dask tcp://127\.0\.0\.1:1: cannot connect"):
         executors.DaskCluster("tcp://127.0.0.1:1", 1)
