@@ -20,6 +20,7 @@ DOCUMENTED = [
     "sim.experiment.runs",
     "sim.scenario.model",
     "sim.scenario.with_values",
+    "sim.experiment.sweeps",
 ]
 
 
@@ -47,18 +48,20 @@ def test_import_sim_loads_neither_pandas_nor_the_engine():
     assert done.stdout.strip() == "[]"
 
 
-def test_with_values_names_a_wrong_path_or_value():
+def test_with_values_names_a_wrong_path_or_value_as_set_does():
     polgar = sim.load("polgar")
     cases = {
-        "players.amateur.cont": "players.amateur.cont: unknown field 'cont'",
-        "players.pro.count": "no group 'pro'; groups: amateur",
-        "players.amateur.count": 'players[0].count: expected a whole number, got "many"',
+        "players.amateur.cont": "with_values players.amateur.cont: players[0].cont: "
+        "unknown field 'cont' (did you mean 'count'?)",
+        "players.pro.count": "with_values players.pro.count: players: no player group 'pro'; "
+        "expected amateur, or an index 0..0, or *",
+        "players.amateur.count": "with_values players.amateur.count: players[0].count: "
+        'expected a whole number, got "many"',
     }
     for path, message in cases.items():
-        with pytest.raises(
-            sim.ScenarioError, match=message.replace("[", r"\[").replace("]", r"\]")
-        ):
+        with pytest.raises(sim.ScenarioError) as caught:
             sim.with_values(polgar, {path: "many" if path.endswith("count") else 3})
+        assert str(caught.value).startswith(message)
 
 
 def test_a_bare_number_for_a_duration_is_in_the_scenarios_unit():
@@ -102,7 +105,6 @@ def test_the_notebook_example_reproduces_the_polgar_table_and_the_knee(tmp_path,
 
 def test_plot_draws_the_timeline_one_panel_per_schedule():
     """countasync: 3 games × 2 schedules; the figure has a panel for each schedule."""
-    pytest.importorskip("sim.output.plots", reason="the timeline figure is not in this version")
     figure = sim.plot(sim.run("countasync", schedules=["synchronous", "cooperative"]))
     panels = [ax.get_gid() for ax in figure.axes if (ax.get_gid() or "").startswith("timeline:")]
     assert panels == ["timeline:synchronous", "timeline:cooperative"]

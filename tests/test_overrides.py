@@ -159,3 +159,17 @@ def test_override_text_can_be_typed_again():
     override = Override("player_move", {"dist": "exponential", "mean": 5})
     assert override.text == "player_move={dist: exponential, mean: 5}"
     assert parse(override.text).value == override.value
+
+
+def test_a_value_from_code_is_shown_as_yaml_and_each_place_gets_its_own_copy():
+    """A tuple is a YAML list; `*` puts a copy in each group, so the later path changes
+    one group's mean: 60 s for amateur, 55 s left for the other."""
+    assert Override("schedules", ("cooperative", "synchronous")).text == (
+        "schedules=[cooperative, synchronous]"
+    )
+    law = {"dist": "exponential", "mean": 55}
+    changed = read_yaml(TWO_GROUPS).scenario(
+        [Override("players.*.player_move", law), parse("players.amateur.player_move.mean=60")]
+    )
+    assert [g.player_move.mean for g in changed.players] == [60.0, 55.0]
+    assert law == {"dist": "exponential", "mean": 55}

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import sim
 from sim.cli import app
 from sim.experiment.replications import RECORD_COLUMNS, STATISTIC_COLUMNS
 from sim.results.tables import SUMMARY_COLUMNS
@@ -196,3 +197,89 @@ def test_a_sweep_point_is_the_run_with_the_same_values_seed_included(tmp_path):
         point = table[table["seed"] == seed].reset_index(drop=True)
         assert point["makespan_s"].tolist() == ran["makespan_s"].tolist()
     assert table["makespan_s"].iloc[0] != table["makespan_s"].iloc[2]
+
+
+# `sim.sweep`, the API: the same points, streams and table as `sim sweep`.
+
+
+def sweep_csv(tmp_path, *args: str) -> str:
+    """The sweep.csv `sim sweep ARGS` writes, as text."""
+    out = tmp_path / "cli"
+    result = CliRunner().invoke(app, ["sweep", *args, "--jobs", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return (out / "sweep.csv").read_text()
+
+
+def as_csv(table: pd.DataFrame) -> str:
+    return table.to_csv(index=False, lineterminator="\n")
+
+
+def test_the_api_gives_the_table_sim_sweep_writes(tmp_path):
+    """2 players, host_move 1: synchronous 2 × 30 × (1 + 55) = 3 360 s (row 4, as above)."""
+    table = sim.sweep(sim.load("polgar"), {"players.amateur.count": [1, 2], "host_move": [1, 5]})
+    assert as_csv(table) == sweep_csv(
+        tmp_path, "polgar", "--vary", "players.amateur.count=1,2", "--vary", "host_move=1,5"
+    )
+    assert table.loc[4, "makespan_s"] == 3_360.0 and table.loc[4, "schedule"] == "synchronous"
+
+
+def test_the_api_plays_the_same_streams_and_replications(tmp_path):
+    """A random file of 3 replications: each seed's figures are the command's, and differ."""
+    file = tmp_path / "noisy.yaml"
+    text = SMALL.split("sweep:")[0].replace(
+        "player_move: 4", "player_move: {dist: exponential, mean: 4}"
+    )
+    file.write_text(text + "replications: 3\n")
+    table = sim.sweep(sim.load(file), {"seed": [1, 2]})
+    assert as_csv(table) == sweep_csv(tmp_path, str(file), "--vary", "seed=1,2")
+    assert table["replications"].tolist() == [3, 3, 3, 3]
+    assert table["makespan_s"].iloc[0] != table["makespan_s"].iloc[2]
+    seeded = sim.sweep(sim.load(file), {"players.a.count": [1, 2]}, seed=2)
+    assert as_csv(seeded) == sweep_csv(
+        tmp_path, str(file), "--vary", "players.a.count=1,2", "--seed", "2"
+    )
+
+
+def test_the_api_records_the_what_ifs_the_scenario_was_made_with(tmp_path):
+    """host.count=2: synchronous ⌈n/2⌉·1 800 s → 1 800, 3 600 s for n = 1, 3; as `--set`."""
+    doubled = sim.with_values(sim.load("polgar"), {"host.count": 2})
+    table = sim.sweep(doubled, {"players.amateur.count": [1, 3]})
+    assert as_csv(table) == sweep_csv(
+        tmp_path, "polgar", "--set", "host.count=2", "--vary", "players.amateur.count=1,3"
+    )
+    sync = table[table["schedule"] == "synchronous"]
+    assert sync["makespan_s"].tolist() == [1_800.0, 3_600.0]
+    assert set(table["overrides"]) == {"host.count=2"}
+
+
+def test_the_api_grid_takes_star_unit_and_the_grid_grammar():
+    """Synchronous 24 × moves × 60 s: 1 440, 2 880 s; under unit: min × 60: 86 400, 172 800 s.
+    A spec "1..3" is the counts 1, 2, 3: 1 800 s a player."""
+    table = sim.sweep(
+        sim.load("polgar"),
+        {"unit": ["s", "min"], "players.*.moves": [1, 2]},
+        schedules=["synchronous"],
+    )
+    assert table["makespan_s"].tolist() == [1_440.0, 2_880.0, 86_400.0, 172_800.0]
+    table = sim.sweep(sim.load("polgar"), {"players.amateur.count": "1..3"}, ["synchronous"])
+    assert table["players.amateur.count"].tolist() == [1, 2, 3]
+    assert table["makespan_s"].tolist() == [1_800.0, 3_600.0, 5_400.0]
+
+
+API_BAD = {
+    "players.amateur.count": (
+        [0, 1],
+        "sweep players.amateur.count: players[0].count: expected a number ≥ 1, got 0",
+    ),
+    "moves": ([], "sweep moves: expected at least one value"),
+    "count": ([1], "sweep count: 'count' alone is ambiguous"),
+    "players.pro.count": ([1], "sweep players.pro.count: players: no player group 'pro'"),
+}
+
+
+@pytest.mark.parametrize("path", API_BAD)
+def test_a_bad_api_grid_is_named_as_the_command_names_it(path):
+    values, start = API_BAD[path]
+    with pytest.raises(sim.ScenarioError) as caught:
+        sim.sweep(sim.load("polgar"), {path: values})
+    assert str(caught.value).startswith(start), str(caught.value)

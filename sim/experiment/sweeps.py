@@ -9,11 +9,14 @@ a bad value is reported at once, naming the `--vary` or the `sweep:` line.
 
 All points share the same random streams (`sim.experiment.streams`): a difference
 between two points comes from the values varied, not from different draws.
+
+`sweep`, the API's, takes the same path: its grid becomes axes, its points are
+expanded from the scenario's own document (`sim.scenario.with_values.origin`)
+and played by `play`, so it gives the table `sim sweep` writes to `sweep.csv`.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,9 +24,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment.executors import Runner
+from sim.experiment.executors import InProcess, Runner
 from sim.experiment.replications import play_all, summarize
-from sim.experiment.runs import run
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.grid import MAX_POINTS, parse_values, points
 from sim.scenario.loader import Document
@@ -31,9 +33,12 @@ from sim.scenario.model import Scenario
 from sim.scenario.overrides import Override, show
 from sim.scenario.schedules import Schedule
 from sim.scenario.units import format_count
-from sim.scenario.with_values import with_values
+from sim.scenario.with_values import origin
 
 __all__ = ["Axis", "Point", "Sweep", "axes", "expand", "play", "sweep"]
+
+#: Where the axes and the seed of the API's `sweep` come from, as error messages name them.
+_SOURCE = "sweep"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +83,22 @@ def axes(document: Document, base: Scenario, vary: Sequence[str]) -> list[Axis]:
             message = f"expected PATH=VALUES, e.g. players.amateur.count=1..48, got {text!r}"
             problems.append(Problem("--vary", None, "", message))
             continue
-        try:
-            found[path] = Axis(path, parse_values(spec), "--vary")
-        except ValueError as error:
-            problems.append(Problem(f"--vary {path}", None, "", str(error)))
+        axis = _parsed(path, spec, "--vary", problems)
+        if axis is not None:
+            found[path] = axis
     if problems:
         raise ScenarioError(problems)
     return list(found.values())
+
+
+def _parsed(path: str, spec: Any, source: str, problems: list[Problem]) -> Axis | None:
+    """`spec` as an axis, read by the grid grammar (`sim.scenario.grid`) as a `sweep:`
+    block's entry is; None, with the problem added, when it cannot be read."""
+    try:
+        return Axis(path, parse_values(spec), source)
+    except ValueError as error:
+        problems.append(Problem(f"{source} {path}", None, "", str(error)))
+        return None
 
 
 def expand(document: Document, overrides: Sequence[Override], grid: Sequence[Axis]) -> list[Point]:
@@ -167,10 +181,16 @@ def sweep(
 ) -> pd.DataFrame:
     """Play every combination of the values: one row per grid point and schedule.
 
-    The varied paths come first as columns, then `summary.csv`'s columns. Every point
-    draws its random durations from the same stream (`seed`, default the scenario's), so
-    differences come from the values varied. (`sim sweep` plays a file's grid from the
-    command line, with replications and parallel runs.)
+    The table is `sim sweep`'s `sweep.csv`: the varied paths first (the first
+    varies slowest), then `summary.csv`'s columns, the statistics over the
+    scenario's `replications` and the record (`overrides`: the what-ifs the
+    scenario was made with). Paths and values are those of `sim.with_values`;
+    each entry of `grid` is read as a `sweep:` block's (`sim.scenario.grid`): values,
+    among which a text range (`"50ms..200ms:50ms"`) stands for its values, or one
+    spec (`"1..48"`). The scenario's own `sweep:` block is not played: `grid` is the
+    whole grid. Every point draws from the same streams (`seed`, default the
+    scenario's), so differences come from the values varied. A bad value is a
+    `ScenarioError` before anything plays: `sweep players.amateur.count: …`.
 
     >>> import sim
     >>> table = sim.sweep(sim.load("polgar"), {"players.amateur.count": [1, 12, 13, 24]},
@@ -178,14 +198,18 @@ def sweep(
     >>> dict(zip(table["players.amateur.count"], table["makespan_s"]))
     {1: 1800.0, 12: 1855.0, 13: 2005.0, 24: 3655.0}
     """
-    paths = list(grid)
-    frames = []
-    for point in itertools.product(*(list(values) for values in grid.values())):
-        summary = run(with_values(scenario, dict(zip(paths, point, strict=True))), schedules, seed)
-        table = summary.summary.copy()
-        for place, (path, value) in enumerate(zip(paths, point, strict=True)):
-            table.insert(place, path, value)
-        frames.append(table)
-    table = pd.concat(frames, ignore_index=True)
-    table["schedule"] = table["schedule"].astype(str)
-    return table
+    problems: list[Problem] = []
+    specs = {path: v if isinstance(v, str | dict) else tuple(v) for path, v in grid.items()}
+    found = [_parsed(path, spec, _SOURCE, problems) for path, spec in specs.items()]
+    if problems:
+        raise ScenarioError(problems)
+    grid_axes = [axis for axis in found if axis is not None]
+    document, made_with = origin(scenario)
+    given = [*made_with, *([Override("seed", seed, _SOURCE)] if seed is not None else [])]
+    chosen = None if schedules is None else [_schedule(schedule) for schedule in schedules]
+    applied = "; ".join(override.text for override in made_with)
+    return play(expand(document, given, grid_axes), chosen, InProcess(), applied).table
+
+
+def _schedule(schedule: Schedule | str) -> Schedule:
+    return Schedule.of(schedule) if isinstance(schedule, str) else schedule

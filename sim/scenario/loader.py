@@ -6,7 +6,10 @@ a message reads `polgar.yaml:7: players[0].host_move: expected a duration …`.
 
 A `Document` keeps the parsed data and its lines, so the same file can be
 validated again under overrides (`--set`, the points of a sweep): an error
-inside an overridden value names the override instead of a line.
+inside an overridden value names the override instead of a line. Every
+scenario it validates remembers that document and those overrides
+(`made_from`), so `sim.with_values` and `sim.sweep` change a scenario the way
+`--set` changes its file.
 
 Files are read within `sim.scenario.limits`: a size cap before reading, depth and
 alias expansion while parsing (`sim.scenario.yaml_lines`, `sim.scenario.guarded_yaml`),
@@ -16,6 +19,7 @@ and the event budget (`Document.refuse_overruns`) once a scenario is valid.
 from __future__ import annotations
 
 import difflib
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +38,16 @@ from sim.scenario.yaml_lines import path_text as _path
 if TYPE_CHECKING:
     from sim.scenario.schedules import Schedule
 
-__all__ = ["Document", "decode", "from_yaml", "load", "load_file", "read_file", "read_yaml"]
+__all__ = [
+    "Document",
+    "decode",
+    "from_yaml",
+    "load",
+    "load_file",
+    "made_from",
+    "read_file",
+    "read_yaml",
+]
 
 
 def load(scenario: str | Path) -> Scenario:
@@ -64,9 +77,11 @@ class Document:
         """Validate the data with `overrides` applied; ScenarioError names every problem."""
         data, placed = apply(self.data, overrides) if overrides else (self.data, [])
         try:
-            return Scenario.model_validate(data)
+            scenario = Scenario.model_validate(data)
         except ValidationError as error:
             raise ScenarioError(_problems(error, data, self.lines, self.source, placed)) from None
+        _remember(scenario, self, tuple(overrides))
+        return scenario
 
     def line(self, *loc: str | int) -> int | None:
         return self.lines.get(loc)
@@ -87,6 +102,31 @@ class Document:
         `schedules` or its own) would pass `max_events` step events."""
         overruns = too_much(scenario, max_events, schedules, repeats=scenario.replications)
         self.refuse_overruns(overruns)
+
+
+#: What each live scenario was validated from, by identity: a frozen model with a `sweep`
+#: dict cannot be hashed, and keeping the data outside it leaves its equality and pickling
+#: as they are. An entry goes when its scenario does.
+_ORIGINS: dict[int, tuple[weakref.ref[Scenario], Document, tuple[Override, ...]]] = {}
+
+
+def _remember(scenario: Scenario, document: Document, overrides: tuple[Override, ...]) -> None:
+    key = id(scenario)
+
+    def forget(gone: weakref.ref[Scenario], origins: dict = _ORIGINS) -> None:
+        if origins.get(key, (None,))[0] is gone:
+            del origins[key]
+
+    _ORIGINS[key] = (weakref.ref(scenario, forget), document, overrides)
+
+
+def made_from(scenario: Scenario) -> tuple[Document, tuple[Override, ...]] | None:
+    """The document `scenario` was validated from and the overrides applied to it, in
+    order; None for a scenario this module did not validate (built in code, unpickled)."""
+    entry = _ORIGINS.get(id(scenario))
+    if entry is None or entry[0]() is not scenario:
+        return None
+    return entry[1], entry[2]
 
 
 def load_file(

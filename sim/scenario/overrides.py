@@ -1,10 +1,11 @@
 """Changes to a scenario by dotted path, applied to its YAML data before validation.
 
-`--set players.amateur.count=48` and every point of a sweep are overrides.
-They change the raw data, not the validated model, so validation sees exactly
-what a file with the change would hold: `--set unit=min` changes the meaning
-of the file's bare numbers, and a wrong value gets the usual error, naming the
-override instead of a line.
+`--set players.amateur.count=48`, every point of a sweep and every what-if of
+`sim.with_values` are overrides: the one way to change a scenario. They change
+the raw data, not the validated model, so validation sees exactly what a file
+with the change would hold: `--set unit=min` changes the meaning of the file's
+bare numbers, and a wrong value gets the usual error, naming the override
+instead of a line.
 
 Paths:
 
@@ -19,7 +20,8 @@ Paths:
   has one too) and must be spelled out;
 - `sweep.KEY` sets one entry of the `sweep:` block, whose keys hold dots.
 
-Values are YAML: `48`, `5s`, `min`, `[cooperative]`, `{dist: exponential, mean: 5}`.
+Values are YAML: `48`, `5s`, `min`, `[cooperative]`, `{dist: exponential, mean: 5}`;
+from code (`sim.with_values`, `sim.sweep`), the Python values YAML would give.
 """
 
 from __future__ import annotations
@@ -98,7 +100,12 @@ def show(value: Any) -> str:
     """A value as one line of YAML: `48`, `5s`, `{dist: exponential, mean: 5}`."""
     if isinstance(value, str):
         return value
-    text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, allow_unicode=True)
+    try:
+        text = yaml.safe_dump(
+            _copy(value), default_flow_style=True, sort_keys=False, allow_unicode=True
+        )
+    except yaml.YAMLError:  # a value from code that YAML has no form for
+        return repr(value)
     return text.strip().removesuffix("...").strip()
 
 
@@ -150,7 +157,7 @@ def _place(node: Any, segments: list[str], override: Override, loc: Loc = ()) ->
     for key in _keys(node, segment, loc):
         here = (*loc, key)
         if not rest:
-            node[key] = override.value
+            node[key] = _copy(override.value)  # each place its own: a later override changes one
             yield here
             continue
         child = node[key] if isinstance(node, list) else node.get(key)
@@ -194,9 +201,10 @@ def _name(item: Any, index: int, loc: Loc) -> str | None:
 
 
 def _copy(value: Any) -> Any:
-    """A deep copy that also unshares YAML aliases, so one override changes one place."""
+    """A deep copy that also unshares YAML aliases, so one override changes one place;
+    tuples (from code) become lists, whose items a later override can set."""
     if isinstance(value, dict):
         return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_copy(item) for item in value]
     return value
