@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.experiment import executors
-from sim.experiment.executors import ExecutorError, InProcess, ProcessPool, executor
+from sim.experiment.executors import ExecutorError, InProcess, ProcessPool, open_executor
 from sim.experiment.progress import progress
 
 RANDOM = """\
@@ -108,12 +108,12 @@ def test_a_workers_error_reaches_the_caller():
 
 
 def test_one_job_or_one_item_plays_in_this_process():
-    with executor(jobs=1, items=10) as runner:
-        assert isinstance(runner, InProcess)
-    with executor(jobs=4, items=1) as runner:
-        assert isinstance(runner, InProcess)
-    with executor(jobs=2, items=5) as runner:
-        assert isinstance(runner, ProcessPool) and runner.workers == 2
+    with open_executor(jobs=1, items=10) as executor:
+        assert isinstance(executor, InProcess)
+    with open_executor(jobs=4, items=1) as executor:
+        assert isinstance(executor, InProcess)
+    with open_executor(jobs=2, items=5) as executor:
+        assert isinstance(executor, ProcessPool) and executor.workers == 2
 
 
 def test_an_unreachable_dask_scheduler_is_bad_input(tmp_path, monkeypatch):

@@ -187,7 +187,7 @@ class PlayOptions:
         return writing.target(name, self.out_dir)
 
     def workers(self, total: int, name: str, then: Sequence[str] = ()) -> AbstractContextManager:
-        """(runner, done) for `total` replications or points, by `--jobs` and `--dask`;
+        """(executor, done) for `total` replications or points, by `--jobs` and `--dask`;
         `then`: modules to import while other processes play (`sim.experiment.preload`)."""
         return workers(self.jobs, self.dask, total, name, self.quiet, then)
 

@@ -166,8 +166,8 @@ def _play(
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if count > 1:
         then = (*AFTER_PLAY, *PICTURES) if plots else AFTER_PLAY
-        with options.workers(count - 1, loaded.name, then) as (runner, done):
-            played = replicate(first, chosen, runner, done, read.applied)
+        with options.workers(count - 1, loaded.name, then) as (executor, done):
+            played = replicate(first, chosen, executor, done, read.applied)
     else:
         played = replicate(first, chosen, overrides=read.applied)
     if read.applied:

@@ -71,8 +71,8 @@ def sweep(
     target = options.target(base.name)
     total = sum(point.scenario.replications for point in points)
     then = AFTER_PLAY if no_plots else (*AFTER_PLAY, *PICTURES)
-    with options.workers(total, base.name, then) as (runner, done):
-        found = sweeps.play(points, chosen, runner, read.applied, done)
+    with options.workers(total, base.name, then) as (executor, done):
+        found = sweeps.play(points, chosen, executor, read.applied, done)
     if read.applied:
         out.print(f"with --set {read.applied}", markup=False)
     for pivot in console_tables.pivots(found.table, found.axes):

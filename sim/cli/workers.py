@@ -15,18 +15,18 @@ __all__ = ["workers"]
 def workers(
     jobs: int | None, dask: str | None, total: int, name: str, quiet: bool, then: Sequence[str] = ()
 ) -> Iterator:
-    """(runner, done) for `total` items: exit 2 if the executor cannot start; the bar
+    """(executor, done) for `total` items: exit 2 if the executor cannot start; the bar
     closes before the executor does. While other processes play, the modules `then`
     (needed after the play) are imported here (`sim.experiment.preload`)."""
-    from sim.experiment.executors import ExecutorError, InProcess, executor
+    from sim.experiment.executors import ExecutorError, InProcess, open_executor
     from sim.experiment.preload import preload
     from sim.experiment.progress import progress
 
     with ExitStack() as stack:
         try:
-            runner = stack.enter_context(executor(jobs, dask, total))
+            executor = stack.enter_context(open_executor(jobs, dask, total))
         except ExecutorError as error:
             bad_input(str(error))
-        if then and not isinstance(runner, InProcess):
+        if then and not isinstance(executor, InProcess):
             preload(then)  # after the pool has forked: its workers never see this thread
-        yield runner, stack.enter_context(progress(err, total, name, quiet))
+        yield executor, stack.enter_context(progress(err, total, name, quiet))

@@ -29,12 +29,12 @@ from typing import Any, TypeVar
 
 __all__ = [
     "DaskCluster",
+    "Executor",
     "ExecutorError",
     "InProcess",
     "ProcessPool",
-    "Runner",
     "cores",
-    "executor",
+    "open_executor",
 ]
 
 #: How long to wait for a Dask scheduler given by address.
@@ -65,7 +65,7 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-class Runner(ABC):
+class Executor(ABC):
     """Maps a function over items somewhere; `workers` says how many run at once."""
 
     workers: int = 1
@@ -80,7 +80,7 @@ class Runner(ABC):
         """Release the workers."""
 
 
-class InProcess(Runner):
+class InProcess(Executor):
     """One item after another, right here."""
 
     def close(self) -> None:
@@ -95,7 +95,7 @@ class InProcess(Runner):
         return results
 
 
-class ProcessPool(Runner):
+class ProcessPool(Executor):
     """A pool of `jobs` local processes, all started before this returns.
 
     Forked when this process has a single thread (the CLI before its progress
@@ -139,7 +139,7 @@ class ProcessPool(Runner):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-class DaskCluster(Runner):
+class DaskCluster(Executor):
     """A Dask distributed client: on a scheduler's address, or on a LocalCluster."""
 
     def __init__(self, address: str, jobs: int) -> None:
@@ -208,17 +208,19 @@ def _workers_ignore_ctrl_c() -> Iterator[None]:
 
 
 @contextmanager
-def executor(jobs: int | None = None, dask: str | None = None, items: int = 2) -> Iterator[Runner]:
+def open_executor(
+    jobs: int | None = None, dask: str | None = None, items: int = 2
+) -> Iterator[Executor]:
     """The executor asked for: Dask if `dask` is given, else `jobs` processes (default: all
     cores). A single process, or a single item, runs in this process: no pool to start."""
     jobs = cores() if jobs is None else jobs
     if dask is not None:
-        runner: Runner = DaskCluster(dask, jobs)
+        executor: Executor = DaskCluster(dask, jobs)
     elif jobs <= 1 or items <= 1:
-        runner = InProcess()
+        executor = InProcess()
     else:
-        runner = ProcessPool(min(jobs, items))
+        executor = ProcessPool(min(jobs, items))
     try:
-        yield runner
+        yield executor
     finally:
-        runner.close()
+        executor.close()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.experiment.executors import Runner
+from sim.experiment.executors import Executor
 from sim.experiment.runs import run
 from sim.results.result import Result
 from sim.results.tables import SUMMARY_COLUMNS, summary_rows
@@ -123,7 +123,7 @@ def batches(
 def play_all(
     points: Sequence[Scenario],
     schedules: Sequence[Schedule] | None,
-    runner: Runner,
+    executor: Executor,
     done: Callable[[int], None] | None = None,
     played: Sequence[dict] = (),
 ) -> pd.DataFrame:
@@ -135,8 +135,8 @@ def play_all(
     come back sorted by point and replication, whatever order they finished in.
     """
     start = 1 if played else 0
-    work = sorted(batches(points, schedules, runner.workers, start), key=lambda b: -b.cost)
-    finished = runner.map(play_batch, work, None if done is None else lambda b: done(b.count))
+    work = sorted(batches(points, schedules, executor.workers, start), key=lambda b: -b.cost)
+    finished = executor.map(play_batch, work, None if done is None else lambda b: done(b.count))
     rows = [*played, *(row for batch_rows in finished for row in batch_rows)]
     rows.sort(key=lambda row: (row["point"], row["replication"]))  # stable: schedules stay
     return frame(rows)
@@ -156,12 +156,12 @@ class Replicated:
 def replicate(
     first: Result,
     schedules: Sequence[Schedule] | None = None,
-    runner: Runner | None = None,
+    executor: Executor | None = None,
     done: Callable[[int], None] | None = None,
     overrides: str = "",
 ) -> Replicated:
     """`first` (replication 1, played already) and the scenario's other replications,
-    played by `runner` (needed when there are any), summarized per schedule.
+    played by `executor` (needed when there are any), summarized per schedule.
 
     Replication 1 is played by the caller so that a scenario that cannot be played
     is refused before any worker starts, and its traces are kept for the files.
@@ -169,9 +169,9 @@ def replicate(
     scenario = first.scenario
     rows = rows_of(first)
     if scenario.replications > 1:
-        if runner is None:
-            raise ValueError("replications after the first need a runner")
-        runs = play_all([scenario], schedules, runner, done, played=rows)
+        if executor is None:
+            raise ValueError("replications after the first need a executor")
+        runs = play_all([scenario], schedules, executor, done, played=rows)
     else:
         runs = frame(rows)
     return Replicated(first, runs, summarize(runs, ["schedule"], [first.seed], overrides))

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment.executors import InProcess, Runner
+from sim.experiment.executors import Executor, InProcess
 from sim.experiment.replications import play_all, summarize
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.grid import MAX_POINTS, parse_values, points
@@ -141,7 +141,7 @@ def _refuse_huge(grid: Sequence[Axis]) -> None:
 def play(
     grid: Sequence[Point],
     schedules: Sequence[Schedule] | None,
-    runner: Runner,
+    executor: Executor,
     overrides: str = "",
     done: Callable[[int], None] | None = None,
 ) -> Sweep:
@@ -149,7 +149,7 @@ def play(
     sweep may vary too); the table has one row per point and schedule."""
     names = tuple(grid[0].values) if grid else ()
     scenarios = [point.scenario for point in grid]
-    runs = play_all(scenarios, schedules, runner, done)
+    runs = play_all(scenarios, schedules, executor, done)
     seeds = [scenario.seed for scenario in scenarios]
     table = summarize(runs, ["point", "schedule"], seeds, overrides)
     return Sweep(names, tuple(grid), _with_values(table, grid), _with_values(runs, grid))
