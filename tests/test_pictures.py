@@ -224,7 +224,7 @@ def knee_sweep(replications: bool = False) -> pd.DataFrame:
 def test_sweep_draws_a_line_per_schedule_with_the_closed_form_dashed():
     """48 points a schedule; the closed form as a dashed line beside each; counts 1 … 48
     span 48× (< 100×): linear x; makespans 1 800 s … 86 400 s span 48× (≥ 20×): log y."""
-    fig = plots.sweep(knee_sweep(), ["players.amateur.count"])
+    fig = plots.sweep_chart(knee_sweep(), ["players.amateur.count"])
     ax = fig.axes[0]
     solid = [line for line in ax.lines if line.get_linestyle() == "-"]
     dashed = [line for line in ax.lines if line.get_linestyle() == "--"]
@@ -242,7 +242,7 @@ def test_sweep_shades_confidence_bands_and_goes_logarithmic_over_two_decades():
     frame["players.amateur.count"] = frame["players.amateur.count"] ** 2 * 1000 // 2304
     frame = frame[frame["players.amateur.count"] > 0]
     frame.loc[frame["schedule"] == "synchronous", "makespan_s"] *= 20
-    fig = plots.sweep(
+    fig = plots.sweep_chart(
         frame, ["players.amateur.count"], band=("makespan_ci_low_s", "makespan_ci_high_s")
     )
     ax = fig.axes[0]
@@ -255,7 +255,7 @@ def test_sweep_over_two_fields_gives_a_panel_per_value_of_the_second():
     frame = pd.concat(
         [knee_sweep().assign(**{"host.count": hosts}) for hosts in (1, 2, 4)], ignore_index=True
     )
-    fig = plots.sweep(frame, ["players.amateur.count", "host.count"])
+    fig = plots.sweep_chart(frame, ["players.amateur.count", "host.count"])
     shown = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in shown] == [f"host.count = {k}" for k in (1, 2, 4)]
     assert all(len(ax.lines) == 4 for ax in shown)  # 2 schedules, each with its closed form
@@ -271,6 +271,6 @@ def test_sweep_over_values_that_are_not_numbers_gives_one_tick_each():
             for schedule in ("synchronous", "cooperative")
         ]
     )
-    ax = plots.sweep(frame, ["host_move"]).axes[0]
+    ax = plots.sweep_chart(frame, ["host_move"]).axes[0]
     assert [tick.get_text() for tick in ax.get_xticklabels()] == values
     assert list(ax.lines[0].get_xdata()) == [0, 1, 2]

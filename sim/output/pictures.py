@@ -30,5 +30,5 @@ def sweep_picture(table: pd.DataFrame, varied: Sequence[str], title: str) -> byt
 
     band = ("makespan_ci_low_s", "makespan_ci_high_s")
     spread = all(column in table for column in band) and table[band[0]].notna().any()
-    figure = plots.sweep(table, varied, band=band if spread else None, title=title)
+    figure = plots.sweep_chart(table, varied, band=band if spread else None, title=title)
     return plots.to_png(figure)

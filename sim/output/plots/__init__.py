@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.output.plots.style import KIND_COLOURS, WAIT_FOR_HOST, time_unit, to_png
-from sim.output.plots.sweep_chart import sweep
+from sim.output.plots.sweep_chart import sweep_chart
 from sim.output.plots.timeline import (
     EDGE_ROWS,
     ROW_LIMIT,
@@ -34,7 +34,7 @@ __all__ = [
     "bar_counts",
     "close_up_span",
     "plot",
-    "sweep",
+    "sweep_chart",
     "time_unit",
     "timeline",
     "timeline_size",

@@ -29,7 +29,7 @@ VALUE_SPAN, MAKESPAN_SPAN = 100.0, 20.0
 
 
 @literal_text
-def sweep(
+def sweep_chart(
     frame: pd.DataFrame,
     varied: Sequence[str],
     *,
