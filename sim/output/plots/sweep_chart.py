@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["MAX_PANELS", "sweep"]
+__all__ = ["MAX_PANELS", "sweep_chart"]
 
 #: Combinations of the further varied fields drawn, one panel each; the rest are left out.
 MAX_PANELS = 12
