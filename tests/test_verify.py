@@ -25,7 +25,7 @@ both = st.sampled_from(["synchronous", "cooperative"])
 #: Non-integer seconds above zero: a zero step is an instant shared with the step before.
 positive_durations = st.floats(0.001, 10.0).map(lambda x: round(x, 3))
 
-#: docs/design.md's tie rule and asyncio part ways (README, "Same-instant ties").
+#: docs/design.md's tie rule and asyncio part ways (docs/explanation/tie-rule.md).
 TIE = {
     "players": [
         {"name": "a", "steps": [{"wait": 1}, {"wait": 1}, {"host": 1}]},

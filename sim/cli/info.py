@@ -125,7 +125,7 @@ def schema() -> None:
     """Print the JSON Schema of scenario files, made from the models `sim` validates with.
 
     Editors with the YAML language server check scenario files while you type
-    once the file's first line names the schema (see the README).
+    once the file's first line names the schema (see docs/how-to/scenarios.md).
 
     Example:
 

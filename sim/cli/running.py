@@ -59,7 +59,7 @@ def run(
     """Play a scenario under its schedules; print the table, write `results/<name>/`.
 
     Writes `summary.csv`, `replications.csv`, `games.csv` and `steps.csv` (columns in
-    the README); a steps table over 250 000 rows only with `--steps` (CSV) or
+    docs/reference/result-columns.md); a steps table over 250 000 rows only with `--steps` (CSV) or
     `--parquet`. With replications, `summary.csv` holds means, sd, 95 % CI, p50 and
     p95 over them, and `games.csv`/`steps.csv` show replication 1. Also
     `timeline.png` (unless `--no-plots`) and `trace.json` (Chrome trace format, for

@@ -3,6 +3,6 @@
 `loop` times every task step on asyncio's own loop; `program` runs a script
 under it and keeps the raw recording (standard library only, so it runs in
 the user's interpreter); `transcript` cuts the recording into groups and
-steps; `render` writes the scenario file; `output` ties them together for the
+steps; `render` writes the scenario file; `scenario_file` ties them together for the
 two front doors, `sim record` and `python -m sim.record`.
 """

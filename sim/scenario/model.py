@@ -125,7 +125,7 @@ class Host(Frozen):
     `switch_cost` is the time a host spends moving from one game to a different
     one before it can work on it: Judit walking to the next board, a context
     switch between threads. It is paid where a host really changes games (see
-    the README for where it does not apply).
+    docs/design.md, "Schedules", for where it does not apply).
     """
 
     name: str = Field(default="host", min_length=1)

@@ -148,7 +148,7 @@ def same_instant_ties(trace: Trace, tolerance: float = TOLERANCE) -> np.ndarray:
 
     There the engine hands hosts out in file order, but asyncio in the order
     the games' tasks resume, which is the order its timer heap yields their
-    sleeps (README, "Same-instant ties"). Games asking at 0 with their first
+    sleeps (docs/explanation/tie-rule.md). Games asking at 0 with their first
     step only are not a tie: asyncio starts tasks in file order too. Synchronous
     has none: games queue in file order at 0 and a free host takes the next.
     """

@@ -83,7 +83,7 @@ def disagreements(scenario: Scenario, rows: list[Agreement]) -> list[str]:
             text += (
                 f"; {count}: asyncio serves "
                 "games asking at one instant in the order their tasks resume, the engine in "
-                "file order (README, 'Same-instant ties')"
+                "file order (docs/explanation/tie-rule.md)"
             )
         if row.settled is not None:
             text += (

@@ -2,7 +2,7 @@
 
 - `SemaphoreHosts`: `asyncio.Semaphore(count)`. A game gets a host in the
   order it called `acquire()`; games asking at one instant call it in the
-  order their tasks resume (README, "Same-instant ties").
+  order their tasks resume (docs/explanation/tie-rule.md).
 - `SettledHosts`: docs/design.md's tie rule on the same loop. Requests wait until
   the instant is settled, that is no game is running and no sleep is due
   now, and free hosts then go by (ready time, file order). To know that, every

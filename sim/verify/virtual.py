@@ -9,7 +9,7 @@ shape as the engine's, to be compared step by step.
 - cooperative: a step that holds a host (`host`, and `block`: a blocking call
   holds the loop) acquires `asyncio.Semaphore(host.count)` and sleeps its
   duration while holding it; a `wait` step only sleeps. The semaphore grants
-  in the order `acquire()` was called (FIFO; a test pins it, see README).
+  in the order `acquire()` was called (FIFO; a test pins it: tests/test_verify.py).
   With `tie_rule`, hosts go by docs/design.md's tie rule instead (`sim.verify.loop_hosts`):
   only the order of same-instant requests is then the engine's.
 - synchronous: `host.count` host coroutines each await whole games, one after
