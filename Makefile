@@ -27,10 +27,10 @@ lint: $(VENV)/.stamp-dev
 
 # The site (tutorial, how-to guides, reference, explanation) into site/.
 docs: $(VENV)/.stamp-dev
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 docs-serve: $(VENV)/.stamp-dev
-	$(BIN)/mkdocs serve
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 format: $(VENV)/.stamp-dev
 	$(BIN)/ruff format .

@@ -11,7 +11,7 @@ of 5 ms × scale.
 
 Beside each real figure: the threaded schedule's mean over `--seeds` seeds on
 the same run (real durations, switch interval 5 ms × scale), and the figures
-measured for the table in the README.
+measured for the table in docs/explanation/schedules-and-the-gil.md.
 
 Plain script, run by `make bench-threads` (several minutes; real threads are
 sensitive to other load on the machine, so it prints the load average and the
