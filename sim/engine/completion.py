@@ -18,11 +18,14 @@ import numpy as np
 
 from sim.engine.trace import Trace
 
-__all__ = ["fill_in"]
+__all__ = ["complete_from_starts"]
 
 
-def fill_in(trace: Trace, holds: np.ndarray) -> None:
-    """Fill `ready`, the free steps' `start`, and `end`, from `start` of held steps."""
+def complete_from_starts(trace: Trace, holds: np.ndarray) -> None:
+    """Complete `trace` in place from the `start` of its host-holding steps (`holds`).
+
+    Fills every step's `end` and `ready`, and the `start` of the steps that hold no host.
+    """
     workload = trace.workload
     duration, start, end, ready = workload.duration, trace.start, trace.end, trace.ready
     first = np.zeros(len(duration), dtype=bool)

@@ -14,7 +14,7 @@ tests difference this one against, bit for bit:
   game's waits are added up one by one (the very floats a timeout per step
   would give) and the game joins the host queue with that future ready time;
 - the hot loop records only when each host step started and on which host;
-  `derive.fill_in` computes every other time afterwards, in numpy;
+  `completion.complete_from_starts` computes every other time afterwards, in numpy;
 - a freed host goes straight to the head of the queue, with no dispatch
   event, when the end-of-instant hand-out could only make that choice. No
   other host may be free. Then either (a) nothing else is due at this
@@ -44,7 +44,7 @@ from simpy.events import NORMAL, Event
 
 from sim.engine import stepwise
 from sim.engine.clock import Clock, Due
-from sim.engine.completion import fill_in
+from sim.engine.completion import complete_from_starts
 from sim.engine.holding import holds_host
 from sim.engine.hosts import END_OF_INSTANT
 from sim.engine.recorder import Recorder
@@ -68,7 +68,7 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
     trace = Recorder(workload).trace(schedule)  # empty columns, filled in place
     holds = holds_host(workload, schedule.kind)
     _run(trace, holds)
-    fill_in(trace, holds)
+    complete_from_starts(trace, holds)
     return counted(trace)
 
 
@@ -83,13 +83,14 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
     A game is known by the row of its next host step: rows of one game are
     contiguous and games are in file order, so (ready time, row) sorts the
     queue exactly as (ready time, game) does, and no per-game state is kept.
-    Each `_StepEnd` event knows its step's row (its value) and its host.
+    Each `_StepEnd` event knows its step's row and its host; the time it is
+    processed at, now, is its host's `busy_until`.
     """
     workload = trace.workload
     env = Clock()
     # SimPy's own queue, pushed to directly in the hot path (what `Clock.schedule_at`
     # does, written out) and read to learn whether anything else is due this instant
-    events, eid = env._queue, env._eid
+    events, eid = env.queue()
     duration = memoryview(np.ascontiguousarray(workload.duration))
     following = memoryview(_next_held(workload, holds_array))
     start = memoryview(trace.start)
@@ -108,7 +109,7 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
         else:
             heappush(out_of_order, entry)
         if free:
-            dispatch_at(max(ready_at, env._now))
+            dispatch_at(max(ready_at, env.now))
 
     def head() -> tuple[float, int] | None:
         if in_order and (not out_of_order or in_order[0] < out_of_order[0]):
@@ -131,9 +132,9 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
 
         The hottest code of all: `join` and `serve` are written out here.
         """
-        now = env._now
-        row = event._value
         host = event.host
+        now = busy_until[host]  # when this step was to end: the time it is processed at
+        row = event.row
         later = following[row]
         if later >= 0:
             # the wait steps in between, added one by one as they would run
@@ -173,7 +174,7 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
                     # SimPy is done with `event` (its callbacks have run): it is re-armed as
                     # this step's end rather than a new one made, a fifth of this loop's time
                     event.callbacks = [step_end]
-                    event._value = row
+                    event.row = row
                     heappush(events, (until, NORMAL, next(eid), event))
                     return
         heappush(free, host)
@@ -189,7 +190,7 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
 
     def dispatch(_event: Event) -> None:
         """The tie rule: free hosts, lowest first, to the queue by (ready time, game)."""
-        now = env._now
+        now = env.now
         if wake[0] <= now:
             wake[0] = _NEVER
         while free:
@@ -207,10 +208,11 @@ def _run(trace: Trace, holds_array: np.ndarray) -> None:
 
 
 class _StepEnd(Due):
-    """The end of a host step: its value is the step's row; it knows its host."""
+    """The end of a host step: it knows the step's row and its host."""
 
     def __init__(self, env: Clock, row: int, host: int, callback: Callable[[Event], None]):
-        super().__init__(env, row, callback)
+        super().__init__(env, None, callback)
+        self.row = row
         self.host = host
 
 

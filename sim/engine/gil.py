@@ -53,6 +53,8 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
+from sim.engine.clock import Due
+
 __all__ = ["Gil"]
 
 _INF = math.inf
@@ -194,10 +196,8 @@ class Gil:
         now = self._env.now
         done = (self._from - now) + self._left  # exact when the holder started now
         delay = max(0.0, min(done, self._drop_at - now))
-        event = simpy.Event(self._env)
-        event.callbacks.append(partial(self._tick, self._token))
-        event._ok, event._value = True, None  # triggered by hand to pick its time
-        self._env.schedule(event, NORMAL, delay)
+        # a Due, not `succeed`, which would schedule it now
+        self._env.schedule(Due(self._env, None, partial(self._tick, self._token)), NORMAL, delay)
 
     # --- the rules ----------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ from heapq import heappop, heappush
 import simpy
 from simpy.events import NORMAL
 
+from sim.engine.clock import Due
+
 __all__ = ["END_OF_INSTANT", "HostPool"]
 
 #: Event priority after SimPy's NORMAL: runs once all else at the instant is settled.
@@ -46,10 +48,8 @@ class HostPool:
         if self._dispatch_due or not self._free:
             return
         self._dispatch_due = True
-        dispatch = simpy.Event(self._env)
-        dispatch.callbacks.append(self._dispatch)
-        dispatch._ok, dispatch._value = True, None  # triggered by hand to pick its priority
-        self._env.schedule(dispatch, END_OF_INSTANT)
+        # a Due, not `succeed`, which would schedule it at NORMAL priority
+        self._env.schedule(Due(self._env, None, self._dispatch), END_OF_INSTANT)
 
     def _dispatch(self, _event: simpy.Event) -> None:
         self._dispatch_due = False

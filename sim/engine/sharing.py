@@ -21,6 +21,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
+from sim.engine.clock import Due
 from sim.engine.workload import HOST, Workload
 
 __all__ = ["CpuShare", "stalled"]
@@ -66,9 +67,8 @@ class CpuShare:
         if not self._finishing:
             return
         delay = max(0.0, (self._finishing[0][0] - self._served) / self._rate())
-        tick = simpy.Event(self._env)
-        tick.callbacks.append(lambda _event, token=self._token: self._tick(token))
-        tick._ok, tick._value = True, None  # triggered by hand to pick its time
+        # a Due, not `succeed`, which would schedule it now
+        tick = Due(self._env, None, lambda _event, token=self._token: self._tick(token))
         self._env.schedule(tick, NORMAL, delay)
 
     def _tick(self, token: int) -> None:
