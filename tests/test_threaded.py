@@ -50,7 +50,7 @@ def test_two_cpu_bound_threads_alternate_every_switch_interval():
 
 def test_long_runs_of_switches_settled_together_follow_the_same_rule():
     """The same two threads with an interval of 1/64 s: 64 slices each, so the switches
-    are settled in runs (`sim.engine.contention`); the ends are still 2 − 1/64 and 2."""
+    are settled in runs (`sim.engine.gil`); the ends are still 2 − 1/64 and 2."""
     scenario = games([{"host": 1}], [{"host": 1}])
     for seed in range(3):
         trace = trace_of(scenario, seed=seed, switch_interval=1 / 64)
