@@ -48,7 +48,7 @@ from sim.engine.completion import complete_from_starts
 from sim.engine.holding import holds_host
 from sim.engine.hosts import END_OF_INSTANT
 from sim.engine.recorder import Recorder
-from sim.engine.switching import counted
+from sim.engine.switching import with_switches_counted
 from sim.engine.trace import Trace
 from sim.engine.workload import Workload
 from sim.scenario.schedules import Schedule
@@ -69,7 +69,7 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
     holds = holds_host(workload, schedule.kind)
     _run(trace, holds)
     complete_from_starts(trace, holds)
-    return counted(trace)
+    return with_switches_counted(trace)
 
 
 def _run(trace: Trace, holds_array: np.ndarray) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from sim.engine.trace import NO_HOST, Trace
 from sim.engine.workload import Workload
 
-__all__ = ["Switches", "counted"]
+__all__ = ["Switches", "with_switches_counted"]
 
 
 class Switches:
@@ -41,7 +41,7 @@ class Switches:
         return dataclasses.replace(trace, switches=self.count, switch_time=self.time)
 
 
-def counted(trace: Trace) -> Trace:
+def with_switches_counted(trace: Trace) -> Trace:
     """The trace with its switches counted afterwards, for engines that pay none.
 
     A host moved to another game wherever two steps it served one after the
