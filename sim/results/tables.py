@@ -156,7 +156,8 @@ def games(traces: Sequence[Trace]) -> pd.DataFrame:
 
 
 def steps(traces: Sequence[Trace]) -> pd.DataFrame:
-    """One row per step: `move`, `step`, `host` and `worker` count from 1; none is left empty.
+    """One row per step: `move`, `step`, `host` and `worker` count from 1; `host` and
+    `worker` are empty where the step held none (a wait step under cooperative, say).
 
     The whole table at once, for notebooks and small runs; files are written
     from `step_chunks`, which never holds more than one chunk.
