@@ -12,18 +12,7 @@ from sim.scenario import loader
 from sim.scenario.loader import read_file
 from sim.scenario.overrides import parse
 from tests.conftest import SCENARIOS
-
-TWO_GROUPS = """\
-players:
-  - name: amateur
-    count: 24
-    moves: 30
-    host_move: 5
-    player_move: 55
-  - count: 2
-    host_move: 1
-    player_move: 55
-"""
+from tests.test_overrides import TWO_GROUPS  # the same two groups, changed by --set there
 
 #: The same changes `tests/test_overrides.py` makes with `--set`, as text.
 SETS = [
