@@ -47,9 +47,9 @@ _HOME = {
     "from_yaml": "sim.scenario.loader",
     "load": "sim.scenario.loader",
     "plot": "sim.output.plots",
-    "with_values": "sim.scenario.with_values",
     "run": "sim.experiment.runs",
     "sweep": "sim.experiment.sweeps",
+    "with_values": "sim.scenario.with_values",
 }
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.scenario.model import Scenario
-from sim.scenario.units import format_hms, format_seconds, parse_duration
+from sim.scenario.units import format_count, format_hms, format_seconds, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,13 @@ def test_figures_read_as_people_write_them(seconds, hms, text):
 def test_hms_round_trips_whole_seconds(seconds):
     h, m, s = (int(part) for part in format_hms(seconds).split(":"))
     assert h * 3600 + m * 60 + s == seconds and m < 60 and s < 60
+
+
+def test_counts_are_grouped_by_thousands_and_huge_ones_shown_by_their_exponent():
+    """10¹⁸ − 1 still has its 18 digits grouped; 3 × 10¹⁸ and 10²³ (a count typed with
+    too many zeros) are shown as ≈ mantissa e exponent, whatever the size of the int."""
+    assert format_count(1_250_000) == "1 250 000"
+    assert format_count(10**18 - 1) == " ".join(["999"] * 6)
+    assert format_count(3 * 10**18) == "≈ 3.0e18"
+    assert format_count(10**23) == "≈ 1.0e23"
+    assert format_count(10**400) == "≈ 1.0e400"

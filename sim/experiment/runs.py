@@ -17,7 +17,7 @@ from sim.engine.workload import Workload
 from sim.experiment import streams
 from sim.results.result import Result
 from sim.scenario.model import Scenario
-from sim.scenario.schedules import Schedule, played
+from sim.scenario.schedules import Schedule, played, schedule_of
 from sim.scenario.units import format_count
 
 __all__ = ["run", "workload_of"]
@@ -48,7 +48,7 @@ def run(
         from sim.scenario.loader import load
 
         scenario = load(scenario)
-    chosen = scenario.schedules if schedules is None else tuple(map(_schedule, schedules))
+    chosen = scenario.schedules if schedules is None else tuple(map(schedule_of, schedules))
     seed = scenario.seed if seed is None else seed
     workload = workload_of(scenario, seed, replication)
     notes: list[str] = []
@@ -86,7 +86,3 @@ def workload_of(scenario: Scenario, seed: int | None = None, replication: int = 
     replication's stream of `seed` (default: the scenario's); fixed ones as they are."""
     seed = scenario.seed if seed is None else seed
     return Workload.of(scenario, streams.workload_rng(seed, replication))
-
-
-def _schedule(schedule: Schedule | str) -> Schedule:
-    return Schedule.of(schedule) if isinstance(schedule, str) else schedule

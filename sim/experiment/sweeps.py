@@ -31,7 +31,7 @@ from sim.scenario.grid import MAX_POINTS, parse_values, points
 from sim.scenario.loader import Document
 from sim.scenario.model import Scenario
 from sim.scenario.overrides import Override, show
-from sim.scenario.schedules import Schedule
+from sim.scenario.schedules import Schedule, schedule_of
 from sim.scenario.units import format_count
 from sim.scenario.with_values import origin
 
@@ -206,10 +206,6 @@ def sweep(
     grid_axes = [axis for axis in found if axis is not None]
     document, made_with = origin(scenario)
     given = [*made_with, *([Override("seed", seed, _SOURCE)] if seed is not None else [])]
-    chosen = None if schedules is None else [_schedule(schedule) for schedule in schedules]
+    chosen = None if schedules is None else [schedule_of(schedule) for schedule in schedules]
     applied = "; ".join(override.text for override in made_with)
     return play(expand(document, given, grid_axes), chosen, InProcess(), applied).table
-
-
-def _schedule(schedule: Schedule | str) -> Schedule:
-    return Schedule.of(schedule) if isinstance(schedule, str) else schedule

@@ -21,7 +21,7 @@ def timeline_png(result: Result) -> bytes:
     """timeline.png of a run: a panel per schedule, a row per game (`sim.output.plots`)."""
     from sim.output import plots
 
-    return plots.to_png(plots.timeline(result.traces))
+    return plots.to_png(plots.plot(result))
 
 
 def sweep_picture(table: pd.DataFrame, varied: Sequence[str], title: str) -> bytes:

@@ -1,6 +1,7 @@
 """The files of a run, written together: the CSVs, the steps table, the pictures, run.json.
 
-Result files (CSVs, and the pictures, trace and page `sim.output.pictures` adds) are
+Result files (CSVs, the steps table, the pictures of `sim.output.pictures`,
+`trace.json` of `sim.output.chrome_trace`, the page of `sim.output.report_page`) are
 written into a staging folder and moved into place only when all are complete
 (`sim.output.staging`), so a failed, interrupted or killed run never leaves a
 half-written file or mixes old and new files. The CSVs depend only on the
@@ -92,7 +93,7 @@ def write_results(
     timeline = pictures.timeline_png(result) if plots or page else None
     if plots and timeline is not None:
         writers["timeline.png"] = _bytes(timeline)
-    if trace or (trace is None and step_count(result.traces) <= TRACE_STEP_LIMIT):
+    if _trace_written(result, trace):
         writers["trace.json"] = functools.partial(chrome_trace.write, result.traces)
     if page is not None:
         text = report_page(result, page, timeline, [*tables, *writers, "report.html"])
@@ -137,7 +138,7 @@ def write_sweep(
     if plots:
         title = f"{scenario.name}: makespan against {found.axes[0]}"
         png = pictures.sweep_picture(found.table, found.axes, title)
-        writers["sweep.png"] = lambda path: path.write_bytes(png)
+        writers["sweep.png"] = _bytes(png)
     info = {
         "scenario": scenario.name,
         "seed": scenario.seed,
@@ -195,13 +196,17 @@ def steps_note(result: Result, steps: StepsChoice) -> str | None:
 
 def trace_note(result: Result, trace: bool | None) -> str | None:
     """Why there is no trace.json, when the size limit left it out."""
-    steps = step_count(result.traces)
-    if trace is not None or steps <= TRACE_STEP_LIMIT:
+    if trace is not None or _trace_written(result, trace):
         return None
     return (
-        f"trace.json not written: {format_count(steps)} steps, over the "
+        f"trace.json not written: {format_count(step_count(result.traces))} steps, over the "
         f"{format_count(TRACE_STEP_LIMIT)} written unasked; --trace writes it"
     )
+
+
+def _trace_written(result: Result, trace: bool | None) -> bool:
+    """trace.json is written when asked (`trace` True), or unasked up to `TRACE_STEP_LIMIT`."""
+    return bool(trace) or (trace is None and step_count(result.traces) <= TRACE_STEP_LIMIT)
 
 
 def _bytes(data: bytes) -> Callable[[Path], None]:

@@ -73,7 +73,11 @@ def _expected(value: object) -> str:
 
 
 def format_count(count: float) -> str:
-    """`1250000` → `1 250 000`: thousands grouped by a space, as every figure is shown."""
+    """`1250000` → `1 250 000`: thousands grouped by a space, as every figure is shown;
+    past 18 digits `≈ 1.2e25`, so that a count typed with too many zeros stays readable."""
+    if 10**18 <= count < math.inf:
+        exponent = math.log10(count)  # exact enough for any int; float() would overflow
+        return f"≈ {10 ** (exponent % 1):.1f}e{math.floor(exponent)}"
     return f"{count:,}".replace(",", " ")
 
 
