@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -240,22 +241,129 @@ def test_cli_verify_prints_both_makespans_of_polgar():
     assert rows[1].count("3 655 s") == 2 and "24/24" in rows[1]
 
 
-def test_cli_verify_exits_1_naming_the_first_differing_game(tmp_path):
-    file = tmp_path / "tie.yaml"
-    file.write_text(
+#: docs/design.md's worked example: two hosts, four games. The engine, by the tie rule:
+#: a 0–3, b 0–2, c 2–5, d 3–4; at 4 a and b ask together and a wins (file order):
+#: a 4–6, b 5–7. asyncio resumes b first (its sleep began at 2 s, a's at 3 s): b 4–6,
+#: a 5–7. Ends a 6/7 s, b 7/6 s, c 5 s, d 4 s: 2 of 4 differ, makespan 7 s on both.
+DESIGN_TIE = """\
+name: tie
+host: {count: 2}
+players:
+  - {name: a, steps: [{host: 3}, {wait: 1}, {host: 2}]}
+  - {name: b, steps: [{host: 2}, {wait: 2}, {host: 2}]}
+  - {name: c, steps: [{wait: 1}, {host: 3}]}
+  - {name: d, steps: [{wait: 2}, {host: 1}]}
+"""
+
+#: Two hosts, nine games. The w's and v ask at 0 with their first step, in file order on
+#: both sides: w-1, w-2 0–1; w-3, w-4 1–2; w-5 2–3 (host 1), v 2–4 (host 2). p, r and q
+#: all ask at 3 (1 + 2, 3, 2 + 1). The engine, file order: p 3–5 (host 1, free at 3),
+#: r 4–6 (host 2, free at 4), q 5–7 (host 1 again). asyncio's timer heap resumes r, q,
+#: p: r 3–5, q 4–6, p 5–7. Ends p 5/7 s, r 6/5 s, q 7/6 s: 6 of 9 agree, makespan 7 s.
+NINE_TIE = """\
+name: nine
+host: {count: 2}
+players:
+  - {name: w, count: 5, steps: [{host: 1}]}
+  - {name: v, steps: [{host: 2}]}
+  - {name: p, steps: [{wait: 1}, {wait: 2}, {host: 2}]}
+  - {name: r, steps: [{wait: 3}, {host: 2}]}
+  - {name: q, steps: [{wait: 2}, {wait: 1}, {host: 2}]}
+schedules: [cooperative]
+"""
+
+
+def verify_file(tmp_path, text: str, *options: str):
+    file = tmp_path / "scenario.yaml"
+    file.write_text(text)
+    return CliRunner().invoke(app, ["verify", str(file), *options])
+
+
+@pytest.mark.parametrize(
+    ("text", "agreeing", "first", "tie"),
+    [
+        (DESIGN_TIE, "2/4, 4/4 by the tie rule", "a: it ends at 6 s in the engine, 7 s", "4 s"),
+        (NINE_TIE, "6/9, 9/9 by the tie rule", "p: it ends at 5 s in the engine, 7 s", "3 s"),
+    ],
+    ids=["design", "nine"],
+)
+def test_cli_verify_passes_when_only_the_order_of_same_instant_requests_differs(
+    tmp_path, text, agreeing, first, tie
+):
+    """Makespans equal, games differing, every game agreeing with the tie rule imposed:
+    exit 0, saying that the order of same-instant requests is the whole difference."""
+    result = verify_file(tmp_path, text)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert agreeing in result.stdout
+    note = next(line for line in result.stdout.splitlines() if line.startswith("cooperative:"))
+    assert f"(first {first} on asyncio)" in note
+    assert "only because asyncio serves same-instant requests in another order" in note
+    assert f"a same-instant tie at {tie}" in note
+    assert "The makespan is the same (7 s)" in note
+    assert "with the tie rule imposed on asyncio (--tie-rule) every game agrees" in note
+    assert "the engine agrees with asyncio: every makespan to 1e-9 s" in result.stdout
+    all_agree = agreeing.split(", ")[1].removesuffix(" by the tie rule")  # 4/4, 9/9
+    settled = verify_file(tmp_path, text, "--tie-rule")
+    assert settled.exit_code == 0, settled.output
+    assert f" {all_agree} │" in settled.stdout and "(hosts by the tie rule)" in settled.stdout
+
+
+def test_the_one_host_tie_is_a_difference_of_order_alone():
+    """TIE: a 2–3, b 3–4 in the engine, b 2–3, a 3–4 on asyncio; makespan 4 s on both,
+    and with the tie rule imposed both games agree: the verdict passes."""
+    scenario = Scenario(**TIE)
+    (row,) = against_asyncio(workload_of(scenario), scenario.schedules)
+    assert not row.agrees and row.order_only and row.passes
+    assert row.settled is not None and row.settled.agrees
+
+
+def test_cli_verify_exits_1_when_asyncio_s_order_changes_the_makespan(tmp_path):
+    """One host. b holds it 0–2 and asks again at 2, when a asks too. The engine serves a
+    first (file order): a 2–3, b 3–6, then b's wait to 7. asyncio resumes b first (its
+    sleep began at 0, a's second at 1) and b takes the host straight back: b 2–5, wait to
+    6, a 5–6. The tie rule accounts for every game, but the makespan differs: exit 1."""
+    text = (
         "players:\n"
         "  - {name: a, steps: [{wait: 1}, {wait: 1}, {host: 1}]}\n"
-        "  - {name: b, steps: [{wait: 2}, {host: 1}]}\n"
+        "  - {name: b, steps: [{host: 2}, {host: 3}, {wait: 1}]}\n"
         "schedules: [cooperative]\n"
     )
-    result = CliRunner().invoke(app, ["verify", str(file)])
-    assert result.exit_code == 1
-    assert "first differing game a: it ends at 3 s in the engine, 4 s on asyncio" in result.stderr
-    assert "same-instant tie" in result.stderr and "0/2" in result.stdout
-    assert "(--tie-rule) every game agrees" in result.stderr
-    settled = CliRunner().invoke(app, ["verify", str(file), "--tie-rule"])
-    assert settled.exit_code == 0, settled.output
-    assert "2/2" in settled.stdout and "(hosts by the tie rule)" in settled.stdout
+    result = verify_file(tmp_path, text)
+    assert result.exit_code == 1, result.output
+    assert "7 s │     6 s │       −1 s │ 0/2, 2/2 by the tie rule" in result.stdout
+    assert "first differing game a: it ends at 3 s in the engine, 6 s on asyncio" in result.stderr
+    assert "a same-instant tie at 2 s" in result.stderr
+    assert "every game agrees, but in asyncio's own order the makespan differs by −1 s" in (
+        result.stderr
+    )
+    assert "the engine agrees" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("row", "makespan"),
+    [(0, "7 s │     7 s │        0 s"), (8, "8 s │     7 s │       −1 s")],
+    ids=["w-1, makespan unchanged", "q, the last game"],
+)
+def test_cli_verify_exits_1_when_the_engine_is_off(tmp_path, monkeypatch, row, makespan):
+    """The engine made wrong on purpose: one step 1 s late. The tie rule cannot explain
+    that, so exit 1 whether or not the makespan moves with it."""
+    import sim.verify.compare
+
+    def late(workload, schedule):
+        trace = play(workload, schedule)
+        start, end = trace.start.copy(), trace.end.copy()
+        last = workload.first_step[row + 1] - 1  # the game's last step
+        start[last] += 1
+        end[last] += 1
+        return replace(trace, start=start, end=end)
+
+    monkeypatch.setattr(sim.verify.compare, "play", late)
+    result = verify_file(tmp_path, NINE_TIE)
+    assert result.exit_code == 1, result.output
+    assert makespan in result.stdout and "by the tie rule" in result.stdout
+    assert "with the tie rule imposed on asyncio (--tie-rule) it still differs" in result.stderr
+    assert "only because" not in result.output and "the engine agrees" not in result.output
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@ No printing: `compare` says whether every game ends at the same instant (to
 `TOLERANCE`), which game differs first in file order, and the earliest step
 where the two diverge in time; `against_asyncio` plays and compares a
 scenario's schedules; `same_instant_ties` finds the instants where asyncio's
-order may differ from docs/design.md's tie rule.
+order may differ from docs/design.md's tie rule. `Agreement.passes` is the
+verdict: a difference in the order of same-instant requests alone is none.
 """
 
 from __future__ import annotations
@@ -81,8 +82,32 @@ class Agreement:
         return np.flatnonzero(gap > self.tolerance)
 
     @property
+    def makespans_agree(self) -> bool:
+        return abs(self.difference) <= self.tolerance
+
+    @property
     def agrees(self) -> bool:
-        return not len(self.differing_games) and abs(self.difference) <= self.tolerance
+        """Every game ends at the same instant, and so does the last."""
+        return not len(self.differing_games) and self.makespans_agree
+
+    @property
+    def order_only(self) -> bool:
+        """Games differ, but only by the order of same-instant requests.
+
+        The makespans agree and the replay with the tie rule imposed agrees game
+        by game, so asyncio's own order is the whole difference, not the engine.
+        """
+        return (
+            not self.agrees
+            and self.makespans_agree
+            and self.settled is not None
+            and self.settled.agrees
+        )
+
+    @property
+    def passes(self) -> bool:
+        """The verdict of `sim verify`: exact agreement, or a difference of order alone."""
+        return self.agrees or self.order_only
 
     @property
     def first_game(self) -> int | None:
