@@ -12,6 +12,7 @@ from typing import NoReturn, TypeVar
 import typer
 from rich.console import Console
 
+from sim.engine.deadlock import Deadlock
 from sim.scenario.errors import ScenarioError
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "checked",
     "err",
     "out",
+    "played",
     "report_problems",
     "title",
 ]
@@ -58,6 +60,16 @@ def checked(make: Callable[[], T]) -> T:
     except ScenarioError as error:
         report_problems(error)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def played(play: Callable[[], T]) -> T:
+    """`play()`, or exit 1 with the report of the deadlock it ran into: the scenario is
+    valid, but under that schedule some games wait for ever."""
+    try:
+        return play()
+    except Deadlock as deadlock:
+        err.print(str(deadlock), markup=False)
+        raise typer.Exit(EXIT_CHECK_FAILED) from None
 
 
 def title(scenario) -> str:  # a Scenario, imported lazily

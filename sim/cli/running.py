@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.console import EXIT_BAD_INPUT, bad_input, out, report_problems, title
+from sim.cli.console import EXIT_BAD_INPUT, bad_input, out, played, report_problems, title
 from sim.cli.loading import check_budget
 from sim.cli.options import NoPlots, PlayOptions, Read
 from sim.cli.writing import written
@@ -157,7 +157,7 @@ def _play(
     target = options.target(loaded.name)  # refused before playing, not after
     count = loaded.replications
     try:  # replication 1, here: its games and steps are written
-        first = run(loaded, chosen)
+        first = played(lambda: run(loaded, chosen))
     except ScenarioError as error:  # a schedule too long to play: name the file
         from dataclasses import replace
 
@@ -167,13 +167,13 @@ def _play(
     if count > 1:
         then = (*AFTER_PLAY, *PICTURES) if plots else AFTER_PLAY
         with options.workers(count - 1, loaded.name, then) as (executor, done):
-            played = replicate(first, chosen, executor, done, read.applied)
+            replicated = played(lambda: replicate(first, chosen, executor, done, read.applied))
     else:
-        played = replicate(first, chosen, overrides=read.applied)
+        replicated = replicate(first, chosen, overrides=read.applied)
     if read.applied:
         out.print(f"with --set {read.applied}", markup=False)
     if count > 1:
-        _print_wide(console_tables.replications_table(played.summary, title(loaded)))
+        _print_wide(console_tables.replications_table(replicated.summary, title(loaded)))
         schedules = loaded.schedules if chosen is None else chosen
         if not loaded.random and not any(s.threaded and s.threaded.gil for s in schedules):
             out.print("durations are fixed, so every replication plays the same")
@@ -192,9 +192,9 @@ def _play(
             markup=False,
         )
     source = Path(read.document.source)
-    shown = page_for(source, played.summary, target) if page else None
+    shown = page_for(source, replicated.summary, target) if page else None
     files = written(lambda: result_files.write_results(
-        first, target, steps_choice, result_files.run_tables(played), plots=plots,
+        first, target, steps_choice, result_files.run_tables(replicated), plots=plots,
         trace=trace or None, page=shown, source=source, started=options.started,
     ), target)  # fmt: skip
     out.print(f"wrote {', '.join(str(path) for path in files)}", markup=False)

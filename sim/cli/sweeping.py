@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.console import bad_input, checked, out, title
+from sim.cli.console import bad_input, checked, out, played, title
 from sim.cli.options import NoPlots, PlayOptions
 from sim.cli.writing import written
 
@@ -72,7 +72,7 @@ def sweep(
     total = sum(point.scenario.replications for point in points)
     then = AFTER_PLAY if no_plots else (*AFTER_PLAY, *PICTURES)
     with options.workers(total, base.name, then) as (executor, done):
-        found = sweeps.play(points, chosen, executor, read.applied, done)
+        found = played(lambda: sweeps.play(points, chosen, executor, read.applied, done))
     if read.applied:
         out.print(f"with --set {read.applied}", markup=False)
     for pivot in console_tables.pivots(found.table, found.axes):

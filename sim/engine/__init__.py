@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.engine import cooperative, parallel, stepwise, synchronous, threaded
+from sim.engine import cooperative, parallel, runners, stepwise, synchronous, threaded
 from sim.engine.trace import Trace
 from sim.engine.workload import Workload
 from sim.scenario.schedules import Schedule, ScheduleKind
@@ -39,5 +39,9 @@ STEPWISE: dict[ScheduleKind, Player] = {
 
 
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator | None = None) -> Trace:
-    """Play every game of `workload` under `schedule`; return when each step ran."""
-    return PLAYERS[schedule.kind](workload, schedule, rng or np.random.default_rng(0))
+    """Play every game of `workload` under `schedule`; return when each step ran.
+
+    Games that share limits, queues or fan-out are played by `sim.engine.runners`.
+    """
+    player = runners.play if workload.shared is not None else PLAYERS[schedule.kind]
+    return player(workload, schedule, rng or np.random.default_rng(0))

@@ -17,17 +17,22 @@ from simpy.events import NORMAL
 
 from sim.engine.clock import Due
 
-__all__ = ["END_OF_INSTANT", "HostPool"]
+__all__ = ["END_OF_INSTANT", "HOSTS_LAST", "HostPool"]
 
 #: Event priority after SimPy's NORMAL: runs once all else at the instant is settled.
 END_OF_INSTANT = NORMAL + 1
+#: Where games also share resources and queues, hosts go out after those are settled
+#: (`sim.engine.semaphores.SETTLE`), so a game let through a limit at an instant asks for
+#: its host in that instant's hand-out.
+HOSTS_LAST = END_OF_INSTANT + 1
 
 
 class HostPool:
     """`count` hosts; `request` returns an event whose value is the host granted."""
 
-    def __init__(self, env: simpy.Environment, count: int) -> None:
+    def __init__(self, env: simpy.Environment, count: int, priority: int = END_OF_INSTANT) -> None:
         self._env = env
+        self._priority = priority
         self._free = list(range(count))  # a heap: the lowest free host goes first
         self._waiting: list[tuple[float, int, simpy.Event]] = []
         self._dispatch_due = False
@@ -39,6 +44,10 @@ class HostPool:
         self._wake()
         return granted
 
+    def waiting(self) -> int:
+        """Requests not granted yet."""
+        return len(self._waiting)
+
     def release(self, host: int) -> None:
         heappush(self._free, host)
         if self._waiting:
@@ -49,7 +58,7 @@ class HostPool:
             return
         self._dispatch_due = True
         # a Due, not `succeed`, which would schedule it at NORMAL priority
-        self._env.schedule(Due(self._env, None, self._dispatch), END_OF_INSTANT)
+        self._env.schedule(Due(self._env, None, self._dispatch), self._priority)
 
     def _dispatch(self, _event: simpy.Event) -> None:
         self._dispatch_due = False

@@ -10,15 +10,24 @@ the engine only ever sees numbers. Each random step of a round (in file
 order) draws from its own stream spawned from that generator, game after
 game, so the durations of game i do not change when games are added after it
 (a sweep over `count` keeps its common random numbers).
+
+A group that serves a queue has no rows of its own before it plays: how many
+rounds each of its players takes is up to the schedule. Its rounds' durations
+are drawn all the same, as many as items could reach it (`served`), and the
+k-th round the group's players take, in time, plays the k-th row of them. The
+trace of such a run carries the workload of the rows that were played.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from sim.scenario.model import STEP_KINDS, Scenario, Step
+from sim.engine.plan import Leaf, Plan, plan_of
+from sim.scenario.model import STEP_KINDS, Scenario
 
 __all__ = ["BLOCK", "HOST", "WAIT", "Workload"]
 
@@ -38,6 +47,11 @@ class Workload:
     step: np.ndarray  # per step: place in the round, from 0
     kind: np.ndarray  # per step: code into STEP_KINDS
     duration: np.ndarray  # per step: seconds
+    #: per step: the resource or queue it waits for (index into `plan.names`), or -1;
+    #: None when the scenario shares nothing but the hosts
+    shared: np.ndarray | None = None
+    #: per group serving a queue: its rounds' durations, one row per round (leaves across)
+    served: dict[int, np.ndarray] | None = None
 
     @classmethod
     def of(cls, scenario: Scenario, rng: np.random.Generator | None = None) -> Workload:
@@ -47,21 +61,30 @@ class Workload:
         """
         if rng is None and scenario.random:
             raise ValueError("a scenario with random durations needs a generator to draw from")
+        plan = plan_of(scenario) if scenario.shares else None
+        items = scenario.items() if plan is not None else {}
         parts: dict[str, list[np.ndarray]] = {k: [] for k in ("move", "step", "kind", "duration")}
+        parts["shared"] = []
+        served: dict[int, np.ndarray] = {}
         game_lengths, group_of_game, players = [], [], []
         for index, group in enumerate(scenario.players):
-            round_ = group.round
+            round_ = plan.leaves[index] if plan is not None else tuple(map(_leaf, group.round))
             width = len(round_)
-            per_game = group.moves * width
-            kinds = np.array([STEP_KINDS.index(step.kind) for step in round_], dtype=np.int8)
-            repeats = group.count * group.moves
-            parts["kind"].append(np.tile(kinds, repeats))
-            parts["duration"].append(_durations(round_, repeats, rng))
-            parts["step"].append(np.tile(np.arange(width, dtype=np.int32), repeats))
-            parts["move"].append(
-                np.tile(np.repeat(np.arange(group.moves, dtype=np.int32), width), group.count)
-            )
-            game_lengths += [per_game] * group.count
+            if group.serves is not None:  # rows made while playing; durations drawn now
+                served[index] = _durations(round_, items[group.serves], rng).reshape(-1, width)
+                game_lengths += [0] * group.count
+            else:
+                repeats = group.count * group.moves
+                kinds = np.array([leaf.code for leaf in round_], dtype=np.int8)
+                parts["kind"].append(np.tile(kinds, repeats))
+                parts["duration"].append(_durations(round_, repeats, rng))
+                parts["step"].append(np.tile(np.arange(width, dtype=np.int32), repeats))
+                parts["move"].append(
+                    np.tile(np.repeat(np.arange(group.moves, dtype=np.int32), width), group.count)
+                )
+                shared = np.array([leaf.shared for leaf in round_], dtype=np.int16)
+                parts["shared"].append(np.tile(shared, repeats))
+                game_lengths += [group.moves * width] * group.count
             group_of_game += [index] * group.count
             players += group.player_names()
         first_step = np.zeros(len(game_lengths) + 1, dtype=np.int64)
@@ -72,11 +95,18 @@ class Workload:
             players=tuple(players),
             first_step=first_step,
             game=np.repeat(np.arange(len(game_lengths), dtype=np.int32), game_lengths),
-            move=np.concatenate(parts["move"]),
-            step=np.concatenate(parts["step"]),
-            kind=np.concatenate(parts["kind"]),
-            duration=np.concatenate(parts["duration"]),
+            move=_joined(parts["move"], np.int32),
+            step=_joined(parts["step"], np.int32),
+            kind=_joined(parts["kind"], np.int8),
+            duration=_joined(parts["duration"], np.float64),
+            shared=_joined(parts["shared"], np.int16) if plan is not None else None,
+            served=served if plan is not None else None,
         )
+
+    @cached_property
+    def plan(self) -> Plan:
+        """Every group's round compiled for the engine (scenarios that share something)."""
+        return plan_of(self.scenario)
 
     @property
     def games(self) -> int:
@@ -99,12 +129,18 @@ class Workload:
         return float(self.duration[self.kind == BLOCK].sum())
 
 
-def _durations(
-    round_: tuple[Step, ...], repeats: int, rng: np.random.Generator | None
-) -> np.ndarray:
+def _leaf(step) -> Leaf:
+    return Leaf(step.kind, step.duration, step.law)
+
+
+def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def _durations(round_: Sequence[Leaf], repeats: int, rng: np.random.Generator | None) -> np.ndarray:
     """`repeats` rounds of durations, row-major (round after round); random steps drawn."""
-    fixed = np.array([step.duration for step in round_], dtype=np.float64)
-    laws = [step.law for step in round_]
+    fixed = np.array([leaf.duration for leaf in round_], dtype=np.float64)
+    laws = [leaf.law for leaf in round_]
     if all(law is None for law in laws):
         return np.tile(fixed, repeats)
     assert rng is not None

@@ -8,17 +8,19 @@ scenario once, plays every schedule on the same workload and hands back a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
 from sim.engine import play, threaded
+from sim.engine.deadlock import Deadlock
 from sim.engine.trace import Trace
 from sim.engine.workload import Workload
 from sim.experiment import streams
 from sim.results.result import Result
 from sim.scenario.model import Scenario
 from sim.scenario.schedules import Schedule, played, schedule_of
-from sim.scenario.units import format_count
+from sim.scenario.units import format_count, format_seconds
 
 __all__ = ["run", "workload_of"]
 
@@ -58,9 +60,33 @@ def run(
     def play_one(schedule: Schedule) -> Trace:
         return play(workload, schedule, streams.schedule_rng(seed, replication, schedule.label))
 
-    traces = tuple(map(play_one, played(chosen)))
-    baseline = next(trace for trace in traces if trace.schedule.kind == "synchronous")
-    return Result(scenario, traces[: len(chosen)], baseline.makespan, seed, tuple(notes))
+    defaults = schedules is None and "schedules" not in scenario.model_fields_set
+    traces: list[Trace] = []
+    baseline = math.nan
+    for place, schedule in enumerate(played(chosen)):
+        try:
+            trace = play_one(schedule)
+        except Deadlock as deadlock:
+            # a program whose games need each other may have no synchronous version, nor
+            # one on a single process: a default schedule that cannot play it is left out
+            if place < len(chosen) and not defaults:
+                raise
+            notes.append(f"{schedule.label} left out: {_first_line(deadlock)}")
+            if place == len(chosen) - 1 and not traces:
+                raise
+            continue
+        if schedule.kind == "synchronous" and math.isnan(baseline):
+            baseline = trace.makespan
+        if place < len(chosen):
+            traces.append(trace)
+    return Result(scenario, tuple(traces), baseline, seed, tuple(notes))
+
+
+def _first_line(deadlock: Deadlock) -> str:
+    """The deadlock in one line: its first wait, and how many others."""
+    first, more = deadlock.waits[0], len(deadlock.waits) - 1
+    others = f" (and {more} other wait{'s' if more > 1 else ''})" if more else ""
+    return f"deadlock at t = {format_seconds(deadlock.at)}: {first}{others}"
 
 
 def _affordable(

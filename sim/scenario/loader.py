@@ -288,7 +288,7 @@ def _message(detail: Any) -> str:
 
 def _unknown_field(loc: Loc) -> str:
     model, name = _model_at(loc[:-1]), loc[-1]
-    allowed = sorted(model.model_fields) if model else []
+    allowed = _field_names(model) if model else []
     noun = model.noun if model else "field"
     message = f"unknown {noun} {name!r}"
     close = difflib.get_close_matches(str(name), allowed, n=1)
@@ -308,12 +308,22 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
     for part in loc:
         if isinstance(part, int):
             continue
-        fields = [m.model_fields[part] for m in models if part in m.model_fields]
+        fields = [_by_name(m)[part] for m in models if part in _by_name(m)]
         if fields:
             models = [inner for field in fields for inner in _inner_models(field.annotation)]
         else:
             models = [m for m in models if _tag(m) == part]
     return models[0] if len(models) == 1 else None
+
+
+def _by_name(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's fields by the names a file spells them with (`with`, not `with_`)."""
+    return {field.alias or name: field for name, field in model.model_fields.items()}
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    """The fields a mapping may hold, in the order the model lists them if it does."""
+    return list(getattr(model, "spelt", ())) or sorted(_by_name(model))
 
 
 def _inner_models(annotation: Any) -> list[type[BaseModel]]:

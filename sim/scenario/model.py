@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
 from sim.scenario.distributions import Duration, Law, law_of, mean_of
 from sim.scenario.frozen import (
@@ -28,16 +28,58 @@ from sim.scenario.grid import Axis
 from sim.scenario.schedules import DEFAULT_SCHEDULES, Schedule
 from sim.scenario.units import UNITS
 
-__all__ = ["STEP_KINDS", "Host", "PlayerGroup", "Scenario", "Step", "StepKind"]
+__all__ = [
+    "NAME_PATTERN",
+    "STEP_KINDS",
+    "TIMED_KINDS",
+    "Gather",
+    "Hold",
+    "Host",
+    "PlayerGroup",
+    "QueueSpec",
+    "Scenario",
+    "Step",
+    "StepKind",
+]
 
-StepKind = Literal["host", "wait", "block"]
-#: Step kinds in the order of their codes in the columnar arrays (`kind == 0` is a host step).
-#: New kinds are appended: the codes are part of every trace.
-STEP_KINDS: tuple[StepKind, ...] = ("host", "wait", "block")
+StepKind = Literal["host", "wait", "block", "with", "gather", "put", "get"]
+#: Row kinds in the order of their codes in the columnar arrays (`kind == 0` is a host step).
+#: New kinds are appended: the codes are part of every trace. `get` is no step of the
+#: file: a consumer's round begins with it (`serves`).
+STEP_KINDS: tuple[StepKind, ...] = ("host", "wait", "block", "with", "gather", "put", "get")
+#: Kinds that last a duration of their own; the others are spans around or waits for others.
+TIMED_KINDS: tuple[StepKind, ...] = ("host", "wait", "block")
+#: Kinds a step of the file is spelt with, in the order error messages list them.
+_FILE_KINDS: tuple[StepKind, ...] = ("host", "wait", "block", "with", "gather", "put")
+#: Names of resources and queues: they become column names, so words, digits, `_ . -`.
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$"
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 Unit = Literal["us", "ms", "s", "min", "h"]
 Loc = tuple[str | int, ...]
 assert set(Unit.__args__) == set(UNITS)  # one list of units, checked at import
+
+
+def _named(value: Any) -> Any:
+    """`with: connections` is short for `with: {resource: connections}`."""
+    return {"resource": value} if isinstance(value, str) else value
+
+
+class Hold(Frozen):
+    """What a `with` block takes: `units` of one resource, held until the block ends."""
+
+    noun: ClassVar[str] = "field"
+
+    resource: Name
+    units: Count = 1
+
+
+class Gather(Frozen):
+    """`count` children started at once, each playing `steps`; the game goes on when all
+    are done (`asyncio.gather`, threads joined, a pool's map)."""
+
+    count: Count = 1
+    steps: tuple[Step, ...] = Field(min_length=1)
 
 
 class Step(Frozen):
@@ -48,35 +90,82 @@ class Step(Frozen):
     the event loop like a host step, while a thread or a process gives the
     CPU (and the GIL) away during it. Any duration may be a distribution
     (`{wait: {dist: exponential, mean: 1s}}`).
+
+    Three kinds share what the games share (docs/design.md, "Shared limits,
+    queues and fan-out"): `{with: db, steps: [...]}` holds a unit of resource
+    `db` for the steps inside; `{put: jobs}` puts an item into queue `jobs`,
+    waiting while it is full; `{gather: {count: 3, steps: [...]}}` starts three
+    children and goes on when all are done.
     """
 
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
     noun: ClassVar[str] = "step kind"
+    spelt: ClassVar[tuple[str, ...]] = (*_FILE_KINDS, "steps")
 
     host: Duration | None = None
     wait: Duration | None = None
     block: Duration | None = None
+    with_: Annotated[Hold, BeforeValidator(_named)] | None = Field(default=None, alias="with")
+    gather: Gather | None = None
+    put: Name | None = None
+    steps: tuple[Step, ...] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _one_kind(self) -> Step:
-        given = [kind for kind in STEP_KINDS if getattr(self, kind) is not None]
+        given = [kind for kind in _FILE_KINDS if self._given(kind) is not None]
         if len(given) != 1:
-            kinds = ", ".join(STEP_KINDS)
+            kinds = ", ".join(_FILE_KINDS)
             fail(f"expected exactly one step kind (one of {kinds}), e.g. {{host: 5}}")
+        if given == ["with"] and self.steps is None:
+            fail("a `with` step holds its resource for the steps inside: give them as `steps`")
+        if given != ["with"] and self.steps is not None:
+            fail("only a `with` step has steps inside; a fan-out is `gather: {count, steps}`")
         return self
+
+    def _given(self, kind: str) -> Any:
+        return self.with_ if kind == "with" else getattr(self, kind)
 
     @property
     def kind(self) -> StepKind:
-        return next(kind for kind in STEP_KINDS if getattr(self, kind) is not None)
+        return next(kind for kind in _FILE_KINDS if self._given(kind) is not None)
 
     @property
     def duration(self) -> float:
-        """Seconds; for a random step, the expected seconds."""
-        return mean_of(getattr(self, self.kind))
+        """Seconds; for a random step, the expected seconds; 0 for the kinds without one."""
+        kind = self.kind
+        return mean_of(getattr(self, kind)) if kind in TIMED_KINDS else 0.0
 
     @property
     def law(self) -> Law | None:
         """The distribution each play of this step is drawn from; None when fixed."""
-        return law_of(getattr(self, self.kind))
+        kind = self.kind
+        return law_of(getattr(self, kind)) if kind in TIMED_KINDS else None
+
+    @property
+    def inner(self) -> tuple[Step, ...]:
+        """The steps inside a `with` or a `gather` (once per child); none for the others."""
+        if self.gather is not None:
+            return self.gather.steps
+        return self.steps or ()
+
+    def walk(self) -> Iterator[Step]:
+        """This step, then every step inside it, depth first."""
+        yield self
+        for step in self.inner:
+            yield from step.walk()
+
+    @property
+    def rows(self) -> int:
+        """Rows one play of this step adds to the steps table: itself and those inside."""
+        inside = sum(step.rows for step in self.inner)
+        return 1 + (self.gather.count * inside if self.gather is not None else inside)
+
+    def puts(self, queue: str) -> int:
+        """Items one play of this step puts into `queue`."""
+        if self.put is not None:
+            return int(self.put == queue)
+        inside = sum(step.puts(queue) for step in self.inner)
+        return self.gather.count * inside if self.gather is not None else inside
 
 
 class PlayerGroup(Frozen):
@@ -92,6 +181,7 @@ class PlayerGroup(Frozen):
     host_move: Duration | None = None
     player_move: Duration | None = None
     steps: tuple[Step, ...] | None = Field(default=None, min_length=1)
+    serves: Name | None = None
 
     @model_validator(mode="after")
     def _round_given_once(self) -> PlayerGroup:
@@ -100,6 +190,12 @@ class PlayerGroup(Frozen):
             fail("give either host_move/player_move or steps, not both")
         if not pair and self.steps is None:
             fail("missing the round: give host_move and player_move, or steps")
+        if self.serves is not None and "moves" in self.model_fields_set:
+            fail_at(
+                ("moves",),
+                "a group that serves a queue plays one round per item it takes: leave moves out",
+                self.moves,
+            )
         return self
 
     @cached_property
@@ -110,6 +206,15 @@ class PlayerGroup(Frozen):
         # already in seconds: built without validation, so no unit applies twice
         pair = {"host": self.host_move, "wait": self.player_move}
         return tuple(Step.model_construct(**{k: v}) for k, v in pair.items() if v is not None)
+
+    @property
+    def rows_per_round(self) -> int:
+        """Rows one round adds to the steps table (a consumer's `get` included)."""
+        return sum(step.rows for step in self.round) + (self.serves is not None)
+
+    def puts(self, queue: str) -> int:
+        """Items one round puts into `queue`."""
+        return sum(step.puts(queue) for step in self.round)
 
     def player_names(self) -> Iterator[str]:
         """Player names: the group's name, numbered when the group has several."""
@@ -131,6 +236,17 @@ class Host(Frozen):
     name: str = Field(default="host", min_length=1)
     count: Count = 1
     switch_cost: Seconds = 0.0
+
+
+class QueueSpec(Frozen):
+    """A queue between games: `maxsize` items at most (0: unbounded), like `asyncio.Queue`."""
+
+    maxsize: Annotated[int, Field(strict=True, ge=0)] = 0
+
+
+def _unbounded(value: Any) -> Any:
+    """`jobs:` with nothing after it is an unbounded queue."""
+    return {} if value is None else value
 
 
 class Scenario(Frozen):
@@ -159,6 +275,10 @@ class Scenario(Frozen):
     seed: Annotated[int, Field(strict=True, ge=0)] = 0
     replications: Count = 1
     sweep: dict[Annotated[str, Field(min_length=1)], Axis] = Field(default_factory=dict)
+    resources: dict[Name, Count] = Field(default_factory=dict)
+    queues: dict[Name, Annotated[QueueSpec, BeforeValidator(_unbounded)]] = Field(
+        default_factory=dict
+    )
 
     @model_validator(mode="wrap")
     @classmethod
@@ -205,6 +325,78 @@ class Scenario(Frozen):
         _refuse_repeats("schedule", labels)
         return self
 
+    @model_validator(mode="after")
+    def _shared_names_declared(self) -> Scenario:
+        """Every resource and queue a step names is declared, and can be granted."""
+        for name in self.resources.keys() & self.queues.keys():
+            fail_at(("queues", name), f"{name!r} names both a resource and a queue", name)
+        for i, group in enumerate(self.players):
+            for loc, step in _steps_with_places(group.round, ("players", i, "steps")):
+                self._check_step(loc, step)
+            if group.serves is not None:
+                loc = ("players", i, "serves")
+                if group.serves not in self.queues:
+                    fail_at(loc, _undeclared("queue", group.serves, self.queues), group.serves)
+                if not any(other.puts(group.serves) for other in self.players):
+                    message = f"no step puts into queue {group.serves!r}: nothing would be served"
+                    fail_at(loc, message, group.serves)
+        self.items()  # refuses a queue fed by its own consumers
+        return self
+
+    def _check_step(self, loc: Loc, step: Step) -> None:
+        if step.with_ is not None:
+            name, units = step.with_.resource, step.with_.units
+            if name not in self.resources:
+                fail_at((*loc, "with"), _undeclared("resource", name, self.resources), name)
+            if units > self.resources[name]:
+                message = (
+                    f"takes {units} units of {name!r}, which has {self.resources[name]}: "
+                    "it could never be granted"
+                )
+                fail_at((*loc, "with"), message, units)
+        if step.put is not None and step.put not in self.queues:
+            fail_at((*loc, "put"), _undeclared("queue", step.put, self.queues), step.put)
+
+    @property
+    def shares(self) -> bool:
+        """True when games share more than the hosts: resources, queues or a fan-out."""
+        return bool(self.resources or self.queues) or any(
+            step.kind not in TIMED_KINDS or group.serves is not None
+            for group in self.players
+            for top in group.round
+            for step in top.walk()
+        )
+
+    def items(self) -> dict[str, int]:
+        """Items put into each queue over the whole run (a consumer's puts included).
+
+        A consumer plays one round per item it takes, so what it puts depends on
+        what is put into the queue it serves; a queue fed, through its consumers,
+        by itself would have no count and is refused.
+        """
+        counted: dict[str, int] = {}
+
+        def count(queue: str, seen: tuple[str, ...]) -> int:
+            if queue in seen:
+                path = " → ".join((*seen[seen.index(queue) :], queue))
+                fail_at(("queues", queue), f"queue {queue!r} feeds itself ({path})", queue)
+            if queue not in counted:
+                counted[queue] = sum(
+                    self.rounds(group, lambda q: count(q, (*seen, queue))) * group.puts(queue)
+                    for group in self.players
+                    if group.puts(queue)
+                )
+            return counted[queue]
+
+        for queue in self.queues:
+            count(queue, ())
+        return counted
+
+    @staticmethod
+    def rounds(group: PlayerGroup, items: Any) -> int:
+        """Rounds the group plays in all: `count × moves`, or at most the items it serves."""
+        return items(group.serves) if group.serves is not None else group.count * group.moves
+
     @property
     def games(self) -> int:
         return sum(group.count for group in self.players)
@@ -212,12 +404,42 @@ class Scenario(Frozen):
     @property
     def random(self) -> bool:
         """True when some step's duration is drawn from a distribution."""
-        return any(step.law is not None for group in self.players for step in group.round)
+        return any(
+            step.law is not None
+            for group in self.players
+            for top in group.round
+            for step in top.walk()
+        )
 
     @property
     def step_count(self) -> int:
-        """Steps over all games: the size of the trace."""
-        return sum(group.count * group.moves * len(group.round) for group in self.players)
+        """Steps over all games: the size of the trace (at most, when queues are served:
+        each group serving a queue is counted as if it took every item, plus a last `get`
+        per consumer)."""
+        if not self.shares:
+            return sum(group.count * group.moves * len(group.round) for group in self.players)
+        items = self.items()
+        return sum(
+            self.rounds(group, items.__getitem__) * group.rows_per_round
+            + (group.count if group.serves is not None else 0)
+            for group in self.players
+        )
+
+
+def _steps_with_places(steps: tuple[Step, ...], loc: Loc) -> Iterator[tuple[Loc, Step]]:
+    """Every step inside `steps`, depth first, with its place in the file."""
+    for j, step in enumerate(steps):
+        yield (*loc, j), step
+        if step.with_ is not None:
+            yield from _steps_with_places(step.inner, (*loc, j, "steps"))
+        elif step.gather is not None:
+            yield from _steps_with_places(step.inner, (*loc, j, "gather", "steps"))
+
+
+def _undeclared(what: str, name: str, declared: dict) -> str:
+    known = ", ".join(sorted(declared)) or "none"
+    plural = "resources" if what == "resource" else "queues"
+    return f"unknown {what} {name!r}: declare it under `{plural}:` (declared: {known})"
 
 
 def _names_that_may_clash(groups: tuple[PlayerGroup, ...]) -> list[tuple[Loc, str]]:
