@@ -8,6 +8,8 @@ machine and its load. Every timing is a median of fresh processes (see
 - 100 000 players × 30 rounds cooperative, summary and games tables
   included, ≤ 15 s and ≤ 1 GB peak RSS, ≥ 3.5× faster than the naive SimPy
   model (`naive.py`) and within 2.5× of a pure heapq loop (`heapq_loop.py`);
+- the same players with their host steps inside a resource and an item each through
+  a queue (the task engine, `sim.engine.programs`) ≤ 2× the plain run;
 - synchronous at 100 000 players ≤ 5 s;
 - time and memory linear in steps: fitted exponents over 1 k … 100 k ≤ 1.1;
 - the closed form < 10 ms at any size;
@@ -208,6 +210,10 @@ def main() -> None:
     faster = naive["wall"] / full["wall"]
     show(Figure("  faster than the naive SimPy model by", 3.5, faster, "×", at_most=False))
     show(Figure("  slower than a pure heapq loop by", 2.5, full["wall"] / heap["wall"], "×"))
+
+    shared = worker("shared", "cooperative", big, repeat)
+    note(f"sim cooperative + tables {big:,}, a resource and a queue", shared)
+    show(Figure("  the same with a resource and a queue, ×", 2.0, shared["wall"] / full["wall"], "×"))
 
     sync = worker("sim", "synchronous", big, repeat)
     naive_sync = worker("naive", "synchronous", big, 1)

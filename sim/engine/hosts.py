@@ -10,6 +10,7 @@ gives the free hosts (lowest number first) to the smallest keys.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from heapq import heappop, heappush
 
 import simpy
@@ -34,7 +35,7 @@ class HostPool:
         self._env = env
         self._priority = priority
         self._free = list(range(count))  # a heap: the lowest free host goes first
-        self._waiting: list[tuple[float, int, simpy.Event]] = []
+        self._waiting: list[tuple[float, object, simpy.Event | Callable[[int], None]]] = []
         self._dispatch_due = False
 
     def request(self, game: int, ready: float | None = None) -> simpy.Event:
@@ -43,6 +44,12 @@ class HostPool:
         heappush(self._waiting, (self._env.now if ready is None else ready, game, granted))
         self._wake()
         return granted
+
+    def ask(self, game: object, ready: float, granted: Callable[[int], None]) -> None:
+        """Like `request`, but `granted(host)` is called at the hand-out itself, with no
+        event of its own: for callers that only start a timer there."""
+        heappush(self._waiting, (ready, game, granted))
+        self._wake()
 
     def waiting(self) -> int:
         """Requests not granted yet."""
@@ -64,4 +71,7 @@ class HostPool:
         self._dispatch_due = False
         while self._free and self._waiting:
             _ready, _game, granted = heappop(self._waiting)
-            granted.succeed(heappop(self._free))
+            if isinstance(granted, simpy.Event):
+                granted.succeed(heappop(self._free))
+            else:
+                granted(heappop(self._free))

@@ -152,18 +152,11 @@ class Run:
         self.taken = dict.fromkeys(self.served, 0)  # per served group: rounds taken so far
         self.alive: set[Task] = set()
         self.runner: Any = None
-        # the rows, as they are played
-        self.r_game: list[int] = []
-        self.r_move: list[int] = []
-        self.r_leaf: list[int] = []
-        self.r_kind: list[int] = []
-        self.r_shared: list[int] = []
-        self.r_duration: list[float] = []
-        self.r_ready: list[float] = []
+        # the rows, as they are played: what is known when a row begins, then its times
+        self.r_rows: list[tuple[int, int, int, int, int, float, float, int]] = []
         self.r_start: list[float] = []
         self.r_end: list[float] = []
         self.r_host: list[int] = []
-        self.r_worker: list[int] = []
 
     # --- playing --------------------------------------------------------------------------
 
@@ -254,18 +247,15 @@ class Run:
         ready = now
         if task.first_ready is not None:
             ready, task.first_ready = task.first_ready, None
-        self.r_game.append(task.game.index)
-        self.r_move.append(task.move)
-        self.r_leaf.append(task.leaf + op.leaf)
-        self.r_kind.append(kind)
-        self.r_shared.append(op.shared if op.code != TIMED else -1)
-        self.r_duration.append(duration)
-        self.r_ready.append(ready)
+        shared = op.shared if op.code != TIMED else -1
+        self.r_rows.append(
+            (task.game.index, task.move, task.leaf + op.leaf, kind, shared, duration, ready,
+             task.worker)
+        )  # fmt: skip
         self.r_start.append(math.nan)
         self.r_end.append(math.nan)
         self.r_host.append(NO_HOST)
-        self.r_worker.append(task.worker)
-        return len(self.r_game) - 1
+        return len(self.r_start) - 1
 
     def resume(self, task: Task) -> None:
         """Go on with `task` at this instant, as an event of its own."""
@@ -359,15 +349,19 @@ class Run:
 
     def _trace(self) -> Trace:
         workload = self.workload
-        game = np.array(self.r_game, dtype=np.int32)
-        move = np.array(self.r_move, dtype=np.int32)
-        leaf = np.array(self.r_leaf, dtype=np.int32)
+        rows = self.r_rows
+        columns = (
+            list(zip(*rows, strict=True)) if rows else [() for _ in range(8)]
+        )  # game, move, leaf, kind, shared, duration, ready, worker
+        game = np.array(columns[0], dtype=np.int32)
+        move = np.array(columns[1], dtype=np.int32)
+        leaf = np.array(columns[2], dtype=np.int32)
         order = np.lexsort((leaf, move, game))
         counts = np.bincount(game, minlength=workload.games)
         first_step = np.zeros(workload.games + 1, dtype=np.int64)
         np.cumsum(counts, out=first_step[1:])
 
-        def column(values: list, dtype: type) -> np.ndarray:
+        def column(values: Any, dtype: type) -> np.ndarray:
             return np.array(values, dtype=dtype)[order]
 
         played = dataclasses.replace(
@@ -376,18 +370,18 @@ class Run:
             game=game[order],
             move=move[order],
             step=leaf[order],
-            kind=column(self.r_kind, np.int8),
-            duration=column(self.r_duration, np.float64),
-            shared=column(self.r_shared, np.int16),
+            kind=column(columns[3], np.int8),
+            duration=column(columns[5], np.float64),
+            shared=column(columns[4], np.int16),
             served=None,
         )
         return self.runner.trace(
             played,
-            column(self.r_ready, np.float64),
+            column(columns[6], np.float64),
             column(self.r_start, np.float64),
             column(self.r_end, np.float64),
             column(self.r_host, np.int32),
-            column(self.r_worker, np.int32),
+            column(columns[7], np.int32),
         )
 
 

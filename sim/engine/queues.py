@@ -91,14 +91,14 @@ class Queue(Settling):
                 _key, item, done = heappop(self._putters)
                 self.items.append(item)
                 self.put_count += 1
-                self._call(done)
+                self._grants.append(done)
             elif self._getters and self.items:
                 _key, taken = heappop(self._getters)
                 item = self.items.popleft()
                 self.taken += 1
-                self._call(lambda taken=taken, item=item: taken(item))
+                self._grants.append(lambda taken=taken, item=item: taken(item))
             elif self._getters and self.closed:
                 _key, taken = heappop(self._getters)
-                self._call(lambda taken=taken: taken(-1))
+                self._grants.append(lambda taken=taken: taken(-1))
             else:
                 return

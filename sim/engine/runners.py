@@ -10,13 +10,16 @@ differences them against those engines on scenarios that share nothing.
 
 from __future__ import annotations
 
+import gc
 from collections import deque
 from collections.abc import Callable
 from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
+from simpy.events import NORMAL
 
+from sim.engine.clock import Due
 from sim.engine.gil import Gil
 from sim.engine.hosts import HOSTS_LAST, HostPool
 from sim.engine.plan import Op
@@ -34,7 +37,15 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
     """Play every game of a scenario that shares more than its hosts, under `schedule`."""
     run = Run(workload, schedule)
     run.runner = runner_for(run, rng)
-    return run.play()
+    # a task engine makes objects by the million, all alive to the end: the cyclic
+    # collector would walk them again and again (a third of the run) for nothing
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return run.play()
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def runner_for(run: Run, rng: np.random.Generator) -> Runner:
@@ -96,7 +107,8 @@ class Runner:
     # --- shared by the runners ----------------------------------------------------------
 
     def after(self, delay: float, then: Callable[[], None]) -> None:
-        self.env.timeout(delay).callbacks.append(lambda _event: then())
+        """Call `then()` in `delay` seconds (what a SimPy timeout does, without its checks)."""
+        self.env.schedule(Due(self.env, None, lambda _event: then()), NORMAL, delay)
 
     def done(self, task: Task, record: int) -> None:
         """A timed step of `task` ended now; the task goes on."""
@@ -124,8 +136,11 @@ class Cooperative(Runner):
 
     def timed(self, task: Task, op: Op, record: int, duration: float) -> bool:
         if op.kind == HOST or op.kind == BLOCK:
-            asked = self.hosts.request(task.key(op.leaf), ready=self.env.now)  # type: ignore[arg-type]
-            asked.callbacks.append(lambda event: self._granted(task, record, duration, event.value))
+            self.hosts.ask(
+                task.key(op.leaf),
+                self.env.now,
+                lambda host: self._granted(task, record, duration, host),
+            )
             return False
         self.began(record)
         self.after(duration, lambda: self.done(task, record))

@@ -42,16 +42,27 @@ Callback = Callable[[], None]
 
 
 class Settling:
-    """Something whose waiters are served at the end of the instant (or at once)."""
+    """Something whose waiters are served at the end of the instant (or at once).
+
+    `_serve` hands out what it can and lists who to call back (`_grants`); the
+    callers are called after it, in the order served: directly when settling
+    at the end of the instant (nothing else is due then, and a waiter going on
+    may ask again), as events at this instant otherwise, never from inside the
+    call of the game that let them through.
+    """
 
     def __init__(self, env: Clock, settled: bool) -> None:
         self._env = env
         self._settled = settled
         self._due = False
+        self._grants: list[Callback] = []
 
     def _wake(self) -> None:
         if not self._settled:
             self._serve()
+            grants, self._grants = self._grants, []
+            for grant in grants:
+                self._env.schedule(Due(self._env, None, lambda _event, g=grant: g()), NORMAL)
         elif not self._due:
             self._due = True
             self._env.schedule(Due(self._env, None, self._on_settle), SETTLE)
@@ -59,13 +70,12 @@ class Settling:
     def _on_settle(self, _event: Any) -> None:
         self._due = False
         self._serve()
+        grants, self._grants = self._grants, []
+        for grant in grants:
+            grant()
 
     def _serve(self) -> None:
         raise NotImplementedError
-
-    def _call(self, callback: Callback) -> None:
-        """Run `callback` at this instant, as an event of its own."""
-        self._env.schedule(Due(self._env, None, lambda _event: callback()), NORMAL)
 
 
 class Semaphore(Settling):
@@ -105,7 +115,7 @@ class Semaphore(Settling):
         while self._waiting and self._waiting[0][1] <= self.free:
             _key, units, grant = heappop(self._waiting)
             self.free -= units
-            self._call(grant)
+            self._grants.append(grant)
 
     def _granted(self, holder: Any, units: int, granted: Callback) -> None:
         self.holders[holder] = self.holders.get(holder, 0) + units

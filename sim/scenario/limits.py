@@ -81,15 +81,19 @@ def too_much(
     overruns = []
     total = step_events(scenario, runs, repeats)
     if total > max_events:
-        weights = [group.count * group.moves * len(group.round) for group in scenario.players]
+        weights = scenario.rows_by_group()
         index = max(range(len(weights)), key=weights.__getitem__)
         group = scenario.players[index]
-        factors = [
-            _counted(group.count, "player"),
-            _counted(group.moves, "move"),
-            _counted(len(group.round), "step"),
-            _counted(runs, "schedule"),
-        ]
+        factors = (
+            [_counted(weights[index], "step")]  # rounds that depend on queues and fan-out
+            if scenario.shares
+            else [
+                _counted(group.count, "player"),
+                _counted(group.moves, "move"),
+                _counted(len(group.round), "step"),
+            ]
+        )
+        factors.append(_counted(runs, "schedule"))
         if repeats > 1:
             factors.append(_counted(repeats, "repeat"))
         mine = weights[index] * runs * repeats

@@ -65,6 +65,11 @@ def _named(value: Any) -> Any:
     return {"resource": value} if isinstance(value, str) else value
 
 
+def _name_or_hold(schema: dict[str, Any]) -> None:
+    """`sim schema`: a `with` may also be written as the resource's name alone."""
+    schema["anyOf"].insert(1, {"type": "string", "pattern": NAME_PATTERN})
+
+
 class Hold(Frozen):
     """What a `with` block takes: `units` of one resource, held until the block ends."""
 
@@ -105,7 +110,9 @@ class Step(Frozen):
     host: Duration | None = None
     wait: Duration | None = None
     block: Duration | None = None
-    with_: Annotated[Hold, BeforeValidator(_named)] | None = Field(default=None, alias="with")
+    with_: Annotated[Hold, BeforeValidator(_named)] | None = Field(
+        default=None, alias="with", json_schema_extra=lambda schema: _name_or_hold(schema)
+    )
     gather: Gather | None = None
     put: Name | None = None
     steps: tuple[Step, ...] | None = Field(default=None, min_length=1)
@@ -413,17 +420,20 @@ class Scenario(Frozen):
 
     @property
     def step_count(self) -> int:
-        """Steps over all games: the size of the trace (at most, when queues are served:
-        each group serving a queue is counted as if it took every item, plus a last `get`
-        per consumer)."""
+        """Steps over all games: the size of the trace (at most, when queues are served)."""
+        return sum(self.rows_by_group())
+
+    def rows_by_group(self) -> list[int]:
+        """Steps each group adds to the trace. A group serving a queue is counted as if
+        its players took every item, plus a last `get` each."""
         if not self.shares:
-            return sum(group.count * group.moves * len(group.round) for group in self.players)
+            return [group.count * group.moves * len(group.round) for group in self.players]
         items = self.items()
-        return sum(
+        return [
             self.rounds(group, items.__getitem__) * group.rows_per_round
             + (group.count if group.serves is not None else 0)
             for group in self.players
-        )
+        ]
 
 
 def _steps_with_places(steps: tuple[Step, ...], loc: Loc) -> Iterator[tuple[Loc, Step]]:
