@@ -213,7 +213,8 @@ def main() -> None:
 
     shared = worker("shared", "cooperative", big, repeat)
     note(f"sim cooperative + tables {big:,}, a resource and a queue", shared)
-    show(Figure("  the same with a resource and a queue, ×", 2.0, shared["wall"] / full["wall"], "×"))
+    ratio = shared["wall"] / full["wall"]
+    show(Figure("  the same with a resource and a queue, slower by", 2.0, ratio, "×"))
 
     sync = worker("sim", "synchronous", big, repeat)
     naive_sync = worker("naive", "synchronous", big, 1)
