@@ -65,6 +65,7 @@ class Task:
         "queued",
         "row",
         "waits",
+        "waits_shared",
         "worker",
     )
 
@@ -84,6 +85,7 @@ class Task:
         self.first_ready: float | None = None  # its first row was ready since then
         self.worker = NO_HOST
         self.waits: Callable[[], str] | None = None  # says what it waits for, in a deadlock
+        self.waits_shared = False  # for a resource or a queue: the first a report names
 
     def key(self, leaf: int) -> tuple:
         """The tie rule's key after the time asked: file order, then place in the game."""
@@ -264,7 +266,7 @@ class Run:
     # --- waiting on what the games share --------------------------------------------------
 
     def _wait(self, task: Task, what: Callable[[], str]) -> None:
-        task.waits = what
+        task.waits, task.waits_shared = what, True
         self.runner.blocked(task)
 
     def _go(self, task: Task, record: int, ends: bool = False) -> None:
@@ -273,13 +275,13 @@ class Run:
         self.r_start[record] = now
         if ends:
             self.r_end[record] = now
-        task.waits = None
+        task.waits, task.waits_shared = None, False
         task.pc += 1
         self.runner.unblocked(task)
         self.advance(task)
 
     def _taken(self, task: Task, record: int, item: int) -> None:
-        task.waits = None
+        task.waits, task.waits_shared = None, False
         self.runner.unblocked(task)
         if self._took(task, record, item):
             self.advance(task)
@@ -344,7 +346,8 @@ class Run:
     # --- the outcome ----------------------------------------------------------------------
 
     def _waits(self) -> list[str]:
-        tasks = sorted(self.alive, key=lambda t: (t.game.index, t.leaf))
+        # those waiting on a resource or a queue first: the others wait on them
+        tasks = sorted(self.alive, key=lambda t: (not t.waits_shared, t.game.index, t.leaf))
         return [f"{task.name} {task.waits() if task.waits else 'waits'}" for task in tasks]
 
     def _trace(self) -> Trace:

@@ -84,6 +84,7 @@ class Runner:
         """Children one after another on the parent's worker (a synchronous call each)."""
         for child in children:
             child.worker = parent.worker
+            child.waits = lambda first=children[0]: f"waits for its turn after {first.name}"
         parent.queued = children[:0:-1]  # the rest, last first: popped from the end
         self.run.resume(children[0])
 
@@ -91,7 +92,9 @@ class Runner:
         """`task` is done; a parent playing its children in turn starts the next."""
         parent = task.parent
         if parent is not None and parent.queued:
-            self.run.resume(parent.queued.pop())
+            following = parent.queued.pop()
+            following.waits = None
+            self.run.resume(following)
 
     def trace(
         self,

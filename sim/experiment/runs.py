@@ -40,6 +40,11 @@ def run(
     `replication`'s stream of `seed` (default: the scenario's `seed`); each
     schedule has its own stream for what it leaves to chance (`sim.experiment.streams`).
 
+    Games that wait on one another may deadlock under a schedule (`Deadlock`): a
+    schedule of the scenario's own list is then left out with a note in
+    `Result.notes` (speedups need the synchronous one); one named in `schedules`
+    raises it, as does a run in which every schedule deadlocks.
+
     >>> import sim
     >>> r = sim.run("polgar", schedules=["cooperative"])
     >>> row = r.summary.iloc[0]
@@ -60,7 +65,7 @@ def run(
     def play_one(schedule: Schedule) -> Trace:
         return play(workload, schedule, streams.schedule_rng(seed, replication, schedule.label))
 
-    defaults = schedules is None and "schedules" not in scenario.model_fields_set
+    asked = schedules is not None  # named by the caller, not the scenario's own list
     traces: list[Trace] = []
     baseline = math.nan
     for place, schedule in enumerate(played(chosen)):
@@ -68,10 +73,12 @@ def run(
             trace = play_one(schedule)
         except Deadlock as deadlock:
             # a program whose games need each other may have no synchronous version, nor
-            # one on a single process: a default schedule that cannot play it is left out
-            if place < len(chosen) and not defaults:
+            # one on a single process: a schedule of the scenario's own list that cannot
+            # play it is left out, with a note; one the caller named is an error
+            if place < len(chosen) and asked:
                 raise
-            notes.append(f"{schedule.label} left out: {_first_line(deadlock)}")
+            why = "one game at a time, it" if schedule.kind == "synchronous" else "it"
+            notes.append(f"{schedule.label} left out: {why} {_first_line(deadlock)}")
             if place == len(chosen) - 1 and not traces:
                 raise
             continue
@@ -86,7 +93,7 @@ def _first_line(deadlock: Deadlock) -> str:
     """The deadlock in one line: its first wait, and how many others."""
     first, more = deadlock.waits[0], len(deadlock.waits) - 1
     others = f" (and {more} other wait{'s' if more > 1 else ''})" if more else ""
-    return f"deadlock at t = {format_seconds(deadlock.at)}: {first}{others}"
+    return f"deadlocks at t = {format_seconds(deadlock.at)}: {first}{others}"
 
 
 def _affordable(
