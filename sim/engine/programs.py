@@ -36,7 +36,7 @@ from sim.engine.clock import Clock, Due
 from sim.engine.deadlock import Deadlock
 from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
 from sim.engine.queues import Queue
-from sim.engine.semaphores import Semaphore
+from sim.engine.semaphores import Semaphore, Settler
 from sim.engine.trace import NO_HOST, Trace
 from sim.engine.workload import Workload
 from sim.scenario.model import STEP_KINDS
@@ -143,10 +143,11 @@ class Run:
                     plan.puts[g],
                 )
             )
+        settler = Settler(env) if settled else None
         self.shared: list[Any] = [
-            Semaphore(env, name, plan.capacity[i], settled)
+            Semaphore(env, name, plan.capacity[i], settler)
             if not plan.is_queue(i)
-            else Queue(env, name, plan.capacity[i], producers[i], settled)
+            else Queue(env, name, plan.capacity[i], producers[i], settler)
             for i, name in enumerate(plan.names)
         ]
         self.static = workload.duration.tolist()
@@ -236,7 +237,7 @@ class Run:
                 if now is None:
                     self._wait(task, lambda q=queue: _to_take(q))
                     return
-                if not self._took(task, record, now[1]):
+                if not self._took(task, record, now):
                     return
             else:
                 assert code == GATHER

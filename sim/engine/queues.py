@@ -14,29 +14,30 @@ ends, as a consumer task is cancelled once `queue.join()` returns.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from heapq import heappop, heappush
 
 from sim.engine.clock import Clock
-from sim.engine.semaphores import Callback, Settling
+from sim.engine.semaphores import Callback, Key, Settler, Settling
 
 __all__ = ["Queue"]
 
-Taken = "Callable[[bool], None]"
+Taken = Callable[[int], None]
 
 
 class Queue(Settling):
     """A FIFO of items; `producers` games put into it."""
 
-    def __init__(self, env: Clock, name: str, maxsize: int, producers: int, settled: bool) -> None:
-        super().__init__(env, settled)
+    def __init__(
+        self, env: Clock, name: str, maxsize: int, producers: int, settler: Settler | None
+    ) -> None:
+        super().__init__(env, settler)
         self.name = name
         self.maxsize = maxsize
         self.items: deque[int] = deque()  # each item: the row that put it
         self.producers = producers
-        self._putters: list[tuple[tuple, int, Callback]] = []
-        self._getters: list[tuple[tuple, object]] = []
-        self.put_count = 0
-        self.taken = 0
+        self._putters: list[tuple[Key, int, Callback]] = []
+        self._getters: list[tuple[Key, Taken]] = []
 
     def full(self) -> bool:
         return 0 < self.maxsize <= len(self.items)
@@ -45,27 +46,27 @@ class Queue(Settling):
     def closed(self) -> bool:
         return self.producers == 0 and not self.items and not self._putters
 
-    def put(self, key: tuple, item: int, done: Callback) -> bool:
+    def put(self, key: Key, item: int, done: Callback) -> bool:
         """Put `item`; True if it went in now, else `done()` is called when it has."""
         if not self._settled and not self._putters and not self.full():
-            self._add(item)
+            self.items.append(item)
+            if self._getters:
+                self._wake()
             return True
         heappush(self._putters, (key, item, done))
         self._wake()
         return False
 
-    def get(self, key: tuple, taken) -> tuple[bool, int] | None:
-        """Take an item: `(True, item)` now, `(False, -1)` now if closed, or None and
-        `taken(item_or_-1)` later."""
-        if not self._settled and not self._getters:
-            if self.items:
-                self.taken += 1
-                item = self.items.popleft()
-                if self._putters:
-                    self._wake()
-                return True, item
-            if self.closed:
-                return False, -1
+    def get(self, key: Key, taken: Taken) -> int | None:
+        """Take an item: the item now (-1 if the queue is closed), or None and
+        `taken(item or -1)` later."""
+        if not self._settled and not self._getters and (self.items or self.closed):
+            if not self.items:
+                return -1
+            item = self.items.popleft()
+            if self._putters:
+                self._wake()
+            return item
         heappush(self._getters, (key, taken))
         self._wake()
         return None
@@ -75,30 +76,21 @@ class Queue(Settling):
         if self.producers == 0:
             self._wake()
 
-    def waiting(self) -> tuple[int, int]:
-        """Putters and getters waiting."""
-        return len(self._putters), len(self._getters)
+    def head(self) -> Key | None:
+        keys = []
+        if self._putters and not self.full():
+            keys.append(self._putters[0][0])
+        if self._getters and (self.items or self.closed):
+            keys.append(self._getters[0][0])
+        return min(keys) if keys else None
 
-    def _add(self, item: int) -> None:
-        self.items.append(item)
-        self.put_count += 1
-        if self._getters:
-            self._wake()
-
-    def _serve(self) -> None:
-        while True:
-            if self._putters and not self.full():
-                _key, item, done = heappop(self._putters)
-                self.items.append(item)
-                self.put_count += 1
-                self._grants.append(done)
-            elif self._getters and self.items:
-                _key, taken = heappop(self._getters)
-                item = self.items.popleft()
-                self.taken += 1
-                self._grants.append(lambda taken=taken, item=item: taken(item))
-            elif self._getters and self.closed:
-                _key, taken = heappop(self._getters)
-                self._grants.append(lambda taken=taken: taken(-1))
-            else:
-                return
+    def serve_head(self) -> Callback:
+        putter = self._putters[0][0] if self._putters and not self.full() else None
+        getter = self._getters[0][0] if self._getters and (self.items or self.closed) else None
+        if putter is not None and (getter is None or putter < getter):
+            _key, item, done = heappop(self._putters)
+            self.items.append(item)
+            return done
+        _key, taken = heappop(self._getters)
+        item = self.items.popleft() if self.items else -1
+        return lambda: taken(item)

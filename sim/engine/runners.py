@@ -224,14 +224,17 @@ class Threaded(Runner):
         workload, schedule = run.workload, run.schedule
         params = schedule.threaded
         assert params is not None
+        # threads that take the games at 0; a sized pool keeps its other threads for the
+        # children, started as `ThreadPoolExecutor` starts them: when work comes
         self.threads = schedule.workers(workload.games, workload.hosts)
         self.sized = params.threads is not None
-        bound = self.threads if self.sized else workload.games + _children_bound(workload)
+        pool = params.threads or 0
+        bound = pool if self.sized else workload.games + _children_bound(workload)
         self.order = rng.permutation(self.threads).tolist()  # who reaches the GIL first at 0
         self.on_thread: list[Task | None] = [None] * bound
         self.record_of = [0] * bound
         self.work: deque[Task] = deque()  # games and children waiting for a thread
-        self.idle: list[int] = []  # a heap: threads of the pool with nothing to do
+        self.idle: list[int] = list(range(self.threads, pool))  # a heap: free pool threads
         self.next_thread = self.threads
         self.gil: Gil | None = None
         self.cpus: CpuShare | None = None
@@ -299,8 +302,9 @@ class Threaded(Runner):
     def spawn(self, parent: Task, children: list[Task]) -> None:
         self.blocked(parent)
         if self.sized:
+            pool = len(self.on_thread)
             for child in children:
-                child.waits = lambda: f"waits for a thread of the pool (all {self.threads} busy)"
+                child.waits = lambda: f"waits for a thread of the pool (all {pool} busy)"
             self.work.extend(children)
             while self.idle and self.work:
                 thread = heappop(self.idle)
