@@ -9,7 +9,7 @@ from hypothesis import given, settings
 
 from sim.experiment.runs import run
 from sim.output import chrome_trace
-from sim.scenario.loader import load_file
+from sim.scenario.loader import from_yaml, load_file
 from sim.scenario.model import STEP_KINDS
 from tests.conftest import SCENARIOS, integer_durations, scenarios
 
@@ -125,3 +125,69 @@ def test_any_run_round_trips_its_step_count_and_nests_on_every_track(scenario):
         assert sum(counts.get((pid, tid), 0) for tid in players) == len(workload.kind)
         hosts = [chrome_trace.host_track(h) for h in range(workload.hosts)]
         assert sum(counts.get((pid, tid), 0) for tid in hosts) == int((trace.host >= 0).sum())
+
+
+#: 4 games, each holding one of 2 db connections through a 1 s wait and a 1 s host step.
+DB = """
+resources: {db: 2}
+players:
+  - {name: p, count: 4, steps: [{with: db, steps: [{wait: 1}, {host: 1}]}]}
+schedules: [cooperative]
+"""
+
+
+def test_a_with_is_a_slice_around_its_steps_after_its_wait_for_the_resource():
+    """Cooperative (tests/test_shared_tables.py works it out): p-4 (track 1 + 4) waits
+    0–3 s for a connection, holds it 3–5 s around its wait 3–4 and host step 4–5."""
+    document = load(run(from_yaml(DB)).traces)
+    spans = check_format(document)[(1, 5)]
+    assert track_names(document)[(1, 5)] == "p-4"
+    shown = [(s["name"], s.get("cat"), s["ts"], s["dur"]) for s in spans]
+    assert shown == [
+        ("waiting for db", "wait for resource", 0, 3 * 10**6),
+        ("wait", "wait", 3 * 10**6, 10**6),
+        ("host", "host", 4 * 10**6, 10**6),
+        ("with db", "with", 3 * 10**6, 2 * 10**6),
+    ]  # ends in order: the steps inside close before the with around them
+    host = [(s["name"], s["ts"]) for s in check_format(document)[(1, 1)]]
+    assert host == [("p-1", 10**6), ("p-2", 2 * 10**6), ("p-3", 3 * 10**6), ("p-4", 4 * 10**6)]
+
+
+def test_a_gather_s_children_have_tracks_of_their_own_and_puts_are_instants():
+    """A game that gathers 2 children (wait 1 s each, at once) then puts into a queue a
+    consumer serves: tracks g, g/1, g/2, c; the gather spans 0–1 s on g's track."""
+    text = """
+queues: {jobs: {}}
+players:
+  - {name: g, steps: [{gather: {count: 2, steps: [{wait: 1}]}}, {put: jobs}]}
+  - {name: c, serves: jobs, steps: [{host: 1}]}
+schedules: [cooperative]
+"""
+    result = run(from_yaml(text))
+    document = load(result.traces)
+    names = track_names(document)
+    assert [names[(1, tid)] for tid in range(2, 6)] == ["g", "g/1", "g/2", "c"]
+    trace = result.traces[0]
+    assert [chrome_trace.player_track(trace, game) for game in (0, 1)] == [2, 5]
+    spans = check_format(document)
+    assert [(s["name"], s["ts"], s["dur"]) for s in spans[(1, 2)]] == [
+        ("gather", 0, 10**6),
+        ("put jobs", 10**6, 0),
+    ]
+    assert [(s["name"], s["dur"]) for s in spans[(1, 3)]] == [("wait", 10**6)]
+    assert [(s["name"], s["dur"]) for s in spans[(1, 4)]] == [("wait", 10**6)]
+    consumer = [(s["name"], s.get("cat"), s["ts"], s["dur"]) for s in spans[(1, 5)]]
+    assert consumer[:2] == [
+        ("waiting for jobs", "wait for queue", 0, 10**6),
+        ("get jobs", "get", 10**6, 0),
+    ]
+
+
+@settings(max_examples=15, deadline=None)
+@given(scenarios(integer_durations))
+def test_a_scenario_that_shares_nothing_numbers_its_tracks_by_game(scenario):
+    """No gather, no child tracks: game i is track hosts + 1 + i, as always."""
+    result = run(scenario)
+    for trace in result.traces:
+        tracks = [chrome_trace.player_track(trace, g) for g in range(trace.workload.games)]
+        assert tracks == list(range(chrome_trace.host_tracks(trace) + 1, tracks[-1] + 1))

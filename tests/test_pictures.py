@@ -14,7 +14,7 @@ from PIL import Image
 from sim.experiment.runs import run
 from sim.output import plots
 from sim.output.plots.timeline import busy_integral
-from sim.scenario.loader import load_file
+from sim.scenario.loader import from_yaml, load_file
 from sim.scenario.model import STEP_KINDS, Scenario
 from tests.conftest import SCENARIOS, cpu_bound, polgar_like, real_durations, scenarios
 
@@ -202,6 +202,61 @@ def test_same_run_draws_byte_identical_png():
     assert plots.to_png(plots.timeline(result.traces)) == plots.to_png(
         plots.timeline(result.traces)
     )
+
+
+#: 4 games, each holding one of 2 db connections through a 1 s wait and a 1 s host step.
+DB = """
+resources: {db: 2}
+players:
+  - {name: p, count: 4, steps: [{with: db, steps: [{wait: 1}, {host: 1}]}]}
+schedules: [cooperative]
+"""
+
+
+def test_waits_for_a_resource_and_what_it_held_are_bars_of_their_own():
+    """Cooperative (tests/test_shared_tables.py works it out): p-3 waits 0–2 and p-4 0–3
+    for a connection (2 hatched bars), p-2 1–2 for the host (1 bar); each game holds a
+    connection for its two steps (4 strips along the bottom of its row, a quarter of the
+    bar's height), and 4 wait and 4 host bars. The title says how busy db was: 90 %."""
+    result = run(from_yaml(DB))
+    fig = plots.timeline(result.traces)
+    assert plots.bar_counts(fig) == {
+        "cooperative": {
+            "host": 4, "wait": 4, plots.WAIT_FOR_HOST: 1, "waiting for db": 2, "holding db": 4,
+        }
+    }  # fmt: skip
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left").endswith("host busy 80.0 %, db busy 90.0 %")
+    bars = {str(c.get_label()): c for c in ax.collections}
+    waits = bars["waiting for db"]
+    assert waits.get_hatch() == "////"
+    assert [path.vertices[:, 0].min() for path in waits.get_paths()] == [0.0, 0.0]
+    assert [path.vertices[:, 0].max() for path in waits.get_paths()] == [2.0, 3.0]
+    strip = bars["holding db"].get_paths()[0].vertices[:, 1]
+    assert strip.max() - strip.min() == pytest.approx(0.36 * 2 / 4)
+    legend = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert legend == [
+        "host", "wait", plots.WAIT_FOR_HOST, "holding db", "waiting for db", "makespan",
+    ]  # fmt: skip
+
+
+def test_the_children_of_a_gather_split_their_game_s_row():
+    """A gather of 3 children, each a 1 s wait then a 1 s host step: the three waits play
+    at once (0–1), each in a third of the row: bars 2 × 0.36 / 3 high, side by side."""
+    text = """
+players:
+  - {name: g, steps: [{gather: {count: 3, steps: [{wait: 1}, {host: 1}]}}]}
+schedules: [cooperative]
+"""
+    fig = plots.timeline(run(from_yaml(text)).traces)
+    bars = {str(c.get_label()): c for c in fig.axes[0].collections}
+    spans = sorted(
+        edge
+        for path in bars["wait"].get_paths()
+        for edge in (path.vertices[:, 1].min(), path.vertices[:, 1].max())
+    )
+    assert spans == pytest.approx([-0.36, -0.12, -0.12, 0.12, 0.12, 0.36])  # thirds of ±0.36
+    assert "gather" not in bars  # its children show it
 
 
 def knee_sweep(replications: bool = False) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import pytest
 from sim.engine import play
 from sim.engine.trace import Trace
 from sim.engine.workload import Workload
+from sim.results import tables
 from sim.scenario.loader import from_yaml
 from sim.scenario.model import STEP_KINDS
 from sim.scenario.schedules import Schedule
@@ -62,12 +63,16 @@ def test_two_units_four_games_cooperative():
 def test_two_units_four_games_synchronous():
     """One game at a time holds the host through its wait: 4 × (1 + 1) s = 8 s; db is
     never contended, each game takes it at the instant it gets the host (its `with`
-    row, the game's first, is ready at 0, when every game is handed in)."""
+    row, the game's first, is ready from that turn on: the wait before it is a wait for
+    the host, 0 + 2 + 4 + 6 = 12 s of it, none for db)."""
     trace = played(POOL, "synchronous")
     assert trace.game_ends().tolist() == [2.0, 4.0, 6.0, 8.0]
     withs = trace.workload.kind == STEP_KINDS.index("with")
-    assert trace.ready[withs].tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert trace.ready[withs].tolist() == [0.0, 2.0, 4.0, 6.0]
     assert trace.start[withs].tolist() == [0.0, 2.0, 4.0, 6.0]
+    games = tables.games([trace])
+    assert games["wait_for_host_s"].tolist() == [0.0, 2.0, 4.0, 6.0]
+    assert games["wait_for_db_s"].tolist() == [0.0, 0.0, 0.0, 0.0]
 
 
 @pytest.mark.parametrize("seed", range(3))

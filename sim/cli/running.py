@@ -150,6 +150,7 @@ def _play(
     from sim.experiment.replications import replicate
     from sim.experiment.runs import run
     from sim.output import result_files
+    from sim.output.bottleneck import bottleneck_note
     from sim.output.report_page import page_for
     from sim.results import console_tables, explanations
 
@@ -182,6 +183,7 @@ def _play(
     notes = [
         console_tables.closed_form_line(first),
         *explanations.explanations(first),
+        bottleneck_note(first),
         *first.notes,
     ]
     for sentence in filter(None, notes):

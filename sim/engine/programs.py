@@ -249,7 +249,12 @@ class Run:
         now = self.env.now
         ready = now
         if task.first_ready is not None:
-            ready, task.first_ready = task.first_ready, None
+            # waiting for a host, thread or process is waiting for a host: a first row
+            # that waits for a resource or a queue is ready from its turn on (the tables
+            # count the time before it as waiting for a host)
+            if op.code == TIMED:
+                ready = task.first_ready
+            task.first_ready = None
         shared = op.shared if op.code != TIMED else -1
         self.r_rows.append(
             (task.game.index, task.move, task.leaf + op.leaf, kind, shared, duration, ready,

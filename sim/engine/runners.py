@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from simpy.events import NORMAL
 
+from sim.engine import threaded
 from sim.engine.clock import Due
 from sim.engine.gil import Gil
 from sim.engine.hosts import HOSTS_LAST, HostPool
@@ -35,6 +36,8 @@ __all__ = ["play", "runner_for"]
 
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
     """Play every game of a scenario that shares more than its hosts, under `schedule`."""
+    if schedule.kind == "threaded":
+        threaded.refuse_too_many_switches(workload, schedule)
     run = Run(workload, schedule)
     run.runner = runner_for(run, rng)
     # a task engine makes objects by the million, all alive to the end: the cyclic

@@ -27,7 +27,7 @@ from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.schedules import Schedule
 from sim.scenario.units import format_count, format_duration, format_seconds
 
-__all__ = ["SWITCH_BUDGET", "play", "switches_bound"]
+__all__ = ["SWITCH_BUDGET", "play", "refuse_too_many_switches", "switches_bound"]
 
 #: GIL switches one threaded run may play: about half a minute of the engine's time.
 SWITCH_BUDGET = 20_000_000
@@ -39,16 +39,20 @@ def switches_bound(workload: Workload, schedule: Schedule) -> int:
     params = schedule.threaded
     if params is None or not params.gil or schedule.workers(workload.games, workload.hosts) < 2:
         return 0
-    host_steps = int(np.count_nonzero(workload.kind == HOST))
-    return int(workload.host_work() / params.switch_interval) + host_steps
+    return int(workload.host_work() / params.switch_interval) + workload.host_steps()
+
+
+def refuse_too_many_switches(workload: Workload, schedule: Schedule) -> None:
+    """Raise the run's ScenarioError when the GIL could change hands past the budget."""
+    bound = switches_bound(workload, schedule)
+    if bound > SWITCH_BUDGET:
+        raise ScenarioError([_too_many_switches(workload, schedule, bound)])
 
 
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
     params = schedule.threaded
     assert params is not None
-    bound = switches_bound(workload, schedule)
-    if bound > SWITCH_BUDGET:
-        raise ScenarioError([_too_many_switches(workload, schedule, bound)])
+    refuse_too_many_switches(workload, schedule)
     threads = schedule.workers(workload.games, workload.hosts)
     return _Threads(workload, schedule, threads, rng).play()
 

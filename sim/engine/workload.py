@@ -121,8 +121,27 @@ class Workload:
         return self.scenario.host.switch_cost
 
     def host_work(self) -> float:
-        """Seconds of host steps over all games: what the hosts must do whatever the schedule."""
-        return float(self.duration[self.kind == HOST].sum())
+        """Seconds of host steps over all games: what the hosts must do whatever the schedule
+        (before a run, consumers counted as if their group took every item)."""
+        return float(self.duration[self.kind == HOST].sum()) + sum(
+            float(table.sum()) for table in self._served_host_steps()
+        )
+
+    def host_steps(self) -> int:
+        """Host steps over all games (before a run, counted as `host_work` counts them)."""
+        served = sum(table.size for table in self._served_host_steps())
+        return int(np.count_nonzero(self.kind == HOST)) + served
+
+    def _served_host_steps(self) -> list[np.ndarray]:
+        """The host columns of the rounds drawn for consumers."""
+        if not self.served:
+            return []
+        plan = self.plan
+        tables = []
+        for group, table in self.served.items():
+            host = np.array([leaf.code == HOST for leaf in plan.leaves[group]])
+            tables.append(table[:, host])
+        return tables
 
     def block_time(self) -> float:
         """Seconds of block steps over all games: blocking calls, which use no CPU."""

@@ -93,7 +93,10 @@ def rows_of(result: Result, point: int = 0, replication: int = 0) -> list[dict]:
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["point", *RUN_COLUMNS])
+    """The rows as a table; the columns a scenario declares (resources, queues) come last."""
+    known = ("point", *RUN_COLUMNS)
+    declared = [name for name in (rows[0] if rows else {}) if name not in known]
+    return pd.DataFrame(rows, columns=[*known, *declared])
 
 
 def batches(
@@ -199,7 +202,9 @@ def summarize(
     the summary columns as means over replications, then the statistics and the record
     (`seeds` holds each point's seed). `describe`, for every group at once."""
     grouped = runs.groupby(list(keys), sort=False)
+    declared = [c for c in runs.columns if c not in ("point", *RUN_COLUMNS)]
     averaged = [c for c in SUMMARY_COLUMNS if c not in (*keys, *_CONSTANT, "schedule")]
+    averaged += declared
     averaged.remove("makespan_hms")
     kept = [c for c in ("point", *_CONSTANT) if c not in keys]
     table = grouped[averaged].mean().join(grouped[kept].first())
@@ -220,7 +225,7 @@ def summarize(
     table["seed"] = [seeds[point] for point in table["point"]]
     table["overrides"] = overrides
     columns = [key for key in keys if key not in SUMMARY_COLUMNS]
-    columns += [*SUMMARY_COLUMNS, *STATISTIC_COLUMNS, *RECORD_COLUMNS]
+    columns += [*SUMMARY_COLUMNS, *declared, *STATISTIC_COLUMNS, *RECORD_COLUMNS]
     return table[columns]
 
 

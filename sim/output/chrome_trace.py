@@ -9,6 +9,13 @@ viewers cannot order a begin and an end at one timestamp. Timestamps are
 microseconds of virtual time. Every track's events come in time order, so
 begins and ends nest as the format requires.
 
+Games that share resources or queues add rows of their own kinds: a `with`
+is a slice named `with <resource>` around the steps inside it, a `put` or
+`get` an instant `put <queue>` / `get <queue>`, a `gather` a slice around its
+children's time, and the time any of them waited is a `waiting for <name>`
+slice before it. The children of a gather play at once, so each has a track
+of its own (`player/1`, `player/2`, …) after its game's.
+
 The text is produced in pieces (`chunks`) so that the report layer can stream
 it to a file without holding a large trace in memory twice.
 """
@@ -22,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.engine.trace import NO_HOST, Trace
+from sim.results import shared
 from sim.scenario.model import STEP_KINDS
 
 __all__ = ["WAIT_FOR_HOST", "chunks", "host_track", "host_tracks", "player_track", "write"]
@@ -41,7 +49,10 @@ def host_tracks(trace: Trace) -> int:
 
 
 def player_track(trace: Trace, game: int) -> int:
-    """Thread id of a game's track: after the hosts', in file order."""
+    """Thread id of a game's track: after the hosts', in file order (after the tracks of
+    the games before it and their gathers' children, when games share something)."""
+    if trace.workload.shared is not None:
+        return host_tracks(trace) + 1 + int(_first_tracks(trace.workload)[game])
     return host_tracks(trace) + 1 + game
 
 
@@ -74,6 +85,10 @@ def _events(trace: Trace, pid: int) -> Iterator[str]:
         label = host_name if hosts == 1 else f"{host_name} {host + 1}"
         yield _meta(pid, tid, "thread_name", {"name": label})
         yield _meta(pid, tid, "thread_sort_index", {"sort_index": tid})
+    if workload.shared is not None:
+        yield from _shared_rows(trace, pid, hosts)
+        yield from _host_rows(trace, pid, None, np.isin(workload.kind, shared.TIMED), _who(trace))
+        return
     for game, player in enumerate(workload.players):
         tid = hosts + 1 + game  # player_track, without finding the host count again
         yield _meta(pid, tid, "thread_name", {"name": player})
@@ -101,7 +116,28 @@ def _events(trace: Trace, pid: int) -> Iterator[str]:
             else:
                 yield f'{{{named[codes[row]]},"ph":"B","ts":{start[row]},{where}}}'
                 yield f'{{"ph":"E","ts":{end[row]},{track}}}'
-    held = np.flatnonzero(trace.host != NO_HOST)
+    yield from _host_rows(trace, pid, (start, end, empty))
+
+
+def _host_rows(
+    trace: Trace,
+    pid: int,
+    times: tuple[list[str], list[str], list[bool]] | None = None,
+    rows: np.ndarray | None = None,
+    who: list[str] | None = None,
+) -> Iterator[str]:
+    """The host tracks: each step that held a host, named by its player. `times`: the
+    start, end and emptiness of every row, when known already. When games share
+    something, only `rows` (host, wait and block: a `with` spans steps, it is none), each
+    named by `who` (a gather's child by its own name)."""
+    workload = trace.workload
+    if times is None:
+        empty = (trace.end <= trace.start).tolist()
+        times = (_microseconds(trace.start), _microseconds(trace.end), empty)
+    start, end, empty = times
+    codes = workload.kind.tolist()
+    holding = trace.host != NO_HOST
+    held = np.flatnonzero(holding if rows is None else holding & rows)
     # by host, then time; a zero-length step goes before a step that starts with it
     keys = (held, trace.end[held], trace.start[held], trace.host[held])
     order = held[np.lexsort(keys)].tolist()
@@ -111,12 +147,101 @@ def _events(trace: Trace, pid: int) -> Iterator[str]:
     kinds = [json.dumps(name) for name in STEP_KINDS]
     for row in order:
         track = f'"pid":{pid},"tid":{host_track(host_of[row])}'
-        what = f'"name":{players[games[row]]},"cat":{kinds[codes[row]]}'
+        name = players[games[row]] if who is None else json.dumps(who[row], ensure_ascii=False)
+        what = f'"name":{name},"cat":{kinds[codes[row]]}'
         if empty[row]:
             yield f'{{{what},"ph":"i","s":"t","ts":{start[row]},{track}}}'
         else:
             yield f'{{{what},"ph":"B","ts":{start[row]},{track}}}'
             yield f'{{"ph":"E","ts":{end[row]},{track}}}'
+
+
+def _who(trace: Trace) -> list[str]:
+    """Per row, the name of the task that played it: its player, or a gather's child."""
+    workload = trace.workload
+    place = shared.places(workload)
+    groups = workload.group.tolist()
+    tasks = [
+        [player + suffix for suffix in place.names[groups[game]]]
+        for game, player in enumerate(workload.players)
+    ]
+    rows = zip(workload.game.tolist(), place.task.tolist(), strict=True)
+    return [tasks[game][task] for game, task in rows]
+
+
+def _first_tracks(workload) -> np.ndarray:
+    """Per game, how many task tracks come before its own: the games before it, each with
+    its gathers' children."""
+    tasks = np.array([len(names) for names in shared.places(workload).names], dtype=np.int64)
+    per_game = tasks[workload.group]
+    return np.concatenate(([0], np.cumsum(per_game)[:-1]))
+
+
+def _shared_rows(trace: Trace, pid: int, hosts: int) -> Iterator[str]:
+    """A track per game and per child of its gathers; on each, its rows' slices in time
+    order and nested: at one instant, ends first (inner before outer), then begins and
+    instants in row order, which puts a `with` before the steps inside it."""
+    workload = trace.workload
+    assert workload.shared is not None
+    place = shared.places(workload)
+    first_track = _first_tracks(workload).tolist()
+    groups = workload.group.tolist()
+    for game, player in enumerate(workload.players):
+        for task, suffix in enumerate(place.names[groups[game]]):
+            tid = hosts + 1 + first_track[game] + task
+            yield _meta(pid, tid, "thread_name", {"name": player + suffix})
+            yield _meta(pid, tid, "thread_sort_index", {"sort_index": tid})
+    columns = (trace.ready, trace.start, trace.end)
+    ready, start, end = (np.round(column * 1e6, 3).tolist() for column in columns)
+    at_ready, at_start, at_end = (_microseconds(column) for column in columns)
+    move, step = (workload.move + 1).tolist(), (workload.step + 1).tolist()
+    named, waiting = _shared_names(workload)
+    codes, of = workload.kind.tolist(), workload.shared.tolist()
+    tasks, depths = place.task.tolist(), place.depth.tolist()
+    first = workload.first_step.tolist()
+    for game in range(workload.games):
+        events: list[tuple[float, int, int, str]] = []
+        add = events.append
+        for row in range(first[game], first[game + 1]):
+            track = f'"pid":{pid},"tid":{hosts + 1 + first_track[game] + tasks[row]}'
+            where = f'{track},"args":{{"move":{move[row]},"step":{step[row]}}}'
+            key = (codes[row], of[row])
+            depth = depths[row]
+            if start[row] > ready[row]:
+                text = f'{{{waiting[key]},"ph":"B","ts":{at_ready[row]},{where}}}'
+                add((ready[row], 1, row, text))
+                add((start[row], 0, -depth, f'{{"ph":"E","ts":{at_start[row]},{track}}}'))
+            if end[row] <= start[row]:
+                text = f'{{{named[key]},"ph":"i","s":"t","ts":{at_start[row]},{where}}}'
+                add((start[row], 1, row, text))
+            else:
+                text = f'{{{named[key]},"ph":"B","ts":{at_start[row]},{where}}}'
+                add((start[row], 1, row, text))
+                add((end[row], 0, -depth, f'{{"ph":"E","ts":{at_end[row]},{track}}}'))
+        events.sort(key=lambda event: event[:3])
+        for event in events:
+            yield event[3]
+
+
+def _shared_names(workload) -> tuple[dict, dict]:
+    """Name and category of each (kind, resource or queue) a row may have, and of its wait:
+    a timed step as in any scenario; `with db`, `put jobs`, and `waiting for db`."""
+    plan = workload.plan
+    timed = set(shared.TIMED.tolist())
+    named, waiting = {}, {}
+    for code, kind in enumerate(STEP_KINDS):
+        for index in range(-1, len(plan.names)):
+            if code in timed:
+                named[code, index] = f'"name":{json.dumps(kind)},"cat":{json.dumps(kind)}'
+                waiting[code, index] = f'"name":"{WAIT_FOR_HOST}","cat":"wait for host"'
+                continue
+            name = plan.names[index] if index >= 0 else ""
+            what = "queue" if index >= 0 and plan.is_queue(index) else "resource"
+            title = json.dumps(f"{kind} {name}".rstrip())
+            named[code, index] = f'"name":{title},"cat":{json.dumps(kind)}'
+            wait = json.dumps(f"waiting for {name}")
+            waiting[code, index] = f'"name":{wait},"cat":"wait for {what}"'
+    return named, waiting
 
 
 def _meta(pid: int, tid: int, name: str, args: dict) -> str:

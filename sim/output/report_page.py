@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.output import plots
+from sim.output.bottleneck import bottleneck_note
 from sim.output.plots.style import short
 from sim.results import console_tables
 from sim.results.console_tables import (
@@ -98,6 +99,8 @@ def report_page(result: Result, page: Page, timeline: bytes | None, files: list[
         sweep=page.sweep_png,
     )
     why = comparisons(result) + article_notes(result)
+    if note := bottleneck_note(result):  # games that share resources: what holds them back
+        why.append(note)
     return render(result, page, pictures, why, files)
 
 
@@ -173,8 +176,21 @@ def _facts(result: Result) -> str:
     scenario = result.scenario
     players = _counted(scenario.games, "player")
     hosts = _counted(scenario.host.count, "host")
-    steps = _counted(scenario.step_count, "step")
-    return f"{players} served by {hosts} ({scenario.host.name}); {steps} per schedule."
+    if not scenario.shares:
+        steps = _counted(scenario.step_count, "step")
+        return f"{players} served by {hosts} ({scenario.host.name}); {steps} per schedule."
+    # rows are made while playing (a consumer takes what it gets): count those played
+    rows = max((len(trace.workload.kind) for trace in result.traces), default=0)
+    shared = [f"{name} ({capacity} at once)" for name, capacity in scenario.resources.items()]
+    shared += [
+        f"queue {name} ({f'at most {queue.maxsize}' if queue.maxsize else 'unbounded'})"
+        for name, queue in scenario.queues.items()
+    ]
+    sharing = f", sharing {', '.join(shared)}" if shared else ""
+    return (
+        f"{players} served by {hosts} ({scenario.host.name}){sharing}; "
+        f"{_counted(rows, 'step')} per schedule."
+    )
 
 
 def _counted(count: int, noun: str) -> str:

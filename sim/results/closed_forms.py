@@ -49,6 +49,9 @@ with the others and, first in file order, plays all its rounds at once.
 With random durations the estimate uses expected durations and there is no
 exact closed form (the expected makespan is not the makespan of expected
 durations: a maximum of random times is larger on average).
+
+Games that share resources, queues or fan-out (`Scenario.shares`) have
+neither: every formula here assumes games that never wait for one another.
 """
 
 from __future__ import annotations
@@ -75,8 +78,9 @@ class Shape:
 
 
 def shape(scenario: Scenario) -> Shape | None:
-    """The scenario as one homogeneous shape, or None if its groups differ or it is random."""
-    if scenario.random:
+    """The scenario as one homogeneous shape, or None if its groups differ, it is random
+    or its games share more than the hosts."""
+    if scenario.random or scenario.shares:
         return None
     rounds = {(group.moves, _host_then_wait(group.round)) for group in scenario.players}
     if len(rounds) != 1:
@@ -105,7 +109,10 @@ def _schedule(schedule: Schedule | str) -> Schedule:
 
 
 def article_estimate(scenario: Scenario, schedule: Schedule | str) -> float:
-    """The article's reasoning, applied to any scenario (see the module docstring)."""
+    """The article's reasoning, applied to any scenario whose games are independent (see
+    the module docstring); NaN for games that share more than the hosts."""
+    if scenario.shares:
+        return math.nan
     schedule = _schedule(schedule)
     hosts = schedule.hosts(scenario.host.count)
     every = sum(group.count * _game_length(group.round, group.moves) for group in scenario.players)

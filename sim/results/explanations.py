@@ -3,7 +3,10 @@ from the article's estimate.
 
 The sentences under `sim run`'s table and at the top of the report page. They
 are built from the same workload and traces as the tables, so every number in
-them is one the tables show too.
+them is one the tables show too. Games that share resources or queues wait for
+one another, so the article's reasoning does not hold for them: they get no
+comparison with its estimate, and `bottleneck` says instead which resource
+held them back and what raising its limit did when played again.
 """
 
 from __future__ import annotations
@@ -12,17 +15,17 @@ import math
 
 from sim.engine.trace import Trace
 from sim.engine.workload import WAIT
-from sim.results import closed_forms
+from sim.results import closed_forms, shared
 from sim.results.result import Result
 from sim.scenario.units import format_count, format_seconds
 
-__all__ = ["article_notes", "comparisons", "explain", "explanations"]
+__all__ = ["article_notes", "bottleneck", "busiest", "comparisons", "explain", "explanations"]
 
 
 def comparisons(result: Result) -> list[str]:
     """Plain sentences on why each schedule beats synchronous here, or does not."""
     scenario = result.scenario
-    if not result.traces or result.baseline <= 0:
+    if not result.traces or not result.baseline > 0:  # NaN: synchronous could not play
         return []
     host = scenario.host.name
     player = scenario.players[0].name if len(scenario.players) == 1 else "player"
@@ -51,6 +54,8 @@ def comparisons(result: Result) -> list[str]:
                 f"the games' step time is waiting, so {host} is busy only {_percent(idle)}; "
                 f"under {label}, {overlap}."
             )
+        elif speedup >= 1 - 1e-9 and scenario.shares:  # games wait for one another too
+            sentences.append(f"{label} is no faster than synchronous ({figures}).")
         elif speedup >= 1 - 1e-9:
             if workload.games <= workload.hosts:
                 reason = "every game has a host to itself, so no game ever waits for another"
@@ -80,6 +85,8 @@ def article_notes(result: Result) -> list[str]:
         estimate = closed_forms.article_estimate(result.scenario, trace.schedule.kind)
         if text := explain(trace):
             notes.append(text)
+        elif math.isnan(estimate):  # no estimate for games that wait for one another
+            continue
         elif abs(makespan - estimate) <= 1e-9 * max(1.0, makespan):
             notes.append(f"{label}: {format_seconds(makespan)}, exactly the article's estimate.")
         else:
@@ -111,7 +118,7 @@ def explain(trace: Trace) -> str | None:
             "the OS's choice, drawn from the seed (--seed): another seed gives another "
             "interleaving and a slightly different makespan, and replications (-r) average them."
         )
-    if trace.schedule.kind != "cooperative":
+    if trace.schedule.kind != "cooperative" or scenario.shares:
         return None
     estimate = closed_forms.article_estimate(scenario, trace.schedule)
     makespan = trace.makespan
@@ -152,6 +159,46 @@ def explain(trace: Trace) -> str | None:
         f"{trace.schedule.label}: {format_seconds(makespan)} is {format_seconds(over)} more "
         f"than the article's {format_seconds(estimate)} because " + "; ".join(reasons) + "."
     )
+
+
+def busiest(trace: Trace) -> tuple[str, int, float] | None:
+    """The resource held the largest share of its capacity under `trace`: its name,
+    capacity and utilization (None when the scenario declares no resource or none was held).
+    """
+    workload = trace.workload
+    if workload.shared is None or not workload.plan.resources:
+        return None
+    figures = shared.figures(trace)
+    index = int(figures.utilization.argmax())  # the first of equals, in file order
+    if not figures.utilization[index] > 0:
+        return None
+    return figures.names[index], figures.capacity[index], float(figures.utilization[index])
+
+
+def bottleneck(trace: Trace, raised: float | None) -> str | None:
+    """How busy the busiest resource was under `trace`, and the makespan `raised` that
+    the same workload had with that resource's capacity doubled (None: not played)."""
+    found = busiest(trace)
+    if found is None:
+        return None
+    name, capacity, utilization = found
+    makespan = trace.makespan
+    text = f"the busiest resource, {name}, was busy {_percent(utilization)} of the time"
+    if raised is not None:
+        limits = f"raising its limit from {capacity} to {2 * capacity}"
+        now, then = format_seconds(makespan), format_seconds(raised)
+        if abs(raised - makespan) <= 1e-9 * max(1.0, makespan):
+            text += f"; {limits} would leave the makespan at {now}: {name} is not what "
+            text += "holds the games back"
+        elif raised < makespan:
+            text += f"; {limits} would take the makespan from {now} to {then} "
+            text += f"({makespan / raised:.2f}× faster)"
+        else:
+            text += f"; {limits} would make the makespan longer: {then} instead of {now}"
+    under = f"under {trace.schedule.label}"
+    if trace.workload.scenario.random:  # drawn durations: one replication's figures
+        return f"In replication 1, {under}, {text}."
+    return f"{under[0].upper()}{under[1:]}, {text}."
 
 
 def _percent(share: float) -> str:

@@ -3,6 +3,10 @@
 Pure functions of traces; per-game sums use numpy's bincount on the columnar
 trace rather than pandas group-bys, so they stay fast at millions of steps.
 Column names are a public interface (docs/design.md, "Results").
+
+A scenario that declares resources or queues gets more columns, after the
+usual ones and named after what it declares (`sim.results.shared`): a
+scenario without them has exactly the columns listed here.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import pandas as pd
 from sim.engine.holding import HOLDS_HOST
 from sim.engine.trace import NO_HOST, Trace
 from sim.engine.workload import BLOCK, HOST, WAIT
-from sim.results import closed_forms
+from sim.results import closed_forms, shared
 from sim.scenario.model import STEP_KINDS
 from sim.scenario.units import format_hms
 
@@ -84,7 +88,8 @@ STEP_CHUNK_ROWS = 250_000
 
 def summary(traces: Sequence[Trace], baseline: float | None = None) -> pd.DataFrame:
     """One row per schedule. `speedup` is against `baseline` (the synchronous makespan)."""
-    return pd.DataFrame(summary_rows(traces, baseline), columns=list(SUMMARY_COLUMNS))
+    rows = summary_rows(traces, baseline)
+    return pd.DataFrame(rows, columns=[*SUMMARY_COLUMNS, *_more(rows, SUMMARY_COLUMNS)])
 
 
 def summary_rows(traces: Sequence[Trace], baseline: float | None = None) -> list[dict]:
@@ -98,28 +103,29 @@ def summary_rows(traces: Sequence[Trace], baseline: float | None = None) -> list
         per_game = _per_game(trace)
         closed = closed_forms.closed_form(scenario, trace.schedule)
         held_by_block = "block" in HOLDS_HOST.get(kind, ())  # a thread or process lets go
-        rows.append(
-            {
-                "schedule": trace.schedule.label,
-                "makespan_s": makespan,
-                "makespan_hms": format_hms(makespan),
-                "speedup": baseline / makespan if baseline and makespan else np.nan,
-                "host_utilization": host_work / (workload.hosts * makespan) if makespan else 0.0,
-                "mean_game_s": float(trace.game_ends().mean()),
-                "mean_wait_for_host_s": float(per_game["wait_for_host"].mean()),
-                "max_wait_for_host_s": float(per_game["wait_for_host"].max()),
-                "host_work_s": host_work,
-                "hosts": workload.hosts,
-                "games": workload.games,
-                "steps": len(workload.kind),
-                "article_s": closed_forms.article_estimate(scenario, trace.schedule),
-                "closed_form_s": np.nan if closed is None else float(closed),
-                "host_blocked_s": workload.block_time() if held_by_block else 0.0,
-                "switches": trace.switches,
-                "switch_s": trace.switch_time,
-                "workers": _workers(trace),
-            }
-        )
+        row = {
+            "schedule": trace.schedule.label,
+            "makespan_s": makespan,
+            "makespan_hms": format_hms(makespan),
+            "speedup": baseline / makespan if baseline and makespan else np.nan,
+            "host_utilization": host_work / (workload.hosts * makespan) if makespan else 0.0,
+            "mean_game_s": float(_game_ends(trace).mean()),
+            "mean_wait_for_host_s": float(per_game["wait_for_host"].mean()),
+            "max_wait_for_host_s": float(per_game["wait_for_host"].max()),
+            "host_work_s": host_work,
+            "hosts": workload.hosts,
+            "games": workload.games,
+            "steps": len(workload.kind),
+            "article_s": closed_forms.article_estimate(scenario, trace.schedule),
+            "closed_form_s": np.nan if closed is None else float(closed),
+            "host_blocked_s": workload.block_time() if held_by_block else 0.0,
+            "switches": trace.switches,
+            "switch_s": trace.switch_time,
+            "workers": _workers(trace),
+        }
+        if workload.shared is not None:
+            row.update(shared.figures(trace).summary_columns())
+        rows.append(row)
     return rows
 
 
@@ -127,8 +133,10 @@ def games(traces: Sequence[Trace]) -> pd.DataFrame:
     """One row per game and schedule: when it ran and where its time went.
 
     Every game is handed in at 0, so `end_s = host_s + wait_s + block_s +
-    wait_for_host_s`. `worker` (from 1) is the host, thread or process that
-    played the game; empty under cooperative, where every game is on the loop.
+    wait_for_host_s` (plus the `wait_for_<name>_s` of a scenario with resources
+    or queues, unless a gather's children overlap). `worker` (from 1) is the host,
+    thread or process that played the game; empty under cooperative, where every
+    game is on the loop.
     """
     frames = []
     for trace in traces:
@@ -136,22 +144,31 @@ def games(traces: Sequence[Trace]) -> pd.DataFrame:
         per_game = _per_game(trace)
         first = workload.first_step[:-1]
         group_names = [group.name for group in workload.scenario.players]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "schedule": trace.schedule.label,
-                    "group": pd.Categorical.from_codes(workload.group, group_names),
-                    "player": list(workload.players),
-                    "start_s": trace.start[first],
-                    "end_s": trace.game_ends(),
-                    "host_s": per_game["host"],
-                    "wait_s": per_game["wait"],
-                    "wait_for_host_s": per_game["wait_for_host"],
-                    "block_s": per_game["block"],
-                    "worker": _from_one(trace.workers()[first]),
-                }
-            )
+        if workload.shared is None:
+            start, worker = trace.start[first], trace.workers()[first]
+        else:  # a consumer's rows begin with its first `get`; one without would start at 0
+            played = workload.first_step[1:] > first
+            at = np.where(played, first, 0)
+            start = np.where(played, trace.start[at], 0.0)
+            worker = np.where(played, trace.workers()[at], NO_HOST)
+        frame = pd.DataFrame(
+            {
+                "schedule": trace.schedule.label,
+                "group": pd.Categorical.from_codes(workload.group, group_names),
+                "player": list(workload.players),
+                "start_s": start,
+                "end_s": _game_ends(trace),
+                "host_s": per_game["host"],
+                "wait_s": per_game["wait"],
+                "wait_for_host_s": per_game["wait_for_host"],
+                "block_s": per_game["block"],
+                "worker": _from_one(worker),
+            }
         )
+        if workload.shared is not None:
+            for column, values in shared.figures(trace).games_columns().items():
+                frame[column] = values
+        frames.append(frame)
     return _concat(frames, GAME_COLUMNS)
 
 
@@ -185,10 +202,11 @@ def step_chunks(traces: Sequence[Trace], rows: int | None = None) -> Iterator[pd
         players = pd.CategoricalDtype(list(workload.players))  # once: 100 000 names are slow
         schedule_code = labels.categories.get_loc(trace.schedule.label)
         workers = trace.workers()
+        names = None if workload.shared is None else pd.CategoricalDtype(workload.plan.names)
         for lo in range(0, len(workload.kind), step):
             hi = min(lo + step, len(workload.kind))
             codes = np.full(hi - lo, schedule_code, dtype=np.int8)
-            yield pd.DataFrame(
+            chunk = pd.DataFrame(
                 {
                     "schedule": pd.Categorical.from_codes(codes, dtype=labels),
                     "player": pd.Categorical.from_codes(workload.game[lo:hi], dtype=players),
@@ -203,15 +221,20 @@ def step_chunks(traces: Sequence[Trace], rows: int | None = None) -> Iterator[pd
                 },
                 columns=list(STEP_COLUMNS),
             )
+            if names is not None and workload.shared is not None:  # code -1: an empty cell
+                chunk["resource"] = pd.Categorical.from_codes(workload.shared[lo:hi], dtype=names)
+            yield chunk
 
 
 def _per_game(trace: Trace) -> dict[str, np.ndarray]:
     """Seconds per game in host, wait and block steps, and waiting for a host.
 
     A step that was preempted or shared a CPU (`stalled`) waited for a host
-    during that time, not worked. Kept per trace while the trace lives:
-    `summary` and `games` both need it, and at millions of steps it is the
-    costliest part of either.
+    during that time, not worked. Only host, wait and block rows count: a row
+    that waits for a resource or a queue waits for another game, not a host
+    (`sim.results.shared`). Kept per trace while the trace lives: `summary` and
+    `games` both need it, and at millions of steps it is the costliest part of
+    either.
     """
     known = _PER_GAME.get(trace)
     if known is not None:
@@ -223,6 +246,14 @@ def _per_game(trace: Trace) -> dict[str, np.ndarray]:
     if trace.stalled is not None:
         duration = duration - trace.stalled
         waited = waited + trace.stalled
+    if workload.shared is not None:
+        waited = np.where(np.isin(kind, shared.TIMED), waited, 0.0)
+        # a game whose first row waits for a resource or a queue is ready for it from
+        # its turn on a host, thread or process; until then it waited for that turn
+        first = workload.first_step[:-1][workload.first_step[1:] > workload.first_step[:-1]]
+        untimed = first[~np.isin(kind[first], shared.TIMED)]
+        waited = waited.copy()
+        waited[untimed] += trace.ready[untimed]
 
     def total(of_kind: int) -> np.ndarray:
         return np.bincount(games, weights=np.where(kind == of_kind, duration, 0.0), minlength=n)
@@ -237,6 +268,25 @@ def _per_game(trace: Trace) -> dict[str, np.ndarray]:
 
 
 _PER_GAME: WeakKeyDictionary[Trace, dict[str, np.ndarray]] = WeakKeyDictionary()
+
+
+def _game_ends(trace: Trace) -> np.ndarray:
+    """When each game ended: its last row's end, or, when games share something, the
+    latest end of its rows (a gather's children end in any order; 0 for no rows)."""
+    workload = trace.workload
+    if workload.shared is None:
+        return trace.game_ends()
+    first = workload.first_step
+    played = first[1:] > first[:-1]
+    ends = np.zeros(workload.games)
+    if played.any():  # a game without rows adds no start: each slice is one game's rows
+        ends[played] = np.maximum.reduceat(trace.end, first[:-1][played])
+    return ends
+
+
+def _more(rows: list[dict], columns: tuple[str, ...]) -> list[str]:
+    """Columns of `rows` beyond `columns`, in their order: what a scenario declares."""
+    return [name for name in (rows[0] if rows else {}) if name not in columns]
 
 
 def _from_one(numbers: np.ndarray) -> pd.arrays.IntegerArray:

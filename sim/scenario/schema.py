@@ -42,9 +42,15 @@ def scenario_schema() -> dict[str, Any]:
     group["required"] = [name for name in group.get("required", []) if name != "name"]
     if not group["required"]:
         del group["required"]
-    # Step._one_kind and Schedule._exactly_one: one key, naming the kind.
-    for model in (Step, Schedule):
-        defs[model.__name__].update(minProperties=1, maxProperties=1)
+    # Step._one_kind and Schedule._exactly_one: one key, naming the kind (a `with` step
+    # also holds its `steps`).
+    defs[Schedule.__name__].update(minProperties=1, maxProperties=1)
+    step = defs[Step.__name__]
+    step.update(minProperties=1, maxProperties=2)
+    step["oneOf"] = [
+        {"required": ["with", "steps"], "maxProperties": 2},
+        {"not": {"anyOf": [{"required": ["with"]}, {"required": ["steps"]}]}, "maxProperties": 1},
+    ]
     # Schedule._from_name: a schedule may be just its kind, `cooperative`.
     mapping = defs[Schedule.__name__]
     defs[Schedule.__name__] = {

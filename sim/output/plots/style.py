@@ -25,6 +25,7 @@ __all__ = [
     "WAIT_FOR_HOST_COLOUR",
     "colour",
     "literal_text",
+    "shared_colour",
     "short",
     "time_unit",
     "to_png",
@@ -38,6 +39,8 @@ _SPARE = ("#7a4fa3", "#2a9d8f", "#b5485d", "#8c6d31")
 WAIT_FOR_HOST = "waiting for the host"
 WAIT_FOR_HOST_COLOUR = "#f0a3a3"
 MAKESPAN_COLOUR = "#222222"
+#: Colours of the resources and queues a scenario declares, in the order it declares them.
+SHARED_COLOURS = ("#2a9d8f", "#7a4fa3", "#c9a227", "#5a9e3a", "#3d7ea6", "#8c6d31")
 
 
 def time_unit(seconds: float) -> tuple[str, float]:
@@ -53,6 +56,11 @@ def colour(kind: str) -> str:
     if kind in KIND_COLOURS:
         return KIND_COLOURS[kind]
     return _SPARE[STEP_KINDS.index(kind) % len(_SPARE)]
+
+
+def shared_colour(index: int) -> str:
+    """The colour of a declared resource or queue, by its place among them."""
+    return SHARED_COLOURS[index % len(SHARED_COLOURS)]
 
 
 def short(seconds: float) -> str:

@@ -4,6 +4,12 @@ Bars are one `PolyCollection` per step kind and panel, built straight from
 the trace's numpy columns, so a panel costs about the same whether it shows
 20 steps or 20 000. Past `ROW_LIMIT` players a panel shows the first and last
 `EDGE_ROWS` games and a host-utilization strip instead of an unreadable smear.
+
+Games that share resources or queues show more: the time a row waited for a
+resource or a queue is a hatched bar in that name's colour, the time a `with`
+held its resource a thin strip along the bottom of the steps inside, and the
+children of a `gather` split their game's row into thin rows of their own, so
+children playing at once do not hide one another.
 """
 
 from __future__ import annotations
@@ -22,10 +28,12 @@ from sim.output.plots.style import (
     WAIT_FOR_HOST_COLOUR,
     colour,
     literal_text,
+    shared_colour,
     short,
     time_unit,
 )
-from sim.scenario.model import STEP_KINDS
+from sim.results import explanations, shared
+from sim.scenario.model import STEP_KINDS, TIMED_KINDS
 from sim.scenario.units import format_count, format_hms, format_seconds
 
 if TYPE_CHECKING:
@@ -57,6 +65,12 @@ FRAME_PX = 120  # figure title and legend above, time axis below
 _LEFT_PX, _RIGHT_PX, _TOP_PX = 130, 20, 70
 _STRIP_BINS = 400
 _BAR_HALF = 0.36  # half a bar's height, in rows
+#: The strip of a `with` that held its resource: the bottom of its row, this share of it.
+_HELD_SHARE = 0.25
+#: How a wait for a resource or a queue is drawn: its name's colour, faint, hatched.
+_HATCHED = {"alpha": 0.45, "hatch": "////"}
+#: Legend entries on one line at most; a scenario declaring many names gets two lines.
+_LEGEND_COLUMNS = 8
 #: Instants at most this share of their time apart (of 1 s before 1 s) are one instant:
 #: the engine may reach one instant by two sums that differ in their last bits, and a step
 #: that starts that much after it was ready did not wait for a host.
@@ -136,9 +150,12 @@ def timeline(traces: Sequence[Trace], until: float | None = None) -> Figure:
     legend: list = [Patch(color=colour(kind), label=kind) for kind in STEP_KINDS if kind in present]
     if WAIT_FOR_HOST in present:
         legend.append(Patch(color=WAIT_FOR_HOST_COLOUR, label=WAIT_FOR_HOST))
+    if workload.shared is not None:
+        legend += _shared_legend(workload, present)
     legend.append(Line2D([], [], color=MAKESPAN_COLOUR, linestyle="--", lw=1, label="makespan"))
     fig.legend(
-        handles=legend, loc="center left", ncols=len(legend), frameon=False, fontsize=9,
+        handles=legend, loc="center left", ncols=min(len(legend), _LEGEND_COLUMNS),
+        frameon=False, fontsize=9,
         bbox_to_anchor=(left, 1 - 50 / height), borderaxespad=0, borderpad=0, handlelength=1.5,
     )  # fmt: skip
     return fig
@@ -176,16 +193,20 @@ def _panel(ax: Axes, trace: Trace, order: list[int | None], size: float) -> set[
     waited = start - ready > _SAME_INSTANT * np.maximum(1.0, start)
     start, end, ready = start / size, end / size, ready / size
     kind_of = workload.kind[steps]
-    for code, kind in enumerate(STEP_KINDS):
-        chosen = (kind_of == code) & (end > start)
-        if chosen.any():
-            ax.add_collection(_bars(start[chosen], end[chosen], row[chosen], colour(kind), kind))
-            drawn.add(kind)
-    if waited.any():
-        ax.add_collection(
-            _bars(ready[waited], start[waited], row[waited], WAIT_FOR_HOST_COLOUR, WAIT_FOR_HOST)
-        )
-        drawn.add(WAIT_FOR_HOST)
+    if workload.shared is not None:
+        drawn = _shared_rows(ax, trace, steps, row, (ready, start, end), waited)
+    else:
+        for code, kind in enumerate(STEP_KINDS):
+            chosen = (kind_of == code) & (end > start)
+            if chosen.any():
+                ax.add_collection(
+                    _bars(start[chosen], end[chosen], row[chosen], colour(kind), kind)
+                )
+                drawn.add(kind)
+        if waited.any():
+            x0, x1, y = ready[waited], start[waited], row[waited]
+            ax.add_collection(_bars(x0, x1, y, WAIT_FOR_HOST_COLOUR, WAIT_FOR_HOST))
+            drawn.add(WAIT_FOR_HOST)
     ax.set_gid(f"timeline:{trace.schedule.label}")
     ax.set_ylim(len(order) - 0.5, -0.5)
     hidden = workload.games - (len(order) - 1)
@@ -200,6 +221,62 @@ def _panel(ax: Axes, trace: Trace, order: list[int | None], size: float) -> set[
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return drawn
+
+
+def _shared_rows(
+    ax: Axes,
+    trace: Trace,
+    steps: np.ndarray,
+    row: np.ndarray,
+    times: tuple[np.ndarray, np.ndarray, np.ndarray],
+    waited: np.ndarray,
+) -> set[str]:
+    """A panel's bars when games share resources or queues: each row in its task's band
+    (a gather's children side by side), waits for a host, a resource or a queue, and
+    the time a `with` held its resource."""
+    workload = trace.workload
+    assert workload.shared is not None
+    ready, start, end = times
+    place = shared.places(workload)
+    centre = row + place.centre[steps] * _BAR_HALF
+    half = place.half[steps] * _BAR_HALF
+    kind_of, shared_of = workload.kind[steps], workload.shared[steps]
+    timed = np.isin(kind_of, shared.TIMED)
+    drawn: set[str] = set()
+
+    def add(chosen, x0, x1, y, h, fill, label, **style) -> None:
+        if chosen.any():
+            ax.add_collection(
+                _bars(x0[chosen], x1[chosen], y[chosen], fill, label, h[chosen], **style)
+            )
+            drawn.add(label)
+
+    for kind in TIMED_KINDS:
+        code = STEP_KINDS.index(kind)
+        add((kind_of == code) & (end > start), start, end, centre, half, colour(kind), kind)
+    add(waited & timed, ready, start, centre, half, WAIT_FOR_HOST_COLOUR, WAIT_FOR_HOST)
+    held = (kind_of == shared.WITH) & (end > start)
+    strip = centre + half * (1 - _HELD_SHARE)
+    for index, name in enumerate(workload.plan.names):
+        mine, tint = shared_of == index, shared_colour(index)
+        add(mine & waited, ready, start, centre, half, tint, f"waiting for {name}", **_HATCHED)
+        add(mine & held, start, end, strip, half * _HELD_SHARE, tint, f"holding {name}")
+    return drawn
+
+
+def _shared_legend(workload, present: set[str]) -> list:
+    """Legend entries of the resources and queues drawn: holding, then waiting, by name."""
+    from matplotlib.patches import Patch
+
+    entries = []
+    for index, name in enumerate(workload.plan.names):
+        tint = shared_colour(index)
+        if f"holding {name}" in present:
+            entries.append(Patch(color=tint, label=f"holding {name}"))
+        if f"waiting for {name}" in present:
+            label = f"waiting for {name}"
+            entries.append(Patch(facecolor=tint, edgecolor=tint, label=label, **_HATCHED))
+    return entries
 
 
 def _steps_of(first_step: np.ndarray, order: list[int | None]) -> tuple[np.ndarray, np.ndarray]:
@@ -220,10 +297,14 @@ def _panel_title(trace: Trace) -> str:
     workload = trace.workload
     makespan = trace.makespan
     busy = workload.host_work() / (workload.hosts * makespan) if makespan else 0.0
-    return (
+    title = (
         f"{trace.schedule.label} — makespan {format_seconds(makespan)} "
-        f"({format_hms(makespan)}), host busy {busy:.1%}".replace("%", " %")
+        f"({format_hms(makespan)}), host busy {busy:.1%}"
     )
+    busiest = explanations.busiest(trace)
+    if busiest is not None:
+        title += f", {busiest[0]} busy {busiest[2]:.1%}"
+    return title.replace("%", " %")
 
 
 def _strip(ax: Axes, trace: Trace, size: float) -> None:
@@ -256,14 +337,27 @@ def busy_integral(starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> np.nd
     return (begun * at - before[begun]) - (ended * at - after[ended])
 
 
-def _bars(x0: np.ndarray, x1: np.ndarray, y: np.ndarray, fill: str, label: str) -> PolyCollection:
-    """Rectangles from x0 to x1 centred on rows y, as one collection."""
+def _bars(
+    x0: np.ndarray,
+    x1: np.ndarray,
+    y: np.ndarray,
+    fill: str,
+    label: str,
+    half: np.ndarray | float = _BAR_HALF,
+    **style,
+) -> PolyCollection:
+    """Rectangles from x0 to x1 centred on rows y, `half` high on each side, as one
+    collection; `style` (a hatch, say) is matplotlib's."""
     from matplotlib.collections import PolyCollection
 
     verts = np.empty((len(x0), 4, 2))
     verts[:, 0, 0] = verts[:, 1, 0] = x0
     verts[:, 2, 0] = verts[:, 3, 0] = x1
-    verts[:, 0, 1] = verts[:, 3, 1] = y - _BAR_HALF
-    verts[:, 1, 1] = verts[:, 2, 1] = y + _BAR_HALF
+    verts[:, 0, 1] = verts[:, 3, 1] = y - half
+    verts[:, 1, 1] = verts[:, 2, 1] = y + half
+    if "hatch" in style:  # a hatch is drawn in the edge colour, with no outline
+        style = {"edgecolors": fill, "linewidths": 0, **style}
+    else:
+        style = {"edgecolors": "none", **style}
     # no snapping: a bar narrower than a pixel is drawn faint, not rounded to 0 or 1 pixel
-    return PolyCollection(verts, facecolors=fill, edgecolors="none", label=label, snap=False)
+    return PolyCollection(verts, facecolors=fill, label=label, snap=False, **style)

@@ -1,0 +1,55 @@
+"""The bottleneck of a run whose games share resources, and what raising its limit does.
+
+`sim.results.explanations.busiest` finds the resource held the largest share
+of its capacity; here the scenario is played again, under the same schedule
+and on the same draws, with that resource's capacity doubled, so the sentence
+gives a makespan that was played, not one guessed from the utilization.
+"""
+
+from __future__ import annotations
+
+from weakref import WeakKeyDictionary
+
+from sim.engine import play
+from sim.engine.deadlock import Deadlock
+from sim.experiment import streams
+from sim.experiment.runs import workload_of
+from sim.results import explanations
+from sim.results.result import Result
+from sim.scenario.errors import ScenarioError
+from sim.scenario.with_values import with_values
+
+__all__ = ["bottleneck_note"]
+
+_NOTES: WeakKeyDictionary[Result, str | None] = WeakKeyDictionary()
+
+
+def bottleneck_note(result: Result) -> str | None:
+    """How busy the busiest resource was under cooperative (else the first schedule
+    played), and the makespan replication 1 has with its capacity doubled; None when the
+    scenario declares no resource. Played once per result: `sim report` prints the
+    sentence and puts it on the page."""
+    if result in _NOTES:
+        return _NOTES[result]
+    traces = result.traces
+    trace = next((t for t in traces if t.schedule.kind == "cooperative"), None)
+    trace = trace or (traces[0] if traces else None)
+    found = None if trace is None else explanations.busiest(trace)
+    note = None
+    if trace is not None and found is not None:
+        name, capacity, _utilization = found
+        scenario = result.scenario
+        raised: float | None = None
+        try:  # the whole mapping: a name may hold a dot, which a path would split
+            doubled = with_values(
+                scenario, {"resources": {**scenario.resources, name: 2 * capacity}}
+            )
+            # one schedule only: `run` would play synchronous as well, for speedups
+            workload = workload_of(doubled, result.seed, 0)
+            rng = streams.schedule_rng(result.seed, 0, trace.schedule.label)
+            raised = play(workload, trace.schedule, rng).makespan
+        except (Deadlock, ScenarioError):  # no figure to give: say how busy it was only
+            raised = None
+        note = explanations.bottleneck(trace, raised)
+    _NOTES[result] = note
+    return note
