@@ -164,7 +164,8 @@ asyncio.run(main())
 
 def test_a_program_stopped_by_ctrl_c_is_recorded_up_to_then(tmp_path):
     """A server runs until Ctrl-C (here it sends SIGINT to itself after 0.2 s): asyncio.run
-    cancels it and closes the loop, and the two `serve` tasks are written as a group."""
+    cancels it and closes the loop, and the two `serve` tasks main gathered are a gather
+    block of main's round."""
     script = tmp_path / "server.py"
     script.write_text(SERVER)
     out = tmp_path / "server.yaml"
@@ -172,5 +173,7 @@ def test_a_program_stopped_by_ctrl_c_is_recorded_up_to_then(tmp_path):
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, result.output
     assert "interrupted; writing what it ran until then" in result.stderr
-    groups = sim.from_yaml(out.read_text()).players
-    assert [(g.name, g.count) for g in groups] == [("main", 1), ("serve", 2)]
+    (main,) = sim.from_yaml(out.read_text()).players
+    assert main.name == "main" and main.count == 1
+    (gather,) = [step for step in main.round if step.kind == "gather"]
+    assert gather.gather.count == 2

@@ -53,12 +53,16 @@ def test_every_task_is_recorded_with_its_steps_and_asyncio_internals_are_not(tmp
 
 def test_a_sleep_is_a_wait_of_at_most_its_delay(tmp_path, capsys):
     """The wait runs from the step's end to the timer's due time, which was set inside the
-    step as (then + 0.01): so 0 < wait ≤ 0.01 whatever the machine's load."""
+    step as (then + 0.01): so 0 < wait ≤ 0.01 whatever the machine's load. The three
+    workers, gathered by main, are a gather block of main's round."""
     raw, _ = record_program(program(tmp_path, GATHER), [])
-    groups = transcribe(raw).groups
-    worker = next(g for g in groups if g.name == "worker")
-    assert [p.kind for p in worker.positions] == ["host", "wait", "host", "wait", "host"]
-    for wait in (worker.positions[1], worker.positions[3]):
+    (main,) = transcribe(raw, structured=True).groups
+    assert [p.kind for p in main.positions] == ["host", "gather", "host"]
+    gather = main.positions[1]
+    assert gather.count == 3
+    assert [p.kind for p in gather.steps] == ["host", "wait", "host", "wait", "host"]
+    for wait in (gather.steps[1], gather.steps[3]):
+        assert len(wait.values) == 3
         assert all(0 < value <= 0.01 + 1e-9 for value in wait.values)
 
 

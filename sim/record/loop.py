@@ -23,22 +23,32 @@ loop's thread). Per step we keep:
 - `joined`: the task was woken by another task's work (an awaited task, a
   gather, a queue) rather than by time passing or I/O: a dependency, not a wait.
 
+What the task waited on is noted beside its steps as events (see
+`sim.record.primitives`): semaphores, locks and queues from their wrapped
+methods; `gather` from its wrapper, its children kept in `Recording.gathers`;
+`run_in_executor` here, each job timed in its worker thread (`Recording.jobs`).
+
 Standard library only: `sim record` runs it inside the user's interpreter.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 from array import array
 from asyncio import tasks
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from resource import RUSAGE_THREAD, getrusage
-from time import perf_counter
+from time import perf_counter, thread_time
 from typing import Any
+
+from sim.record.primitives import GATHER, SUBMIT, Objects
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "JOB_FIELDS",
     "STEP_FIELDS",
     "Recording",
     "RecordingLoop",
@@ -59,6 +69,9 @@ _ASYNCIO_DIR = os.path.dirname(asyncio.__file__)
 #: Numbers kept per step, in this order, in a task's flat `steps` array: ready, start, end,
 #: cpu seconds, joined (1.0: woken by another task's work), voluntary switches.
 STEP_FIELDS = 6
+#: Numbers kept per executor job: executor's object number, submitted, started and ended
+#: (NaN when its worker cannot be watched: a process pool), CPU seconds of its thread.
+JOB_FIELDS = 5
 
 
 class TaskLife:
@@ -74,6 +87,7 @@ class TaskLife:
         "args",
         "born",
         "callback",
+        "events",
         "file",
         "function",
         "internal",
@@ -83,6 +97,7 @@ class TaskLife:
         "loop",
         "name",
         "ready",
+        "serial",
         "steps",
         "task",
     )
@@ -99,6 +114,9 @@ class TaskLife:
         #: STEP_FIELDS numbers per step, flat: an array of doubles allocates no object per
         #: step, so recording 10⁵ steps adds nothing for the garbage collector to walk.
         self.steps = array("d")
+        #: what it waited on, flat, EVENT_FIELDS numbers an event (sim.record.primitives)
+        self.events = array("d")
+        self.serial = len(loop.recording.lives)  # its place among the loop's tasks
         #: index of the step → "file:line (function)" where the task suspended after it
         self.long_steps: dict[int, str] = {}
         self.task: asyncio.Task | None = task  # dropped when the task is done
@@ -141,10 +159,15 @@ def _run_step(life: TaskLife, callback: Any, args: tuple, ready: float, joined: 
 class Recording:
     """Everything one loop ran, between its first task's creation and its close."""
 
-    def __init__(self) -> None:
+    def __init__(self, objects: Objects | None = None) -> None:
         self.began = perf_counter()
         self.ended = self.began
         self.lives: list[TaskLife] = []
+        self.objects = objects if objects is not None else Objects()
+        #: per gather, its children: ("task", serial), ("job", number) or ("other", -1)
+        self.gathers: list[tuple[tuple[str, int], ...]] = []
+        #: per executor job, JOB_FIELDS numbers (a list: its worker thread fills it in)
+        self.jobs: list[list[float]] = []
 
 
 class RecordingLoop(asyncio.SelectorEventLoop):
@@ -152,11 +175,13 @@ class RecordingLoop(asyncio.SelectorEventLoop):
 
     threshold = DEFAULT_THRESHOLD
     sink: list[Recording] | None = None  # where a closed loop leaves its recording
+    objects: Objects | None = None  # the primitives' registry of the recorded program
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.recording = Recording()
+        self.recording = Recording(self.objects)
         self._lives: dict[asyncio.Task, TaskLife] = {}
+        self._job_of: dict[asyncio.Future, int] = {}  # executor futures → job number
         self._running: asyncio.Task | None = None  # the task whose work is running now
         self._due: float | None = None  # when the running timer or thread event was due
         self._offset = perf_counter() - self.time()  # loop clock → perf_counter
@@ -215,6 +240,50 @@ class RecordingLoop(asyncio.SelectorEventLoop):
         finally:
             self._due = None
 
+    def _note(self, code: int, reference: int) -> None:
+        """An event of the running task's current step (see `sim.record.primitives`)."""
+        task = self._running
+        life = self._lives.get(task) if task is not None else None
+        if life is not None:
+            step = len(life.steps) // STEP_FIELDS
+            life.events.extend((step, perf_counter(), code, reference))
+
+    def _gathered(self, children: Any) -> None:
+        """`asyncio.gather` made a gathering of `children` in the running task."""
+        refs = []
+        for child in children:
+            life = self._lives.get(child)
+            if life is not None:
+                refs.append(("task", life.serial))
+            elif child in self._job_of:
+                refs.append(("job", self._job_of[child]))
+            else:
+                refs.append(("other", -1))
+        self.recording.gathers.append(tuple(refs))
+        self._note(GATHER, len(self.recording.gathers) - 1)
+
+    def run_in_executor(self, executor: Any, func: Any, *args: Any) -> asyncio.Future:
+        """As asyncio's, the job noted on the task that submitted it: a thread pool's job
+        is timed in its worker thread (start, end, CPU); another executor's only ends."""
+        job = [math.nan, perf_counter(), math.nan, math.nan, 0.0]
+        watched = executor is None or isinstance(executor, ThreadPoolExecutor)
+        call = partial(_timed_job, job, func) if watched else func
+        future = super().run_in_executor(executor, call, *args)
+        used = executor if executor is not None else self._default_executor
+        objects = self.recording.objects
+        workers = getattr(used, "_max_workers", None)
+        if isinstance(workers, int) and workers >= 1:
+            tracked = objects.of(used, "executor", lambda: workers)
+            default = "default_executor" if used is self._default_executor else ""
+            job[0] = objects.used(tracked, default)
+        if not watched:
+            future.add_done_callback(lambda _: job.__setitem__(3, perf_counter()))
+        number = len(self.recording.jobs)
+        self.recording.jobs.append(job)
+        self._job_of[future] = number
+        self._note(SUBMIT, number)
+        return future
+
     def close(self) -> None:
         if not self.is_closed():
             self.recording.ended = perf_counter()
@@ -226,11 +295,26 @@ class RecordingLoop(asyncio.SelectorEventLoop):
 class RecordingPolicy(asyncio.DefaultEventLoopPolicy):
     """Makes `asyncio.run` and `new_event_loop` build recording loops that report to `sink`."""
 
-    def __init__(self, sink: list[Recording], threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self,
+        sink: list[Recording],
+        threshold: float = DEFAULT_THRESHOLD,
+        objects: Objects | None = None,
+    ) -> None:
         super().__init__()
-        self._loop_factory = type(
-            "RecordingLoop", (RecordingLoop,), {"sink": sink, "threshold": threshold}
-        )
+        fields = {"sink": sink, "threshold": threshold, "objects": objects}
+        self._loop_factory = type("RecordingLoop", (RecordingLoop,), fields)
+
+
+def _timed_job(job: list[float], func: Any, *args: Any) -> Any:
+    """Run an executor job in its worker thread, noting when it ran and its CPU time."""
+    job[2] = perf_counter()
+    cpu = thread_time()
+    try:
+        return func(*args)
+    finally:
+        job[4] = thread_time() - cpu
+        job[3] = perf_counter()
 
 
 def _suspended_at(task: asyncio.Task) -> str:

@@ -3,14 +3,17 @@
 The program runs in this very interpreter, as `python prog.py` or `python -m
 module` would run it (`runpy`, with `sys.argv` set), with a recording event
 loop policy installed, so `asyncio.run` inside it records without a change
-to its code. The raw recording is plain JSON, so `sim record` can run the
-program in the user's own interpreter and read the result in its own.
+to its code, and asyncio's primitives wrapped (`sim.record.primitives`) so
+what each task waited on is noted. The raw recording is plain JSON, so `sim
+record` can run the program in the user's own interpreter and read the result
+in its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import runpy
 import sys
@@ -22,8 +25,17 @@ from time import perf_counter
 from typing import Any
 
 from sim.record.loop import DEFAULT_THRESHOLD, STEP_FIELDS, Recording, RecordingPolicy
+from sim.record.primitives import EVENT_FIELDS, Objects, install
 
-__all__ = ["INTERRUPTED", "RawRecording", "RawTask", "load_raw", "record_program", "save_raw"]
+__all__ = [
+    "INTERRUPTED",
+    "RawObject",
+    "RawRecording",
+    "RawTask",
+    "load_raw",
+    "record_program",
+    "save_raw",
+]
 
 #: Exit status of a program stopped by Ctrl-C; what its loop ran until then is kept.
 INTERRUPTED = 130
@@ -40,6 +52,18 @@ class RawTask:
     born: float
     steps: tuple[tuple[float, float, float, float, bool, int], ...]
     long_steps: dict[int, str] = field(default_factory=dict)
+    #: what it waited on: (step index, time, code, reference), see sim.record.primitives
+    events: tuple[tuple[int, float, int, int], ...] = ()
+    serial: int = -1  # its place among the loop's tasks: how gathers name their children
+
+
+@dataclass(frozen=True)
+class RawObject:
+    """A semaphore, lock, queue or executor the program used."""
+
+    kind: str
+    name: str
+    capacity: int  # units, or a queue's maxsize (0: unbounded)
 
 
 @dataclass(frozen=True)
@@ -52,6 +76,12 @@ class RawRecording:
     threshold: float
     tasks: tuple[RawTask, ...]
     loops: int = 1  # event loops the program ran; only the busiest is kept
+    objects: dict[int, RawObject] = field(default_factory=dict)  # by number
+    #: per gather, its children: ("task", serial), ("job", number) or ("other", -1)
+    gathers: tuple[tuple[tuple[str, int], ...], ...] = ()
+    #: per executor job: (executor's object number or -1, submitted, started, ended, cpu s);
+    #: started is NaN for a job whose worker could not be watched (a process pool)
+    jobs: tuple[tuple[int, float, float, float, float], ...] = ()
 
 
 def record_program(
@@ -69,7 +99,9 @@ def record_program(
     """
     sink: list[Recording] = []
     saved_policy, saved_argv, saved_path = asyncio.get_event_loop_policy(), sys.argv, sys.path[:]
-    asyncio.set_event_loop_policy(RecordingPolicy(sink, threshold))
+    objects = Objects()
+    asyncio.set_event_loop_policy(RecordingPolicy(sink, threshold, objects))
+    undo = install(objects)
     sys.argv = [target, *args]
     if not module:
         sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
@@ -89,6 +121,7 @@ def record_program(
         status = INTERRUPTED
     finally:
         wall = perf_counter() - began
+        undo()
         asyncio.set_event_loop_policy(saved_policy)
         sys.argv, sys.path[:] = saved_argv, saved_path
     program = " ".join(["-m" if module else "", target, *args]).strip()
@@ -120,16 +153,46 @@ def _raw(sink: list[Recording], program: str, wall: float, threshold: float) -> 
                 for r, s, e, cpu, joined, switches in _rows(life.steps)
             ),
             long_steps=dict(life.long_steps),
+            events=tuple(
+                (int(step), time - origin, int(code), int(ref))
+                for step, time, code, ref in _rows(life.events, EVENT_FIELDS)
+            ),
+            serial=life.serial,
         )
         for life in lives
         if not life.internal
     )
-    return RawRecording(program, busiest.ended - origin, wall, threshold, tasks, len(sink))
+    jobs = tuple(
+        (int(obj) if obj == obj else -1, sub - origin, start - origin, end - origin, cpu)
+        for obj, sub, start, end, cpu in busiest.jobs
+    )
+    used = {int(ref) for t in tasks for _, _, code, ref in t.events if code in _OBJECT_EVENTS}
+    used |= {obj for obj, *_ in jobs if obj >= 0}
+    objects = {
+        n: RawObject(t.kind, t.name, t.capacity)
+        for n, t in enumerate(busiest.objects.tracked)
+        if n in used
+    }
+    return RawRecording(
+        program,
+        busiest.ended - origin,
+        wall,
+        threshold,
+        tasks,
+        len(sink),
+        objects,
+        tuple(busiest.gathers),
+        jobs,
+    )
 
 
-def _rows(flat) -> zip:
-    """The flat per-step numbers as rows of STEP_FIELDS."""
-    return zip(*[iter(flat)] * STEP_FIELDS, strict=True)
+#: Event codes whose reference is an object's number (not a gather's or a job's).
+_OBJECT_EVENTS = frozenset(range(1, 8))
+
+
+def _rows(flat, width: int = STEP_FIELDS) -> zip:
+    """Flat numbers as rows of `width` (per step: STEP_FIELDS)."""
+    return zip(*[iter(flat)] * width, strict=True)
 
 
 def _task_time(recording: Recording) -> float:
@@ -155,9 +218,14 @@ def save_raw(recording: RawRecording, path: Path) -> None:
                     number for step in t.steps for number in step
                 ],  # flat, STEP_FIELDS a step
                 "long_steps": {str(k): v for k, v in t.long_steps.items()},
+                "events": [number for event in t.events for number in event],
+                "serial": t.serial,
             }
             for t in recording.tasks
         ],
+        "objects": {str(n): [o.kind, o.name, o.capacity] for n, o in recording.objects.items()},
+        "gathers": [[list(child) for child in children] for children in recording.gathers],
+        "jobs": [[_finite(x) for x in job] for job in recording.jobs],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -184,9 +252,33 @@ def load_raw(path: Path) -> RawRecording:
                 (r, s, e, cpu, bool(j), int(n)) for r, s, e, cpu, j, n in _rows(t["steps"])
             ),
             long_steps={int(k): v for k, v in t["long_steps"].items()},
+            events=tuple(
+                (int(s), time, int(c), int(r))
+                for s, time, c, r in _rows(t.get("events", []), EVENT_FIELDS)
+            ),
+            serial=t.get("serial", -1),
         )
         for t in data["tasks"]
     )
     return RawRecording(
-        data["program"], data["loop_s"], data["wall_s"], data["threshold"], tasks, data["loops"]
+        data["program"],
+        data["loop_s"],
+        data["wall_s"],
+        data["threshold"],
+        tasks,
+        data["loops"],
+        {int(n): RawObject(*o) for n, o in data.get("objects", {}).items()},
+        tuple(
+            tuple((kind, int(ref)) for kind, ref in children)
+            for children in data.get("gathers", [])
+        ),
+        tuple(
+            (int(obj), *(math.nan if x is None else x for x in rest))
+            for obj, *rest in data.get("jobs", [])
+        ),
     )
+
+
+def _finite(x: float) -> float | None:
+    """JSON has no NaN: an unknown time is null."""
+    return None if x != x else x

@@ -5,7 +5,9 @@ group's round holds every task's measured duration as an `empirical`
 distribution (sampled with replacement when the scenario is played), or
 their mean with `deterministic`; a step whose tasks all took the same time is
 a plain number. Long lists are thinned to evenly spaced quantiles so a run
-of 10 000 tasks stays a readable file.
+of 10 000 tasks stays a readable file. What the program's tasks shared is
+declared before the players: `resources` (a semaphore's initial value, 1 for
+a lock, an executor's `max_workers`) and `queues` (`maxsize`).
 """
 
 from __future__ import annotations
@@ -47,11 +49,21 @@ def render(
         "unit: ms",
         "host:",
         "  name: event loop",
-        "players:",
     ]
+    if transcript.resources:
+        lines += ["resources:   # shared by every game: a semaphore, a lock, an executor's workers"]
+        lines += [f"  {name}: {units}" for name, units in transcript.resources.items()]
+    if transcript.queues:
+        lines += ["queues:      # asyncio.Queue(maxsize); 0: unbounded"]
+        lines += [f"  {name}: {{maxsize: {size}}}" for name, size in transcript.queues.items()]
+    lines.append("players:")
     for group in transcript.groups:
         lines += _group(group, deterministic, max_values)
-    lines.append("schedules: [synchronous, cooperative]")
+    if any(size > 0 for size in transcript.queues.values()):
+        # played one game after another, a producer would wait for ever on a full queue
+        lines.append("schedules: [cooperative]")
+    else:
+        lines.append("schedules: [synchronous, cooperative]")
     return "\n".join(lines) + "\n"
 
 
@@ -60,18 +72,43 @@ def _group(group: RecordedGroup, deterministic: bool, max_values: int) -> list[s
     lines = [
         f"  - name: {_quoted(group.name)}   # {group.function} at {where}",
         f"    count: {group.count}",
-        "    steps:",
     ]
-    for position in group.positions:
-        if position.note:
-            lines.append(f"      # {position.note}")
-        lines.append(_step(position, deterministic, max_values))
+    if group.moves > 1:
+        lines.append(f"    moves: {group.moves}   # one round per item it puts")
+    if group.serves:
+        lines.append(f"    serves: {group.serves}   # each round begins by taking an item")
+    lines.append("    steps:")
+    lines += _steps(group.positions, "      ", deterministic, max_values)
     return lines
 
 
-def _step(position: Position, deterministic: bool, max_values: int) -> str:
+def _steps(
+    positions: tuple[Position, ...], indent: str, deterministic: bool, max_values: int
+) -> list[str]:
+    lines = []
+    for position in positions:
+        if position.note:
+            lines.append(f"{indent}# {position.note}")
+        if position.kind == "with":
+            lines += [f"{indent}- with: {position.target}", f"{indent}  steps:"]
+            lines += _steps(position.steps, indent + "    ", deterministic, max_values)
+        elif position.kind == "gather":
+            lines += [
+                f"{indent}- gather:",
+                f"{indent}    count: {position.count}",
+                f"{indent}    steps:",
+            ]
+            lines += _steps(position.steps, indent + "      ", deterministic, max_values)
+        elif position.kind == "put":
+            lines.append(f"{indent}- put: {position.target}")
+        else:
+            lines.append(_step(position, indent, deterministic, max_values))
+    return lines
+
+
+def _step(position: Position, indent: str, deterministic: bool, max_values: int) -> str:
     values = [round(v * 1e3, 3) for v in position.values]
-    head = f"      - {position.kind}: "
+    head = f"{indent}- {position.kind}: "
     if deterministic or len(set(values)) == 1:
         return head + _number(round(fmean(values), 3))
     values = sorted(values)
