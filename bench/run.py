@@ -211,7 +211,7 @@ def main() -> None:
     show(Figure("  faster than the naive SimPy model by", 3.5, faster, "×", at_most=False))
     show(Figure("  slower than a pure heapq loop by", 2.5, full["wall"] / heap["wall"], "×"))
 
-    shared = worker("shared", "cooperative", big, repeat)
+    shared = worker("shared", "cooperative", big, 1)  # a minute or two at 100 k
     note(f"sim cooperative + tables {big:,}, a resource and a queue", shared)
     ratio = shared["wall"] / full["wall"]
     show(Figure("  the same with a resource and a queue, slower by", 2.0, ratio, "×"))
