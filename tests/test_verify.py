@@ -7,20 +7,29 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.engine import play
+from sim.engine.deadlock import Deadlock
 from sim.engine.workload import Workload
 from sim.experiment.runs import workload_of
-from sim.scenario.loader import load_file
-from sim.scenario.model import Scenario
+from sim.scenario.loader import from_yaml, load_file
+from sim.scenario.model import STEP_KINDS, Scenario
 from sim.scenario.schedules import Schedule
-from sim.verify.compare import against_asyncio, compare, same_instant_ties
+from sim.verify.compare import (
+    Deadlocked,
+    against_asyncio,
+    compare,
+    compared,
+    same_instant_ties,
+    waiting,
+)
 from sim.verify.virtual import REPLAYABLE, replay
 from tests.conftest import SCENARIOS, integer_durations, polgar_like, scenarios
+from tests.test_shared_properties import shared_scenarios
 
 both = st.sampled_from(["synchronous", "cooperative"])
 #: Non-integer seconds above zero: a zero step is an instant shared with the step before.
@@ -74,6 +83,9 @@ def test_every_shipped_scenario_agrees_step_by_step_under_the_tie_rule(path):
             continue
         engine = play(workload, schedule)
         settled = replay(workload, schedule, tie_rule=True)
+        if workload.shared is not None:  # see test_float_noise_splits_an_instant_in_the_engine
+            assert compare(engine, settled).agrees
+            continue
         assert np.abs(engine.start - settled.start).max() <= 1e-9
         assert np.abs(engine.end - settled.end).max() <= 1e-9
         assert engine.host.tolist() == settled.host.tolist()
@@ -438,3 +450,238 @@ def test_cli_verify_takes_overrides_like_run():
     assert result.exit_code == 0, result.output
     rows = [line for line in result.stdout.splitlines() if "48/48" in line]
     assert rows[0].count("43 200 s") == 2 and rows[1].count("3 655 s") == 2
+
+
+# --- games that share resources, queues and fan-out ---------------------------------------
+
+#: The shared example, in whole seconds (a thousand times its milliseconds), so that every
+#: sum of durations is exact and instants meet exactly where they should.
+EXAMPLE = """\
+resources:
+  connections: 10
+queues:
+  jobs: {maxsize: 5}
+players:
+  - name: page
+    count: 200
+    steps:
+      - with: connections
+        steps: [{wait: 40}]
+      - host: 2
+      - gather:
+          count: 3
+          steps: [{wait: 20}, {host: 1}]
+  - name: producer
+    moves: 200
+    steps: [{host: 3}, {put: jobs}]
+  - name: consumer
+    count: 5
+    serves: jobs
+    steps: [{wait: 30}, {host: 1}]
+"""
+
+#: Small scenarios, integer durations, ties everywhere; each replayable synchronously.
+SHARING = {
+    # two hosts; a's take one unit of db, b's two at once, all asking at 0 and 1 s
+    "semaphore": """\
+host: {count: 2}
+resources: {db: 2}
+players:
+  - {name: a, count: 3, moves: 2, steps: [{with: db, steps: [{host: 1}, {wait: 2}]}, {host: 1}]}
+  - {name: b, count: 2, steps: [{wait: 1}, {with: {resource: db, units: 2}, steps: [{host: 2}]}]}
+""",
+    # a bounded queue, two producers, three consumers (three hosts: synchronous gets through)
+    "queue": """\
+host: {count: 3}
+queues: {jobs: {maxsize: 2}}
+players:
+  - {name: producer, count: 2, moves: 4, steps: [{host: 1}, {put: jobs}]}
+  - {name: consumer, count: 3, serves: jobs, steps: [{wait: 3}, {host: 1}]}
+""",
+    "nested with": """\
+host: {count: 2}
+resources: {pool: 2, lock: 1}
+players:
+  - name: w
+    count: 4
+    moves: 2
+    steps:
+      - with: pool
+        steps: [{wait: 1}, {with: lock, steps: [{host: 1}]}, {wait: 1}]
+""",
+    "gather inside with": """\
+resources: {sem: 2}
+players:
+  - name: g
+    count: 3
+    steps:
+      - with: sem
+        steps: [{gather: {count: 3, steps: [{wait: 2}, {host: 1}]}}]
+      - host: 1
+""",
+    # the workers serve raw and put into done, which the sink serves
+    "pipeline of two queues": """\
+host: {count: 3}
+queues: {raw: {}, done: {maxsize: 1}}
+players:
+  - {name: source, moves: 5, steps: [{host: 1}, {put: raw}]}
+  - {name: worker, count: 2, serves: raw, steps: [{wait: 2}, {put: done}]}
+  - {name: sink, serves: done, steps: [{host: 1}]}
+""",
+}
+
+
+def same_rows(engine, other) -> None:
+    """The same rows played, at the same instants, on the same hosts."""
+    for column in ("game", "move", "step", "kind", "shared", "duration"):
+        assert (
+            getattr(engine.workload, column).tolist() == getattr(other.workload, column).tolist()
+        ), column
+    for column in ("ready", "start", "end"):
+        gap = np.abs(getattr(engine, column) - getattr(other, column))
+        assert gap.max(initial=0) <= 1e-9, column
+    assert engine.host.tolist() == other.host.tolist()
+
+
+@pytest.mark.parametrize("kind", ["cooperative", "synchronous"])
+@pytest.mark.parametrize("text", SHARING.values(), ids=SHARING.keys())
+def test_shared_scenarios_replay_row_for_row_under_the_tie_rule(text, kind):
+    """Real asyncio.Semaphore, asyncio.Queue and asyncio.gather, requests served by the
+    tie rule: every row the engine played, at the same instants; every game agrees."""
+    workload = workload_of(from_yaml(text))
+    schedule = Schedule.of(kind)
+    engine = play(workload, schedule)
+    settled = replay(workload, schedule, tie_rule=True)
+    same_rows(engine, settled)
+    assert compare(engine, settled).agrees
+    (row,) = against_asyncio(workload, [schedule])
+    assert row.passes, kind
+
+
+def test_the_shared_example_agrees_under_the_tie_rule_and_deadlocks_alike():
+    """Cooperative: with requests served by the tie rule, the 206 games play the engine's
+    rows to the bit (makespan 2 204 s). In asyncio's own order the 200 pages' requests at
+    40 s come off the timer heap in heap order, and the makespan is 2 201 s: a difference
+    of order alone, but of the makespan, so it fails. Synchronous: the producer fills the
+    bounded queue before a consumer can have the one host, and both sides deadlock at
+    21 018 s (200 pages × 105 s, then 6 × 3 s) with the same six tasks waiting."""
+    workload = workload_of(from_yaml(EXAMPLE))
+    cooperative, synchronous = Schedule.of("cooperative"), Schedule.of("synchronous")
+    engine = play(workload, cooperative)
+    assert engine.makespan == 2204
+    same_rows(engine, replay(workload, cooperative, tie_rule=True))
+    coop, sync = against_asyncio(workload, [cooperative, synchronous])
+    assert coop.other_makespan == 2201 and coop.settled.agrees and not coop.passes
+    assert isinstance(sync, Deadlocked) and sync.agrees and sync.passes
+    assert sync.engine.at == sync.other.at == 21018
+    assert waiting(sync.other) == ["consumer-1", "consumer-2", "consumer-3", "consumer-4",
+                                   "consumer-5", "producer"]  # fmt: skip
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the engine's instants are float sums: 0.04 + 0.002 is 0.042, another path "
+    "to 42 ms gives 0.041999999999999996, and the engine serves that one first, where "
+    "asyncio's loop (to 1e-9 s) sees one instant and serves by the tie rule",
+)
+def test_float_noise_splits_an_instant_in_the_engine():
+    """The example in milliseconds: 30 of 206 games end elsewhere with the tie rule
+    imposed, only because of the last bit of the engine's float times."""
+    workload = workload_of(from_yaml("unit: ms\n" + EXAMPLE))
+    schedule = Schedule.of("cooperative")
+    assert compare(play(workload, schedule), replay(workload, schedule, tie_rule=True)).agrees
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=shared_scenarios(), kind=both)
+def test_random_shared_scenarios_replay_row_for_row_or_deadlock_alike(scenario, kind):
+    """Resources (1–3 units, several at once), bounded and unbounded queues with consumers
+    and pipelines, nested withs and gathers, integer durations with zeros, 1–3 hosts:
+    with the tie rule the replay plays the engine's rows, or both deadlock at the same
+    instant with the same tasks waiting."""
+    assume(scenario.shares)
+    workload = Workload.of(scenario)
+    schedule = Schedule.of(kind)
+    engine = outcome(lambda: play(workload, schedule))
+    other = outcome(lambda: replay(workload, schedule, tie_rule=True))
+    if isinstance(engine, Deadlock) or isinstance(other, Deadlock):
+        assert compared(engine, other, kind).agrees
+    else:
+        same_rows(engine, other)
+
+
+def outcome(play_it):
+    try:
+        return play_it()
+    except Deadlock as deadlock:
+        return deadlock
+
+
+def test_a_deadlock_on_one_side_only_is_a_disagreement():
+    """An engine that finished against a replay that deadlocked fails, and says which."""
+    from sim.verify.findings import disagreements
+
+    workload = workload_of(from_yaml(SHARING["queue"]))
+    schedule = Schedule.of("cooperative")
+    stuck = Deadlock(schedule.label, 3.0, ["consumer-1 waits to take from jobs"])
+    row = compared(play(workload, schedule), stuck, schedule.label)
+    assert not row.passes
+    (sentence,) = disagreements(from_yaml(SHARING["queue"]), [row])
+    assert "the engine ends every game, at 13 s" in sentence
+    assert "asyncio deadlocks at 3 s (consumer-1 waits to take from jobs)" in sentence
+
+
+def test_a_multi_unit_request_holds_later_ones_back_on_asyncio_too():
+    """db has 2 units. a holds one 0–3; b asks for 2 at 1 s, c for 1 at 2 s. b is first in
+    line: c may not pass it though a unit is free, on asyncio as in the engine (a Semaphore
+    behind a Lock). b 3–4, then c 4–5."""
+    text = """\
+resources: {db: 2}
+players:
+  - {name: a, steps: [{with: db, steps: [{wait: 3}]}]}
+  - {name: b, steps: [{wait: 1}, {with: {resource: db, units: 2}, steps: [{wait: 1}]}]}
+  - {name: c, steps: [{wait: 2}, {with: db, steps: [{wait: 1}]}]}
+"""
+    workload = workload_of(from_yaml(text))
+    schedule = Schedule.of("cooperative")
+    loop = replay(workload, schedule)
+    assert loop.game_ends().tolist() == [3.0, 4.0, 5.0]
+    assert compare(play(workload, schedule), loop).agrees
+
+
+def test_consumers_end_when_their_queue_closes_on_asyncio():
+    """Two consumers, one producer of 3 items. Each consumer's last get is the instant the
+    queue closed (the producer ended, the queue empty), and it ends there, on asyncio as
+    in the engine: the rounds taken in all are the 3 items."""
+    text = """\
+queues: {jobs: {}}
+players:
+  - {name: producer, moves: 3, steps: [{wait: 1}, {put: jobs}]}
+  - {name: consumer, count: 2, serves: jobs, steps: [{wait: 5}]}
+"""
+    workload = workload_of(from_yaml(text))
+    schedule = Schedule.of("cooperative")
+    loop = replay(workload, schedule)
+    engine = play(workload, schedule)
+    assert compare(engine, loop).agrees
+    gets = loop.workload.kind == STEP_KINDS.index("get")
+    assert int(gets.sum()) == 3 + 2  # an item each round, then the closing get each
+    assert loop.game_ends().tolist() == engine.game_ends().tolist() == [3.0, 11.0, 7.0]
+
+
+def test_cli_verify_says_both_deadlock_alike(tmp_path):
+    """The example under synchronous: a row for the deadlock, a sentence naming it."""
+    result = verify_file(tmp_path, EXAMPLE, "--schedule", "synchronous")
+    assert result.exit_code == 0, result.output
+    assert "same deadlock" in result.stdout
+    assert "both deadlock at 21 018 s, the same 6 tasks waiting (producer waits to put" in (
+        result.stdout.replace("\n", " ")
+    )
+    assert "where one deadlocks so does the other, alike" in result.stdout
+
+
+def test_cli_verify_a_shared_scenario_with_the_tie_rule(tmp_path):
+    result = verify_file(tmp_path, SHARING["gather inside with"], "--tie-rule")
+    assert result.exit_code == 0, result.output
+    assert "(hosts, resources and queues by the tie rule)" in result.stdout
+    assert "3/3" in result.stdout

@@ -214,3 +214,141 @@ def test_threads_without_the_gil_are_simulated_with_it_on_a_python_that_has_one(
     scenario = Scenario(**{**TINY, "schedules": [{"threaded": {"gil": False}}]})
     model = models_of(scenario, ["threaded(gil=false)"])[0]
     assert counterpart(model, 100).params.gil is True
+
+
+# --- games that share resources, queues and fan-out ---------------------------------------
+
+#: One connection held 50 ms by each of two games; a producer of 2 jobs (1 ms of CPU each)
+#: and a consumer waiting 20 ms per job; a fan-out of 3 waits of 50 ms.
+SHARING = """\
+resources: {connection: 1}
+queues: {jobs: {maxsize: 2}}
+players:
+  - {name: user, count: 2, steps: [{with: connection, steps: [{wait: 50ms}]}]}
+  - {name: producer, moves: 2, steps: [{host: 1ms}, {put: jobs}]}
+  - {name: consumer, serves: jobs, steps: [{wait: 20ms}]}
+  - {name: fan, steps: [{gather: {count: 3, steps: [{wait: 50ms}]}}]}
+"""
+
+
+def shared_program(text: str = SHARING, scale: float = 1.0, patience: float = 10.0):
+    from sim.scenario.loader import from_yaml
+    from sim.verify.wallclock import program_of
+
+    return program_of(Workload.of(from_yaml(text)), scale, patience)
+
+
+def test_a_shared_scenario_becomes_plain_operations_and_durations():
+    """Rows of a round by leaf, durations ÷ scale; the consumer's from its group's table;
+    producers and consumers counted per queue; hand-out order puts the consumer last."""
+    program = shared_program(scale=10)
+    assert program.names == ("connection", "jobs") and program.resources == 1
+    assert program.ops[0] == (
+        ("acquire", 0, 0, 1),
+        ("timed", 1, "wait"),
+        ("release", 0, 0, 1),
+    )
+    assert program.ops[2][0] == ("get", 0, 1)
+    assert program.ops[3] == (("gather", 0, 3, 1, (("timed", 0, "wait"),)),)
+    assert program.rounds[0] == ((0.0, pytest.approx(0.005)),)
+    assert program.rounds[2] == ((pytest.approx(0.0001), 0.0),) * 2
+    assert program.rounds[3] is None and program.served[2] == ((0.0, pytest.approx(0.002)),) * 2
+    assert (program.producers[1], program.consumers[1]) == (1, 1)
+    assert program.order == (0, 1, 2, 4, 3)
+
+
+@pytest.mark.parametrize("model", ["synchronous", "cooperative", "threaded", "parallel"])
+def test_every_model_plays_a_shared_scenario_to_its_end(model):
+    """Each game ends, the consumer after the producer's last job: the queue closed."""
+    from sim.verify.players import SHARED_PLAYERS
+
+    run = SHARED_PLAYERS[model](shared_program())
+    assert len(run.game_ends) == 5
+    assert run.game_ends[3] >= run.game_ends[2]  # consumer after producer
+
+
+@pytest.mark.wallclock
+@pytest.mark.parametrize(
+    ("model", "floor", "ceiling"),
+    [
+        # one after another: 2 × 50 ms, 2 × 1 ms, 2 × 20 ms, 3 × 50 ms
+        ("synchronous", 0.292, 0.45),
+        # the connection serialises the users (100 ms); the rest overlaps
+        ("cooperative", 0.1, 0.16),
+        ("threaded", 0.1, 0.16),
+        # one process: as synchronous
+        ("parallel", 0.292, 0.45),
+    ],
+)
+def test_shared_primitives_hold_games_back_for_real(model, floor, ceiling):
+    from sim.verify.players import SHARED_PLAYERS
+
+    run = SHARED_PLAYERS[model](shared_program())
+    assert floor * 0.999 <= run.makespan < ceiling, run
+    if model in ("cooperative", "threaded"):
+        users = sorted(run.game_ends[:2])
+        assert users[1] >= 0.1 and users[1] - users[0] >= 0.045  # one at a time
+        assert run.game_ends[4] < 0.09  # the three children waited side by side
+
+
+@pytest.mark.wallclock
+def test_a_multi_unit_request_is_not_passed_for_real():
+    """db has 2 units: a holds one 0–60 ms; b asks for 2 at 20 ms, c for 1 at 40 ms. c may
+    not pass b although a unit is free: b 60–80 ms, c 80–100 ms, with threads as on asyncio."""
+    from sim.verify.players import SHARED_PLAYERS
+
+    text = """\
+resources: {db: 2}
+players:
+  - {name: a, steps: [{with: db, steps: [{wait: 60ms}]}]}
+  - {name: b, steps: [{wait: 20ms}, {with: {resource: db, units: 2}, steps: [{wait: 20ms}]}]}
+  - {name: c, steps: [{wait: 40ms}, {with: db, steps: [{wait: 20ms}]}]}
+"""
+    for model in ("cooperative", "threaded"):
+        ends = SHARED_PLAYERS[model](shared_program(text)).game_ends
+        assert ends[1] >= 0.08 and ends[2] >= 0.1 and ends[2] - ends[1] >= 0.018, (model, ends)
+
+
+def test_a_pool_of_threads_runs_children_behind_the_games_it_has_not_taken():
+    """threads: 1 and a game that gathers: its child is queued behind the other game,
+    which the one thread plays first; nothing waits for ever."""
+    from sim.verify.players import threaded_shared
+
+    text = """\
+players:
+  - {name: g, steps: [{gather: {count: 1, steps: [{wait: 1ms}]}}]}
+"""
+    assert len(threaded_shared(shared_program(text), threads=2).game_ends) == 1
+
+
+def test_a_real_run_that_waits_for_ever_is_stopped():
+    """A put into a full queue nobody takes from: the wait gives up after its patience."""
+    from sim.verify.players import synchronous_shared
+    from sim.verify.work import Stuck
+
+    text = """\
+queues: {jobs: {maxsize: 1}}
+players:
+  - {name: producer, moves: 2, steps: [{put: jobs}]}
+  - {name: consumer, serves: jobs, steps: [{wait: 1ms}]}
+"""
+    with pytest.raises(Stuck, match=r"waited 0\.05 s for jobs"):
+        synchronous_shared(shared_program(text, patience=0.05))
+
+
+def test_a_model_under_which_the_engine_deadlocks_is_not_played(tmp_path):
+    """The producer fills the queue before the one host can run a consumer: synchronous and
+    parallel (one process) deadlock in the engine, so they are not played, and it says so."""
+    file = tmp_path / "stuck.yaml"
+    file.write_text(
+        "queues: {jobs: {maxsize: 1}}\n"
+        "players:\n"
+        "  - {name: producer, moves: 3, steps: [{host: 1ms}, {put: jobs}]}\n"
+        "  - {name: consumer, serves: jobs, steps: [{wait: 1ms}]}\n"
+    )
+    arguments = ["verify", str(file), "--real", "--scale", "1", "--repeat", "1"]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    assert "not played" in result.stdout
+    assert "synchronous: not played: the engine deadlocks at 0.002 s" in result.stdout
+    assert "cooperative: run 1/1" in result.stderr and "threaded: run 1/1" in result.stderr

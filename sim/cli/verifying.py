@@ -26,7 +26,8 @@ def verify(
         bool,
         typer.Option(
             "--tie-rule",
-            help="Hand asyncio's hosts out by the tie rule, not in asyncio.Semaphore's order.",
+            help="Serve asyncio's hosts (and resources and queues) by the tie rule, "
+            "not in the order asyncio's primitives are called.",
         ),
     ] = False,
     real: Annotated[
@@ -60,7 +61,10 @@ def verify(
     engine's, exactly (to 1e-9 s). Games that differ only in the order of
     same-instant requests (the makespan agrees, and every game does with the
     tie rule imposed) pass, and it says so; any other difference exits 1,
-    naming the first differing game.
+    naming the first differing game. Games that share resources, queues and
+    fan-out use asyncio.Semaphore, asyncio.Queue and asyncio.gather; a
+    schedule under which both sides deadlock alike (same instant, same tasks
+    waiting) agrees.
 
     With `--real`: plays the scenario for real in each execution model
     (synchronous, cooperative, threaded, parallel), every duration divided by
@@ -108,14 +112,14 @@ def _verify_virtual(scenario, names: list[str], tie_rule: bool) -> None:
     rows = against_asyncio(workload, chosen, tie_rule)
     skipped = [s.label for s in chosen if s.kind not in REPLAYABLE]
     out.print(findings.agreement_table(scenario, rows, skipped, tie_rule))
-    for sentence in findings.order_notes(scenario, rows):
+    for sentence in findings.order_notes(scenario, rows) + findings.deadlock_notes(rows):
         out.print(sentence, markup=False)
     problems = findings.disagreements(scenario, rows)
     for sentence in problems:
         err.print(sentence, markup=False)
     if problems:
         raise typer.Exit(EXIT_CHECK_FAILED)
-    line = findings.verdict(rows, tie_rule)
+    line = findings.verdict(rows, tie_rule, scenario.shares)
     if line is not None:
         out.print(line, markup=False)
 

@@ -43,7 +43,7 @@ from sim.engine.workload import Workload
 from sim.scenario.model import STEP_KINDS
 from sim.scenario.schedules import Schedule
 
-__all__ = ["Game", "Run", "Task"]
+__all__ = ["Game", "Run", "Task", "hand_out_order"]
 
 _WITH, _GATHER, _PUT, _GET = (STEP_KINDS.index(k) for k in ("with", "gather", "put", "get"))
 
@@ -125,7 +125,9 @@ class Run:
         settled = schedule.kind in ("cooperative", "synchronous")
         group = workload.group.tolist()
         producers = [0] * len(plan.names)
-        order = _hand_out_order(workload)
+        order = [0] * workload.games  # per game: its place in the hand-out order
+        for place, index in enumerate(hand_out_order(workload)):
+            order[index] = place
         self.games = []
         for index, player in enumerate(workload.players):
             g = group[index]
@@ -416,28 +418,22 @@ def _to_take(queue: Queue) -> str:
     return f"waits to take from {queue.name} (empty; {still} {games} into it still playing)"
 
 
-def _hand_out_order(workload: Workload) -> list[int]:
-    """Each game's place in the order games are handed out: file order, except that a
-    queue's consumers come after the games that put into it (what synchronous needs, and
-    harmless elsewhere: every game is handed in at 0)."""
-    scenario = workload.scenario
-    groups = scenario.players
-    level: dict[int, int] = {}
+def hand_out_order(workload: Workload) -> list[int]:
+    """The games in the order they are handed a host, thread or process: file order,
+    except that a queue's consumers come after every game that puts into it (directly
+    or through consumers of their own), the only order in which one host can finish
+    (what synchronous needs, and harmless elsewhere: every game is handed in at 0)."""
+    groups = workload.scenario.players
+    depth: dict[int, int] = {}
 
-    def depth(index: int) -> int:
-        if index not in level:
+    def level(index: int) -> int:
+        if index not in depth:
+            depth[index] = 0
             served = groups[index].serves
-            level[index] = 0
             if served is not None:
-                level[index] = 1 + max(
-                    (depth(i) for i, g in enumerate(groups) if i != index and g.puts(served)),
-                    default=0,
-                )
-        return level[index]
+                feeders = [i for i, g in enumerate(groups) if i != index and g.puts(served)]
+                depth[index] = 1 + max(map(level, feeders), default=0)
+        return depth[index]
 
     group = workload.group.tolist()
-    ranked = sorted(range(workload.games), key=lambda g: (depth(group[g]), g))
-    order = [0] * workload.games
-    for place, game in enumerate(ranked):
-        order[game] = place
-    return order
+    return sorted(range(workload.games), key=lambda game: (level(group[game]), game))

@@ -9,14 +9,16 @@ import math
 
 from rich.table import Table
 
+from sim.engine.deadlock import Deadlock
 from sim.experiment.executors import cores
 from sim.scenario.model import Scenario
 from sim.scenario.units import format_count, format_seconds
-from sim.verify.compare import Agreement
+from sim.verify.compare import Agreement, Deadlocked
 from sim.verify.wallclock import RealRow
 
 __all__ = [
     "agreement_table",
+    "deadlock_notes",
     "disagreements",
     "duration",
     "figure",
@@ -27,39 +29,70 @@ __all__ = [
 ]
 
 
+Row = Agreement | Deadlocked
+
+
 def agreement_table(
-    scenario: Scenario, rows: list[Agreement], skipped: list[str], tie_rule: bool = False
+    scenario: Scenario, rows: list[Row], skipped: list[str], tie_rule: bool = False
 ) -> Table:
     """schedule, engine, asyncio, difference, games that end at the same instant.
 
     Where games differed and were replayed with the tie rule imposed, the count
     agreeing then follows, so the table shows at once how much the order explains.
+    A side that deadlocked shows when; the last cell then says whether both
+    deadlocked alike (the same instant, the same tasks waiting).
     """
-    how = "hosts by the tie rule" if tie_rule else "virtual time"
+    how = _by_the_rule(scenario.shares) if tie_rule else "virtual time"
     table = Table(title=f"{scenario.name}: the engine against asyncio's loop ({how})")
     for column in ("schedule", "engine", "asyncio", "difference", "games agreeing"):
         table.add_column(column, justify="left" if column == "schedule" else "right")
-    games = scenario.games
     for row in rows:
-        agreeing = games - len(row.differing_games)
-        cell = f"{agreeing}/{games}"
-        if agreeing < games:
+        cell = _agreeing(scenario, row)
+        if not row.agrees:
             cell = f"[{'yellow' if row.passes else 'red'}]{cell}[/]"
         if row.settled is not None:
-            cell += f", {games - len(row.settled.differing_games)}/{games} by the tie rule"
-        table.add_row(
-            row.label,
-            format_seconds(row.engine_makespan),
-            format_seconds(row.other_makespan),
-            signed(row.difference),
-            cell,
-        )
+            cell += f", {_agreeing(scenario, row.settled)} by the tie rule"
+        engine, other = _outcomes(row)
+        table.add_row(row.label, _ending(engine), _ending(other), _difference(row), cell)
     for label in skipped:
         table.add_row(label, "", "", "", "no asyncio counterpart")
     return table
 
 
-def disagreements(scenario: Scenario, rows: list[Agreement]) -> list[str]:
+def _outcomes(row: Row) -> tuple[float | Deadlock, float | Deadlock]:
+    """Each side's makespan, or its deadlock."""
+    if isinstance(row, Agreement):
+        return row.engine_makespan, row.other_makespan
+    sides = (row.engine, row.other)
+    return tuple(side if isinstance(side, Deadlock) else side.makespan for side in sides)  # type: ignore[return-value]
+
+
+def _ending(outcome: float | Deadlock) -> str:
+    if isinstance(outcome, Deadlock):
+        return f"deadlock at {format_seconds(outcome.at)}"
+    return format_seconds(outcome)
+
+
+def _difference(row: Row) -> str:
+    if isinstance(row, Agreement):
+        return signed(row.difference)
+    engine, other = _outcomes(row)
+    if isinstance(engine, Deadlock) and isinstance(other, Deadlock):
+        return signed(other.at - engine.at)
+    return "—"
+
+
+def _agreeing(scenario: Scenario, row: Row) -> str:
+    """`24/24`, or for a deadlock `same deadlock` / `another deadlock` / `one deadlocks`."""
+    if isinstance(row, Agreement):
+        games = scenario.games
+        return f"{games - len(row.differing_games)}/{games}"
+    if row.agrees:
+        return "same deadlock"
+    return "another deadlock" if row.same_instant else "one side deadlocks"
+
+
+def disagreements(scenario: Scenario, rows: list[Row]) -> list[str]:
     """One sentence per schedule that fails: the first game, where it diverges, and why.
 
     A schedule whose games differ only in the order of same-instant requests
@@ -68,6 +101,9 @@ def disagreements(scenario: Scenario, rows: list[Agreement]) -> list[str]:
     sentences = []
     for row in rows:
         if row.passes:
+            continue
+        if isinstance(row, Deadlocked):
+            sentences.append(_deadlock_difference(row))
             continue
         game = row.first_game
         if game is None:  # only the makespans differ: cannot happen with equal game ends
@@ -96,7 +132,7 @@ def disagreements(scenario: Scenario, rows: list[Agreement]) -> list[str]:
     return sentences
 
 
-def order_notes(scenario: Scenario, rows: list[Agreement]) -> list[str]:
+def order_notes(scenario: Scenario, rows: list[Row]) -> list[str]:
     """One sentence per schedule that passes although games differ: order alone explains it.
 
     Said plainly, so that differing games under exit status 0 are not read as
@@ -105,6 +141,14 @@ def order_notes(scenario: Scenario, rows: list[Agreement]) -> list[str]:
     sentences = []
     for row in rows:
         if not row.order_only:
+            continue
+        if isinstance(row, Deadlocked):
+            sentences.append(
+                f"{row.label}: both deadlock at {format_seconds(row.engine.at)} "  # type: ignore[union-attr]
+                "but other tasks are left waiting on asyncio, only because asyncio serves "
+                "same-instant requests in another order: with the tie rule imposed on "
+                "asyncio (--tie-rule) the same tasks wait (docs/explanation/tie-rule.md)"
+            )
             continue
         games, differing = scenario.games, len(row.differing_games)
         text = (
@@ -122,17 +166,77 @@ def order_notes(scenario: Scenario, rows: list[Agreement]) -> list[str]:
     return sentences
 
 
-def verdict(rows: list[Agreement], tie_rule: bool = False) -> str | None:
+def deadlock_notes(rows: list[Row]) -> list[str]:
+    """One sentence per schedule under which both sides deadlock alike: when, and who waits.
+
+    A scenario whose games need each other may have no way through a
+    schedule (a producer filling a bounded queue before a single host lets
+    any consumer run); that both deadlock alike is an agreement, said so.
+    """
+    sentences = []
+    for row in rows:
+        if isinstance(row, Deadlocked) and row.agrees:
+            deadlock = row.engine
+            assert isinstance(deadlock, Deadlock)
+            sentences.append(
+                f"{row.label}: the engine and asyncio both deadlock at "
+                f"{format_seconds(deadlock.at)}, the same {_tasks(len(deadlock.waits))} "
+                f"waiting ({_waits(deadlock)})"
+            )
+    return sentences
+
+
+def verdict(rows: list[Row], tie_rule: bool = False, shares: bool = False) -> str | None:
     """The last line when every schedule passes; None when there is nothing to say."""
     if not rows or not all(row.passes for row in rows):
         return None
+    alike = (
+        ", and where one deadlocks so does the other, alike"
+        if any(isinstance(row, Deadlocked) for row in rows)
+        else ""
+    )
     if any(row.order_only for row in rows):
         return (
             "the engine agrees with asyncio: every makespan to 1e-9 s, and every game's end "
-            "once same-instant requests are served by the tie rule"
+            f"once same-instant requests are served by the tie rule{alike}"
         )
-    how = " (hosts by the tie rule)" if tie_rule else ""
-    return f"every game ends at the same instant, to 1e-9 s, in the engine and on asyncio{how}"
+    how = f" ({_by_the_rule(shares)})" if tie_rule else ""
+    return (
+        f"every game ends at the same instant, to 1e-9 s, in the engine and on asyncio{how}{alike}"
+    )
+
+
+def _by_the_rule(shares: bool) -> str:
+    return "hosts, resources and queues by the tie rule" if shares else "hosts by the tie rule"
+
+
+def _deadlock_difference(row: Deadlocked) -> str:
+    """A failing deadlock row, in one sentence."""
+    sides = []
+    for who, side in (("the engine", row.engine), ("asyncio", row.other)):
+        if isinstance(side, Deadlock):
+            sides.append(f"{who} deadlocks at {format_seconds(side.at)} ({_waits(side)})")
+        else:
+            sides.append(f"{who} ends every game, at {format_seconds(side.makespan)}")
+    text = f"{row.label}: {sides[0]}; {sides[1]}"
+    if row.settled is not None:
+        text += (
+            "; with the tie rule imposed on asyncio (--tie-rule) they agree"
+            if row.settled.agrees
+            else "; with the tie rule imposed on asyncio (--tie-rule) they still differ"
+        )
+    return text
+
+
+def _waits(deadlock: Deadlock, shown: int = 3) -> str:
+    """The first waits of a deadlock report, and how many more."""
+    text = "; ".join(deadlock.waits[:shown])
+    more = len(deadlock.waits) - shown
+    return text + (f"; and {more} more" if more > 0 else "")
+
+
+def _tasks(count: int) -> str:
+    return "task" if count == 1 else f"{count} tasks"
 
 
 def _first_game(row: Agreement) -> str:
@@ -176,8 +280,8 @@ def real_table(scenario: Scenario, rows: list[RealRow]) -> Table:
         spans = row.makespans
         cells = [
             row.model.label,
-            f"{figure(row.measured)} s",
-            f"{figure(min(spans))}–{figure(max(spans))} s",
+            f"{figure(row.measured)} s" if spans else "not played",
+            f"{figure(min(spans))}–{figure(max(spans))} s" if spans else "—",
             "—" if row.simulated is None else f"{figure(row.simulated)} s",
             "" if row.error is None else f"{row.error:+.1%}".replace("%", " %"),
             "" if math.isnan(row.cpu_wait) else f"{figure(round(row.cpu_wait, 3))} s",
@@ -194,7 +298,7 @@ def real_notes(
     """How the figures were taken, so a reader can judge them."""
     if not rows:
         return []
-    scale, repeat = rows[0].scale, len(rows[0].runs)
+    scale, repeat = rows[0].scale, max(len(row.runs) for row in rows)
     notes = [
         f"real × scale: the median of {repeat} run(s), each makespan × {figure(scale)}; "
         "host steps are CPU work timed by the thread's own CPU clock, waits and blocks sleep",
@@ -220,7 +324,9 @@ def real_notes(
             f"real processes share them, so it is simulated with {cpus} hosts"
         )
     for row in rows:
-        if row.simulated is None:
+        if row.unplayed is not None:
+            notes.append(f"{row.model.label}: {row.unplayed}")
+        elif row.simulated is None:
             notes.append(f"{row.model.label}: the engine has no such schedule yet")
         notes.extend(row.model.notes())
     return notes

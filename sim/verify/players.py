@@ -17,6 +17,23 @@ are the measurements the engine is judged by.
 - parallel: a `multiprocessing` pool of `processes` workers, each playing games
   synchronously, handed out in file order.
 
+Games that share resources, queues and fan-out come as a `Program`
+(`sim.verify.work`) and are played by `SHARED_PLAYERS`, with each model's own
+primitives:
+
+- cooperative: `asyncio.Semaphore`, `asyncio.Queue`, `asyncio.gather` of the
+  children, on the one loop (host and block steps in the process pool when
+  `host.count` > 1);
+- synchronous: games one after another in the engine's hand-out order (a
+  queue's consumers after its producers), children one after another; with
+  `host.count` > 1, as parallel on that many processes;
+- threaded: `threading.Semaphore` and `queue.Queue`; a child is a thread of
+  its own, or, with `threads` set, a work item of a `ThreadPoolExecutor`,
+  queued behind the games not yet taken;
+- parallel: `multiprocessing` semaphores and queues, made before the pool
+  and handed to each worker by the pool's initializer; children one after
+  another in the worker.
+
 Pools are started and warmed up before the clock starts: their start cost is
 not measured (and is simulated as zero). Workers are forked where that is
 safe, else spawned (then the caller's main module must be import-safe).
@@ -34,9 +51,36 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sim.verify.work import burn, cpu_wait, pid_after, play_game, timed_step
+from sim.verify.work import (
+    CLOSED,
+    ITEM,
+    Program,
+    Shared,
+    Stuck,
+    burn,
+    cpu_wait,
+    pid_after,
+    play_game,
+    play_in_worker,
+    play_shared,
+    share_in_worker,
+    timed_step,
+    worker_signals,
+)
 
-__all__ = ["PLAYERS", "Run", "cooperative", "parallel", "synchronous", "threaded"]
+__all__ = [
+    "PLAYERS",
+    "SHARED_PLAYERS",
+    "Run",
+    "cooperative",
+    "cooperative_shared",
+    "parallel",
+    "parallel_shared",
+    "synchronous",
+    "synchronous_shared",
+    "threaded",
+    "threaded_shared",
+]
 
 Steps = list[tuple[str, float]]
 #: Seconds a warm-up task sleeps, long enough for every worker to take one.
@@ -63,7 +107,9 @@ def cooperative(games: list[Steps], hosts: int = 1) -> Run:
     """All games as coroutines of one asyncio loop."""
     if hosts == 1:
         return _in_fresh_thread(lambda: asyncio.run(_on_the_loop(games)))
-    with concurrent.futures.ProcessPoolExecutor(hosts, mp_context=_context()) as pool:
+    with concurrent.futures.ProcessPoolExecutor(
+        hosts, mp_context=_context(), initializer=worker_signals
+    ) as pool:
         _warm(lambda n: list(pool.map(pid_after, [_WARM_UP] * n)), hosts)
         return _in_fresh_thread(lambda: asyncio.run(_offloaded(games, pool)))
 
@@ -149,7 +195,7 @@ def threaded(games: list[Steps], threads: int | None = None) -> Run:
 
 def parallel(games: list[Steps], processes: int = 1) -> Run:
     """A `multiprocessing` pool of `processes` workers, games handed out in file order."""
-    with _context().Pool(processes) as pool:
+    with _context().Pool(processes, initializer=worker_signals) as pool:
         _warm(lambda n: pool.map(pid_after, [_WARM_UP] * n, chunksize=1), processes)
         began = time.perf_counter()
         played = list(pool.imap(play_game, games, chunksize=1))
@@ -196,4 +242,220 @@ PLAYERS: dict[str, Callable[..., Run]] = {
     "cooperative": cooperative,
     "threaded": threaded,
     "parallel": parallel,
+}
+
+
+# --- games that share -----------------------------------------------------------------
+
+
+def cooperative_shared(program: Program, hosts: int = 1) -> Run:
+    """All games as coroutines of one loop, sharing asyncio's own primitives."""
+    if hosts == 1:
+        return _in_fresh_thread(lambda: asyncio.run(_shared_on_the_loop(program)))
+    with concurrent.futures.ProcessPoolExecutor(
+        hosts, mp_context=_context(), initializer=worker_signals
+    ) as pool:
+        _warm(lambda n: list(pool.map(pid_after, [_WARM_UP] * n)), hosts)
+        return _in_fresh_thread(lambda: asyncio.run(_shared_on_the_loop(program, pool)))
+
+
+async def _shared_on_the_loop(
+    program: Program, pool: concurrent.futures.Executor | None = None
+) -> Run:
+    loop = asyncio.get_running_loop()
+    resources, queue_indices = (
+        range(program.resources),
+        range(program.resources, len(program.names)),
+    )
+    semaphores = {i: asyncio.Semaphore(program.capacity[i]) for i in resources}
+    turns = {i: asyncio.Lock() for i in resources if i in program.several}
+    queues: dict[int, asyncio.Queue] = {
+        i: asyncio.Queue(program.capacity[i]) for i in queue_indices
+    }
+    left = {i: program.producers[i] for i in queue_indices}
+    taken = dict.fromkeys(program.served, 0)
+    waits: list[float] = []
+    closers: list[asyncio.Future] = []
+
+    async def step(kind: str, seconds: float) -> None:
+        if kind == "wait":
+            await asyncio.sleep(seconds)
+            return
+        if pool is not None:
+            waits.append(await loop.run_in_executor(pool, timed_step, kind, seconds))
+            return
+        if kind == "host":
+            burn(seconds)
+        elif kind == "block":
+            time.sleep(seconds)
+        else:
+            raise ValueError(f"no real counterpart for step kind {kind!r}")
+        await asyncio.sleep(0)  # the coroutine's next await: others may run
+
+    async def play_ops(ops: tuple, durations: tuple[float, ...], base: int) -> None:
+        for op in ops:
+            code = op[0]
+            if code == "timed":
+                await step(op[2], durations[base + op[1]])
+            elif code == "acquire":
+                semaphore, turn = semaphores[op[2]], turns.get(op[2])
+                if turn is None:
+                    await semaphore.acquire()
+                else:
+                    async with turn:
+                        for _ in range(op[3]):
+                            await semaphore.acquire()
+            elif code == "release":
+                for _ in range(op[3]):
+                    semaphores[op[2]].release()
+            elif code == "put":
+                await queues[op[2]].put(ITEM)
+            else:  # gather
+                first, count, width, child = base + op[1] + 1, op[2], op[3], op[4]
+                await asyncio.gather(
+                    *(play_ops(child, durations, first + i * width) for i in range(count))
+                )
+
+    async def game(index: int) -> float:
+        group = program.groups[index]
+        ops, rounds = program.ops[group], program.rounds[index]
+        if rounds is not None:
+            for durations in rounds:
+                await play_ops(ops, durations, 0)
+        else:
+            served = queues[ops[0][2]]
+            while await served.get() is not CLOSED:
+                k, taken[group] = taken[group], taken[group] + 1
+                await play_ops(ops[1:], program.served[group][k], 0)
+        end = time.perf_counter()
+        for queue in program.puts[group]:
+            left[queue] -= 1
+            if not left[queue]:  # the markers wait for room in a task of their own
+                closers.append(asyncio.ensure_future(close(queues[queue], queue)))
+        return end
+
+    async def close(queue: asyncio.Queue, index: int) -> None:
+        for _ in range(program.consumers[index]):
+            await queue.put(CLOSED)
+
+    waited, began = cpu_wait(), time.perf_counter()
+    games = asyncio.gather(*(game(index) for index in range(program.games)))
+    try:
+        ends = await asyncio.wait_for(games, program.patience)
+    except TimeoutError:
+        raise Stuck(f"the games did not end within {program.patience:g} s") from None
+    return Run(tuple(end - began for end in ends), cpu_wait() - waited + sum(waits))
+
+
+def synchronous_shared(program: Program, hosts: int = 1) -> Run:
+    """The games one after another in hand-out order (on each of `hosts` processes)."""
+    if hosts > 1:
+        return parallel_shared(program, hosts)
+    shared = Shared.threads(program)
+    began = time.perf_counter()
+    played = dict.fromkeys(range(program.games), (0.0, 0.0))
+    for game in program.order:
+        played[game] = play_shared(shared, game)
+    return _run(began, [played[game] for game in range(program.games)])
+
+
+def threaded_shared(program: Program, threads: int | None = None) -> Run:
+    """One thread per game, children on threads of their own; or a pool of `threads`
+    taking games in hand-out order, children queued on it as work items."""
+    shared = Shared.threads(program)
+    if threads is not None:
+        return _on_a_pool(program, shared, threads)
+    shared.fan_out = lambda children: _on_threads(children, program.patience)
+    played = [(0.0, 0.0)] * program.games
+    ready = threading.Barrier(program.games + 1)
+    go = threading.Event()
+
+    def worker(game: int) -> None:
+        ready.wait()
+        go.wait()
+        played[game] = play_shared(shared, game)
+
+    workers = [_Thread(worker, game) for game in program.order]
+    for thread in workers:
+        thread.start()
+    ready.wait()
+    began = time.perf_counter()
+    go.set()
+    for thread in workers:
+        thread.finish(program.patience)
+    return _run(began, played)
+
+
+def _on_a_pool(program: Program, shared: Shared, threads: int) -> Run:
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        started = threading.Barrier(threads)
+        for future in [pool.submit(started.wait) for _ in range(threads)]:
+            future.result()  # every thread of the pool is up
+        shared.fan_out = lambda children: _results(
+            [pool.submit(child) for child in children], program.patience
+        )
+        began = time.perf_counter()
+        games = {game: pool.submit(play_shared, shared, game) for game in program.order}
+        played = _results([games[game] for game in range(program.games)], program.patience)
+    return _run(began, played)
+
+
+def _results(futures: list[concurrent.futures.Future], patience: float) -> list:
+    try:
+        return [future.result(timeout=patience) for future in futures]
+    except concurrent.futures.TimeoutError:
+        raise Stuck(f"work on the thread pool did not end within {patience:g} s") from None
+
+
+class _Thread(threading.Thread):
+    """A thread that hands its error to whoever joins it."""
+
+    def __init__(self, target: Callable[..., object], *args: object) -> None:
+        super().__init__(daemon=True)
+        self._call = (target, args)
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        target, args = self._call
+        try:
+            target(*args)
+        except BaseException as error:  # raised again in the thread that joins it
+            self.error = error
+
+    def finish(self, patience: float) -> None:
+        self.join(patience)
+        if self.is_alive():
+            raise Stuck(f"a thread did not end within {patience:g} s")
+        if self.error is not None:
+            raise self.error
+
+
+def _on_threads(children: list[Callable[[], None]], patience: float) -> None:
+    threads = [_Thread(child) for child in children]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.finish(patience)
+
+
+def parallel_shared(program: Program, processes: int = 1) -> Run:
+    """A pool of `processes` workers sharing `multiprocessing` primitives, games handed out
+    in order, children one after another in the worker."""
+    context = _context()
+    shared = Shared.processes(program, context)
+    with context.Pool(processes, initializer=share_in_worker, initargs=(shared,)) as pool:
+        _warm(lambda n: pool.map(pid_after, [_WARM_UP] * n, chunksize=1), processes)
+        began = time.perf_counter()
+        played = dict(
+            zip(program.order, pool.imap(play_in_worker, program.order, chunksize=1), strict=True)
+        )
+    return _run(began, [played[game] for game in range(program.games)])
+
+
+#: Each execution model's player for games that share.
+SHARED_PLAYERS: dict[str, Callable[..., Run]] = {
+    "synchronous": synchronous_shared,
+    "cooperative": cooperative_shared,
+    "threaded": threaded_shared,
+    "parallel": parallel_shared,
 }

@@ -15,6 +15,11 @@ shape as the engine's, to be compared step by step.
 - synchronous: `host.count` host coroutines each await whole games, one after
   another, taking the next game in file order when they are free.
 
+Games that share resources, queues or fan-out (`workload.shared` is set) are
+replayed by `sim.verify.virtual_shared`: real `asyncio.Semaphore`s,
+`asyncio.Queue`s and `asyncio.gather`, and the played rows in a trace of
+their own; a run in which games wait for ever raises the engine's `Deadlock`.
+
 A schedule's own `hosts` parameter, where it has one, replaces `host.count`;
 `host.switch_cost`, where the scenario has one, is slept by a host before a
 step of a game other than the one it served last, as the engine charges it.
@@ -28,8 +33,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from itertools import pairwise
+from typing import TypeVar
 
 from sim.engine.recorder import Recorder
 from sim.engine.trace import NO_HOST, Trace
@@ -37,6 +43,7 @@ from sim.engine.workload import Workload
 from sim.scenario.model import STEP_KINDS
 from sim.scenario.schedules import Schedule
 from sim.verify.loop_hosts import SemaphoreHosts, SettledHosts
+from sim.verify.virtual_shared import play_shared
 
 __all__ = ["HOLDS_THE_LOOP", "REPLAYABLE", "RESOLUTION", "games_of", "replay"]
 
@@ -46,18 +53,25 @@ REPLAYABLE = ("synchronous", "cooperative")
 HOLDS_THE_LOOP = frozenset({"host", "block"})
 #: looptime's clock tick, in seconds.
 RESOLUTION = 1e-15
+#: Virtual seconds the loop may idle, nothing due and games waiting, before looptime
+#: gives up on them: a deadlock. A thousand ticks, spent in real time too.
+IDLE = 1e-12
 
 Steps = list[tuple[str, float]]
+T = TypeVar("T")
 
 
 def replay(workload: Workload, schedule: Schedule, tie_rule: bool = False) -> Trace:
     """Play `workload` under `schedule` on a fast-forwarded asyncio loop.
 
     `tie_rule`: hand the hosts out by docs/design.md's tie rule instead of in
-    `asyncio.Semaphore`'s order (cooperative; synchronous is the same either way).
+    `asyncio.Semaphore`'s order (cooperative; synchronous is the same either way),
+    and serve resources and queues by it too where games share them.
     """
     if schedule.kind not in REPLAYABLE:
         raise ValueError(f"asyncio has no counterpart of the {schedule.kind} schedule")
+    if workload.shared is not None:
+        return _run_virtual(lambda loop: play_shared(loop, workload, schedule, tie_rule))
     record = Recorder(workload)
     games = games_of(workload)
     count = schedule.hosts(workload.hosts)
@@ -79,8 +93,8 @@ def games_of(workload: Workload, scale: float = 1.0) -> list[Steps]:
     ]
 
 
-def _run_virtual(main: Callable[[asyncio.AbstractEventLoop], object]) -> None:
-    """Run `main(loop)` to completion on a new looptime loop starting at 0.
+def _run_virtual(main: Callable[[asyncio.AbstractEventLoop], Awaitable[T]]) -> T:
+    """Run `main(loop)` to completion on a new looptime loop starting at 0; its result.
 
     In a thread of its own when the caller already runs a loop (a notebook),
     since one thread cannot run two loops.
@@ -90,16 +104,17 @@ def _run_virtual(main: Callable[[asyncio.AbstractEventLoop], object]) -> None:
     except RuntimeError:
         return _run_on_new_loop(main)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(_run_on_new_loop, main).result()
-    return None
+        return pool.submit(_run_on_new_loop, main).result()
 
 
-def _run_on_new_loop(main: Callable[[asyncio.AbstractEventLoop], object]) -> None:
+def _run_on_new_loop(main: Callable[[asyncio.AbstractEventLoop], Awaitable[T]]) -> T:
     import looptime  # imported here: only `sim verify` needs it
 
-    loop = looptime.new_event_loop(start=0.0, resolution=RESOLUTION, noop_cycles=0)
+    loop = looptime.new_event_loop(
+        start=0.0, resolution=RESOLUTION, noop_cycles=0, idle_timeout=IDLE
+    )
     try:
-        loop.run_until_complete(main(loop))
+        return loop.run_until_complete(main(loop))
     finally:
         loop.close()
 

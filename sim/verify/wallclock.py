@@ -18,10 +18,17 @@ shrink with the scale is simulated as the scaled run really had it:
 
 Schedules that leave something to chance are simulated `replications` times
 and averaged.
+
+Games that share resources, queues and fan-out are played from a `Program`
+(`program_of`) by `SHARED_PLAYERS`. A model under which the engine finds a
+deadlock is not played (a real run would hang) and its row says so; a real
+run that waits far longer than the engine's figure (`patience`) is stopped
+and reported the same way.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -31,12 +38,18 @@ import numpy as np
 
 from sim.engine import PLAYERS as ENGINE_PLAYERS
 from sim.engine import play
+from sim.engine.deadlock import Deadlock
+from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
+from sim.engine.programs import hand_out_order
 from sim.engine.workload import Workload
 from sim.experiment.executors import cores
-from sim.scenario.model import Scenario
+from sim.scenario.model import STEP_KINDS, Scenario
 from sim.scenario.schedules import Schedule
-from sim.verify.players import PLAYERS, Run
+from sim.verify.loop_shared import several_units
+from sim.verify.players import PLAYERS, SHARED_PLAYERS, Run
 from sim.verify.virtual import games_of
+from sim.verify.virtual_shared import producers_of
+from sim.verify.work import Program, Stuck
 
 __all__ = [
     "DETERMINISTIC",
@@ -47,6 +60,8 @@ __all__ = [
     "has_gil",
     "models_of",
     "on_this_machine",
+    "patience",
+    "program_of",
     "simulate",
     "without_switch_cost",
 ]
@@ -115,6 +130,8 @@ class RealRow:
     scale: float
     runs: tuple[Run, ...]
     simulated: float | None
+    #: why the model was not played, or stopped: the engine's deadlock, a stuck real run
+    unplayed: str | None = None
 
     @property
     def makespans(self) -> list[float]:
@@ -123,18 +140,20 @@ class RealRow:
 
     @property
     def measured(self) -> float:
-        """Median makespan × scale."""
-        return statistics.median(self.makespans)
+        """Median makespan × scale (NaN when nothing was played)."""
+        return statistics.median(self.makespans) if self.runs else math.nan
 
     @property
     def cpu_wait(self) -> float:
         """Median seconds × scale the run's threads waited for a CPU (NaN if unknown)."""
+        if not self.runs:
+            return math.nan
         return statistics.median(run.cpu_wait for run in self.runs) * self.scale
 
     @property
     def error(self) -> float | None:
         """(measured − simulated) / simulated, or None with nothing to compare."""
-        if self.simulated is None or self.simulated == 0:
+        if self.simulated is None or self.simulated == 0 or not self.runs:
             return None
         return (self.measured - self.simulated) / self.simulated
 
@@ -212,16 +231,95 @@ def check(
     on_run: Callable[[Model, int, Run], None] | None = None,
 ) -> list[RealRow]:
     """Play each model `repeat` times for real; set the engine's figure beside it."""
-    games = games_of(workload, scale)
+    shares = workload.shared is not None
+    games = None if shares else games_of(workload, scale)
     rows = []
     for model in models:
-        simulated = simulate(workload, model, scale, replications)
-        player = PLAYERS[model.kind]
-        runs = []
+        try:
+            simulated = simulate(workload, model, scale, replications)
+        except Deadlock as deadlock:
+            first = deadlock.waits[0] if deadlock.waits else "games wait"
+            unplayed = (
+                f"not played: the engine deadlocks at {deadlock.at:g} s ({first}), "
+                "so a real run would never end"
+            )
+            rows.append(RealRow(model, scale, (), None, unplayed))
+            continue
+        arguments = model.arguments(workload.scenario)
+        if shares:
+            player = SHARED_PLAYERS[model.kind]
+            work: object = program_of(workload, scale, patience(simulated, scale))
+        else:
+            player, work = PLAYERS[model.kind], games
+        runs: list[Run] = []
+        unplayed = None
         for number in range(1, repeat + 1):
-            run = player(games, **model.arguments(workload.scenario))
+            try:
+                run = player(work, **arguments)
+            except Stuck as stuck:
+                unplayed = f"stopped: {stuck}"
+                break
             runs.append(run)
             if on_run is not None:
                 on_run(model, number, run)
-        rows.append(RealRow(model, scale, tuple(runs), simulated))
+        rows.append(RealRow(model, scale, tuple(runs), simulated, unplayed))
     return rows
+
+
+def patience(simulated: float | None, scale: float) -> float:
+    """Real seconds a wait may last before a real run is taken to be stuck: far beyond
+    the whole run as the engine plays it."""
+    return 30.0 + 10.0 * (simulated or 0.0) / scale
+
+
+def program_of(workload: Workload, scale: float = 1.0, patience: float = 60.0) -> Program:
+    """A workload whose games share, as plain data for the real players, every duration
+    divided by `scale`."""
+    plan = workload.plan
+    first = workload.first_step.tolist()
+    duration = workload.duration / scale
+    rounds: list[tuple[tuple[float, ...], ...] | None] = []
+    for game, group in enumerate(workload.group.tolist()):
+        if plan.serves[group] >= 0:
+            rounds.append(None)
+            continue
+        width = len(plan.leaves[group])
+        table = duration[first[game] : first[game + 1]].reshape(-1, width)
+        rounds.append(tuple(map(tuple, table.tolist())))
+    served = {
+        group: tuple(map(tuple, (table / scale).tolist()))
+        for group, table in (workload.served or {}).items()
+    }
+    serving = [plan.serves[group] for group in workload.group.tolist()]
+    return Program(
+        names=plan.names,
+        capacity=plan.capacity,
+        resources=plan.resources,
+        several=frozenset(several_units(plan)),
+        ops=tuple(_plain(ops) for ops in plan.ops),
+        puts=tuple(tuple(sorted(queues)) for queues in plan.puts),
+        groups=tuple(workload.group.tolist()),
+        rounds=tuple(rounds),
+        served=served,
+        order=tuple(hand_out_order(workload)),
+        producers=tuple(producers_of(workload)),
+        consumers=tuple(serving.count(index) for index in range(len(plan.names))),
+        patience=patience,
+    )
+
+
+def _plain(ops: tuple[Op, ...]) -> tuple[tuple, ...]:
+    """The engine's operations as the plain tuples of `sim.verify.work`."""
+    plain: list[tuple] = []
+    for op in ops:
+        if op.code == TIMED:
+            plain.append(("timed", op.leaf, STEP_KINDS[op.kind]))
+        elif op.code in (ACQUIRE, RELEASE):
+            plain.append(("acquire" if op.code == ACQUIRE else "release", op.leaf, op.shared,
+                          op.units))  # fmt: skip
+        elif op.code in (PUT, GET):
+            plain.append(("put" if op.code == PUT else "get", op.leaf, op.shared))
+        else:
+            assert op.code == GATHER
+            plain.append(("gather", op.leaf, op.count, op.width, _plain(op.child)))
+    return tuple(plain)
