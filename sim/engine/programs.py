@@ -362,38 +362,16 @@ class Run:
         return [f"{task.name} {task.waits() if task.waits else 'waits'}" for task in tasks]
 
     def _trace(self) -> Trace:
-        workload = self.workload
         rows = np.frombuffer(self.r_rows, dtype=np.float64).reshape(-1, 8)
-        columns = rows.T  # game, move, leaf, kind, shared, duration, ready, worker
-        game = columns[0].astype(np.int32)
-        move = columns[1].astype(np.int32)
-        leaf = columns[2].astype(np.int32)
-        order = np.lexsort((leaf, move, game))
-        counts = np.bincount(game, minlength=workload.games)
-        first_step = np.zeros(workload.games + 1, dtype=np.int64)
-        np.cumsum(counts, out=first_step[1:])
-
-        def column(values: Any, dtype: type) -> np.ndarray:
-            return np.asarray(values).astype(dtype)[order]
-
-        played = dataclasses.replace(
-            workload,
-            first_step=first_step,
-            game=game[order],
-            move=move[order],
-            step=leaf[order],
-            kind=column(columns[3], np.int8),
-            duration=column(columns[5], np.float64),
-            shared=column(columns[4], np.int16),
-            served=None,
-        )
+        game, move, leaf, kind, shared, duration, ready, worker = rows.T
+        played, order = self.workload.played(game, move, leaf, kind, shared, duration)
         return self.runner.trace(
             played,
-            column(columns[6], np.float64),
-            column(self.r_start, np.float64),
-            column(self.r_end, np.float64),
-            column(self.r_host, np.int32),
-            column(columns[7], np.int32),
+            ready[order],
+            np.asarray(self.r_start)[order],
+            np.asarray(self.r_end)[order],
+            np.asarray(self.r_host, dtype=np.int32)[order],
+            worker.astype(np.int32)[order],
         )
 
 

@@ -126,8 +126,9 @@ class Runner:
         self.run.r_start[record] = self.env.now
 
 
-class Cooperative(Runner):
-    """One event loop per host: a host or block step asks for a host by the tie rule."""
+class OnHosts(Runner):
+    """Games served by the schedule's hosts, handed out by the tie rule once resources
+    and queues are settled, with what switching between games costs."""
 
     def __init__(self, run: Run) -> None:
         super().__init__(run)
@@ -135,6 +136,14 @@ class Cooperative(Runner):
         count = run.schedule.hosts(workload.hosts)
         self.hosts = HostPool(run.env, count, HOSTS_LAST)
         self.switches = Switches(workload, count)
+
+    def on_hosts(self, played: Workload, times: tuple[np.ndarray, ...]) -> Trace:
+        """The trace: `times` are ready, start, end and host per row."""
+        return self.switches.stamp(Trace(played, self.run.schedule, *times))
+
+
+class Cooperative(OnHosts):
+    """One event loop per host: a host or block step asks for a host by the tie rule."""
 
     def begin(self, tasks: list[Task]) -> None:
         for task in tasks:
@@ -175,18 +184,11 @@ class Cooperative(Runner):
             self.run.resume(child)
 
     def trace(self, played, ready, start, end, host, worker) -> Trace:
-        return self.switches.stamp(Trace(played, self.run.schedule, ready, start, end, host))
+        return self.on_hosts(played, (ready, start, end, host))
 
 
-class Synchronous(Runner):
+class Synchronous(OnHosts):
     """A game holds a host from its first step to its last; consumers after producers."""
-
-    def __init__(self, run: Run) -> None:
-        super().__init__(run)
-        workload = run.workload
-        count = run.schedule.hosts(workload.hosts)
-        self.hosts = HostPool(run.env, count, HOSTS_LAST)
-        self.switches = Switches(workload, count)
 
     def begin(self, tasks: list[Task]) -> None:
         for task in tasks:
@@ -213,8 +215,7 @@ class Synchronous(Runner):
             self.hosts.release(task.worker)
 
     def trace(self, played, ready, start, end, host, worker) -> Trace:
-        trace = Trace(played, self.run.schedule, ready, start, end, worker)
-        return self.switches.stamp(trace)
+        return self.on_hosts(played, (ready, start, end, worker))  # the game's host
 
 
 class Threaded(Runner):

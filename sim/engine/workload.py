@@ -20,6 +20,7 @@ trace of such a run carries the workload of the rows that were played.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -102,6 +103,36 @@ class Workload:
             shared=_joined(parts["shared"], np.int16) if plan is not None else None,
             served=served if plan is not None else None,
         )
+
+    def played(
+        self,
+        game: np.ndarray,
+        move: np.ndarray,
+        leaf: np.ndarray,
+        kind: np.ndarray,
+        shared: np.ndarray,
+        duration: np.ndarray,
+    ) -> tuple[Workload, np.ndarray]:
+        """The workload of the rows a run made while playing, in any order, sorted by
+        (game, move, place in the round); and that order, to sort the rows' times by."""
+        game = np.asarray(game).astype(np.int32)
+        move = np.asarray(move).astype(np.int32)
+        leaf = np.asarray(leaf).astype(np.int32)
+        order = np.lexsort((leaf, move, game))
+        first_step = np.zeros(self.games + 1, dtype=np.int64)
+        np.cumsum(np.bincount(game, minlength=self.games), out=first_step[1:])
+        played = dataclasses.replace(
+            self,
+            first_step=first_step,
+            game=game[order],
+            move=move[order],
+            step=leaf[order],
+            kind=np.asarray(kind).astype(np.int8)[order],
+            duration=np.asarray(duration).astype(np.float64)[order],
+            shared=np.asarray(shared).astype(np.int16)[order],
+            served=None,
+        )
+        return played, order
 
     @cached_property
     def plan(self) -> Plan:

@@ -311,28 +311,15 @@ class _Replay:
         return Deadlock(self.schedule.label, at, [f"{line.name} {line.waits}" for line in lines])
 
     def trace(self) -> Trace:
-        workload, rows, times = self.workload, self.rows, self.times
-        game = np.array(rows["game"], dtype=np.int32)
-        move = np.array(rows["move"], dtype=np.int32)
-        leaf = np.array(rows["leaf"], dtype=np.int32)
-        order = np.lexsort((leaf, move, game))
-        first_step = np.zeros(workload.games + 1, dtype=np.int64)
-        np.cumsum(np.bincount(game, minlength=workload.games), out=first_step[1:])
+        rows, times = self.rows, self.times
+        played, order = self.workload.played(
+            rows["game"], rows["move"], rows["leaf"], rows["kind"], rows["shared"],
+            rows["duration"],
+        )  # fmt: skip
 
         def column(values: list, dtype: type) -> np.ndarray:
             return np.array(values, dtype=dtype)[order]
 
-        played = dataclasses.replace(
-            workload,
-            first_step=first_step,
-            game=game[order],
-            move=move[order],
-            step=leaf[order],
-            kind=column(rows["kind"], np.int8),
-            duration=column(rows["duration"], np.float64),
-            shared=column(rows["shared"], np.int16),
-            served=None,
-        )
         return Trace(
             played,
             self.schedule,
