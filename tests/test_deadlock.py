@@ -19,6 +19,7 @@ from sim.engine.workload import Workload
 from sim.scenario.loader import from_yaml
 from sim.scenario.schedules import Schedule
 from tests.helpers import invoke
+from tests.test_shared_format import FAN_OUT
 
 
 def played(text: str, kind: str, **params) -> Trace:
@@ -99,16 +100,6 @@ def test_without_the_second_put_nothing_deadlocks():
     and runs 1–2. (The item stays in jobs, which nobody serves.)"""
     one_put = HELD_ACROSS_A_PUT.replace("[{put: jobs}, {put: jobs}]", "[{put: jobs}]")
     assert played(one_put, "cooperative").game_ends().tolist() == [0.0, 2.0]
-
-
-FAN_OUT = """
-players:
-  - name: g
-    count: 2
-    steps:
-      - gather: {count: 3, steps: [{wait: 2}]}
-      - host: 1
-"""
 
 
 def test_a_pool_whose_threads_all_wait_for_their_children_starves():

@@ -64,11 +64,12 @@ def runner_for(run: Run, rng: np.random.Generator) -> Runner:
 
 class Runner:
     """The defaults: nothing to let go while waiting, children one after another on the
-    parent's worker."""
+    parent's worker, which a game holds from start to end when `game_pool` hands it out."""
 
     def __init__(self, run: Run) -> None:
         self.run = run
         self.env = run.env
+        self.game_pool: HostPool | None = None
 
     def begin(self, tasks: list[Task]) -> None:
         raise NotImplementedError
@@ -92,12 +93,15 @@ class Runner:
         self.run.resume(children[0])
 
     def ended(self, task: Task) -> None:
-        """`task` is done; a parent playing its children in turn starts the next."""
+        """`task` is done; a parent playing its children in turn starts the next, and a
+        game gives its host or worker back."""
         parent = task.parent
         if parent is not None and parent.queued:
             following = parent.queued.pop()
             following.waits = None
             self.run.resume(following)
+        elif parent is None and self.game_pool is not None:
+            self.game_pool.release(task.worker)
 
     def trace(
         self,
@@ -190,6 +194,10 @@ class Cooperative(OnHosts):
 class Synchronous(OnHosts):
     """A game holds a host from its first step to its last; consumers after producers."""
 
+    def __init__(self, run: Run) -> None:
+        super().__init__(run)
+        self.game_pool = self.hosts
+
     def begin(self, tasks: list[Task]) -> None:
         for task in tasks:
             task.waits = lambda: "waits for a host"
@@ -208,11 +216,6 @@ class Synchronous(OnHosts):
         self.began(record)
         self.after(duration, lambda: self.done(task, record))
         return False
-
-    def ended(self, task: Task) -> None:
-        super().ended(task)
-        if task.parent is None:
-            self.hosts.release(task.worker)
 
     def trace(self, played, ready, start, end, host, worker) -> Trace:
         return self.on_hosts(played, (ready, start, end, worker))  # the game's host
@@ -357,7 +360,7 @@ class Parallel(Runner):
         self.processes = schedule.workers(workload.games, workload.hosts)
         self.start_cost = params.start_cost
         self.cpus = CpuShare(run.env, workload.hosts)
-        self.workers = HostPool(run.env, self.processes)
+        self.workers = self.game_pool = HostPool(run.env, self.processes)
         self.switches = Switches(workload, self.processes)
 
     def begin(self, tasks: list[Task]) -> None:
@@ -389,11 +392,6 @@ class Parallel(Runner):
         else:
             self.after(duration, lambda: self.done(task, record))
         return False
-
-    def ended(self, task: Task) -> None:
-        super().ended(task)
-        if task.parent is None:
-            self.workers.release(task.worker)
 
     def trace(self, played, ready, start, end, host, worker) -> Trace:
         trace = Trace(

@@ -50,6 +50,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sim.verify.work import (
     CLOSED,
@@ -105,13 +106,23 @@ class Run:
 
 def cooperative(games: list[Steps], hosts: int = 1) -> Run:
     """All games as coroutines of one asyncio loop."""
+    return _on_a_loop(
+        hosts, lambda pool: _on_the_loop(games) if pool is None else _offloaded(games, pool)
+    )
+
+
+def _on_a_loop(
+    hosts: int, main: Callable[[concurrent.futures.ProcessPoolExecutor | None], Any]
+) -> Run:
+    """`main(pool)` run by asyncio in a fresh thread; with several hosts, the host steps
+    go to a pool of that many warmed-up processes (None with one host: the loop's own)."""
     if hosts == 1:
-        return _in_fresh_thread(lambda: asyncio.run(_on_the_loop(games)))
+        return _in_fresh_thread(lambda: asyncio.run(main(None)))
     with concurrent.futures.ProcessPoolExecutor(
         hosts, mp_context=_context(), initializer=worker_signals
     ) as pool:
         _warm(lambda n: list(pool.map(pid_after, [_WARM_UP] * n)), hosts)
-        return _in_fresh_thread(lambda: asyncio.run(_offloaded(games, pool)))
+        return _in_fresh_thread(lambda: asyncio.run(main(pool)))
 
 
 async def _on_the_loop(games: list[Steps]) -> Run:
@@ -250,13 +261,7 @@ PLAYERS: dict[str, Callable[..., Run]] = {
 
 def cooperative_shared(program: Program, hosts: int = 1) -> Run:
     """All games as coroutines of one loop, sharing asyncio's own primitives."""
-    if hosts == 1:
-        return _in_fresh_thread(lambda: asyncio.run(_shared_on_the_loop(program)))
-    with concurrent.futures.ProcessPoolExecutor(
-        hosts, mp_context=_context(), initializer=worker_signals
-    ) as pool:
-        _warm(lambda n: list(pool.map(pid_after, [_WARM_UP] * n)), hosts)
-        return _in_fresh_thread(lambda: asyncio.run(_shared_on_the_loop(program, pool)))
+    return _on_a_loop(hosts, lambda pool: _shared_on_the_loop(program, pool))
 
 
 async def _shared_on_the_loop(
