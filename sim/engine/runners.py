@@ -179,8 +179,10 @@ class Cooperative(OnHosts):
             work()
 
     def _release(self, task: Task, record: int, host: int) -> None:
-        self.hosts.release(host)
+        """The host step ended: the task goes on (asking again, if it must, in this very
+        instant's queue), then the host goes to whoever the tie rule says."""
         self.done(task, record)
+        self.hosts.hand_on(host)
 
     def spawn(self, parent: Task, children: list[Task]) -> None:
         """Children are tasks on the same loop, started in order."""
