@@ -19,6 +19,7 @@ from sim.scenario.model import STEP_KINDS
 from sim.scenario.schedules import Schedule
 
 PUT = STEP_KINDS.index("put")
+WITH = STEP_KINDS.index("with")
 NO_PREEMPTION = {"switch_interval": 10.0}
 
 
@@ -305,3 +306,29 @@ def test_a_bad_shared_scenario_is_one_line_naming_file_line_and_field(case, tmp_
     assert message.startswith(f"{file}:{line}: {path}: "), message
     for word in words:
         assert word in message, message
+
+
+# --- two float paths to one instant ------------------------------------------------------
+
+TWO_PATHS = """
+resources: {r: 1}
+players:
+  - name: a
+    steps: [{wait: 0.04}, {wait: 0.002}, {with: r, steps: [{wait: 1}]}]
+  - name: b
+    steps: [{wait: 0.03}, {wait: 0.012}, {with: r, steps: [{wait: 1}]}]
+"""
+
+
+@pytest.mark.parametrize("kind", ["cooperative", "synchronous"])
+def test_two_float_paths_to_one_instant_ask_at_one_instant(kind):
+    """0.04 + 0.002 is 0.042 and 0.03 + 0.012 is 0.041999999999999996 as floats, yet both
+    are 42 ms: a and b ask for r at one instant, and a, first in the file, takes it
+    (under synchronous b only starts once a is done: a ends at 1.042, b at 2.084)."""
+    assert 0.03 + 0.012 < 0.04 + 0.002  # the floats differ, the instant does not
+    trace = played(TWO_PATHS, kind)
+    withs = rows(trace, WITH, "a") + rows(trace, WITH, "b")
+    if kind == "cooperative":
+        assert withs == [(0.042, 0.042, 1.042), (0.042, 1.042, 2.042)]
+    else:
+        assert trace.game_ends().tolist() == [1.042, 2.084]

@@ -31,7 +31,19 @@ from sim.engine.trace import NO_HOST, Trace
 from sim.engine.workload import BLOCK, HOST, Workload
 from sim.scenario.schedules import Schedule
 
-__all__ = ["play", "runner_for"]
+__all__ = ["DIGITS", "instant", "play", "runner_for"]
+
+#: Decimal places of an instant where games share under cooperative and synchronous:
+#: times are sums of durations, and two paths to one instant (0.04 + 0.002 and
+#: 0.03 + 0.012) differ in their last bit as floats; rounded, they are one instant, as
+#: asyncio's loop (to 1e-9 s) takes them, and its requests are settled together.
+DIGITS = 12
+
+
+def instant(seconds: float) -> float:
+    """The instant `seconds` falls on: the float nearest it to `DIGITS` decimal places
+    (a no-op past 10**4 s, where a float holds fewer decimals than that)."""
+    return round(seconds, DIGITS)
 
 
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
@@ -70,6 +82,8 @@ class Runner:
         self.run = run
         self.env = run.env
         self.game_pool: HostPool | None = None
+        settled = run.schedule.kind in ("cooperative", "synchronous")
+        self.on_instants = settled and run.workload.shared is not None
 
     def begin(self, tasks: list[Task]) -> None:
         raise NotImplementedError
@@ -117,8 +131,15 @@ class Runner:
     # --- shared by the runners ----------------------------------------------------------
 
     def after(self, delay: float, then: Callable[[], None]) -> None:
-        """Call `then()` in `delay` seconds (what a SimPy timeout does, without its checks)."""
-        self.env.schedule(Due(self.env, None, lambda _event: then()), NORMAL, delay)
+        """Call `then()` in `delay` seconds: at the instant that falls on (`instant`) when
+        the run settles its instants (games that share, cooperative or synchronous);
+        elsewhere at the float sum, as the schedule's own engine has it."""
+        env = self.env
+        event = Due(env, None, lambda _event: then())
+        if self.on_instants:
+            env.schedule_at(event, NORMAL, max(env.now, instant(env.now + delay)))
+        else:
+            env.schedule(event, NORMAL, delay)
 
     def done(self, task: Task, record: int) -> None:
         """A timed step of `task` ended now; the task goes on."""
