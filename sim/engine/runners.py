@@ -10,6 +10,7 @@ differences them against those engines on scenarios that share nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections import deque
 from collections.abc import Callable
@@ -134,6 +135,16 @@ class Runner:
         raise NotImplementedError
 
     # --- shared by the runners ----------------------------------------------------------
+
+    def on_workers(
+        self, played: Workload, times: tuple[np.ndarray, ...], worker: np.ndarray
+    ) -> Trace:
+        """The trace of games on threads or processes: no single host ran a step, and a
+        host step's time beyond its duration was spent waiting for the GIL or a CPU."""
+        ready, start, end = times
+        no_host = np.full(len(start), NO_HOST, dtype=np.int32)
+        late = stalled(played, start, end)
+        return Trace(played, self.run.schedule, ready, start, end, no_host, worker, late)
 
     def after(self, delay: float, then: Callable[[], None]) -> None:
         """Call `then()` in `delay` seconds: at the instant that falls on (`instant`) when
@@ -362,18 +373,10 @@ class Threaded(Runner):
 
     def trace(self, played, ready, start, end, host, worker) -> Trace:
         gil = self.gil
-        return Trace(
-            played,
-            self.run.schedule,
-            ready,
-            start,
-            end,
-            np.full(len(start), NO_HOST, dtype=np.int32),
-            worker=worker,
-            stalled=stalled(played, start, end),
-            switches=gil.switches if gil else 0,
-            switch_time=gil.switch_time if gil else 0.0,
-        )
+        trace = self.on_workers(played, (ready, start, end), worker)
+        if gil is None:
+            return trace
+        return dataclasses.replace(trace, switches=gil.switches, switch_time=gil.switch_time)
 
 
 class Parallel(Runner):
@@ -422,17 +425,7 @@ class Parallel(Runner):
         return False
 
     def trace(self, played, ready, start, end, host, worker) -> Trace:
-        trace = Trace(
-            played,
-            self.run.schedule,
-            ready,
-            start,
-            end,
-            np.full(len(start), NO_HOST, dtype=np.int32),
-            worker=worker,
-            stalled=stalled(played, start, end),
-        )
-        return self.switches.stamp(trace)
+        return self.switches.stamp(self.on_workers(played, (ready, start, end), worker))
 
 
 def _children_bound(workload: Workload) -> int:

@@ -58,8 +58,8 @@ from sim.verify.work import (
     Program,
     Shared,
     Stuck,
-    burn,
     cpu_wait,
+    do_step,
     pid_after,
     play_game,
     play_in_worker,
@@ -132,12 +132,7 @@ async def _on_the_loop(games: list[Steps]) -> Run:
             if kind == "wait":
                 await asyncio.sleep(seconds)
                 continue
-            if kind == "host":
-                burn(seconds)
-            elif kind == "block":
-                time.sleep(seconds)
-            else:
-                raise ValueError(f"no real counterpart for step kind {kind!r}")
+            do_step(kind, seconds)  # on the loop's own thread: a block holds the loop
             if index < last and steps[index + 1][0] != "wait":
                 await asyncio.sleep(0)  # the coroutine's next await: others may run
         return time.perf_counter()
@@ -289,12 +284,7 @@ async def _shared_on_the_loop(
         if pool is not None:
             waits.append(await loop.run_in_executor(pool, timed_step, kind, seconds))
             return
-        if kind == "host":
-            burn(seconds)
-        elif kind == "block":
-            time.sleep(seconds)
-        else:
-            raise ValueError(f"no real counterpart for step kind {kind!r}")
+        do_step(kind, seconds)  # on the loop's own thread: a block holds the loop
         await asyncio.sleep(0)  # the coroutine's next await: others may run
 
     async def play_ops(ops: tuple, durations: tuple[float, ...], base: int) -> None:
