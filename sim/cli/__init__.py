@@ -34,7 +34,7 @@ __all__ = ["app", "main"]
 EXIT_STATUS_HELP = (
     "Exit status:\n\n"
     "- **0** ok\n"
-    "- **1** a check failed (verification or threshold)\n"
+    "- **1** a check failed (verification or threshold), or the games deadlocked\n"
     "- **2** bad input: a scenario file, an option, an output folder\n"
     "- **130** interrupted by Ctrl-C; no partial files are left\n"
     "- **70** a bug in sim (SIM_DEBUG=1 shows the traceback)"
