@@ -122,7 +122,10 @@ class Run:
         self.workload, self.schedule = workload, schedule
         self.env = env = Clock()
         plan = self.plan = workload.plan
-        settled = schedule.kind in ("cooperative", "synchronous")
+        # one host playing one game at a time never has two requests at an instant:
+        # synchronous on it grants on the spot, with no hand-out to wait for
+        alone = schedule.kind == "synchronous" and schedule.hosts(workload.hosts) == 1
+        settled = schedule.kind in ("cooperative", "synchronous") and not alone
         group = workload.group.tolist()
         producers = [0] * len(plan.names)
         order = [0] * workload.games  # per game: its place in the hand-out order
