@@ -39,8 +39,6 @@ __all__ = ["DIGITS", "instant", "play", "runner_for"]
 #: 0.03 + 0.012) differ in their last bit as floats; rounded, they are one instant, as
 #: asyncio's loop (to 1e-9 s) takes them, and its requests are settled together.
 DIGITS = 12
-
-
 _PER_SECOND = 10.0**DIGITS
 
 
@@ -105,10 +103,10 @@ class Runner:
         """`task` waits no more."""
 
     def spawn(self, parent: Task, children: list[Task]) -> None:
-        """Children one after another on the parent's worker (a synchronous call each)."""
+        """Children one after another on the parent's worker, as a plain loop calls them."""
         for child in children:
             child.worker = parent.worker
-            child.waits = lambda first=children[0]: f"waits for its turn after {first.name}"
+            child.waits = lambda: f"waits for its turn among {parent.name}'s children"
         parent.queued = children[:0:-1]  # the rest, last first: popped from the end
         self.run.resume(children[0])
 
