@@ -226,7 +226,18 @@ schedules: [cooperative]
         "raising its limit from 2 to 4 would leave the makespan at 5 s: db is not what "
         "holds the games back."
     )
-    assert bottleneck_note(run(from_yaml(QUEUE))) is None  # a queue, no resource
+
+
+def test_with_no_resource_the_fullest_queue_is_played_with_twice_its_consumers():
+    """QUEUE by hand: puts at 1, 2, 3 (the last waits for room until 3); the worker takes
+    at 1, 3, 5, waiting 2 s each, and ends when the queue closes at 7. The queue holds
+    one item from 2 to 5: 3 s of 7, 0.429 on average. Two workers take at 1, 2 and 3 and
+    are done at 5: the makespan goes from 7 s to 5 s (1.40× faster)."""
+    assert bottleneck_note(run(from_yaml(QUEUE))) == (
+        "Under cooperative, queue jobs held 0.429 items on average (at most 1); doubling "
+        "the worker group that serves it from 1 to 2 players would take the makespan from "
+        "7 s to 5 s (1.40× faster)."
+    )
 
 
 def test_comparisons_claim_no_reason_when_games_wait_for_one_another():

@@ -1,9 +1,11 @@
-"""The bottleneck of a run whose games share resources, and what raising its limit does.
+"""The bottleneck of a run whose games share resources or queues, and what doubling it does.
 
 `sim.results.explanations.busiest` finds the resource held the largest share
-of its capacity; here the scenario is played again, under the same schedule
-and on the same draws, with that resource's capacity doubled, so the sentence
-gives a makespan that was played, not one guessed from the utilization.
+of its capacity (`fullest`, where no resource is declared, the served queue
+that held the most items); here the scenario is played again, under the same
+schedule and on the same draws, with that resource's capacity doubled (with
+twice the players serving that queue), so the sentence gives a makespan that
+was played, not one guessed from the figures.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from weakref import WeakKeyDictionary
 
 from sim.engine import play
 from sim.engine.deadlock import Deadlock
+from sim.engine.trace import Trace
 from sim.experiment import streams
 from sim.experiment.runs import workload_of
 from sim.results import explanations
 from sim.results.result import Result
 from sim.scenario.errors import ScenarioError
+from sim.scenario.model import Scenario
 from sim.scenario.with_values import with_values
 
 __all__ = ["bottleneck_note"]
@@ -34,17 +38,10 @@ def bottleneck_note(result: Result) -> str | None:
     traces = result.traces
     trace = next((t for t in traces if t.schedule.kind == "cooperative"), None)
     trace = trace or (traces[0] if traces else None)
-    found = None if trace is None else explanations.busiest(trace)
     note = None
-    if trace is not None and found is not None:
-        name, capacity, _utilization = found
-        scenario = result.scenario
+    if trace is not None and (doubled := _doubled(result.scenario, trace)) is not None:
         raised: float | None = None
-        try:  # the whole mapping: a name may hold a dot, which a path would split
-            doubled = with_values(
-                scenario, {"resources": {**scenario.resources, name: 2 * capacity}}
-            )
-            # one schedule only: `run` would play synchronous as well, for speedups
+        try:  # one schedule only: `run` would play synchronous as well, for speedups
             workload = workload_of(doubled, result.seed, 0)
             rng = streams.schedule_rng(result.seed, 0, trace.schedule.label)
             raised = play(workload, trace.schedule, rng).makespan
@@ -53,3 +50,18 @@ def bottleneck_note(result: Result) -> str | None:
         note = explanations.bottleneck(trace, raised)
     _NOTES[result] = note
     return note
+
+
+def _doubled(scenario: Scenario, trace: Trace) -> Scenario | None:
+    """The scenario with its bottleneck doubled: the busiest resource's capacity, or else
+    the players of the group serving the fullest queue; None when there is neither."""
+    if (found := explanations.busiest(trace)) is not None:
+        name, capacity, _utilization = found
+        # the whole mapping: a name may hold a dot, which a path would split
+        return with_values(scenario, {"resources": {**scenario.resources, name: 2 * capacity}})
+    if (queue := explanations.fullest(trace)) is not None:
+        group = queue[3]
+        players = list(scenario.players)
+        players[group] = players[group].model_copy(update={"count": 2 * players[group].count})
+        return scenario.model_copy(update={"players": tuple(players)})
+    return None

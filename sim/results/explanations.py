@@ -19,7 +19,15 @@ from sim.results import closed_forms, shared
 from sim.results.result import Result
 from sim.scenario.units import format_count, format_seconds
 
-__all__ = ["article_notes", "bottleneck", "busiest", "comparisons", "explain", "explanations"]
+__all__ = [
+    "article_notes",
+    "bottleneck",
+    "busiest",
+    "comparisons",
+    "explain",
+    "explanations",
+    "fullest",
+]
 
 
 def comparisons(result: Result) -> list[str]:
@@ -175,26 +183,54 @@ def busiest(trace: Trace) -> tuple[str, int, float] | None:
     return figures.names[index], figures.capacity[index], float(figures.utilization[index])
 
 
+def fullest(trace: Trace) -> tuple[str, float, float, int] | None:
+    """The queue that held the most items on average under `trace` among those some group
+    serves: its name, mean and longest length, and the first group serving it (None when
+    no served queue ever held an item)."""
+    workload = trace.workload
+    if workload.shared is None or len(workload.plan.names) == workload.plan.resources:
+        return None
+    figures, plan = shared.figures(trace), workload.plan
+    served = [q for q in range(plan.resources, len(plan.names)) if q in plan.serves]
+    if not served:
+        return None
+    queue = max(served, key=lambda q: figures.mean_length[q - plan.resources])  # first of equals
+    mean = float(figures.mean_length[queue - plan.resources])
+    if not mean > 0:
+        return None
+    longest = float(figures.max_length[queue - plan.resources])
+    return plan.names[queue], mean, longest, plan.serves.index(queue)
+
+
 def bottleneck(trace: Trace, raised: float | None) -> str | None:
     """How busy the busiest resource was under `trace`, and the makespan `raised` that
-    the same workload had with that resource's capacity doubled (None: not played)."""
+    the same workload had with that resource's capacity doubled (None: not played); with
+    no resource, how full the fullest served queue was, and `raised` with twice the
+    players of the group serving it."""
     found = busiest(trace)
-    if found is None:
-        return None
-    name, capacity, utilization = found
     makespan = trace.makespan
-    text = f"the busiest resource, {name}, was busy {_percent(utilization)} of the time"
+    if found is not None:
+        name, capacity, utilization = found
+        text = f"the busiest resource, {name}, was busy {_percent(utilization)} of the time"
+        change = f"raising its limit from {capacity} to {2 * capacity}"
+    elif (queue := fullest(trace)) is not None:
+        name, mean, longest, group = queue
+        consumers = trace.workload.scenario.players[group]
+        text = f"queue {name} held {mean:.3g} items on average (at most {longest:.0f})"
+        change = f"doubling the {consumers.name} group that serves it from "
+        change += f"{consumers.count} to {2 * consumers.count} players"
+    else:
+        return None
     if raised is not None:
-        limits = f"raising its limit from {capacity} to {2 * capacity}"
         now, then = format_seconds(makespan), format_seconds(raised)
         if abs(raised - makespan) <= 1e-9 * max(1.0, makespan):
-            text += f"; {limits} would leave the makespan at {now}: {name} is not what "
+            text += f"; {change} would leave the makespan at {now}: {name} is not what "
             text += "holds the games back"
         elif raised < makespan:
-            text += f"; {limits} would take the makespan from {now} to {then} "
+            text += f"; {change} would take the makespan from {now} to {then} "
             text += f"({makespan / raised:.2f}× faster)"
         else:
-            text += f"; {limits} would make the makespan longer: {then} instead of {now}"
+            text += f"; {change} would make the makespan longer: {then} instead of {now}"
     under = f"under {trace.schedule.label}"
     if trace.workload.scenario.random:  # drawn durations: one replication's figures
         return f"In replication 1, {under}, {text}."
