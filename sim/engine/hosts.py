@@ -51,10 +51,6 @@ class HostPool:
         heappush(self._waiting, (ready, game, granted))
         self._wake()
 
-    def waiting(self) -> int:
-        """Requests not granted yet."""
-        return len(self._waiting)
-
     def release(self, host: int) -> None:
         heappush(self._free, host)
         if self._waiting:

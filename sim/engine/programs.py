@@ -43,7 +43,7 @@ from sim.engine.workload import Workload
 from sim.scenario.model import STEP_KINDS
 from sim.scenario.schedules import Schedule
 
-__all__ = ["Game", "Run", "Task", "hand_out_order"]
+__all__ = ["Game", "Run", "Task", "hand_out_order", "producers_of"]
 
 _WITH, _GATHER, _PUT, _GET = (STEP_KINDS.index(k) for k in ("with", "gather", "put", "get"))
 
@@ -127,15 +127,12 @@ class Run:
         alone = schedule.kind == "synchronous" and schedule.hosts(workload.hosts) == 1
         settled = schedule.kind in ("cooperative", "synchronous") and not alone
         group = workload.group.tolist()
-        producers = [0] * len(plan.names)
         order = [0] * workload.games  # per game: its place in the hand-out order
         for place, index in enumerate(hand_out_order(workload)):
             order[index] = place
         self.games = []
         for index, player in enumerate(workload.players):
             g = group[index]
-            for q in plan.puts[g]:
-                producers[q] += 1
             served = plan.serves[g] >= 0
             self.games.append(
                 Game(
@@ -150,6 +147,7 @@ class Run:
                 )
             )
         settler = Settler(env) if settled else None
+        producers = producers_of(workload)
         self.shared: list[Any] = [
             Semaphore(env, name, plan.capacity[i], settler)
             if not plan.is_queue(i)
@@ -397,6 +395,17 @@ def _to_take(queue: Queue) -> str:
     still = queue.producers
     games = "game that puts" if still == 1 else "games that put"
     return f"waits to take from {queue.name} (empty; {still} {games} into it still playing)"
+
+
+def producers_of(workload: Workload) -> list[int]:
+    """Per resource or queue of the plan: the games that put into it (0 for a resource);
+    a queue closes for its consumers once they have all ended."""
+    plan = workload.plan
+    counts = [0] * len(plan.names)
+    for group in workload.group.tolist():
+        for queue in plan.puts[group]:
+            counts[queue] += 1
+    return counts
 
 
 def hand_out_order(workload: Workload) -> list[int]:

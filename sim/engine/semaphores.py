@@ -138,9 +138,6 @@ class Semaphore(Settling):
         if self._waiting:
             self._wake()
 
-    def waiting(self) -> int:
-        return len(self._waiting)
-
     def head(self) -> Key | None:
         waiting = self._waiting
         return waiting[0][0] if waiting and waiting[0][1] <= self.free else None

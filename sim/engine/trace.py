@@ -58,6 +58,14 @@ class Trace:
         return np.full(len(self.host), NO_HOST, dtype=np.int32)
 
     def game_ends(self) -> np.ndarray:
-        """End time of every game (its last step's end; 0 for a game without steps)."""
-        last = self.workload.first_step[1:] - 1
-        return self.end[last]
+        """End time of every game: its last step's end or, where games share something,
+        the latest end of its rows (a gather's children end in any order); 0 for a game
+        without rows."""
+        first = self.workload.first_step
+        if self.workload.shared is None:
+            return self.end[first[1:] - 1]
+        played = first[1:] > first[:-1]
+        ends = np.zeros(self.workload.games)
+        if played.any():  # a game without rows adds no start: each slice is one game's rows
+            ends[played] = np.maximum.reduceat(self.end, first[:-1][played])
+        return ends

@@ -62,14 +62,15 @@ class Workload:
         """
         if rng is None and scenario.random:
             raise ValueError("a scenario with random durations needs a generator to draw from")
-        plan = plan_of(scenario) if scenario.shares else None
-        items = scenario.items() if plan is not None else {}
+        plan = plan_of(scenario)  # kept: the engine reads it again (`plan`)
+        shares = scenario.shares
+        items = scenario.items() if shares else {}
         parts: dict[str, list[np.ndarray]] = {k: [] for k in ("move", "step", "kind", "duration")}
         parts["shared"] = []
         served: dict[int, np.ndarray] = {}
         game_lengths, group_of_game, players = [], [], []
         for index, group in enumerate(scenario.players):
-            round_ = plan.leaves[index] if plan is not None else tuple(map(_leaf, group.round))
+            round_ = plan.leaves[index]
             width = len(round_)
             if group.serves is not None:  # rows made while playing; durations drawn now
                 served[index] = _durations(round_, items[group.serves], rng).reshape(-1, width)
@@ -90,7 +91,7 @@ class Workload:
             players += group.player_names()
         first_step = np.zeros(len(game_lengths) + 1, dtype=np.int64)
         np.cumsum(game_lengths, out=first_step[1:])
-        return cls(
+        workload = cls(
             scenario=scenario,
             group=np.array(group_of_game, dtype=np.int32),
             players=tuple(players),
@@ -100,9 +101,11 @@ class Workload:
             step=_joined(parts["step"], np.int32),
             kind=_joined(parts["kind"], np.int8),
             duration=_joined(parts["duration"], np.float64),
-            shared=_joined(parts["shared"], np.int16) if plan is not None else None,
-            served=served if plan is not None else None,
+            shared=_joined(parts["shared"], np.int16) if shares else None,
+            served=served if shares else None,
         )
+        workload.__dict__["plan"] = plan  # what `plan` would compute again, cached
+        return workload
 
     def played(
         self,
@@ -132,6 +135,7 @@ class Workload:
             shared=np.asarray(shared).astype(np.int16)[order],
             served=None,
         )
+        played.__dict__["plan"] = self.plan  # the same rounds: not compiled again
         return played, order
 
     @cached_property
@@ -177,10 +181,6 @@ class Workload:
     def block_time(self) -> float:
         """Seconds of block steps over all games: blocking calls, which use no CPU."""
         return float(self.duration[self.kind == BLOCK].sum())
-
-
-def _leaf(step) -> Leaf:
-    return Leaf(step.kind, step.duration, step.law)
 
 
 def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:

@@ -22,7 +22,7 @@ from sim.scenario.model import Scenario
 from sim.scenario.schedules import Schedule, played, schedule_of
 from sim.scenario.units import format_count, format_seconds
 
-__all__ = ["run", "workload_of"]
+__all__ = ["play_schedule", "run", "workload_of"]
 
 
 def run(
@@ -63,7 +63,7 @@ def run(
         chosen, notes = _affordable(workload, chosen)
 
     def play_one(schedule: Schedule) -> Trace:
-        return play(workload, schedule, streams.schedule_rng(seed, replication, schedule.label))
+        return play_schedule(workload, schedule, seed, replication)
 
     asked = schedules is not None  # named by the caller, not the scenario's own list
     traces: list[Trace] = []
@@ -87,6 +87,11 @@ def run(
         if place < len(chosen):
             traces.append(trace)
     return Result(scenario, tuple(traces), baseline, seed, tuple(notes))
+
+
+def play_schedule(workload: Workload, schedule: Schedule, seed: int, replication: int = 0) -> Trace:
+    """One schedule played on `workload` with its own stream of chance, as `run` plays it."""
+    return play(workload, schedule, streams.schedule_rng(seed, replication, schedule.label))
 
 
 def _first_line(deadlock: Deadlock) -> str:

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from weakref import WeakKeyDictionary
 
-from sim.engine import play
 from sim.engine.deadlock import Deadlock
 from sim.engine.trace import Trace
-from sim.experiment import streams
-from sim.experiment.runs import workload_of
+from sim.experiment.runs import play_schedule, workload_of
 from sim.results import explanations
 from sim.results.result import Result
 from sim.scenario.errors import ScenarioError
@@ -43,8 +41,7 @@ def bottleneck_note(result: Result) -> str | None:
         raised: float | None = None
         try:  # one schedule only: `run` would play synchronous as well, for speedups
             workload = workload_of(doubled, result.seed, 0)
-            rng = streams.schedule_rng(result.seed, 0, trace.schedule.label)
-            raised = play(workload, trace.schedule, rng).makespan
+            raised = play_schedule(workload, trace.schedule, result.seed).makespan
         except (Deadlock, ScenarioError):  # no figure to give: say how busy it was only
             raised = None
         note = explanations.bottleneck(trace, raised)

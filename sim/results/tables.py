@@ -109,7 +109,7 @@ def summary_rows(traces: Sequence[Trace], baseline: float | None = None) -> list
             "makespan_hms": format_hms(makespan),
             "speedup": baseline / makespan if baseline and makespan else np.nan,
             "host_utilization": host_work / (workload.hosts * makespan) if makespan else 0.0,
-            "mean_game_s": float(_game_ends(trace).mean()),
+            "mean_game_s": float(trace.game_ends().mean()),
             "mean_wait_for_host_s": float(per_game["wait_for_host"].mean()),
             "max_wait_for_host_s": float(per_game["wait_for_host"].max()),
             "host_work_s": host_work,
@@ -157,7 +157,7 @@ def games(traces: Sequence[Trace]) -> pd.DataFrame:
                 "group": pd.Categorical.from_codes(workload.group, group_names),
                 "player": list(workload.players),
                 "start_s": start,
-                "end_s": _game_ends(trace),
+                "end_s": trace.game_ends(),
                 "host_s": per_game["host"],
                 "wait_s": per_game["wait"],
                 "wait_for_host_s": per_game["wait_for_host"],
@@ -252,7 +252,6 @@ def _per_game(trace: Trace) -> dict[str, np.ndarray]:
         # its turn on a host, thread or process; until then it waited for that turn
         first = workload.first_step[:-1][workload.first_step[1:] > workload.first_step[:-1]]
         untimed = first[~np.isin(kind[first], shared.TIMED)]
-        waited = waited.copy()
         waited[untimed] += trace.ready[untimed]
 
     def total(of_kind: int) -> np.ndarray:
@@ -268,20 +267,6 @@ def _per_game(trace: Trace) -> dict[str, np.ndarray]:
 
 
 _PER_GAME: WeakKeyDictionary[Trace, dict[str, np.ndarray]] = WeakKeyDictionary()
-
-
-def _game_ends(trace: Trace) -> np.ndarray:
-    """When each game ended: its last row's end, or, when games share something, the
-    latest end of its rows (a gather's children end in any order; 0 for no rows)."""
-    workload = trace.workload
-    if workload.shared is None:
-        return trace.game_ends()
-    first = workload.first_step
-    played = first[1:] > first[:-1]
-    ends = np.zeros(workload.games)
-    if played.any():  # a game without rows adds no start: each slice is one game's rows
-        ends[played] = np.maximum.reduceat(trace.end, first[:-1][played])
-    return ends
 
 
 def _more(rows: list[dict], columns: tuple[str, ...]) -> list[str]:

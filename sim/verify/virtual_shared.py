@@ -38,7 +38,7 @@ import numpy as np
 
 from sim.engine.deadlock import Deadlock
 from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
-from sim.engine.programs import hand_out_order
+from sim.engine.programs import hand_out_order, producers_of
 from sim.engine.trace import NO_HOST, Trace
 from sim.engine.workload import Workload
 from sim.scenario.model import STEP_KINDS
@@ -46,7 +46,7 @@ from sim.scenario.schedules import Schedule
 from sim.verify.loop_hosts import SemaphoreHosts, SettledHosts
 from sim.verify.loop_shared import LoopShared, SettledShared
 
-__all__ = ["play_shared", "producers_of"]
+__all__ = ["play_shared"]
 
 _HOLDS_THE_LOOP = frozenset(STEP_KINDS.index(kind) for kind in ("host", "block"))
 _WITH, _GATHER, _PUT, _GET = (STEP_KINDS.index(k) for k in ("with", "gather", "put", "get"))
@@ -70,16 +70,6 @@ class _Line:
 
     def key(self, leaf: int) -> tuple[int, int, int]:
         return (self.game, self.move, self.leaf + leaf)
-
-
-def producers_of(workload: Workload) -> list[int]:
-    """Per resource or queue of the plan: the games that put into it (0 for a resource)."""
-    plan = workload.plan
-    counts = [0] * len(plan.names)
-    for group in workload.group.tolist():
-        for queue in plan.puts[group]:
-            counts[queue] += 1
-    return counts
 
 
 class _Replay:

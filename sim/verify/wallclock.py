@@ -40,7 +40,7 @@ from sim.engine import PLAYERS as ENGINE_PLAYERS
 from sim.engine import play
 from sim.engine.deadlock import Deadlock
 from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
-from sim.engine.programs import hand_out_order
+from sim.engine.programs import hand_out_order, producers_of
 from sim.engine.workload import Workload
 from sim.experiment.executors import cores
 from sim.scenario.model import STEP_KINDS, Scenario
@@ -48,7 +48,6 @@ from sim.scenario.schedules import Schedule
 from sim.verify.loop_shared import several_units
 from sim.verify.players import PLAYERS, SHARED_PLAYERS, Run
 from sim.verify.virtual import games_of
-from sim.verify.virtual_shared import producers_of
 from sim.verify.work import Program, Stuck
 
 __all__ = [
