@@ -1,7 +1,7 @@
 """The task engine against the schedules' own engines, bit for bit, where nothing is shared.
 
-`sim.engine.runners.play` plays any workload, one that shares nothing but
-the hosts included. On those it must be the very engine each schedule
+`sim.engine.runners.play_tasks` plays any workload, one that shares nothing
+but the hosts included. On those it must be the very engine each schedule
 already has, to the last bit of every float: the plain `stepwise` engine for
 cooperative and synchronous (ready, start, end and host of every step),
 `threaded.play` for threads (the same seed, so the same GIL handoffs:
@@ -89,7 +89,7 @@ def columns(trace: Trace, names: tuple[str, ...]) -> dict[str, object]:
 def assert_same_trace(workload: Workload, schedule: Schedule, seed: int = 0) -> None:
     """The task engine and the schedule's own engine give the same columns, bit for bit."""
     assert workload.shared is None, "a scenario that shares nothing"
-    tasks = runners.play(workload, schedule, np.random.default_rng(seed))
+    tasks = runners.play_tasks(workload, schedule, np.random.default_rng(seed))
     kind = schedule.kind
     if kind in ("cooperative", "synchronous"):
         own = stepwise.play(workload, schedule, np.random.default_rng(seed))
@@ -164,11 +164,11 @@ def test_polgar_like_exhibitions_under_every_schedule():
             assert_same_trace(workload, schedule, seed=hosts)
     # the figures themselves, by hand: 24 × 30 × 5 s of Judit's moves plus the last
     # amateur's 55 s; synchronously 24 × 30 × (5 + 55) s; on two hosts half of each
-    one = runners.play(
+    one = runners.play_tasks(
         Workload.of(polgar_like(24)), Schedule.of("cooperative"), np.random.default_rng(0)
     )
     assert one.makespan == 24 * 30 * 5 + 55
-    two = runners.play(
+    two = runners.play_tasks(
         Workload.of(polgar_like(24, hosts=2)), Schedule.of("synchronous"), np.random.default_rng(0)
     )
     assert two.makespan == 12 * 30 * (5 + 55)

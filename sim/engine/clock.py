@@ -19,15 +19,40 @@ from collections.abc import Callable, Iterator
 from heapq import heappush
 from typing import Any
 
+import numpy as np
 import simpy
 from simpy.events import Event
 
-__all__ = ["Clock", "Due", "Entry"]
+__all__ = ["DIGITS", "Clock", "Due", "Entry", "instant", "instants"]
 
 #: One entry of SimPy's event queue, as `Environment.schedule` pushes it and `step` pops
 #: it: (time, priority, ticket, event). Tickets come from one counter, so events due at
 #: the same time and priority are processed in the order they were scheduled.
 Entry = tuple[float, int, int, Event]
+
+
+#: Decimal places of an instant where games share under cooperative and synchronous:
+#: times are sums of durations, and two paths to one instant (0.04 + 0.002 and
+#: 0.03 + 0.012) differ in their last bit as floats; rounded, they are one instant, as
+#: asyncio's loop (to 1e-9 s) takes them, and its requests are settled together.
+DIGITS = 12
+_PER_SECOND = 10.0**DIGITS
+
+
+def instant(seconds: float) -> float:
+    """The instant `seconds` falls on: the nearest whole number of 10**-DIGITS s, as a
+    float (next to nothing past 10**4 s, where a float holds fewer decimals than that).
+    A product and a quotient rather than `round(seconds, DIGITS)`, which goes through a
+    string and doubles what this costs an event."""
+    return round(seconds * _PER_SECOND) / _PER_SECOND
+
+
+def instants(seconds: np.ndarray) -> np.ndarray:
+    """`instant` of every element, to the same bit (numpy rounds half to even, as
+    `round` does, and the division is the same), in place: the array is returned."""
+    np.multiply(seconds, _PER_SECOND, out=seconds)
+    np.round(seconds, out=seconds)
+    return np.divide(seconds, _PER_SECOND, out=seconds)
 
 
 class Clock(simpy.Environment):

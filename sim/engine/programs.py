@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from simpy.events import NORMAL
 
-from sim.engine.clock import Clock, Due
+from sim.engine.clock import Clock, Due, instants
 from sim.engine.deadlock import Deadlock
 from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
 from sim.engine.queues import Queue
@@ -124,7 +124,7 @@ class Run:
         plan = self.plan = workload.plan
         # one host playing one game at a time never has two requests at an instant:
         # synchronous on it grants on the spot, with no hand-out to wait for
-        alone = schedule.kind == "synchronous" and schedule.hosts(workload.hosts) == 1
+        self.alone = alone = schedule.kind == "synchronous" and schedule.hosts(workload.hosts) == 1
         settled = schedule.kind in ("cooperative", "synchronous") and not alone
         group = workload.group.tolist()
         order = [0] * workload.games  # per game: its place in the hand-out order
@@ -366,11 +366,12 @@ class Run:
         rows = np.frombuffer(self.r_rows, dtype=np.float64).reshape(-1, 8)
         game, move, leaf, kind, shared, duration, ready, worker = rows.T
         played, order = self.workload.played(game, move, leaf, kind, shared, duration)
+        times = [ready[order], np.asarray(self.r_start)[order], np.asarray(self.r_end)[order]]
+        if self.alone and self.workload.shared is not None:
+            times = [instants(column) for column in times]  # 8.4 s, not 8.399999999999974
         return self.runner.trace(
             played,
-            ready[order],
-            np.asarray(self.r_start)[order],
-            np.asarray(self.r_end)[order],
+            *times,
             np.asarray(self.r_host, dtype=np.int32)[order],
             worker.astype(np.int32)[order],
         )

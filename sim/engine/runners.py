@@ -13,15 +13,16 @@ from __future__ import annotations
 import dataclasses
 import gc
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
 from simpy.events import NORMAL
 
-from sim.engine import threaded
-from sim.engine.clock import Due
+from sim.engine import eventloop, sequential, threaded
+from sim.engine.clock import Due, instant
 from sim.engine.gil import Gil
 from sim.engine.hosts import HOSTS_LAST, HostPool
 from sim.engine.plan import Op
@@ -32,36 +33,47 @@ from sim.engine.trace import NO_HOST, Trace
 from sim.engine.workload import BLOCK, HOST, Workload
 from sim.scenario.schedules import Schedule
 
-__all__ = ["DIGITS", "instant", "play", "runner_for"]
+__all__ = ["play", "play_tasks", "runner_for"]
 
-#: Decimal places of an instant where games share under cooperative and synchronous:
-#: times are sums of durations, and two paths to one instant (0.04 + 0.002 and
-#: 0.03 + 0.012) differ in their last bit as floats; rounded, they are one instant, as
-#: asyncio's loop (to 1e-9 s) takes them, and its requests are settled together.
-DIGITS = 12
-_PER_SECOND = 10.0**DIGITS
-
-
-def instant(seconds: float) -> float:
-    """The instant `seconds` falls on: the nearest whole number of 10**-DIGITS s, as a
-    float (next to nothing past 10**4 s, where a float holds fewer decimals than that).
-    A product and a quotient rather than `round(seconds, DIGITS)`, which goes through a
-    string and doubles what this costs an event."""
-    return round(seconds * _PER_SECOND) / _PER_SECOND
+#: The fast player of a schedule where games share: a trace, or None where it does not
+#: apply (the docstrings say where), and the task engine plays.
+FAST: dict[str, Callable[[Workload, Schedule], Trace | None]] = {
+    "cooperative": eventloop.play,
+    "synchronous": sequential.play,
+}
 
 
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
-    """Play every game of a scenario that shares more than its hosts, under `schedule`."""
+    """Play every game of a scenario that shares more than its hosts, under `schedule`:
+    on a fast path where one applies (`sim.engine.eventloop`, `sim.engine.sequential`),
+    else task by task (`play_tasks`), which also reports a deadlock."""
+    fast = FAST.get(schedule.kind)
+    if fast is not None:
+        with _no_collection():
+            trace = fast(workload, schedule)
+        if trace is not None:
+            return trace
+    return play_tasks(workload, schedule, rng)
+
+
+def play_tasks(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
+    """Play every game task by task, operation by operation: every schedule, every case."""
     if schedule.kind == "threaded":
         threaded.refuse_too_many_switches(workload, schedule)
     run = Run(workload, schedule)
     run.runner = runner_for(run, rng)
     # a task engine makes objects by the million, all alive to the end: the cyclic
     # collector would walk them again and again (a third of the run) for nothing
+    with _no_collection():
+        return run.play()
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return run.play()
+        yield
     finally:
         if collecting:
             gc.enable()
@@ -86,7 +98,10 @@ class Runner:
         self.run = run
         self.env = run.env
         self.game_pool: HostPool | None = None
-        settled = run.schedule.kind in ("cooperative", "synchronous")
+        # one host playing one game at a time has no same-instant requests to settle: its
+        # clock runs on the float sums (one vector sum, `sim.engine.sequential`), and the
+        # times recorded are the instants they fall on (`Run.play`)
+        settled = run.schedule.kind in ("cooperative", "synchronous") and not run.alone
         self.on_instants = settled and run.workload.shared is not None
 
     def begin(self, tasks: list[Task]) -> None:

@@ -33,6 +33,7 @@ from sim.scenario.model import STEP_KINDS, Scenario
 __all__ = ["BLOCK", "HOST", "WAIT", "Workload"]
 
 HOST, WAIT, BLOCK = (STEP_KINDS.index(kind) for kind in ("host", "wait", "block"))
+_GET = STEP_KINDS.index("get")
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,6 +138,98 @@ class Workload:
         )
         played.__dict__["plan"] = self.plan  # the same rounds: not compiled again
         return played, order
+
+    def with_rows(
+        self,
+        made: tuple[np.ndarray, ...],
+        times: Sequence[tuple[np.ndarray, np.ndarray]] = (),
+    ) -> tuple[Workload, list[np.ndarray]]:
+        """The workload of a run that played this workload's own rows as laid out and made
+        others (a consumer's rounds: `made` is their game, move, leaf, kind, shared and
+        duration, in any order); and each of `times` placed in it: a column of the caller's
+        whose first rows are the own rows' (it may be written into, and is, when it is
+        long enough and no own row moves), and a column of the made rows. What `played`
+        gives, without sorting the rows laid out: they only move up past the made rows of
+        games before theirs."""
+        game, move, leaf, kind, shared, duration = made
+        made_order = np.lexsort((leaf, move, game))
+        own_counts = np.diff(self.first_step)
+        made_counts = np.bincount(game, minlength=self.games)
+        first_step = np.zeros(self.games + 1, dtype=np.int64)
+        np.cumsum(own_counts + made_counts, out=first_step[1:])
+        made_first = np.zeros(self.games + 1, dtype=np.int64)
+        np.cumsum(made_counts, out=made_first[1:])
+        by_game = game[made_order]
+        at = np.empty(len(game), dtype=np.int64)
+        at[made_order] = (
+            np.arange(len(game)) - made_first[by_game] + first_step[by_game] + own_counts[by_game]
+        )
+        # own rows up to the first game that made any stay where they are
+        games_made = np.flatnonzero(made_counts)
+        kept = int(self.first_step[games_made[0]]) if len(games_made) else len(self.game)
+        moved = np.arange(kept, len(self.game), dtype=np.int64)
+        moved += (first_step[:-1] - self.first_step[:-1])[self.game[kept:]]
+        total = int(first_step[-1])
+
+        def place(ours: np.ndarray, theirs: np.ndarray, dtype: type) -> np.ndarray:
+            out = np.empty(total, dtype=dtype)
+            out[:kept] = ours[:kept]
+            out[moved] = ours[kept:]
+            out[at] = theirs
+            return out
+
+        played = dataclasses.replace(
+            self,
+            first_step=first_step,
+            game=np.repeat(np.arange(self.games, dtype=np.int32), own_counts + made_counts),
+            move=place(self.move, move, np.int32),
+            step=place(self.step, leaf, np.int32),
+            kind=place(self.kind, kind, np.int8),
+            duration=place(self.duration, duration, np.float64),
+            shared=place(self._shared(), shared, np.int16),
+            served=None,
+        )
+        played.__dict__["plan"] = self.plan
+        placed = []
+        for ours, theirs in times:
+            if kept == len(self.game) and len(ours) >= total:
+                ours[at] = theirs
+                placed.append(ours[:total])
+            else:
+                placed.append(place(ours[: len(self.game)], theirs, ours.dtype))
+        return played, placed
+
+    def served_rows(
+        self, took: dict[int, list[tuple[int, int]]], closed: list[tuple[int, int, int]]
+    ) -> tuple[np.ndarray, ...]:
+        """Columns (game, move, leaf, kind, shared, duration) of the rows consumers made:
+        per served group, in `served` order, the rounds it took ((game, move) of each,
+        the k-th playing the k-th row of durations); then each consumer's last `get`,
+        (game, move, queue), which found its queue closed."""
+        plan = self.plan
+        parts: list[list[np.ndarray]] = [[] for _ in range(6)]
+        for group, table in (self.served or {}).items():
+            rounds = took.get(group, [])
+            leaves = plan.leaves[group]
+            width = len(leaves)
+            game_move = np.array(rounds, dtype=np.int64).reshape(-1, 2)
+            parts[0].append(np.repeat(game_move[:, 0], width))
+            parts[1].append(np.repeat(game_move[:, 1], width))
+            parts[2].append(np.tile(np.arange(width), len(rounds)))
+            parts[3].append(np.tile([leaf.code for leaf in leaves], len(rounds)))
+            parts[4].append(np.tile([leaf.shared for leaf in leaves], len(rounds)))
+            parts[5].append(table[: len(rounds)].ravel())
+        last = np.array(closed, dtype=np.int64).reshape(-1, 3)
+        for i, column in enumerate(
+            (last[:, 0], last[:, 1], 0 * last[:, 0], np.full(len(last), _GET), last[:, 2],
+             np.zeros(len(last)))
+        ):  # fmt: skip
+            parts[i].append(column)
+        dtypes = (np.int32, np.int32, np.int32, np.int8, np.int16, np.float64)
+        return tuple(np.concatenate(p).astype(t) for p, t in zip(parts, dtypes, strict=True))
+
+    def _shared(self) -> np.ndarray:
+        return self.shared if self.shared is not None else np.full(len(self.game), -1, np.int16)
 
     @cached_property
     def plan(self) -> Plan:

@@ -1,0 +1,595 @@
+"""Cooperative play of games that share, on an event loop of its own: the fast path.
+
+The task engine (`sim.engine.programs` with its `Cooperative` runner) plays
+every operation as SimPy events; this loop plays the same rules, and gives the
+same trace bit for bit (tests/test_fast_shared.py differences them), with as
+few events as cooperative.py spends on games that share nothing:
+
+- an instant is played in the task engine's phases: the steps that end at
+  it (each of which may start others at the same instant), then one hand-out
+  of every resource and queue (smallest tie-rule key first, the served going
+  on at once), then these again while anything is due at the instant, then
+  the hosts, lowest first, by (ready time, game);
+- a wait step is no event: a game walks on through its waits, adding each
+  one's length as the task engine's timer would, and joins the next resource,
+  queue or host it asks for *ahead of time*, with the ready time it will have.
+  A request joined ahead counts only from its ready time on, when it is as
+  if made among the first things of that instant, which is where the task
+  engine makes it. A resource or queue that could serve such a request then
+  sets itself a wake-up at its ready time; one that cannot is woken by what
+  frees it;
+- what changes what others see (giving units back, a game's or child's end,
+  a gather's start) waits for its instant as an event; so does a zero-length
+  wait reached at the instant itself, which the task engine also plays as an
+  event of that instant;
+- rows are written in place: those laid out in the workload at their row,
+  a consumer's in blocks per group in the order its rounds are taken.
+
+It applies to the cooperative schedule with every host of the scenario and no
+switching cost; elsewhere, and when the games wait for ever (the task engine
+then names who waits for what), `play` returns None and the task engine plays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import deque
+from heapq import heappop, heappush
+from itertools import count
+
+import numpy as np
+
+from sim.engine.clock import DIGITS
+from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
+from sim.engine.programs import producers_of
+from sim.engine.trace import NO_HOST, Trace
+from sim.engine.workload import BLOCK, HOST, Workload
+from sim.scenario.schedules import Schedule
+
+__all__ = ["play"]
+
+_PER_SECOND = 10.0**DIGITS
+_NEVER = math.inf
+#: Hosts below this number may be handed on at once while others free up at the same
+#: instant (checking that every lower host stays busy costs a scan of them).
+_LOWER = 16
+
+#: An operation as the loop reads it: (code, leaf, shared | count, units, child, width).
+Compiled = tuple
+#: The loop's own codes beside the plan's: a wait, a host (or block) step, a round's end.
+_WAIT, _ASK, _END = 10, 11, 12
+
+
+class _Task:
+    """A game's line of play, or one child of a gather; `row`, `dur` and `key` are
+    those of its leaf 0 in the current round."""
+
+    __slots__ = (
+        "consumer",
+        "game",
+        "group",
+        "hrow",
+        "key",
+        "left",
+        "move",
+        "moves",
+        "ops",
+        "parent",
+        "pc",
+        "row",
+    )
+
+    def __init__(self, game: int, group: int, ops: tuple[Compiled, ...]) -> None:
+        self.game, self.group, self.ops = game, group, ops
+        self.pc = self.move = self.moves = self.row = self.key = self.left = 0
+        self.hrow = -1
+        self.consumer = False
+        self.parent: _Task | None = None
+
+
+class _Line:
+    """Waiters by (ready time, key): a deque while they join in that order, as they do
+    when the games' waits are alike (appending and taking the head then cost nothing
+    at any length), and a heap for the others; the head is the smaller of the two."""
+
+    __slots__ = ("heap", "in_order")
+
+    def __init__(self) -> None:
+        self.in_order: deque[tuple] = deque()
+        self.heap: list[tuple] = []
+
+    def push(self, entry: tuple) -> None:
+        in_order = self.in_order
+        if not in_order or entry > in_order[-1]:
+            in_order.append(entry)
+        else:
+            heappush(self.heap, entry)
+
+    def first(self) -> tuple | None:
+        in_order, heap = self.in_order, self.heap
+        if in_order:
+            return heap[0] if heap and heap[0] < in_order[0] else in_order[0]
+        return heap[0] if heap else None
+
+    def pop(self) -> tuple:
+        in_order, heap = self.in_order, self.heap
+        if in_order and (not heap or in_order[0] < heap[0]):
+            return in_order.popleft()
+        return heappop(heap)
+
+
+def play(workload: Workload, schedule: Schedule) -> Trace | None:
+    """Play every game cooperatively; None where this loop does not apply."""
+    if (
+        workload.shared is None  # the task engine rounds no instant there: neither may this
+        or workload.switch_cost
+        or schedule.hosts(workload.hosts) != workload.hosts
+    ):
+        return None
+    return _run(workload, schedule)
+
+
+def _compiled(ops: tuple[Op, ...]) -> tuple[Compiled, ...]:
+    """The operations as tuples, a wait and a host step told apart, and an `_END`."""
+    out = []
+    for op in ops:
+        if op.code == TIMED:
+            out.append((_ASK if op.kind in (HOST, BLOCK) else _WAIT, op.leaf, 0, 0, (), 0))
+        elif op.code == GATHER:
+            out.append((GATHER, op.leaf, op.count, 0, _compiled(op.child), op.width))
+        else:
+            out.append((op.code, op.leaf, op.shared, op.units, (), 0))
+    out.append((_END, 0, 0, 0, (), 0))
+    return tuple(out)
+
+
+def _run(workload: Workload, schedule: Schedule) -> Trace | None:
+    """The loop itself: closures over local variables, the cheapest state Python has
+    for code that runs once per step (see cooperative.py)."""
+    plan = workload.plan
+    groups = workload.scenario.players
+    widths = [len(leaves) for leaves in plan.leaves]
+    served = workload.served or {}
+    # rows: those laid out in the workload, then each served group's rounds in the
+    # order they are taken, then the consumers' last gets
+    size = len(workload.duration)
+    region: dict[int, int] = {}
+    for g, table in served.items():
+        region[g] = size
+        size += table.size
+    closed_base = size
+    size += sum(groups[g].count for g in served)
+    leaves = max(widths, default=1) or 1  # a key: ((game × moves) + move) × leaves + leaf
+    moves = max([1, *(len(t) + 1 for t in served.values())]
+                + [group.moves for group in groups]) + 1  # fmt: skip
+    ready_a, start_a, end_a = np.empty(size), np.empty(size), np.empty(size)
+    durations = np.zeros(size)  # per row, as the rows are laid out
+    durations[: len(workload.duration)] = workload.duration
+    for g, table in served.items():
+        durations[region[g] : region[g] + table.size] = table.ravel()
+    durs = memoryview(durations)
+    host_a = np.full(size, NO_HOST, dtype=np.int32)
+    ready, start, end, on_host = (memoryview(a) for a in (ready_a, start_a, end_a, host_a))
+    resources = plan.resources
+    members = len(plan.names)
+    free = list(plan.capacity)  # per resource: units free
+    maxsize = list(plan.capacity)  # per queue: its maxsize (0: unbounded)
+    items = [0] * members
+    producers = producers_of(workload)
+    waiting = [_Line() for _ in range(members)]  # resource: (ready, key, units, task, row)
+    putters: list[list] = [[] for _ in range(members)]  # queue: (ready, key, task, row)
+    getters: list[list] = [[] for _ in range(members)]  # queue: (ready, key, task)
+    woken = [_NEVER] * members  # per member: its pending wake-up
+    touched: set[int] = set()  # members something happened to at this instant
+    # (time, ticket, task, host): a host step's end (host ≥ 0) or a task going on (-1);
+    # with no task, a wake-up of a member (host: its index) or of the hosts (-1)
+    timers: list = []
+    ticket = count()
+    free_hosts = list(range(workload.hosts))
+    asking = _Line()  # hosts: (ready, key, task, row)
+    asked = asking.in_order
+    last_game = [-1] * workload.hosts
+    taken = dict.fromkeys(served, 0)
+    took: dict[int, list[tuple[int, int]]] = {g: [] for g in served}  # rounds taken: game, move
+    closed: list[tuple[int, int, int]] = []  # per consumer's last get: game, move, queue
+    game_tasks = [1] * workload.games
+    puts = plan.puts
+    per_second = _PER_SECOND
+    now = 0.0
+    alive = workload.games
+    switches = 0
+    hosts_due = settle_due = deferring = False
+    hosts_woken = _NEVER
+    deferred: list[_Task] = []  # tasks going on at now once the hand-out is done
+    busy_until = [0.0] * workload.hosts
+
+    def walk(task: _Task, t: float) -> None:
+        """Play `task` from its operation `pc` at time t (now, or later along its waits)
+        until it waits for a host, a resource, a queue or an event."""
+        nonlocal hosts_due, settle_due, alive
+        ops = task.ops
+        pc = task.pc
+        while True:
+            code, leaf, a, b, child, width = ops[pc]
+            if code == _WAIT:
+                row = task.row + leaf
+                t2 = round((t + durs[row]) * per_second) / per_second
+                if t2 < t:
+                    t2 = t
+                ready[row] = start[row] = t
+                end[row] = t2
+                pc += 1
+                if t2 == now:  # the task engine's timer of this very instant
+                    task.pc = pc
+                    soon(task)
+                    return
+                t = t2
+            elif code == _ASK:  # a host step: ask for a host
+                row = task.row + leaf
+                ready[row] = t
+                task.pc = pc
+                entry = (t, task.key + leaf, task, row)
+                if asked and entry > asked[-1]:  # `_Line.push`, written out
+                    asked.append(entry)
+                else:
+                    asking.push(entry)
+                if free_hosts:  # else the next host freed hands them out
+                    hosts_due = True
+                return
+            elif code == _END:
+                if task.parent is None:
+                    if task.consumer:
+                        task.move += 1
+                        task.key += leaves
+                        pc = 0
+                        continue
+                    if task.move + 1 < task.moves:
+                        task.move += 1
+                        task.row += widths[task.group]
+                        task.key += leaves
+                        pc = 0
+                        continue
+                if t > now:
+                    task.pc = pc
+                    heappush(timers, (t, next(ticket), task, -1))
+                    return
+                task.move += 1
+                ended(task)
+                return
+            elif code == ACQUIRE:
+                row = task.row + leaf
+                ready[row] = t
+                task.pc = pc
+                line = waiting[a]
+                entry = (t, task.key + leaf, b, task, row)
+                if line.in_order and entry > line.in_order[-1]:  # `_Line.push`, written out
+                    line.in_order.append(entry)
+                else:
+                    line.push(entry)
+                if t == now:
+                    touched.add(a)
+                    settle_due = True
+                elif b <= free[a]:  # it may be served when ready: `wake_ups`
+                    touched.add(a)
+                return
+            elif code == RELEASE:
+                if t > now:
+                    task.pc = pc
+                    heappush(timers, (t, next(ticket), task, -1))
+                    return
+                end[task.row + leaf] = now
+                free[a] += b
+                f = waiting[a].first()
+                if f is not None and f[2] <= free[a] and f[0] < now:
+                    pass_on(a)
+                if free[a]:  # units left: a waiter may be served now, or later (`wake_ups`)
+                    touched.add(a)
+                    settle_due = True
+                pc += 1
+            elif code == PUT:
+                row = task.row + leaf
+                ready[row] = t
+                task.pc = pc
+                heappush(putters[a], (t, task.key + leaf, task, row))
+                touched.add(a)
+                settle_due = True
+                return
+            elif code == GET:
+                task.pc = pc
+                heappush(getters[a], (t, task.key, task))
+                touched.add(a)
+                settle_due = True
+                return
+            else:  # GATHER: its children start as events of this instant
+                if t > now:
+                    task.pc = pc
+                    heappush(timers, (t, next(ticket), task, -1))
+                    return
+                row = task.row + leaf
+                ready[row] = start[row] = now
+                task.pc = pc
+                task.left = a
+                task.hrow = row
+                for i in range(a):
+                    kid = _Task(task.game, task.group, child)
+                    offset = leaf + 1 + i * width
+                    kid.parent, kid.move = task, task.move
+                    kid.row = task.row + offset
+                    kid.key = task.key + offset
+                    soon(kid)
+                alive += a
+                game_tasks[task.game] += a
+                return
+
+    def soon(task: _Task) -> None:
+        """Go on with `task` at this instant, as an event: after this instant's hand-out
+        of resources and queues when a grant made ahead of it plays the task."""
+        if deferring:
+            deferred.append(task)
+        else:
+            heappush(timers, (now, next(ticket), task, -1))
+
+    def pass_on(m: int) -> None:
+        """Units just given back to resource `m` go at once to its waiters ready since
+        before now, as the instant's hand-out would give them: no request made at now
+        can pass those, and no other grant can take units from them. What the served
+        go on to do is played as in the hand-out (`soon`)."""
+        nonlocal deferring
+        line = waiting[m]
+        was, deferring = deferring, True
+        in_order, heap = line.in_order, line.heap
+        while True:  # `_Line.first` and `pop`, written out
+            if in_order and (not heap or in_order[0] < heap[0]):
+                f = in_order[0]
+                if f[2] > free[m] or f[0] >= now:
+                    break
+                in_order.popleft()
+            elif heap:
+                f = heap[0]
+                if f[2] > free[m] or f[0] >= now:
+                    break
+                heappop(heap)
+            else:
+                break
+            _r, _k, units, task, row = f
+            free[m] -= units
+            start[row] = now
+            task.pc += 1
+            walk(task, now)
+        deferring = was
+
+    def ended(task: _Task) -> None:
+        """`task` is done at now: its parent's gather may end, its game's queues close."""
+        nonlocal alive, settle_due
+        alive -= 1
+        game = task.game
+        game_tasks[game] -= 1
+        parent = task.parent
+        if parent is not None:
+            parent.left -= 1
+            if parent.left == 0:
+                end[parent.hrow] = now
+                parent.pc += 1
+                soon(parent)
+        elif game_tasks[game] == 0:
+            for q in puts[task.group]:
+                producers[q] -= 1
+                if producers[q] == 0:
+                    touched.add(q)
+                    settle_due = True
+
+    def head(m: int) -> tuple | None:
+        """The entry of the waiter member `m` serves next, if it can serve it now."""
+        if m < resources:
+            f = waiting[m].first()
+            if f is not None and f[0] <= now and f[2] <= free[m]:
+                return f
+            return None
+        best = None
+        p = putters[m]
+        if p and p[0][0] <= now and not 0 < maxsize[m] <= items[m]:
+            best = p[0]
+        g = getters[m]
+        if g and g[0][0] <= now and (items[m] or (not producers[m] and not p)):
+            e = g[0]
+            if best is None or e[:2] < best[:2]:
+                best = e
+        return best
+
+    def settle() -> None:
+        """The hand-out of every resource and queue at now: smallest key first, each
+        served going on at once (what it asks next competes in this hand-out)."""
+        nonlocal settle_due
+        while True:
+            best_m, best = -1, None
+            for m in touched:
+                e = head(m)
+                if e is not None and (best is None or e[:2] < best[:2]):
+                    best_m, best = m, e
+            if best is None:
+                break
+            m = best_m
+            if m < resources:
+                _r, _k, units, task, row = waiting[m].pop()
+                free[m] -= units
+                start[row] = now
+            elif len(best) == 4:  # a putter
+                _r, _k, task, row = heappop(putters[m])
+                items[m] += 1
+                start[row] = end[row] = now
+            else:
+                got, _k, task = heappop(getters[m])
+                g = task.group
+                if items[m]:
+                    items[m] -= 1
+                    k = taken[g]
+                    taken[g] = k + 1
+                    width = widths[g]
+                    row = task.row = region[g] + k * width
+                    took[g].append((task.game, task.move))
+                else:  # closed: the consumer's last get, and its end
+                    row = closed_base + len(closed)
+                    closed.append((task.game, task.move, m))
+                    ready[row] = got
+                    start[row] = end[row] = now
+                    task.move += 1
+                    ended(task)
+                    continue
+                ready[row] = got
+                start[row] = end[row] = now
+            task.pc += 1
+            walk(task, now)
+        settle_due = False
+
+    def hand_out() -> None:
+        """Free hosts, lowest first, to the asks ready by now, by (ready time, key)."""
+        nonlocal switches, hosts_due
+        while free_hosts and (f := asking.first()) is not None and f[0] <= now:
+            _r, _k, task, row = asking.pop()
+            h = heappop(free_hosts)
+            game = task.game
+            if last_game[h] != game:
+                if last_game[h] >= 0:
+                    switches += 1
+                last_game[h] = game
+            start[row] = now
+            on_host[row] = h
+            t2 = round((now + durs[row]) * per_second) / per_second
+            task.hrow = row
+            t2 = busy_until[h] = t2 if t2 > now else now
+            heappush(timers, (t2, next(ticket), task, h))
+        hosts_due = False
+
+    def wake_ups() -> None:
+        """At the instant's end: wake-ups for requests joined ahead that what they wait
+        for could serve at their ready time."""
+        nonlocal hosts_woken
+        for m in touched:
+            at = _NEVER
+            if m < resources:
+                f = waiting[m].first()
+                if f is not None and f[0] > now and f[2] <= free[m]:
+                    at = f[0]
+            else:
+                p, g = putters[m], getters[m]
+                if p and p[0][0] > now and not 0 < maxsize[m] <= items[m]:
+                    at = p[0][0]
+                if g and now < g[0][0] < at and (items[m] or (not producers[m] and not p)):
+                    at = g[0][0]
+            if at < woken[m]:
+                woken[m] = at
+                heappush(timers, (at, next(ticket), None, m))
+        touched.clear()
+
+    compiled = [_compiled(ops) for ops in plan.ops]
+    first = workload.first_step.tolist()
+    for index, g in enumerate(workload.group.tolist()):
+        task = _Task(index, g, compiled[g])
+        task.key = index * moves * leaves
+        if g in served:
+            task.consumer = True
+        else:
+            task.moves = groups[g].moves
+            task.row = first[index]
+        walk(task, 0.0)  # every game starts at 0, in file order
+    while True:
+        while True:
+            while timers and timers[0][0] == now:
+                _t, _n, task, h = heappop(timers)
+                if task is None:  # a wake-up
+                    if h >= 0:
+                        if woken[h] == now:
+                            woken[h] = _NEVER
+                        touched.add(h)
+                        settle_due = True
+                    else:
+                        hosts_woken = _NEVER
+                        hosts_due = True
+                elif h >= 0:  # a host step ended: its game goes on, then the host is free
+                    end[task.hrow] = now
+                    task.pc += 1
+                    walk(task, now)
+                    # the host straight to the head of the asks, when the end-of-instant
+                    # hand-out could make no other choice: the head asked before now (no
+                    # ask of this instant passes it), no other host is free and every
+                    # lower one is busy past now, and the step takes time (the host is
+                    # not back in this instant)
+                    if (
+                        not free_hosts
+                        and (f := asking.first()) is not None
+                        and f[0] < now
+                        and (h == 0 or (h < _LOWER and min(busy_until[:h]) > now))
+                    ):
+                        _r, _k, task, row = f
+                        t2 = round((now + durs[row]) * per_second)
+                        t2 /= per_second
+                        if t2 > now:
+                            asking.pop()
+                            game = task.game
+                            if last_game[h] != game:
+                                if last_game[h] >= 0:
+                                    switches += 1
+                                last_game[h] = game
+                            start[row] = now
+                            on_host[row] = h
+                            task.hrow = row
+                            busy_until[h] = t2
+                            heappush(timers, (t2, next(ticket), task, h))
+                            continue
+                    heappush(free_hosts, h)
+                    hosts_due = True
+                else:
+                    walk(task, now)
+            if settle_due:
+                settle()
+            if deferred:
+                for task in deferred:
+                    heappush(timers, (now, next(ticket), task, -1))
+                deferred.clear()
+            if timers and timers[0][0] == now:
+                continue
+            if hosts_due:
+                hand_out()
+            if not (timers and timers[0][0] == now):
+                break
+        if touched:
+            wake_ups()
+        if free_hosts and (f := asking.first()) is not None and now < f[0] < hosts_woken:
+            hosts_woken = f[0]
+            heappush(timers, (hosts_woken, next(ticket), None, -1))
+        if not timers:
+            break
+        now = timers[0][0]
+    if alive:
+        return None  # waits for ever: the task engine says who waits for what
+    return _trace(workload, schedule, (ready_a, start_a, end_a, host_a), switches, took, closed)
+
+
+def _trace(
+    workload: Workload,
+    schedule: Schedule,
+    times: tuple[np.ndarray, ...],
+    switches: int,
+    took: dict[int, list[tuple[int, int]]],
+    closed: list[tuple[int, int, int]],
+) -> Trace:
+    """The trace: rows laid out, then the rounds consumers took and their last gets."""
+    laid_out = len(workload.duration)
+    if not took:
+        played = dataclasses.replace(workload, served=None)
+        played.__dict__["plan"] = workload.plan
+        columns = [column[:laid_out] for column in times]
+    else:
+        region = laid_out
+        sources = []
+        for group, table in (workload.served or {}).items():
+            sources.append(region + np.arange(len(took[group]) * len(workload.plan.leaves[group])))
+            region += table.size
+        sources.append(region + np.arange(len(closed)))
+        rows = np.concatenate(sources)
+        played, columns = workload.with_rows(
+            workload.served_rows(took, closed), [(c, c[rows]) for c in times]
+        )
+    trace = Trace(played, schedule, *columns)
+    return dataclasses.replace(trace, switches=switches)
