@@ -74,17 +74,34 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[2, 4, 8])
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--gap", type=float, default=0.0005)
+    parser.add_argument(
+        "--intervals",
+        type=float,
+        nargs="+",
+        help="switch intervals in ms to try (default: the interpreter's); each runs long "
+        "enough for some 200 slices, and the median slice is shown past the interval: "
+        "the OS's latency, the same number of seconds at every interval",
+    )
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, switch interval {sys.getswitchinterval() * 1e3:g} ms")
-    for threads in args.threads:
-        held, ranks, count = handoffs(threads, args.seconds, args.gap)
-        spread = [ranks.count(r) / len(ranks) for r in range(threads - 1)] if ranks else []
-        print(
-            f"{threads} threads: {count} slices, held median {statistics.median(held) * 1e3:.2f} ms"
-            f" (p10 {statistics.quantiles(held, n=10)[0] * 1e3:.2f}, "
-            f"p90 {statistics.quantiles(held, n=10)[-1] * 1e3:.2f}); new holder's wait rank "
-            f"(0 = longest waiting): " + ", ".join(f"{share:.0%}" for share in spread)
-        )
+    default = sys.getswitchinterval()
+    for interval in [ms / 1e3 for ms in args.intervals] if args.intervals else [default]:
+        sys.setswitchinterval(interval)
+        if args.intervals:
+            print(f"switch interval {interval * 1e3:g} ms")
+        for threads in args.threads:
+            seconds = max(args.seconds, 200 * interval)
+            held, ranks, count = handoffs(threads, seconds, args.gap)
+            spread = [ranks.count(r) / len(ranks) for r in range(threads - 1)] if ranks else []
+            median = statistics.median(held)
+            print(
+                f"{threads} threads: {count} slices, held median {median * 1e3:.2f} ms "
+                f"({(median - interval) * 1e3:+.2f} ms past the interval; "
+                f"p10 {statistics.quantiles(held, n=10)[0] * 1e3:.2f}, "
+                f"p90 {statistics.quantiles(held, n=10)[-1] * 1e3:.2f}); new holder's wait rank "
+                f"(0 = longest waiting): " + ", ".join(f"{share:.0%}" for share in spread)
+            )
+    sys.setswitchinterval(default)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.engine import parallel, play
-from sim.engine.workload import HOST, Workload
+from sim.engine.workload import CPU, HOST, Workload
 from sim.scenario.loader import load_file
 from sim.scenario.model import Scenario
 from sim.scenario.schedules import Schedule
@@ -21,7 +21,7 @@ from tests.conftest import (
     scenarios,
 )
 
-ALL_KINDS = ("host", "wait", "block")
+ALL_KINDS = ("host", "wait", "block", "native")
 
 
 def trace_of(scenario: Scenario, kind: str = "parallel", **params):
@@ -77,10 +77,10 @@ def test_processes_with_a_cpu_each_are_synchronous_hosts_after_starting(scenario
     processes=st.integers(1, 6),
 )
 def test_processes_share_cpus_without_idling_or_overbooking(scenario, processes):
-    """Processor sharing is work-conserving: ∫ min(host steps under way, k) dt = host work.
-    (Start costs are zero here, so only host steps use CPUs.)"""
+    """Processor sharing is work-conserving: ∫ min(CPU steps under way, k) dt = CPU work.
+    (Start costs are zero here, so only host and native steps use CPUs.)"""
     trace = trace_of(scenario, processes=processes)
-    on_host = trace.workload.kind == HOST
+    on_host = np.isin(trace.workload.kind, CPU)  # host and native steps: CPU work
     used = busy_time(trace.start[on_host], trace.end[on_host], capacity=scenario.host.count)
     assert used == pytest.approx(trace.workload.host_work(), abs=1e-9)
 

@@ -27,7 +27,7 @@ from sim.scenario.model import Scenario
 from sim.scenario.schedules import Schedule
 from tests.conftest import polgar_like
 
-KINDS = ("host", "wait", "block")
+KINDS = ("host", "wait", "block", "native")
 #: Whole seconds, zero included: same-instant ties everywhere.
 WHOLE_SECONDS = st.integers(0, 5).map(float)
 SEEDS = st.integers(0, 2**32 - 1)
@@ -39,7 +39,7 @@ def plain_scenarios(
     max_hosts: int = 4,
     max_count: int = 4,
 ) -> st.SearchStrategy[Scenario]:
-    """1–3 groups of host, wait and block steps, 1–4 hosts, sometimes a switch cost."""
+    """1–3 groups of host, wait, block and native steps, 1–4 hosts, sometimes a switch cost."""
     step = st.builds(lambda kind, d: {kind: d}, st.sampled_from(KINDS), durations)
     group = st.fixed_dictionaries(
         {

@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.engine import gil, play
-from sim.engine.workload import HOST, Workload
+from sim.engine.workload import CPU, HOST, Workload
 from sim.scenario.model import Scenario
 from sim.scenario.schedules import Schedule
 from tests.conftest import busy_time, integer_durations, scenarios, with_steps_renamed
 
-ALL_KINDS = ("host", "wait", "block")
+ALL_KINDS = ("host", "wait", "block", "native")
 
 
 def trace_of(scenario: Scenario, kind: str = "threaded", seed: int = 0, **params):
@@ -180,7 +180,7 @@ def test_the_gil_is_never_idle_while_a_thread_wants_it(scenario, interval, cost,
     trace = trace_of(scenario, seed=seed, switch_interval=interval)
     on_host = trace.workload.kind == HOST
     held = busy_time(trace.ready[on_host], trace.end[on_host], capacity=1)
-    expected = trace.workload.host_work() + trace.switch_time
+    expected = trace.workload.python_work() + trace.switch_time  # native steps drop the GIL
     assert held == pytest.approx(expected, abs=1e-9)
     assert (trace.stalled >= 0).all() and (trace.start >= trace.ready).all()
 
@@ -188,9 +188,9 @@ def test_the_gil_is_never_idle_while_a_thread_wants_it(scenario, interval, cost,
 @settings(max_examples=40, deadline=None)
 @given(scenario=scenarios(integer_durations, max_hosts=4, max_count=4, kinds=ALL_KINDS))
 def test_free_threads_share_cpus_without_idling_or_overbooking(scenario):
-    """gil: false on k CPUs: ∫ min(host steps under way, k) dt = host work."""
+    """gil: false on k CPUs: ∫ min(host and native steps under way, k) dt = CPU work."""
     trace = trace_of(scenario, gil=False)
-    on_host = trace.workload.kind == HOST
+    on_host = np.isin(trace.workload.kind, CPU)
     used = busy_time(trace.start[on_host], trace.end[on_host], capacity=scenario.host.count)
     assert used == pytest.approx(trace.workload.host_work(), abs=1e-9)
 

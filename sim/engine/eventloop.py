@@ -22,6 +22,12 @@ few events as cooperative.py spends on games that share nothing:
   a gather's start) waits for its instant as an event; so does a zero-length
   wait reached at the instant itself, which the task engine also plays as an
   event of that instant;
+- freed units go at once to the waiters ready since before now, and a freed
+  host to the head of the asks, where the end-of-instant hand-out could make
+  no other choice (`pass_on`; a host step's end in the loop), with what the
+  served go on to do played as the hand-out would play it;
+- waiters join a deque while they come in (ready time, key) order, as games
+  with alike waits do, and a heap takes the rest (`_Line`);
 - rows are written in place: those laid out in the workload at their row,
   a consumer's in blocks per group in the order its rounds are taken.
 
@@ -41,10 +47,12 @@ from itertools import count
 import numpy as np
 
 from sim.engine.clock import DIGITS
+from sim.engine.holding import HOLDS_HOST
 from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
 from sim.engine.programs import producers_of
 from sim.engine.trace import NO_HOST, Trace
-from sim.engine.workload import BLOCK, HOST, Workload
+from sim.engine.workload import Workload
+from sim.scenario.model import STEP_KINDS
 from sim.scenario.schedules import Schedule
 
 __all__ = ["play"]
@@ -57,8 +65,10 @@ _LOWER = 16
 
 #: An operation as the loop reads it: (code, leaf, shared | count, units, child, width).
 Compiled = tuple
-#: The loop's own codes beside the plan's: a wait, a host (or block) step, a round's end.
+#: The loop's own codes beside the plan's: a wait, a host (block, native) step, a round's end.
 _WAIT, _ASK, _END = 10, 11, 12
+#: Timed kinds that ask for a host: those that hold the loop.
+_ASKING = frozenset(STEP_KINDS.index(kind) for kind in HOLDS_HOST["cooperative"])
 
 
 class _Task:
@@ -135,7 +145,7 @@ def _compiled(ops: tuple[Op, ...]) -> tuple[Compiled, ...]:
     out = []
     for op in ops:
         if op.code == TIMED:
-            out.append((_ASK if op.kind in (HOST, BLOCK) else _WAIT, op.leaf, 0, 0, (), 0))
+            out.append((_ASK if op.kind in _ASKING else _WAIT, op.leaf, 0, 0, (), 0))
         elif op.code == GATHER:
             out.append((GATHER, op.leaf, op.count, 0, _compiled(op.child), op.width))
         else:
@@ -444,22 +454,26 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
 
     def hand_out() -> None:
         """Free hosts, lowest first, to the asks ready by now, by (ready time, key)."""
-        nonlocal switches, hosts_due
+        nonlocal hosts_due
         while free_hosts and (f := asking.first()) is not None and f[0] <= now:
             _r, _k, task, row = asking.pop()
-            h = heappop(free_hosts)
-            game = task.game
-            if last_game[h] != game:
-                if last_game[h] >= 0:
-                    switches += 1
-                last_game[h] = game
-            start[row] = now
-            on_host[row] = h
-            t2 = round((now + durs[row]) * per_second) / per_second
-            task.hrow = row
-            t2 = busy_until[h] = t2 if t2 > now else now
-            heappush(timers, (t2, next(ticket), task, h))
+            until = round((now + durs[row]) * per_second) / per_second
+            serve(heappop(free_hosts), task, row, until if until > now else now)
         hosts_due = False
+
+    def serve(h: int, task: _Task, row: int, until: float) -> None:
+        """Host `h` starts the host step at `row` of `task` now; it ends at `until`."""
+        nonlocal switches
+        game = task.game
+        if last_game[h] != game:
+            if last_game[h] >= 0:
+                switches += 1
+            last_game[h] = game
+        start[row] = now
+        on_host[row] = h
+        task.hrow = row
+        busy_until[h] = until
+        heappush(timers, (until, next(ticket), task, h))
 
     def wake_ups() -> None:
         """At the instant's end: wake-ups for requests joined ahead that what they wait
@@ -522,20 +536,10 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
                         and (h == 0 or (h < _LOWER and min(busy_until[:h]) > now))
                     ):
                         _r, _k, task, row = f
-                        t2 = round((now + durs[row]) * per_second)
-                        t2 /= per_second
-                        if t2 > now:
+                        until = round((now + durs[row]) * per_second) / per_second
+                        if until > now:
                             asking.pop()
-                            game = task.game
-                            if last_game[h] != game:
-                                if last_game[h] >= 0:
-                                    switches += 1
-                                last_game[h] = game
-                            start[row] = now
-                            on_host[row] = h
-                            task.hrow = row
-                            busy_until[h] = t2
-                            heappush(timers, (t2, next(ticket), task, h))
+                            serve(h, task, row, until)
                             continue
                     heappush(free_hosts, h)
                     hosts_due = True

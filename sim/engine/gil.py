@@ -31,6 +31,19 @@ whose timer next restarts at or after t, one interval after that restart:
 exactly t + interval after a forced switch (the old holder's request),
 between t + interval and t + 2 intervals after a voluntary one.
 
+Nothing here is a number of seconds: scale every duration and the interval
+by k and the run scales by k. Durations in whole intervals make the rules
+meet at one instant all the time, and those ties are settled by rule, never
+by float rounding (ten slices of 0.005 s are 0.05 s at one scale and a hair
+more at another):
+- a step that ends when a drop request comes is done: a real slice gives its
+  thread at least one interval of CPU, as a timed wait never returns early;
+- a timer restarting at the instant of a switch begins its wait after it;
+- the lock decides after every other event of its instant, so threads
+  arriving then are among the waiters (as the tie rule settles an instant
+  before it hands out a host).
+Instants closer than `TIE` of an interval are one instant.
+
 A switch to a thread playing another game costs `host.switch_cost` (a
 context switch): the GIL is in transit, nobody progresses, and the switch
 counts from when the new holder has it. A holder moving on to another game
@@ -68,6 +81,11 @@ RUN_AT_LEAST, RUN_AT_MOST = 16, 4096
 #: among 4 and 8 CPU-bound threads the requester took 41 % and 25 % of the handoffs,
 #: where uniform draws give 33 % and 14 %, i.e. it wins first about one time in eight.
 REQUESTER_FIRST = 0.1
+#: Two instants closer than this many switch intervals are one instant. Sums that meet
+#: on paper (a 50 ms step, ten slices of 5 ms) differ in their last bits as floats, and
+#: 20 million intervals from 0 (as far as a run may go) a last bit is 3e-9 of an
+#: interval; a tolerance in seconds would tie them at one time scale and not at another.
+TIE = 1e-6
 
 
 class Gil:
@@ -93,6 +111,7 @@ class Gil:
         self._env = env
         self._runs = typical_work >= RUN_AT_LEAST * interval
         self._interval = interval
+        self._tie = interval * TIE
         self._cost = switch_cost
         self._rng = rng
         self._draws: list[float] = []
@@ -142,7 +161,7 @@ class Gil:
         else:
             self._wait(thread, now)
             request = self._request_of(thread)
-            if request < self._drop_at:
+            if request < self._drop_at - self._tie:
                 self._drop_at, self._requester = request, thread
         self._schedule()
         return False
@@ -164,21 +183,27 @@ class Gil:
     def _tick(self, token: int, _event: simpy.Event) -> None:
         if token != self._token:
             return
-        now = self._env.now
+        now, tie = self._env.now, self._tie
+        until = self._env.peek()
+        if until <= now + tie:  # the rest of this instant first: threads arriving then wait too
+            self._token += 1
+            due = Due(self._env, None, partial(self._tick, self._token))
+            self._env.schedule(due, NORMAL, until - now)
+            return
         self._busy = True
-        if self._from + self._left <= self._drop_at:  # the holder's step is done
+        if self._from + self._left <= self._drop_at + tie:  # the holder's step is done
             self._left = 0.0
             self._from = now
             self._on_done(self.holder)
-            if self.holder >= 0 and self._drop_at <= now and self._waiting:
+            if self.holder >= 0 and self._drop_at <= now + tie and self._waiting:
                 self._preempt(now)  # a request was pending: dropped at the first check
-        else:
-            self._preempt(self._drop_at)
+        else:  # at the request, or now if that request waited for arrivals at its instant
+            self._preempt(max(self._drop_at, now))
         # Hot path: forced switches up to the next event of the environment, inline.
         period = self._interval + self._cost
-        while self._waiting and self._drop_at < self._from + self._left:
+        while self._waiting and self._drop_at + tie < self._from + self._left:
             until = self._env.peek()
-            if self._drop_at >= until:
+            if self._drop_at >= until - tie:
                 break
             if self._runs and until - self._drop_at > RUN_AT_LEAST * period:
                 self._preempt_run(until)
@@ -195,7 +220,9 @@ class Gil:
             return
         now = self._env.now
         done = (self._from - now) + self._left  # exact when the holder started now
-        delay = max(0.0, min(done, self._drop_at - now))
+        request = self._drop_at - now
+        # a step ending at the request (within `TIE`) ends first, never before its time
+        delay = max(0.0, done if done <= request + self._tie else request)
         # a Due, not `succeed`, which would schedule it now
         self._env.schedule(Due(self._env, None, partial(self._tick, self._token)), NORMAL, delay)
 
@@ -220,15 +247,17 @@ class Gil:
         waiting, slot, since = self._waiting, self._slot, self._since
         work, began = self._work, self._began
         interval, cost, first = self._interval, self._cost, REQUESTER_FIRST
+        last_slice, stop = interval + self._tie, until - self._tie  # within `TIE`: one instant
         draws, fresh = self._draws, self._rng.random
         holder, requester = self.holder, self._requester
-        at = self._drop_at
+        at = start = self._drop_at
+        period = interval + cost
         left = self._left - (at - self._from)
-        switches = 0
+        played = 0.0  # switches so far, as a float: each `at` is computed from it
         while True:
             work[holder] = left
-            if len(draws) < 2:
-                draws = fresh(1024).tolist()
+            if len(draws) < 2:  # the one left is drawn first, as `_draw` would
+                draws = fresh(1024).tolist() + draws
             if requester >= 0 and slot[requester] >= 0 and draws.pop() < first:
                 taker = requester
             else:
@@ -245,10 +274,10 @@ class Gil:
             if began[taker] != began[taker]:  # NaN: its step's first slice
                 began[taker] = switched
             requester, holder = holder, taker
-            switches += 1
+            played += 1.0
             left = work[holder]
-            at = switched + interval
-            if left <= interval or at >= until:
+            at = start + played * period  # not `switched + interval`: no error piles up
+            if left <= last_slice or at >= stop:
                 break
             left -= interval  # a whole slice, up to the next switch
         self._draws = draws
@@ -256,6 +285,7 @@ class Gil:
         self._from = self._switched = switched
         self._drop_at, self._requester = at, requester
         self._last_game = self._game[holder]
+        switches = int(played)
         self.switches += switches
         self.switch_time += switches * cost
 
@@ -318,17 +348,19 @@ class Gil:
         if len(self._waiting) > 64:  # many waiters: the same arithmetic on arrays
             waiting = np.fromiter(self._waiting, dtype=np.int64, count=len(self._waiting))
             since = np.frombuffer(self._since)[waiting]  # a view of `_since`, released on return
-            late = since < self._switched
-            laps = np.ceil((self._switched - since[late]) / self._interval)
+            late = since < self._switched - self._tie
+            laps = np.ceil((self._switched - since[late]) / self._interval - TIE)
             since[late] += laps * self._interval
-            best = int(np.argmin(since))  # the first of equals, as the loop below
+            best = int(np.argmax(since <= since.min() + self._tie))  # the first of equals
             self._drop_at = float(since[best]) + self._interval
             self._requester = int(waiting[best])
             return
-        for thread in self._waiting:
-            request = self._request_of(thread)
-            if request < self._drop_at:
-                self._drop_at, self._requester = request, thread
+        if not self._waiting:
+            return
+        requests = [self._request_of(thread) for thread in self._waiting]
+        first = min(requests) + self._tie
+        best = next(i for i, request in enumerate(requests) if request <= first)
+        self._drop_at, self._requester = requests[best], self._waiting[best]
 
     def _request_of(self, thread: int) -> float:
         """When waiter `thread` sets a drop request if the GIL does not change hands first.
@@ -337,6 +369,6 @@ class Gil:
         at or after the last switch sees no switch when it times out.
         """
         since, interval = self._since[thread], self._interval
-        if since < self._switched:
-            since += math.ceil((self._switched - since) / interval) * interval
+        if since < self._switched - self._tie:
+            since += math.ceil((self._switched - since) / interval - TIE) * interval
         return since + interval

@@ -18,11 +18,12 @@ __all__ = ["HOLDS_HOST", "holds_host"]
 
 #: Step kinds that hold a host for their duration, per schedule. Under synchronous a
 #: game holds its host from its first step to its last whatever the kinds, so every
-#: kind is listed; under cooperative a block step (`time.sleep` in a coroutine) holds
-#: the loop like a host step. (Threads and processes keep their own books.)
+#: kind is listed; under cooperative a block step (`time.sleep` in a coroutine) and a
+#: native step (C code computing in a coroutine) hold the loop like a host step. (Threads
+#: and processes keep their own books.)
 HOLDS_HOST: dict[ScheduleKind, frozenset[StepKind]] = {
     "synchronous": frozenset(STEP_KINDS),
-    "cooperative": frozenset({"host", "block"}),
+    "cooperative": frozenset({"host", "block", "native"}),
 }
 
 

@@ -4,7 +4,8 @@ Each worker is an interpreter of its own: it first spends `start_cost` of CPU
 starting up, then plays one game at a time synchronously (a wait or block
 step holds the worker, not a CPU). Games go in file order to the first free
 worker, the lowest-numbered among workers freed at one instant (the tie rule
-of `HostPool`, with workers in the place of hosts). Host steps of different
+of `HostPool`, with workers in the place of hosts). Host and native steps
+(Python, C code: CPU work alike in a process of its own) of different
 workers run at once on the `host.count` CPUs and share them when more
 workers want one (`CpuShare`). A worker moving on to another game pays
 `host.switch_cost` of CPU first.
@@ -27,7 +28,7 @@ from sim.engine.hosts import HostPool
 from sim.engine.sharing import CpuShare, stalled
 from sim.engine.switching import Switches
 from sim.engine.trace import NO_HOST, Trace
-from sim.engine.workload import HOST, Workload
+from sim.engine.workload import CPU, Workload
 from sim.scenario.schedules import Schedule
 
 __all__ = ["play", "pooled"]
@@ -123,7 +124,7 @@ class _Pool:
         start, end = [], []
         for kind, duration in zip(kinds, durations, strict=True):
             start.append(env.now)
-            if kind == HOST:
+            if kind in CPU:
                 yield self.cpus.run(duration)
             else:
                 yield env.timeout(duration)

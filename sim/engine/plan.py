@@ -9,7 +9,7 @@ step's place in the round.
 
 Operations:
 
-- `TIMED`: a host, wait or block step of the leaf's duration;
+- `TIMED`: a host, wait, block or native step of the leaf's duration;
 - `ACQUIRE` / `RELEASE`: take and give back `units` of a resource around the
   steps of a `with` block (the release is no row: it ends the `with` row);
 - `PUT`: put an item into a queue; `GET`: take one (a consumer's round begins

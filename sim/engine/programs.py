@@ -6,13 +6,14 @@ rounds are compiled (`sim.engine.plan`) and every game, and every child a
 `gather` starts, is a *task* walking those operations; what a task runs on
 and how a timed step spends its time is the schedule's (`sim.engine.runners`):
 
-- cooperative: tasks on the event loop; a host or block step asks for a
-  host by the tie rule, a wait holds nothing; gather children are tasks;
+- cooperative: tasks on the event loop; a host, block or native step asks
+  for a host by the tie rule, a wait holds nothing; gather children are tasks;
 - synchronous: a game holds a host from start to end; children play one
   after another; a queue's consumers play after its producers;
 - threaded: games on threads under the GIL (or CPUs without it); a thread
-  waiting on a limit, a queue or its children has dropped the GIL; children
-  are threads, or a pool's work items when the pool is sized;
+  waiting on a limit, a queue or its children, or in a native step, has
+  dropped the GIL (native steps share the CPUs); children are threads, or a
+  pool's work items when the pool is sized;
 - parallel: games on worker processes sharing the CPUs; children play one
   after another in the worker.
 

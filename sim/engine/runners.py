@@ -24,13 +24,15 @@ from simpy.events import NORMAL
 from sim.engine import eventloop, sequential, threaded
 from sim.engine.clock import Due, instant
 from sim.engine.gil import Gil
+from sim.engine.holding import HOLDS_HOST
 from sim.engine.hosts import HOSTS_LAST, HostPool
 from sim.engine.plan import Op
 from sim.engine.programs import Run, Task
 from sim.engine.sharing import CpuShare, stalled
 from sim.engine.switching import Switches
 from sim.engine.trace import NO_HOST, Trace
-from sim.engine.workload import BLOCK, HOST, Workload
+from sim.engine.workload import CPU, HOST, NATIVE, Workload
+from sim.scenario.model import STEP_KINDS
 from sim.scenario.schedules import Schedule
 
 __all__ = ["play", "play_tasks", "runner_for"]
@@ -41,6 +43,8 @@ FAST: dict[str, Callable[[Workload, Schedule], Trace | None]] = {
     "cooperative": eventloop.play,
     "synchronous": sequential.play,
 }
+#: Timed kinds that ask for a host under cooperative: those that hold the loop.
+_HOLD_THE_LOOP = frozenset(STEP_KINDS.index(kind) for kind in HOLDS_HOST["cooperative"])
 
 
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
@@ -197,14 +201,15 @@ class OnHosts(Runner):
 
 
 class Cooperative(OnHosts):
-    """One event loop per host: a host or block step asks for a host by the tie rule."""
+    """One event loop per host: a host, block or native step asks for a host by the tie
+    rule."""
 
     def begin(self, tasks: list[Task]) -> None:
         for task in tasks:
             self.run.advance(task)
 
     def timed(self, task: Task, op: Op, record: int, duration: float) -> bool:
-        if op.kind == HOST or op.kind == BLOCK:
+        if op.kind in _HOLD_THE_LOOP:
             self.hosts.ask(
                 task.key(op.leaf),
                 self.env.now,
@@ -275,8 +280,9 @@ class Synchronous(OnHosts):
 
 class Threaded(Runner):
     """Games on threads under the GIL (`sim.engine.threaded`'s rules); a thread that waits
-    on another game has dropped the GIL. Children are threads of their own, or work items
-    of the pool when it is sized (`threads: N`), queued behind the games not yet taken."""
+    on another game, or runs a native step, has dropped the GIL. Children are threads of
+    their own, or work items of the pool when it is sized (`threads: N`), queued behind
+    the games not yet taken."""
 
     def __init__(self, run: Run, rng: np.random.Generator) -> None:
         super().__init__(run)
@@ -296,13 +302,13 @@ class Threaded(Runner):
         self.idle: list[int] = list(range(self.threads, pool))  # a heap: free pool threads
         self.next_thread = self.threads
         self.gil: Gil | None = None
-        self.cpus: CpuShare | None = None
+        self.cpus = CpuShare(run.env, workload.hosts)  # host steps without the GIL, native steps
         if params.gil:
             typical = _typical_host_step(workload)
             cost, interval = workload.switch_cost, params.switch_interval
             self.gil = Gil(run.env, bound, interval, cost, rng, self._host_done, typical)
-        else:
-            self.cpus = CpuShare(run.env, workload.hosts)
+        # native steps lose a CPU while anyone holds the GIL: told after every take or drop
+        self.beside = self.gil is not None and workload.steps_of(NATIVE) > 0
 
     def begin(self, tasks: list[Task]) -> None:
         self.work.extend(sorted(tasks, key=lambda task: task.game.order))
@@ -330,21 +336,22 @@ class Threaded(Runner):
 
     def timed(self, task: Task, op: Op, record: int, duration: float) -> bool:
         thread, gil = task.worker, self.gil
-        if op.kind == HOST:
-            if gil is not None:
-                self.record_of[thread] = record
-                if gil.acquire(thread, task.game.index, duration):
-                    now = self.env.now
-                    self.run.r_start[record] = self.run.r_end[record] = now
-                    return True
-                return False  # `_host_done` carries on
-            assert self.cpus is not None
-            self.began(record)
-            self.cpus.run(duration).callbacks.append(lambda _event: self.done(task, record))
-            return False
-        self.blocked(task)  # time.sleep and I/O drop the GIL
+        if op.kind == HOST and gil is not None:
+            self.record_of[thread] = record
+            done = gil.acquire(thread, task.game.index, duration)
+            if self.beside:
+                self.cpus.resize(threaded.cpus_beside(gil, self.run.workload.hosts))
+            if done:
+                now = self.env.now
+                self.run.r_start[record] = self.run.r_end[record] = now
+                return True
+            return False  # `_host_done` carries on
+        self.blocked(task)  # C code, time.sleep and I/O drop the GIL
         self.began(record)
-        self.after(duration, lambda: self.done(task, record))
+        if op.kind in CPU:
+            self.cpus.run(duration).callbacks.append(lambda _event: self.done(task, record))
+        else:
+            self.after(duration, lambda: self.done(task, record))
         return False
 
     def _host_done(self, thread: int) -> None:
@@ -357,6 +364,8 @@ class Threaded(Runner):
         gil = self.gil
         if gil is not None and gil.holds(task.worker):
             gil.release(task.worker)
+            if self.beside:
+                self.cpus.resize(threaded.cpus_beside(gil, self.run.workload.hosts))
 
     def spawn(self, parent: Task, children: list[Task]) -> None:
         self.blocked(parent)
@@ -394,7 +403,8 @@ class Threaded(Runner):
 
 class Parallel(Runner):
     """Worker processes sharing the CPUs (`sim.engine.parallel`'s pool): a game holds its
-    worker throughout, a host step shares the CPUs, a wait holds the worker only."""
+    worker throughout, a host or native step shares the CPUs, a wait holds the worker
+    only."""
 
     def __init__(self, run: Run) -> None:
         super().__init__(run)
@@ -431,7 +441,7 @@ class Parallel(Runner):
 
     def timed(self, task: Task, op: Op, record: int, duration: float) -> bool:
         self.began(record)
-        if op.kind == HOST:
+        if op.kind in CPU:
             self.cpus.run(duration).callbacks.append(lambda _event: self.done(task, record))
         else:
             self.after(duration, lambda: self.done(task, record))

@@ -1,10 +1,12 @@
 """CPUs shared by whoever wants one, as an operating system's scheduler shares them.
 
-When at most `cpus` jobs (threads or processes in a host step) want to run,
-each has a CPU to itself; when more do, the scheduler's time slices are far
-shorter than any step, so each runs at `cpus / jobs` of a CPU: processor
-sharing. There are no discrete switches to count here, so `host.switch_cost`
-does not apply to the sharing itself.
+When at most `cpus` jobs (threads or processes in a host or native step)
+want to run, each has a CPU to itself; when more do, the scheduler's time
+slices are far shorter than any step, so each runs at `cpus / jobs` of a
+CPU: processor sharing. There are no discrete switches to count here, so
+`host.switch_cost` does not apply to the sharing itself. The CPUs on offer
+may change while jobs run (`resize`): under the GIL, native steps share the
+CPUs but the one a thread runs Python on.
 
 All running jobs progress at the same rate, so one number, the service
 every job has received since time 0 (`_served`), tells when each finishes:
@@ -22,7 +24,7 @@ import simpy
 from simpy.events import NORMAL
 
 from sim.engine.clock import Due
-from sim.engine.workload import HOST, Workload
+from sim.engine.workload import CPU, Workload
 
 __all__ = ["CpuShare", "stalled"]
 
@@ -51,6 +53,14 @@ class CpuShare:
         self._schedule()
         return done
 
+    def resize(self, cpus: int) -> None:
+        """From now on the jobs share `cpus` CPUs; with none, they pause until some are back."""
+        if cpus == self._cpus:
+            return
+        self._catch_up()
+        self._cpus = cpus
+        self._schedule()
+
     def _rate(self) -> float:
         """CPU each running job gets: a whole one, or a fair share when they outnumber CPUs."""
         running = len(self._finishing)
@@ -64,9 +74,10 @@ class CpuShare:
 
     def _schedule(self) -> None:
         self._token += 1
-        if not self._finishing:
+        rate = self._rate()
+        if not self._finishing or rate == 0:  # nothing runs, or it waits for `resize`
             return
-        delay = max(0.0, (self._finishing[0][0] - self._served) / self._rate())
+        delay = max(0.0, (self._finishing[0][0] - self._served) / rate)
         # a Due, not `succeed`, which would schedule it now
         tick = Due(self._env, None, lambda _event, token=self._token: self._tick(token))
         self._env.schedule(tick, NORMAL, delay)
@@ -86,8 +97,9 @@ class CpuShare:
 
 
 def stalled(workload: Workload, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """How much longer than its duration each host step took (0 for other steps): the
-    time it shared a CPU or waited for the GIL. Differences within rounding are 0."""
-    late = np.where(workload.kind == HOST, (end - start) - workload.duration, 0.0)
+    """How much longer than its duration each host or native step took (0 for other
+    steps): the time it shared a CPU or waited for the GIL. Differences within rounding
+    are 0."""
+    late = np.where(np.isin(workload.kind, CPU), (end - start) - workload.duration, 0.0)
     late[np.abs(late) <= 1e-9 * np.maximum(1.0, end)] = 0.0
     return late

@@ -30,9 +30,11 @@ import numpy as np
 from sim.engine.plan import Leaf, Plan, plan_of
 from sim.scenario.model import STEP_KINDS, Scenario
 
-__all__ = ["BLOCK", "HOST", "WAIT", "Workload"]
+__all__ = ["BLOCK", "CPU", "HOST", "NATIVE", "WAIT", "Workload"]
 
-HOST, WAIT, BLOCK = (STEP_KINDS.index(kind) for kind in ("host", "wait", "block"))
+HOST, WAIT, BLOCK, NATIVE = (STEP_KINDS.index(k) for k in ("host", "wait", "block", "native"))
+#: Kinds that are CPU work whatever the schedule: Python (host) and C code (native).
+CPU = (HOST, NATIVE)
 _GET = STEP_KINDS.index("get")
 
 
@@ -249,26 +251,40 @@ class Workload:
         return self.scenario.host.switch_cost
 
     def host_work(self) -> float:
-        """Seconds of host steps over all games: what the hosts must do whatever the schedule
-        (before a run, consumers counted as if their group took every item)."""
-        return float(self.duration[self.kind == HOST].sum()) + sum(
-            float(table.sum()) for table in self._served_host_steps()
-        )
+        """Seconds of CPU work over all games, host and native steps: what the hosts must do
+        whatever the schedule (before a run, consumers counted as if their group took every
+        item)."""
+        return self._work(HOST) + self._work(NATIVE)
+
+    def python_work(self) -> float:
+        """Seconds of host steps alone: the Python the GIL lets one thread run at a time
+        (counted as `host_work` counts them)."""
+        return self._work(HOST)
 
     def host_steps(self) -> int:
         """Host steps over all games (before a run, counted as `host_work` counts them)."""
-        served = sum(table.size for table in self._served_host_steps())
-        return int(np.count_nonzero(self.kind == HOST)) + served
+        return self.steps_of(HOST)
 
-    def _served_host_steps(self) -> list[np.ndarray]:
-        """The host columns of the rounds drawn for consumers."""
+    def steps_of(self, code: int) -> int:
+        """Steps of kind `code` over all games (consumers counted as `host_work` counts them)."""
+        served = sum(table.size for table in self._served_columns(code))
+        return int(np.count_nonzero(self.kind == code)) + served
+
+    def _work(self, code: int) -> float:
+        """Seconds of steps of kind `code`, the rounds drawn for consumers included."""
+        return float(self.duration[self.kind == code].sum()) + sum(
+            float(table.sum()) for table in self._served_columns(code)
+        )
+
+    def _served_columns(self, code: int) -> list[np.ndarray]:
+        """The columns of kind `code` of the rounds drawn for consumers."""
         if not self.served:
             return []
         plan = self.plan
         tables = []
         for group, table in self.served.items():
-            host = np.array([leaf.code == HOST for leaf in plan.leaves[group]])
-            tables.append(table[:, host])
+            chosen = np.array([leaf.code == code for leaf in plan.leaves[group]])
+            tables.append(table[:, chosen])
         return tables
 
     def block_time(self) -> float:

@@ -128,7 +128,7 @@ def _host_rows(
 ) -> Iterator[str]:
     """The host tracks: each step that held a host, named by its player. `times`: the
     start, end and emptiness of every row, when known already. When games share
-    something, only `rows` (host, wait and block: a `with` spans steps, it is none), each
+    something, only `rows` (the timed kinds: a `with` spans steps, it is none), each
     named by `who` (a gather's child by its own name)."""
     workload = trace.workload
     if times is None:

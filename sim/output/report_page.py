@@ -24,7 +24,7 @@ from sim.results.console_tables import (
     replication_cells,
     summary_cells,
 )
-from sim.results.explanations import article_notes, comparisons
+from sim.results.explanations import article_notes, comparisons, rewrites
 from sim.results.result import Result
 from sim.scenario.units import format_count
 from sim.scenario.yaml_lines import decode
@@ -98,7 +98,7 @@ def report_page(result: Result, page: Page, timeline: bytes | None, files: list[
         close_up_caption=f"The first {short(span)} up close" if span else "",
         sweep=page.sweep_png,
     )
-    why = comparisons(result) + article_notes(result)
+    why = rewrites(result) + comparisons(result) + article_notes(result)
     if note := bottleneck_note(result):  # games that share resources: what holds them back
         why.append(note)
     return render(result, page, pictures, why, files)

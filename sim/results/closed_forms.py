@@ -7,8 +7,10 @@ Two kinds of figure:
   (n·R·(c+w) for polgar), divided among the k hosts. Cooperative: the
   host's own moves (n·R·c, "1 h"), divided among the hosts, or one game
   played alone if that is longer (the `count()` example's "about 1 s").
-  Threads: the same, with one CPU under the GIL. Processes: every step
-  divided among the workers, or the host steps among the CPUs.
+  Threads: the same, with one CPU for the host steps under the GIL (native
+  steps, C code without it, still have them all). Processes: every step
+  divided among the workers, or the host steps among the CPUs. The host's
+  own moves are its CPU work: host and native steps.
 - the exact closed form, for a single group shape (every group the same
   round of one host step c then one wait step w, and the same R, on k
   hosts; s is `host.switch_cost`): synchronous ⌈n/k⌉·R·(c+w) + (⌈n/k⌉−1)·s;
@@ -117,7 +119,7 @@ def article_estimate(scenario: Scenario, schedule: Schedule | str) -> float:
     hosts = schedule.hosts(scenario.host.count)
     every = sum(group.count * _game_length(group.round, group.moves) for group in scenario.players)
     host_work = sum(
-        group.count * _game_length(group.round, group.moves, only="host")
+        group.count * _game_length(group.round, group.moves, only=("host", "native"))
         for group in scenario.players
     )
     longest = max(_game_length(group.round, group.moves) for group in scenario.players)
@@ -125,7 +127,13 @@ def article_estimate(scenario: Scenario, schedule: Schedule | str) -> float:
         return every / hosts
     if schedule.threaded is not None:
         threads = schedule.workers(scenario.games, hosts)
-        cpus = 1 if schedule.threaded.gil else min(hosts, threads)
+        cpus = min(hosts, threads)
+        if schedule.threaded.gil:  # Python on one CPU at a time, C code on them all
+            python = sum(
+                group.count * _game_length(group.round, group.moves, only=("host",))
+                for group in scenario.players
+            )
+            return max(python, host_work / cpus, every / threads, longest)
         return max(host_work / cpus, every / threads, longest)
     if schedule.parallel is not None:
         workers = schedule.workers(scenario.games, hosts)
@@ -134,8 +142,8 @@ def article_estimate(scenario: Scenario, schedule: Schedule | str) -> float:
     return max(host_work / hosts, longest)
 
 
-def _game_length(round_: tuple, moves: int, only: str | None = None) -> float:
-    return moves * sum(step.duration for step in round_ if only is None or step.kind == only)
+def _game_length(round_: tuple, moves: int, only: tuple[str, ...] | None = None) -> float:
+    return moves * sum(step.duration for step in round_ if only is None or step.kind in only)
 
 
 def cooperative_one_host(n: int, rounds: int, c: float, w: float, s: float = 0.0) -> float:

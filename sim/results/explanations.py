@@ -17,6 +17,7 @@ from sim.engine.trace import Trace
 from sim.engine.workload import WAIT
 from sim.results import closed_forms, shared
 from sim.results.result import Result
+from sim.scenario.model import STEP_KINDS
 from sim.scenario.units import format_count, format_seconds
 
 __all__ = [
@@ -27,7 +28,12 @@ __all__ = [
     "explain",
     "explanations",
     "fullest",
+    "rewrites",
 ]
+
+#: How a scenario `sim record` wrote begins its description: its first schedule is then
+#: the recorded program's own, and the others are rewrites of it.
+RECORDED = "recorded from "
 
 
 def comparisons(result: Result) -> list[str]:
@@ -134,7 +140,7 @@ def explain(trace: Trace) -> str | None:
     if abs(over) <= 1e-9 * max(1.0, makespan):
         return None
     hosts = trace.schedule.hosts(workload.hosts)
-    held = workload.kind != WAIT  # host and block steps hold the loop
+    held = workload.kind != WAIT  # host, block and native steps hold the loop
     last_move = float(trace.end[held].max()) if held.any() else 0.0
     blocked, switching = workload.block_time(), trace.switch_time
     idle = last_move * hosts - workload.host_work() - blocked - switching
@@ -239,3 +245,64 @@ def bottleneck(trace: Trace, raised: float | None) -> str | None:
 
 def _percent(share: float) -> str:
     return f"{share:.1%}".replace("%", " %")
+
+
+def rewrites(result: Result) -> list[str]:
+    """For a recorded program: which rewrite pays most against the program's own schedule
+    (the scenario's first), and why, from where its steps' time goes."""
+    scenario = result.scenario
+    if not scenario.description.startswith(RECORDED) or len(result.traces) < 2:
+        return []
+    by_label = {trace.schedule.label: trace for trace in result.traces}
+    own = by_label.get(scenario.schedules[0].label)
+    if own is None or not own.makespan:
+        return []
+    others = [t for t in result.traces if t is not own and t.makespan]
+    best = min(others, key=lambda t: t.makespan, default=None)
+    workload = own.workload
+    timed = ("host", "wait", "native")
+    seconds = {
+        kind: float(workload.duration[workload.kind == code].sum())
+        for code, kind in enumerate(STEP_KINDS)
+        if kind in timed
+    }
+    total = sum(seconds.values()) or 1.0
+    share = {kind: value / total for kind, value in seconds.items()}
+    figures = f"{format_seconds(own.makespan)} as it is ({own.schedule.label})"
+    if best is None or best.makespan >= own.makespan * (1 - 0.05):
+        return [
+            f"No rewrite pays: your program takes {figures}, and none of the rewrites is 5 % "
+            f"faster; {_why_not(share, workload.hosts)}"
+        ]
+    speedup = own.makespan / best.makespan
+    return [
+        f"Of the rewrites, {best.schedule.label} pays most: {format_seconds(best.makespan)}, "
+        f"{speedup:.1f}× faster than your program's {figures}; "
+        f"{_why(best.schedule.kind, share, workload.hosts)}"
+    ]
+
+
+def _why(kind: str, share: dict[str, float], cpus: int) -> str:
+    wait, host, native = share.get("wait", 0.0), share.get("host", 0.0), share.get("native", 0.0)
+    if kind == "parallel":
+        return (
+            f"{_percent(host + native)} of the step time is CPU work, which {cpus} processes "
+            "do side by side (threads would share one GIL for the Python part)."
+        )
+    if kind == "threaded" and native >= wait:
+        return (
+            f"{_percent(native)} of the step time is C code that releases the GIL, which "
+            f"threads run on {cpus} CPUs at once."
+        )
+    return (
+        f"{_percent(wait)} of the step time is blocking waits, which "
+        + ("one event loop overlaps" if kind == "cooperative" else "threads overlap")
+        + f", leaving the {_percent(host)} of Python on the CPU to be done one step at a time."
+    )
+
+
+def _why_not(share: dict[str, float], cpus: int) -> str:
+    host = share.get("host", 0.0)
+    if cpus < 2:
+        return f"{_percent(host)} of the step time is Python on the CPU, and there is one CPU."
+    return f"{_percent(host)} of the step time is Python on the CPU, one step at a time."

@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 WITH, GATHER_KIND, PUT, GET = (STEP_KINDS.index(k) for k in ("with", "gather", "put", "get"))
-#: Codes of the kinds that last a duration of their own (host, wait, block).
+#: Codes of the kinds that last a duration of their own (host, wait, block, native).
 TIMED = np.array([STEP_KINDS.index(kind) for kind in TIMED_KINDS], dtype=np.int8)
 #: The columns every scenario has that a name's columns could repeat (a resource `host`).
 _FIXED = frozenset({"wait_for_host_s", "host_utilization"})

@@ -6,7 +6,9 @@ Column names are a public interface (docs/design.md, "Results").
 
 A scenario that declares resources or queues gets more columns, after the
 usual ones and named after what it declares (`sim.results.shared`): a
-scenario without them has exactly the columns listed here.
+scenario without them has exactly the columns listed here. One with native
+steps gets `native_s` in the games table, after `block_s` (a column of the
+kind the scenario uses, so files of scenarios without it keep their bytes).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pandas as pd
 
 from sim.engine.holding import HOLDS_HOST
 from sim.engine.trace import NO_HOST, Trace
-from sim.engine.workload import BLOCK, HOST, WAIT
+from sim.engine.workload import BLOCK, HOST, NATIVE, WAIT
 from sim.results import closed_forms, shared
 from sim.scenario.model import STEP_KINDS
 from sim.scenario.units import format_hms
@@ -133,10 +135,10 @@ def games(traces: Sequence[Trace]) -> pd.DataFrame:
     """One row per game and schedule: when it ran and where its time went.
 
     Every game is handed in at 0, so `end_s = host_s + wait_s + block_s +
-    wait_for_host_s` (plus the `wait_for_<name>_s` of a scenario with resources
-    or queues, unless a gather's children overlap). `worker` (from 1) is the host,
-    thread or process that played the game; empty under cooperative, where every
-    game is on the loop.
+    wait_for_host_s` (plus `native_s` of a scenario with native steps, and the
+    `wait_for_<name>_s` of one with resources or queues, unless a gather's
+    children overlap). `worker` (from 1) is the host, thread or process that
+    played the game; empty under cooperative, where every game is on the loop.
     """
     frames = []
     for trace in traces:
@@ -165,6 +167,8 @@ def games(traces: Sequence[Trace]) -> pd.DataFrame:
                 "worker": _from_one(worker),
             }
         )
+        if "native" in workload.scenario.kinds:
+            frame.insert(frame.columns.get_loc("block_s") + 1, "native_s", per_game["native"])
         if workload.shared is not None:
             for column, values in shared.figures(trace).games_columns().items():
                 frame[column] = values
@@ -227,10 +231,10 @@ def step_chunks(traces: Sequence[Trace], rows: int | None = None) -> Iterator[pd
 
 
 def _per_game(trace: Trace) -> dict[str, np.ndarray]:
-    """Seconds per game in host, wait and block steps, and waiting for a host.
+    """Seconds per game in host, wait, block and native steps, and waiting for a host.
 
     A step that was preempted or shared a CPU (`stalled`) waited for a host
-    during that time, not worked. Only host, wait and block rows count: a row
+    during that time, not worked. Only those timed rows count: a row
     that waits for a resource or a queue waits for another game, not a host
     (`sim.results.shared`). Kept per trace while the trace lives: `summary` and
     `games` both need it, and at millions of steps it is the costliest part of
@@ -261,6 +265,7 @@ def _per_game(trace: Trace) -> dict[str, np.ndarray]:
         "host": total(HOST),
         "wait": total(WAIT),
         "block": total(BLOCK),
+        "native": total(NATIVE),
         "wait_for_host": np.bincount(games, weights=waited, minlength=n),
     }
     return sums

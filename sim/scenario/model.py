@@ -42,15 +42,24 @@ __all__ = [
     "StepKind",
 ]
 
-StepKind = Literal["host", "wait", "block", "with", "gather", "put", "get"]
+StepKind = Literal["host", "wait", "block", "with", "gather", "put", "get", "native"]
 #: Row kinds in the order of their codes in the columnar arrays (`kind == 0` is a host step).
 #: New kinds are appended: the codes are part of every trace. `get` is no step of the
 #: file: a consumer's round begins with it (`serves`).
-STEP_KINDS: tuple[StepKind, ...] = ("host", "wait", "block", "with", "gather", "put", "get")
+STEP_KINDS: tuple[StepKind, ...] = (
+    "host",
+    "wait",
+    "block",
+    "with",
+    "gather",
+    "put",
+    "get",
+    "native",
+)
 #: Kinds that last a duration of their own; the others are spans around or waits for others.
-TIMED_KINDS: tuple[StepKind, ...] = ("host", "wait", "block")
+TIMED_KINDS: tuple[StepKind, ...] = ("host", "wait", "block", "native")
 #: Kinds a step of the file is spelt with, in the order error messages list them.
-_FILE_KINDS: tuple[StepKind, ...] = ("host", "wait", "block", "with", "gather", "put")
+_FILE_KINDS: tuple[StepKind, ...] = ("host", "wait", "block", "native", "with", "gather", "put")
 #: Names of resources and queues: they become column names, so words, digits, `_ . -`.
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -93,7 +102,10 @@ class Step(Frozen):
     `{block: 1}` is a blocking call (`time.sleep`, a synchronous HTTP request):
     it uses no CPU but holds whatever runs it, so under cooperative it holds
     the event loop like a host step, while a thread or a process gives the
-    CPU (and the GIL) away during it. Any duration may be a distribution
+    CPU (and the GIL) away during it. `{native: 1}` is CPU work in C code
+    that releases the GIL (numpy, hashlib, zlib): a CPU step everywhere, but
+    under the GIL threads run several at once on the CPUs while one of them
+    runs Python. Any duration may be a distribution
     (`{wait: {dist: exponential, mean: 1s}}`).
 
     Three kinds share what the games share (docs/design.md, "Shared limits,
@@ -110,6 +122,7 @@ class Step(Frozen):
     host: Duration | None = None
     wait: Duration | None = None
     block: Duration | None = None
+    native: Duration | None = None
     with_: Annotated[Hold, BeforeValidator(_named)] | None = Field(
         default=None, alias="with", json_schema_extra=lambda schema: _name_or_hold(schema)
     )
@@ -407,6 +420,13 @@ class Scenario(Frozen):
     @property
     def games(self) -> int:
         return sum(group.count for group in self.players)
+
+    @property
+    def kinds(self) -> frozenset[StepKind]:
+        """The kinds of the steps its rounds spell, those inside `with` and `gather` too."""
+        return frozenset(
+            step.kind for group in self.players for top in group.round for step in top.walk()
+        )
 
     @property
     def random(self) -> bool:

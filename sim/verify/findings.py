@@ -299,9 +299,11 @@ def real_notes(
     if not rows:
         return []
     scale, repeat = rows[0].scale, max(len(row.runs) for row in rows)
+    native = " (native steps in C, hashlib without the GIL)" if "native" in scenario.kinds else ""
     notes = [
         f"real × scale: the median of {repeat} run(s), each makespan × {figure(scale)}; "
-        "host steps are CPU work timed by the thread's own CPU clock, waits and blocks sleep",
+        f"host steps are CPU work timed by the thread's own CPU clock{native}, waits and "
+        "blocks sleep",
         f"simulated with the real durations; CPython's switch interval is "
         f"{duration(switch_interval)} in the scaled run, so threaded schedules are "
         f"simulated with {duration(switch_interval * scale)}; process pools are started "

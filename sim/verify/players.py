@@ -6,10 +6,11 @@ seconds from the moment all were released. The engine is not consulted: these
 are the measurements the engine is judged by.
 
 - cooperative: one asyncio loop; a host step is CPU work on the loop (it holds
-  the loop), a `block` step is `time.sleep` on the loop, a wait step is
-  `asyncio.sleep`; a game yields after a step that held the loop, as a
-  coroutine does at its next `await`. With `host.count` > 1 the loop hands
-  host and block steps to a pool of that many processes instead.
+  the loop), a `native` step CPU work in C on it (it holds the loop too), a
+  `block` step is `time.sleep` on the loop, a wait step is `asyncio.sleep`; a
+  game yields after a step that held the loop, as a coroutine does at its
+  next `await`. With `host.count` > 1 the loop hands host, native and block
+  steps to a pool of that many processes instead.
 - synchronous: the games one after another, in this process; with
   `host.count` > 1, a pool of that many processes, one game at a time each.
 - threaded: one thread per game, or `threads` threads taking games in file
@@ -22,8 +23,8 @@ Games that share resources, queues and fan-out come as a `Program`
 primitives:
 
 - cooperative: `asyncio.Semaphore`, `asyncio.Queue`, `asyncio.gather` of the
-  children, on the one loop (host and block steps in the process pool when
-  `host.count` > 1);
+  children, on the one loop (host, native and block steps in the process pool
+  when `host.count` > 1);
 - synchronous: games one after another in the engine's hand-out order (a
   queue's consumers after its producers), children one after another; with
   `host.count` > 1, as parallel on that many processes;

@@ -6,9 +6,10 @@ a real event loop whose clock is `looptime`'s, so `asyncio.sleep(55)` returns
 at once with `loop.time()` 55 s later, and the result is a `Trace` of the same
 shape as the engine's, to be compared step by step.
 
-- cooperative: a step that holds a host (`host`, and `block`: a blocking call
-  holds the loop) acquires `asyncio.Semaphore(host.count)` and sleeps its
-  duration while holding it; a `wait` step only sleeps. The semaphore grants
+- cooperative: a step that holds a host (`host`; `block`, a blocking call,
+  and `native`, C code computing, hold the loop too) acquires
+  `asyncio.Semaphore(host.count)` and sleeps its duration while holding it; a
+  `wait` step only sleeps. The semaphore grants
   in the order `acquire()` was called (FIFO; a test pins it: tests/test_verify.py).
   With `tie_rule`, hosts go by docs/design.md's tie rule instead (`sim.verify.loop_hosts`):
   only the order of same-instant requests is then the engine's.
@@ -37,6 +38,7 @@ from collections.abc import Awaitable, Callable
 from itertools import pairwise
 from typing import TypeVar
 
+from sim.engine.holding import HOLDS_HOST
 from sim.engine.recorder import Recorder
 from sim.engine.trace import NO_HOST, Trace
 from sim.engine.workload import Workload
@@ -49,8 +51,8 @@ __all__ = ["HOLDS_THE_LOOP", "REPLAYABLE", "RESOLUTION", "games_of", "replay"]
 
 #: Schedules that have an asyncio counterpart.
 REPLAYABLE = ("synchronous", "cooperative")
-#: Step kinds that keep a cooperative host (the loop) to themselves.
-HOLDS_THE_LOOP = frozenset({"host", "block"})
+#: Step kinds that keep a cooperative host (the loop) to themselves: host, block, native.
+HOLDS_THE_LOOP = HOLDS_HOST["cooperative"]
 #: looptime's clock tick, in seconds.
 RESOLUTION = 1e-15
 #: Virtual seconds the loop may idle, nothing due and games waiting, before looptime

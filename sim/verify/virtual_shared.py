@@ -8,9 +8,9 @@ Every game is a coroutine walking its group's compiled round
 consumer's `get` use a real `asyncio.Queue`, and a `gather` is
 `asyncio.gather` of child coroutines.
 
-- cooperative: games are tasks on the loop; a host or block step acquires a
-  host (`sim.verify.loop_hosts`), a wait step only sleeps; gather children
-  are tasks started in order.
+- cooperative: games are tasks on the loop; a host, block or native step
+  acquires a host (`sim.verify.loop_hosts`), a wait step only sleeps; gather
+  children are tasks started in order.
 - synchronous: each game first takes a host, in the engine's hand-out
   order (file order, a queue's consumers after the games that put into it),
   and keeps it to its end, waiting on resources and queues while holding
@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from sim.engine.deadlock import Deadlock
+from sim.engine.holding import HOLDS_HOST
 from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
 from sim.engine.programs import hand_out_order, producers_of
 from sim.engine.trace import NO_HOST, Trace
@@ -48,7 +49,7 @@ from sim.verify.loop_shared import LoopShared, SettledShared
 
 __all__ = ["play_shared"]
 
-_HOLDS_THE_LOOP = frozenset(STEP_KINDS.index(kind) for kind in ("host", "block"))
+_HOLDS_THE_LOOP = frozenset(STEP_KINDS.index(kind) for kind in HOLDS_HOST["cooperative"])
 _WITH, _GATHER, _PUT, _GET = (STEP_KINDS.index(k) for k in ("with", "gather", "put", "get"))
 
 

@@ -6,6 +6,10 @@ processes import it to play games: a spawned worker loads this module only.
 - `host`: pure-Python CPU work until the running thread has used the step's
   duration of its *own* CPU time (`time.thread_time`), so time spent waiting
   for the GIL or for a CPU does not count as work done.
+- `native`: CPU work in C with the GIL released, measured the same way:
+  `hashlib.pbkdf2_hmac`, one call for (nearly) the whole step, its iteration
+  count sized by the rate this process has measured, as a numpy or hashlib
+  call on large data computes without the GIL and takes it back at its end.
 - `wait` and `block`: `time.sleep`, which holds no CPU and releases the GIL.
   (Under cooperative, where they differ, the asyncio player handles them.)
 
@@ -35,6 +39,7 @@ No wait is for ever: one that lasts `patience` seconds raises `Stuck`.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import signal
@@ -50,6 +55,7 @@ __all__ = [
     "Stuck",
     "burn",
     "cpu_wait",
+    "crunch",
     "do_step",
     "one_after_another",
     "pid_after",
@@ -77,10 +83,35 @@ def burn(seconds: float) -> None:
             total += turn
 
 
+#: PBKDF2 iterations this process does in a second of its CPU, once measured.
+_RATE: list[float] = []
+#: Iterations of the first call, which measures the rate: well under a millisecond.
+_PROBE = 256
+
+
+def crunch(seconds: float) -> None:
+    """CPU work in C, the GIL released, until this thread has used `seconds` of CPU time.
+
+    Each call is sized to the time left at the measured rate, a little under it so
+    as not to overrun; the first call of a process measures the rate, its time
+    counting as work done like the rest."""
+    clock = time.thread_time
+    began = clock()
+    deadline = began + seconds
+    while (now := clock()) < deadline:
+        iterations = max(1, int((deadline - now) * _RATE[0] * 0.97)) if _RATE else _PROBE
+        hashlib.pbkdf2_hmac("sha256", b"native", b"step", iterations)
+        if not _RATE and (spent := clock() - now) > 0:
+            _RATE.append(iterations / spent)
+
+
 def do_step(kind: str, seconds: float) -> None:
-    """One step as a thread or a process does it: host is CPU work, the rest sleep."""
+    """One step as a thread or a process does it: host and native are CPU work (Python,
+    C code without the GIL), the rest sleep."""
     if kind == "host":
         burn(seconds)
+    elif kind == "native":
+        crunch(seconds)
     elif kind in ("wait", "block"):
         time.sleep(seconds)
     else:

@@ -33,7 +33,12 @@ __all__ = [
 
 DPI = 100
 #: Colour of each step kind, by name; a kind missing here gets one from `_SPARE`.
-KIND_COLOURS: dict[str, str] = {"host": "#1f5fa8", "wait": "#bcc8d6", "block": "#e07b22"}
+KIND_COLOURS: dict[str, str] = {
+    "host": "#1f5fa8",
+    "wait": "#bcc8d6",
+    "block": "#e07b22",
+    "native": "#2e7d32",
+}
 _SPARE = ("#7a4fa3", "#2a9d8f", "#b5485d", "#8c6d31")
 #: Label and colour of the time a game was ready for a host step but none was free.
 WAIT_FOR_HOST = "waiting for the host"

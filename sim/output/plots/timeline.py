@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engine.trace import Trace
-from sim.engine.workload import HOST
+from sim.engine.workload import CPU
 from sim.output.plots.style import (
     DPI,
     MAKESPAN_COLOUR,
@@ -308,10 +308,11 @@ def _panel_title(trace: Trace) -> str:
 
 
 def _strip(ax: Axes, trace: Trace, size: float) -> None:
-    """Share of host capacity in use over time, exactly integrated per bin."""
+    """Share of host capacity in use over time (host and native steps: CPU work), exactly
+    integrated per bin."""
     workload = trace.workload
     edges = np.linspace(0.0, max(trace.makespan, 1e-12), _STRIP_BINS + 1)
-    busy = workload.kind == HOST
+    busy = np.isin(workload.kind, CPU)
     integral = busy_integral(trace.start[busy], trace.end[busy], edges)
     share = np.diff(integral) / (workload.hosts * np.diff(edges))
     ax.stairs(share, edges / size, fill=True, color=colour("host"), alpha=0.8)
