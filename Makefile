@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SCENARIO ?= polgar
 ARGS ?=
 
-.PHONY: simulate test test-wallclock lint format docs docs-serve bench bench-threads bench-whatif bench-verify same-results clean
+.PHONY: simulate test test-wallclock lint format docs docs-serve bench bench-threads bench-whatif bench-verify bench-record-any same-results clean
 
 simulate: $(VENV)/.stamp-run
 	$(BIN)/sim run $(SCENARIO) $(ARGS)
@@ -52,6 +52,12 @@ bench-whatif: $(VENV)/.stamp-dev
 # Real runs on the wall clock beside the engine (a few minutes; see bench/verify.py).
 bench-verify: $(VENV)/.stamp-dev
 	$(BIN)/python bench/verify.py $(ARGS)
+
+# Programs that are not asyncio, recorded, against their real rewrites (a few minutes;
+# wants a quiet machine), and what recording costs per intercepted call.
+bench-record-any: $(VENV)/.stamp-dev
+	$(BIN)/python bench/record_any.py $(ARGS)
+	$(BIN)/python bench/record_overhead_any.py
 
 # Every shipped scenario and example gives the same bytes as commit REV (default HEAD).
 REV ?= HEAD

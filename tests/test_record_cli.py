@@ -138,7 +138,7 @@ def test_what_cannot_be_recorded_is_bad_input(tmp_path, command, status, message
     assert not (tmp_path / "x.yaml").exists()
 
 
-def test_a_failing_program_writes_nothing(tmp_path):
+def test_a_failing_program_that_ran_nothing_to_write_writes_nothing(tmp_path):
     script = tmp_path / "fails.py"
     script.write_text("import asyncio\nasyncio.run(asyncio.sleep(0))\nraise SystemExit(4)\n")
     out = tmp_path / "x.yaml"

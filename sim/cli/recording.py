@@ -1,4 +1,4 @@
-"""`sim record`: run an asyncio program under a recording loop; write it as a scenario."""
+"""`sim record`: run a Python program, recording what its time was; write it as a scenario."""
 
 from __future__ import annotations
 
@@ -45,29 +45,51 @@ def record(
     max_values: Annotated[
         int, typer.Option("--max-values", min=2, help="Most values kept per distribution.")
     ] = 200,
+    task: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--task",
+            help="A program that is not asyncio: each call of this function (name, qualname "
+            "or module:qualname) is one game. Repeatable.",
+            show_default="the function called most often with the most waiting inside it",
+        ),
+    ] = None,
 ) -> None:
-    """Run an asyncio program under a recording event loop; write it as a scenario.
+    """Run a Python program, recording what its time was; write it as a scenario.
 
-    Every task becomes a player (tasks of one coroutine function form a group); its
-    life is cut into host steps (its coroutine ran), wait steps (suspended, not
-    ready) and `block` steps (a blocking call inside a step). Steps that held the
-    loop for `--threshold` or more are flagged. The program's output passes through;
-    what was recorded is printed after it. A program that runs until stopped (a
-    server) is recorded until Ctrl-C.
+    An asyncio program: every task becomes a player (tasks of one coroutine function
+    form a group); its life is cut into host steps (its coroutine ran), wait steps
+    (suspended, not ready) and `block` steps (a blocking call inside a step). Steps
+    that held the loop for `--threshold` or more are flagged.
+
+    A synchronous or threaded program: each call of the `--task` function (or of the
+    one chosen, which is said), each thread's run and each work item of a thread pool
+    is a player, the main thread outside them another; Python on the CPU is host,
+    blocking calls are waits, C code that releases the GIL is native. The scenario
+    lists the program's own schedule first and the rewrites after it (asyncio, a
+    thread pool, processes), and the table of their makespans is printed.
+
+    The program's output passes through; what was recorded is printed after it. A
+    program that runs until stopped (a server) is recorded until Ctrl-C; one that
+    fails is written as far as it ran, marked partial.
 
     Examples:
 
         sim record -o scenarios/crawler.yaml -- python examples/crawler.py --pages 100
+
+        sim record --task fetch_page -- python examples/sync_fetcher.py
 
         sim record --deterministic -- python -m mypackage.server --once
     """
     import tempfile
 
     from sim.output.destination import slug
+    from sim.record.call_transcript import NothingCalled
     from sim.record.child import NotPython, program_stem, recording_command, run_recording
     from sim.record.program import INTERRUPTED, load_raw
     from sim.record.scenario_file import (
         NothingRecorded,
+        marked_partial,
         report_lines,
         scenario_text,
         write_atomically,
@@ -81,14 +103,15 @@ def record(
     with tempfile.TemporaryDirectory(prefix="sim-record-") as folder:
         raw_path = Path(folder) / "recording.json"
         try:
-            child = recording_command(command, raw_path, seconds)
+            child = recording_command(command, raw_path, seconds, tuple(task or ()))
         except NotPython as error:
             bad_input(f"sim record: {error}")
         status = run_recording(child)
         raw = load_raw(raw_path) if raw_path.exists() else None
+        failed = status not in (0, INTERRUPTED)
         if status == INTERRUPTED and raw is not None:
             err.print("sim record: the program was interrupted; writing what it ran until then")
-        elif status != 0:
+        elif failed and (raw is None or not (raw.tasks or raw.calls)):
             err.print(f"sim record: the program exited with status {status}; nothing written")
             raise typer.Exit(1)
     stem = program_stem(command)
@@ -96,14 +119,28 @@ def record(
         text, transcript = scenario_text(
             raw, name or stem, deterministic=deterministic, exact=exact, max_values=max_values
         )
+    except NothingCalled as error:
+        bad_input(f"sim record: {error}")
     except NothingRecorded as error:
+        if failed:
+            err.print(f"sim record: the program exited with status {status}; nothing written")
+            raise typer.Exit(1) from None
         bad_input(f"sim record: {error}")
     except ScenarioError as error:  # our own output refused: a bug, said plainly
         err.print("sim record: the recorded scenario does not validate:", markup=False)
         report_problems(error)
         raise typer.Exit(1) from None
     target = out if out is not None else Path("scenarios") / f"{slug(stem)}.yaml"
+    if failed:
+        assert raw is not None
+        text = marked_partial(text, raw, f"the program exited with status {status}")
     write_atomically(target, text)
     for line in report_lines(transcript, text):
         stdout.print(line, markup=False)
+    if failed:
+        err.print(
+            f"sim record: the program exited with status {status}: {target} holds what it "
+            "ran until then, marked partial"
+        )
+        raise typer.Exit(1)
     stdout.print(f"wrote {target}; next: sim run {target}", markup=False)

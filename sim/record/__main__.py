@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-_VALUED = {"-o", "--out", "--raw", "--threshold", "--name", "--max-values", "--seed"}
+_VALUED = {"-o", "--out", "--raw", "--threshold", "--name", "--max-values", "--seed", "--task"}
 _FLAGS = {"--deterministic", "--exact", "-h", "--help"}
 
 
@@ -20,7 +20,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sim.record",
         usage="%(prog)s [options] (script.py | -m module) [args]",
-        description="Run an asyncio program under a recording event loop; write a scenario.",
+        description="Run a Python program, recording what its time was; write a scenario.",
         epilog="Example: python -m sim.record -o scenarios/crawler.yaml examples/crawler.py",
     )
     parser.add_argument("-o", "--out", type=Path, help="scenario file to write")
@@ -31,6 +31,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--exact", action="store_true", help="a group per task: replays the run")
     parser.add_argument("--max-values", type=int, default=200, help="values per distribution")
     parser.add_argument("--seed", type=int, default=0, help="seed of the check run")
+    parser.add_argument(
+        "--task",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a program that is not asyncio: each call of this function (name, qualname or "
+        "module:qualname) is one game; repeatable (default: chosen from the run)",
+    )
     return parser
 
 
@@ -73,22 +81,29 @@ def main(argv: list[str] | None = None) -> int:
     from sim.record.program import INTERRUPTED, record_program, save_raw
 
     target, args = program[0], program[1:]
-    raw, status = record_program(target, args, module=module, threshold=threshold)
+    raw, status = record_program(
+        target, args, module=module, threshold=threshold, tasks=tuple(options.task)
+    )
     if options.raw is not None:
         if raw is not None:
             save_raw(raw, options.raw)
         return status
-    if status and not (status == INTERRUPTED and raw is not None):
+    failed = status not in (0, INTERRUPTED)
+    if status and (raw is None or not (raw.tasks or raw.calls)):
         print(f"sim record: the program exited with status {status}; nothing written",
               file=sys.stderr)  # fmt: skip
         return status
-    return _write(raw, options, Path(target).stem if not module else target.rsplit(".", 1)[-1])
+    stem = Path(target).stem if not module else target.rsplit(".", 1)[-1]
+    written = _write(raw, options, stem, status if failed else 0)
+    return status if failed else written
 
 
-def _write(raw, options: argparse.Namespace, stem: str) -> int:
+def _write(raw, options: argparse.Namespace, stem: str, failed: int = 0) -> int:
     from sim.output.destination import slug
+    from sim.record.call_transcript import NothingCalled
     from sim.record.scenario_file import (
         NothingRecorded,
+        marked_partial,
         report_lines,
         scenario_text,
         write_atomically,
@@ -105,9 +120,13 @@ def _write(raw, options: argparse.Namespace, stem: str) -> int:
             exact=options.exact,
             max_values=options.max_values,
         )
-    except (NothingRecorded, ScenarioError) as error:
+    except (NothingCalled, NothingRecorded, ScenarioError) as error:
         print(f"sim record: {error}", file=sys.stderr)
         return 2
+    if failed:
+        text = marked_partial(text, raw, f"the program exited with status {failed}")
+        print(f"sim record: the program exited with status {failed}: {out} holds what it ran "
+              "until then, marked partial", file=sys.stderr)  # fmt: skip
     write_atomically(out, text)
     for line in report_lines(transcript, text, seed=options.seed):
         print(line, file=sys.stderr)

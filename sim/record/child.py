@@ -26,10 +26,14 @@ class NotPython(ValueError):
     """The command does not start a Python program the recorder can slip into."""
 
 
-def recording_command(command: list[str], raw: Path, threshold: float) -> list[str]:
+def recording_command(
+    command: list[str], raw: Path, threshold: float, tasks: tuple[str, ...] = ()
+) -> list[str]:
     """`python [opts] prog.py args` → `python [opts] -m sim.record --raw RAW prog.py args`."""
     options, program = _split(command)
     ours = ["-m", "sim.record", "--raw", str(raw), "--threshold", f"{threshold!r}"]
+    for task in tasks:
+        ours += ["--task", task]
     return [command[0], *options, *ours, *program]
 
 

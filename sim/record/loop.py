@@ -304,6 +304,12 @@ class RecordingPolicy(asyncio.DefaultEventLoopPolicy):
         super().__init__()
         fields = {"sink": sink, "threshold": threshold, "objects": objects}
         self._loop_factory = type("RecordingLoop", (RecordingLoop,), fields)
+        self.on_loop: list[Any] = []  # called when the program makes its first loop
+
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        for call in self.on_loop:
+            call()
+        return super().new_event_loop()
 
 
 def _timed_job(job: list[float], func: Any, *args: Any) -> Any:

@@ -24,6 +24,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
+from sim.record.calls import CallRecorder, RawCalls, calls_from_json, calls_to_json
 from sim.record.loop import DEFAULT_THRESHOLD, STEP_FIELDS, Recording, RecordingPolicy
 from sim.record.primitives import EVENT_FIELDS, Objects, install
 
@@ -82,6 +83,8 @@ class RawRecording:
     #: per executor job: (executor's object number or -1, submitted, started, ended, cpu s);
     #: started is NaN for a job whose worker could not be watched (a process pool)
     jobs: tuple[tuple[int, float, float, float, float], ...] = ()
+    #: a program that ran no event loop: its units of work (`sim.record.calls`)
+    calls: RawCalls | None = None
 
 
 def record_program(
@@ -90,22 +93,29 @@ def record_program(
     *,
     module: bool = False,
     threshold: float = DEFAULT_THRESHOLD,
+    tasks: tuple[str, ...] = (),
 ) -> tuple[RawRecording | None, int]:
-    """Run `target` (a script path, or a module name if `module`) recording its loops.
+    """Run `target` (a script path, or a module name if `module`) recording it.
 
-    Returns the busiest loop's recording (None if the program ran none) and the
-    program's exit status (`INTERRUPTED` when Ctrl-C stopped it: `asyncio.run` then
-    cancels the main task and closes its loop, so the recording up to there is kept).
+    Returns the busiest loop's recording, or, for a program that ran no event loop,
+    its calls (`sim.record.calls`: `tasks` names its unit of work), and the program's
+    exit status (`INTERRUPTED` when Ctrl-C stopped it: `asyncio.run` then cancels the
+    main task and closes its loop, so the recording up to there is kept). A program
+    that failed still gives what it ran until then.
     """
     sink: list[Recording] = []
     saved_policy, saved_argv, saved_path = asyncio.get_event_loop_policy(), sys.argv, sys.path[:]
     objects = Objects()
-    asyncio.set_event_loop_policy(RecordingPolicy(sink, threshold, objects))
+    policy = RecordingPolicy(sink, threshold, objects)
+    calls = CallRecorder(tasks, os.path.abspath(target) if not module else target)
+    policy.on_loop.append(calls.stop)  # an asyncio program: its loop records it
+    asyncio.set_event_loop_policy(policy)
     undo = install(objects)
     sys.argv = [target, *args]
     if not module:
         sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
     status = 0
+    calls.install()  # measures its own cost first: before the program's clock starts
     began = perf_counter()
     try:
         if module:
@@ -114,18 +124,21 @@ def record_program(
             runpy.run_path(target, run_name="__main__")
     except SystemExit as leaving:
         status = _exit_status(leaving.code)
-    except Exception:  # the program's own failure: show its traceback, as Python would
-        traceback.print_exc()
+    except Exception as error:  # the program's own failure: its traceback, as Python shows it
+        _print_traceback(error)
         status = 1
     except KeyboardInterrupt:  # Ctrl-C ends the recording of a program that runs until stopped
         status = INTERRUPTED
     finally:
         wall = perf_counter() - began
+        calls.uninstall()
         undo()
         asyncio.set_event_loop_policy(saved_policy)
         sys.argv, sys.path[:] = saved_argv, saved_path
     program = " ".join(["-m" if module else "", target, *args]).strip()
-    return _raw(sink, program, wall, threshold), status
+    if sink:
+        return _raw(sink, program, wall, threshold), status
+    return RawRecording(program, wall, wall, threshold, (), 0, calls=calls.result()), status
 
 
 def _exit_status(code: Any) -> int:
@@ -226,6 +239,7 @@ def save_raw(recording: RawRecording, path: Path) -> None:
         "objects": {str(n): [o.kind, o.name, o.capacity] for n, o in recording.objects.items()},
         "gathers": [[list(child) for child in children] for children in recording.gathers],
         "jobs": [[_finite(x) for x in job] for job in recording.jobs],
+        "calls": None if recording.calls is None else calls_to_json(recording.calls),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -276,9 +290,23 @@ def load_raw(path: Path) -> RawRecording:
             (int(obj), *(math.nan if x is None else x for x in rest))
             for obj, *rest in data.get("jobs", [])
         ),
+        None if data.get("calls") is None else calls_from_json(data["calls"]),
     )
 
 
 def _finite(x: float) -> float | None:
     """JSON has no NaN: an unknown time is null."""
     return None if x != x else x
+
+
+def _print_traceback(error: BaseException) -> None:
+    """The traceback from the program's first frame on: the recorder's own frames and
+    runpy's, which ran it, are not the user's."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    tb = error.__traceback__
+    while tb is not None and (
+        tb.tb_frame.f_code.co_filename.startswith((here, "<frozen"))
+        or tb.tb_frame.f_code.co_filename.endswith("runpy.py")
+    ):
+        tb = tb.tb_next
+    traceback.print_exception(type(error), error, tb)

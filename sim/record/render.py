@@ -17,7 +17,7 @@ from statistics import fmean
 
 from sim.record.transcript import Position, RecordedGroup, Transcript
 
-__all__ = ["DEFAULT_MAX_VALUES", "render"]
+__all__ = ["DEFAULT_MAX_VALUES", "group_lines", "quoted", "render"]
 
 #: Most values written per empirical distribution; more become quantiles.
 DEFAULT_MAX_VALUES = 200
@@ -44,8 +44,8 @@ def render(
         "# ready while the loop ran others is not written: the schedule makes it.",
         *(f"# Note: {note}." for note in transcript.notes),
         *(f"# Flagged: {flag.sentence()}." for flag in transcript.flags),
-        f"name: {_quoted(name)}",
-        f"description: {_quoted('recorded from ' + rec.program)}",
+        f"name: {quoted(name)}",
+        f"description: {quoted('recorded from ' + rec.program)}",
         "unit: ms",
         "host:",
         "  name: event loop",
@@ -58,7 +58,7 @@ def render(
         lines += [f"  {name}: {{maxsize: {size}}}" for name, size in transcript.queues.items()]
     lines.append("players:")
     for group in transcript.groups:
-        lines += _group(group, deterministic, max_values)
+        lines += group_lines(group, deterministic, max_values)
     if any(size > 0 for size in transcript.queues.values()):
         # played one game after another, a producer would wait for ever on a full queue
         lines.append("schedules: [cooperative]")
@@ -67,10 +67,10 @@ def render(
     return "\n".join(lines) + "\n"
 
 
-def _group(group: RecordedGroup, deterministic: bool, max_values: int) -> list[str]:
+def group_lines(group: RecordedGroup, deterministic: bool, max_values: int) -> list[str]:
     where = _short(group.where)
     lines = [
-        f"  - name: {_quoted(group.name)}   # {group.function} at {where}",
+        f"  - name: {quoted(group.name)}   # {group.function} at {where}",
         f"    count: {group.count}",
     ]
     if group.moves > 1:
@@ -137,7 +137,7 @@ def _number(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
 
 
-def _quoted(text: str) -> str:
+def quoted(text: str) -> str:
     """Plain when safe in YAML, else double-quoted with escapes."""
     safe = text and text[0].isalnum() and all(ch.isalnum() or ch in " _-./<>@#()" for ch in text)
     if safe and ": " not in text and " #" not in text:

@@ -1,0 +1,206 @@
+"""A program that is not asyncio, recorded as calls (`sim.record.calls`), as a scenario.
+
+Games of one function, role and pool with one sequence of step kinds form a
+group (a game that hit one more blocking call is a group apart, so the
+others' durations are not mixed with its); each step of the group's round
+keeps every game's duration. The schedules answer the question the program's
+author has: the program's own schedule first (`synchronous` on one host for a
+loop, `threaded` with the pool's size for a `ThreadPoolExecutor`, one thread
+per game for threads), then the rewrites: cooperative on one event loop (an
+asyncio rewrite), threads as `ThreadPoolExecutor()` sizes its pool by default,
+and as many processes as CPUs, as `ProcessPoolExecutor()` does. `host.count`
+is the recording machine's CPUs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from sim.record.calls import RawCalls, RawGame
+from sim.record.program import RawRecording
+from sim.record.render import group_lines, quoted
+from sim.record.transcript import Position, RecordedGroup
+from sim.scenario.model import STEP_KINDS
+
+__all__ = ["CallTranscript", "NothingCalled", "render_calls", "transcribe_calls"]
+
+#: Does the scenario format have the `native` step kind (C code that releases the GIL)?
+HAS_NATIVE = "native" in STEP_KINDS
+
+
+class NothingCalled(Exception):
+    """The `--task` named was never called: there are no games to write."""
+
+
+@dataclass(frozen=True)
+class CallTranscript:
+    """The recording as groups, with the program's own schedule and the rewrites'."""
+
+    recording: RawRecording
+    calls: RawCalls
+    groups: tuple[RecordedGroup, ...]
+    schedules: tuple[str, ...]  # YAML of each schedule, the program's own first
+    own: str  # the program's own schedule's label
+    cpus: int
+    notes: tuple[str, ...]
+
+    @property
+    def makespan_s(self) -> float:
+        """From the first game's start to the last one's end."""
+        games = self.calls.games
+        return max(g.end for g in games) - min(g.start for g in games) if games else 0.0
+
+    def seconds(self, kind: str) -> float:
+        """Seconds of every step of `kind` over the games, inside `with` blocks too."""
+        return sum(_seconds(game.steps, kind) for game in self.calls.games)
+
+    @property
+    def resources(self) -> dict[str, int]:
+        """The locks and semaphores held in the games, by name: their units."""
+        return {name: units for _kind, name, units in self.calls.objects.values()}
+
+
+def transcribe_calls(recording: RawRecording, cpus: int | None = None) -> CallTranscript:
+    """Group the games and choose the schedules."""
+    calls = recording.calls
+    assert calls is not None
+    cpus = cpus or os.cpu_count() or 1
+    if calls.task is not None and calls.task.unknown:
+        raise NothingCalled("--task " + "; ".join(calls.task.unknown))
+    if (
+        calls.task is not None
+        and calls.task.given
+        and not any(g.role == "task" for g in calls.games)
+    ):
+        called = ", ".join(f"{name} ({n})" for name, n in calls.calls[:8]) or "none"
+        raise NothingCalled(
+            f"--task {calls.task.name}: never called by the program; its most called "
+            f"functions (calls): {called}"
+        )
+    buckets: dict[tuple, list[RawGame]] = {}
+    for game in calls.games:
+        key = (game.function, game.where, game.role, game.pool, _shape(game.steps))
+        buckets.setdefault(key, []).append(game)
+    names = _names([key[0] for key in buckets])
+    locks = {number: name for number, (_kind, name, _units) in calls.objects.items()}
+    groups = []
+    for name, ((function, where, role, _pool, _kinds), games) in zip(
+        names, buckets.items(), strict=True
+    ):
+        positions = _positions([game.steps for game in games], locks)
+        label = function if role != "main" else "the main thread outside the games"
+        groups.append(RecordedGroup(name, label, where, len(games), positions))
+    own, schedules = _schedules(calls, cpus)
+    notes = list(calls.notes)
+    if len(buckets) > len({key[0] for key in buckets}):
+        notes.append("games of one function took different paths (more or fewer waits): "
+                     "each path is a group of its own")  # fmt: skip
+    return CallTranscript(recording, calls, tuple(groups), schedules, own, cpus, tuple(notes))
+
+
+def _kind(kind: str) -> str:
+    return kind if HAS_NATIVE or kind != "native" else "host"
+
+
+def _shape(steps: list) -> tuple:
+    """The kinds of the steps, `with` blocks with their lock and what is inside."""
+    return tuple(
+        ("with", step[1], _shape(step[2])) if step[0] == "with" else _kind(step[0])
+        for step in steps
+    )
+
+
+def _positions(columns: list[list], locks: dict[int, str]) -> tuple[Position, ...]:
+    """One round's positions from games of one shape: each position every game's value."""
+    positions = []
+    for i, step in enumerate(columns[0]):
+        if step[0] == "with":
+            inside = _positions([steps[i][2] for steps in columns], locks)
+            positions.append(Position("with", target=locks[step[1]], steps=inside))
+        else:
+            positions.append(Position(_kind(step[0]), tuple(steps[i][1] for steps in columns)))
+    return tuple(positions)
+
+
+def _seconds(steps: list, kind: str) -> float:
+    return sum(
+        _seconds(step[2], kind) if step[0] == "with" else (step[1] if step[0] == kind else 0.0)
+        for step in steps
+    )
+
+
+def _schedules(calls: RawCalls, cpus: int) -> tuple[str, tuple[str, ...]]:
+    """The program's own schedule, then the rewrites (as YAML flow mappings)."""
+    pool_threads = min(32, cpus + 4)  # ThreadPoolExecutor()'s own default
+    loop = "{synchronous: {hosts: 1}}"
+    asyncio_rewrite = "{cooperative: {hosts: 1}}"
+    processes = f"{{parallel: {{processes: {cpus}}}}}"
+    if calls.pools:
+        size = max(calls.pools.values())
+        own = f"{{threaded: {{threads: {size}}}}}"
+        others = [loop, asyncio_rewrite]
+        if size != pool_threads:
+            others.append(f"{{threaded: {{threads: {pool_threads}}}}}")
+        return f"threaded (a pool of {size})", (own, *others, processes)
+    if any(g.role == "thread" for g in calls.games):
+        own = "{threaded: {}}"
+        pooled = f"{{threaded: {{threads: {pool_threads}}}}}"
+        return "threaded (a thread per game)", (own, loop, asyncio_rewrite, pooled, processes)
+    pooled = f"{{threaded: {{threads: {pool_threads}}}}}"
+    return "synchronous", (loop, asyncio_rewrite, pooled, processes)
+
+
+def _names(functions: list[str]) -> list[str]:
+    """A group name per bucket: its function's last dotted part, then `#2`, `#3`, … for
+    the function's other paths, made unique."""
+    names: list[str] = []
+    used: set[str] = set()
+    for function in functions:
+        base = function.rsplit(".", 1)[-1].replace("<", "").replace(">", "") or "game"
+        name, n = base, 1
+        while name in used:
+            n += 1
+            name = f"{base}#{n}"
+        names.append(name)
+        used.add(name)
+    return names
+
+
+def render_calls(
+    transcript: CallTranscript, name: str, *, deterministic: bool, max_values: int
+) -> str:
+    """The scenario file's text."""
+    rec, calls = transcript.recording, transcript.calls
+    task = calls.task
+    if task is None:
+        unit = "each thread's run or pool work item is a game"
+    elif task.name:
+        unit = f"each call of {task.name} is a game" + ("" if task.given else " (chosen)")
+    else:
+        unit = "the program is one game (no function was called twice)"
+    lines = [
+        f"# Recorded by `sim record` from: python {rec.program}",
+        f"# The program ran {rec.wall_s:.3f} s; {unit}; the main thread outside them is a",
+        "# game of its own. host: Python on the CPU; wait: a blocking call off the CPU (sleep,",
+        "# socket, select, file read)"
+        + ("; native: C code that computed with the GIL released." if HAS_NATIVE else "."),
+        "# Waiting for another thread (a lock, a future, join) is not written: the schedule",
+        "# makes it again. The first schedule is the program's own; the others are rewrites.",
+        *(f"# Note: {note}." for note in transcript.notes),
+        f"name: {quoted(name)}",
+        f"description: {quoted('recorded from ' + rec.program)}",
+        "unit: ms",
+        "host:",
+        "  name: cpu",
+        f"  count: {transcript.cpus}",
+    ]
+    if transcript.resources:
+        lines += ["resources:   # the program's locks (1) and semaphores (their value)"]
+        lines += [f"  {name}: {units}" for name, units in transcript.resources.items()]
+    lines.append("players:")
+    for group in transcript.groups:
+        lines += group_lines(group, deterministic, max_values)
+    lines.append("schedules:")
+    lines += [f"  - {schedule}" for schedule in transcript.schedules]
+    return "\n".join(lines) + "\n"
