@@ -340,3 +340,49 @@ def test_the_programs_locks_and_semaphores_are_resources_and_still_limit_it(tmp_
     assert outer[0].with_.resource == "db"
     assert [s.with_.resource for s in outer[0].inner if s.kind == "with"] == ["cache_lock"] * 2
     assert [s.kind for s in outer[0].inner if s.kind != "host"] == ["with", "wait", "with"]
+
+
+def test_a_queue_between_threads_is_a_queue_its_consumers_serve(tmp_path):
+    """Items put are `put` steps of a producer of one round per item; each consumer
+    thread serves the queue, a round per item taken; the program still gets every item."""
+    seen = tmp_path / "taken.txt"
+    script = program(
+        tmp_path,
+        f"""
+        import queue, threading
+        jobs = queue.Queue(maxsize=3)
+        taken = []
+        def producer():
+            for i in range(12):
+                work(500)
+                jobs.put(i)
+            for _ in range(2):  # one "no more" for each consumer
+                work(500)
+                jobs.put(None)
+        def consumer():
+            while True:
+                item = jobs.get()
+                if item is None:
+                    return
+                time.sleep(0.004)
+                taken.append(item)
+        threads = [threading.Thread(target=producer), threading.Thread(target=consumer),
+                   threading.Thread(target=consumer)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        open({str(seen)!r}, "w").write(str(sorted(taken)))
+        """,
+    )
+    raw = recorded(tmp_path, script)
+    assert seen.read_text() == str(list(range(12)))
+    assert ("queue", "jobs", 3) in calls_of(raw).objects.values()
+    text, transcript = scenario_text(raw, "queues")
+    assert transcript.queues == {"jobs": 3}
+    scenario = from_yaml(text)
+    producer = next(g for g in scenario.players if g.name == "producer")
+    assert producer.moves == 14 and [s.kind for s in producer.steps] == ["host", "put"]
+    consumers = [g for g in scenario.players if g.serves == "jobs"]
+    assert sum(g.count for g in consumers) == 2
+    assert all("wait" in [s.kind for s in g.steps] for g in consumers)

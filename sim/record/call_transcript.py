@@ -14,13 +14,16 @@ is the recording machine's CPUs.
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from dataclasses import dataclass
 
 from sim.record.calls import RawCalls, RawGame
-from sim.record.program import RawRecording
+from sim.record.program import RawObject, RawRecording
 from sim.record.render import group_lines, quoted
-from sim.record.transcript import Position, RecordedGroup
+from sim.record.structure import Get, Leaf, Put, With, shape
+from sim.record.transcript import RecordedGroup, cleaned, positions_of, rounds_of, served_queue
 from sim.scenario.model import STEP_KINDS
 
 __all__ = ["CallTranscript", "NothingCalled", "render_calls", "transcribe_calls"]
@@ -58,7 +61,12 @@ class CallTranscript:
     @property
     def resources(self) -> dict[str, int]:
         """The locks and semaphores held in the games, by name: their units."""
-        return {name: units for _kind, name, units in self.calls.objects.values()}
+        return {n: units for kind, n, units in self.calls.objects.values() if kind != "queue"}
+
+    @property
+    def queues(self) -> dict[str, int]:
+        """The queues the games used, by name: their maxsize (0: unbounded)."""
+        return {n: size for kind, n, size in self.calls.objects.values() if kind == "queue"}
 
 
 def transcribe_calls(recording: RawRecording, cpus: int | None = None) -> CallTranscript:
@@ -78,19 +86,30 @@ def transcribe_calls(recording: RawRecording, cpus: int | None = None) -> CallTr
             f"--task {calls.task.name}: never called by the program; its most called "
             f"functions (calls): {called}"
         )
-    buckets: dict[tuple, list[RawGame]] = {}
-    for game in calls.games:
-        key = (game.function, game.where, game.role, game.pool, _shape(game.steps))
-        buckets.setdefault(key, []).append(game)
+    objects = {n: RawObject(kind, name, size) for n, (kind, name, size) in calls.objects.items()}
+    trees = [(game, _nodes(game.steps)) for game in calls.games]
+    serving = [served_queue(nodes) for _, nodes in trees]
+    served = {queue for queue in serving if queue is not None}
+    counts: Counter[str] = Counter()
+    buckets: dict[tuple, list[tuple[RawGame, list]]] = {}
+    for (game, nodes), serves in zip(trees, serving, strict=True):
+        role, rounds = rounds_of(cleaned(nodes, served, serves, counts), False, counts)
+        key = (game.function, game.where, game.role, role, shape(rounds[0]))
+        buckets.setdefault(key, []).append((game, rounds))
     names = _names([key[0] for key in buckets])
-    locks = {number: name for number, (_kind, name, _units) in calls.objects.items()}
     groups = []
-    for name, ((function, where, role, _pool, _kinds), games) in zip(
-        names, buckets.items(), strict=True
-    ):
-        positions = _positions([game.steps for game in games], locks)
-        label = function if role != "main" else "the main thread outside the games"
-        groups.append(RecordedGroup(name, label, where, len(games), positions))
+    for name, (key, members) in zip(names, buckets.items(), strict=True):
+        function, where, kind, role, _shape = key
+        columns = [nodes for _, rounds in members for nodes in rounds]
+        positions, _flags = positions_of(name, columns, objects, math.inf, "")
+        label = function if kind != "main" else "the main thread outside the games"
+        groups.append(
+            RecordedGroup(
+                name, label, where, len(members), positions,
+                moves=role[1] if role[0] == "moves" else 1,
+                serves=objects[role[1]].name if role[0] == "serves" else "",
+            )
+        )  # fmt: skip
     own, schedules = _schedules(calls, cpus)
     notes = list(calls.notes)
     if len(buckets) > len({key[0] for key in buckets}):
@@ -99,34 +118,28 @@ def transcribe_calls(recording: RawRecording, cpus: int | None = None) -> CallTr
     return CallTranscript(recording, calls, tuple(groups), schedules, own, cpus, tuple(notes))
 
 
-def _kind(kind: str) -> str:
-    return kind if HAS_NATIVE or kind != "native" else "host"
-
-
-def _shape(steps: list) -> tuple:
-    """The kinds of the steps, `with` blocks with their lock and what is inside."""
-    return tuple(
-        ("with", step[1], _shape(step[2])) if step[0] == "with" else _kind(step[0])
-        for step in steps
-    )
-
-
-def _positions(columns: list[list], locks: dict[int, str]) -> tuple[Position, ...]:
-    """One round's positions from games of one shape: each position every game's value."""
-    positions = []
-    for i, step in enumerate(columns[0]):
+def _nodes(steps: list) -> list:
+    """A game's steps as the transcript's tree: leaves (a timed step's seconds on the wall
+    and on the CPU alike), `with` blocks, and items put and taken."""
+    nodes: list = []
+    for step in steps:
         if step[0] == "with":
-            inside = _positions([steps[i][2] for steps in columns], locks)
-            positions.append(Position("with", target=locks[step[1]], steps=inside))
+            nodes.append(With(step[1], _nodes(step[2])))
+        elif step[0] == "put":
+            nodes.append(Put(step[1]))
+        elif step[0] == "get":
+            nodes.append(Get(step[1]))
         else:
-            positions.append(Position(_kind(step[0]), tuple(steps[i][1] for steps in columns)))
-    return tuple(positions)
+            kind = step[0] if HAS_NATIVE or step[0] != "native" else "host"
+            nodes.append(Leaf(kind, step[1], step[1], -1, None))
+    return nodes
 
 
 def _seconds(steps: list, kind: str) -> float:
     return sum(
         _seconds(step[2], kind) if step[0] == "with" else (step[1] if step[0] == kind else 0.0)
         for step in steps
+        if step[0] not in ("put", "get")
     )
 
 
@@ -198,6 +211,9 @@ def render_calls(
     if transcript.resources:
         lines += ["resources:   # the program's locks (1) and semaphores (their value)"]
         lines += [f"  {name}: {units}" for name, units in transcript.resources.items()]
+    if transcript.queues:
+        lines += ["queues:      # the program's queue.Queue(maxsize); 0: unbounded"]
+        lines += [f"  {name}: {{maxsize: {size}}}" for name, size in transcript.queues.items()]
     lines.append("players:")
     for group in transcript.groups:
         lines += group_lines(group, deterministic, max_values)

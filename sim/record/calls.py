@@ -24,12 +24,16 @@ each call of a C function, plus each thread's CPU clock (`time.thread_time`):
   thread gave up the CPU of its own accord since then (a voluntary context
   switch), an unknown extension waited, and that is a wait; if not, another
   process had the CPU, and that is no step;
-- waiting for another thread (a lock, a condition, a future, a queue between
-  threads, `Thread.join`) is no step: the schedule makes that wait again;
+- the program's own locks and semaphores note when a thread holds them (a
+  `with` block on a resource of their units), its own `queue.Queue`s each item
+  put and taken (`put` steps, and rounds that begin by taking one); waiting
+  for them, or for a condition, a future or `Thread.join`, is no step: the
+  schedule makes that wait again;
 - the rest is Python on the CPU: `host` steps, from the thread's CPU clock
   where both ends were stamped (time waiting for the GIL is not written), else
-  from the wall clock. The hook's own cost, measured at the start, is taken
-  off each host step per profiling event in it.
+  from the wall clock. The hook's costs, measured as it starts, are taken off
+  each host step: per profiling event in it, and the slowdown of every bytecode
+  while a hook is set (CPython's specialized instructions are then off).
 
 Standard library only: this runs inside the user's interpreter.
 """
@@ -76,8 +80,9 @@ STAMPED = 8
 
 WAIT, NATIVE, JOIN, OTHER = 1, 2, 3, 4
 #: Not calls: a lock or semaphore of the program's taken (`HELD`) and given back (`LET`),
-#: noted in the same list as the timed calls, with the lock's number where `slept` is.
-HELD, LET = 5, 6
+#: an item put into (`PUT`) and taken from (`GOT`) a queue of the program's, noted in the
+#: same list as the timed calls, with the object's number where `slept` is.
+HELD, LET, PUT, GOT = 5, 6, 7, 8
 
 # (owner, names): owner is a module's name, or "module.Type" of a method's object
 _WAITING = {
@@ -142,7 +147,8 @@ class RawCalls:
     overhead_s: float  # the hook's cost per profiling event, taken off host steps
     slowdown: float  # how much slower Python ran hooked: host steps are divided by it
     calls: list[tuple[str, int]]  # the most called functions of the program
-    #: the program's locks and semaphores held in a game: number → (kind, name, capacity)
+    #: the program's locks, semaphores and queues used in a game: number → (kind, name,
+    #: capacity: a lock's 1, a semaphore's value, a queue's maxsize)
     objects: dict[int, tuple[str, str, int]] = field(default_factory=dict)
 
 
@@ -311,6 +317,7 @@ class CallRecorder:
         self.active = True
         self._wrap_sleep()
         self._wrap_locks()
+        self._wrap_queues()
         self._wrap_pools()
         self._wrap_processes()
         os.register_at_fork(before=self._forking, after_in_child=self._in_child)
@@ -365,6 +372,31 @@ class CallRecorder:
                 return _Held(recorder, inner, kind, units, _name == "RLock")
 
             self._patch(threading, name, made)
+
+    def _wrap_queues(self) -> None:
+        """The program's own `queue.Queue`s (and LIFO and priority ones) note each item
+        put and taken; those of Python's library stay plain."""
+        import queue
+
+        recorder = self
+        for name in ("Queue", "LifoQueue", "PriorityQueue"):
+            original = getattr(queue, name)
+
+            def made(maxsize: int = 0, _original: Any = original) -> Any:
+                inner = _original(maxsize)
+                caller = sys._getframe(1).f_code.co_filename
+                if not recorder.active or not _is_own(caller):
+                    return inner
+                return _Queued(recorder, inner, max(int(maxsize), 0))
+
+            self._patch(queue, name, made)
+
+    def _note(self, thing: Any, code: int) -> None:
+        """An item of a queue of the program's went in or out, on this thread."""
+        state = self._state()
+        number = self.objects.used(thing.tracked)
+        now, cpu = perf_counter(), thread_time()
+        state.timed.append((now, cpu, now, cpu, code, state.events, number))
 
     def _hold(self, held: _Held, taken: bool) -> None:
         state = self._state()
@@ -581,6 +613,33 @@ class _Held:
         return getattr(self._inner, name)
 
 
+class _Queued:
+    """A queue of the program's: the real one inside, and a note on the thread's timeline
+    each time an item goes in or comes out."""
+
+    def __init__(self, recorder: CallRecorder, inner: Any, maxsize: int) -> None:
+        self._recorder, self._inner = recorder, inner
+        self.tracked = recorder.objects.made(self, "queue", maxsize)
+
+    def put(self, *args: Any, **kwargs: Any) -> None:
+        self._inner.put(*args, **kwargs)
+        self._recorder._note(self, PUT)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        item = self._inner.get(*args, **kwargs)
+        self._recorder._note(self, GOT)
+        return item
+
+    def put_nowait(self, item: Any) -> None:
+        self.put(item, block=False)
+
+    def get_nowait(self) -> Any:
+        return self.get(block=False)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
 class _Item:
     """A pool's work item: a game on the worker thread that runs it."""
 
@@ -653,6 +712,8 @@ def _steps(
         elif kind == HELD:
             stack.append((int(slept), top))
             top = []
+        elif kind in (PUT, GOT):
+            top.append(["put" if kind == PUT else "get", int(slept)])
         elif kind == LET and stack and stack[-1][0] == int(slept):
             number, outer = stack.pop()
             outer.append(["with", number, top])
@@ -669,6 +730,9 @@ def _steps(
     return top
 
 
+_TIMED = ("host", "wait", "native")
+
+
 def _merged(steps: list[Any]) -> list[Any]:
     """Adjacent steps of one kind as one; empty host steps between others dropped;
     inside `with` blocks too (a block with nothing timed inside is one host step)."""
@@ -679,7 +743,7 @@ def _merged(steps: list[Any]) -> list[Any]:
             step = ["with", step[1], inner]
         elif step[0] == "host" and step[1] <= 0 and out:
             continue
-        if out and step[0] != "with" and out[-1][0] == step[0]:
+        if out and step[0] in _TIMED and out[-1][0] == step[0]:
             out[-1] = [step[0], out[-1][1] + step[1]]
         else:
             out.append(step)
@@ -689,11 +753,13 @@ def _merged(steps: list[Any]) -> list[Any]:
 
 
 def _held_in(steps: list[Any]) -> set[int]:
-    """The locks held somewhere in these steps."""
+    """The locks held and queues used somewhere in these steps."""
     found: set[int] = set()
     for step in steps:
         if step[0] == "with":
             found |= {step[1], *_held_in(step[2])}
+        elif step[0] in ("put", "get"):
+            found.add(step[1])
     return found
 
 

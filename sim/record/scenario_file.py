@@ -107,10 +107,12 @@ def _answer_lines(transcript: CallTranscript, text: str, seed: int) -> list[str]
     labels = [schedule.label for schedule in scenario.schedules]
     seeds = range(seed, seed + (CHECK_RUNS if "dist: empirical" in text else 1))
     totals = dict.fromkeys(labels, 0.0)
+    played: set[str] = set()
     for s in seeds:
         summary = run(scenario, seed=s).summary
         for label, makespan in zip(summary["schedule"], summary["makespan_s"], strict=True):
             totals[label] += float(makespan) / len(seeds)
+            played.add(label)
     measured = transcript.makespan_s
     own = totals[labels[0]]
     games = sum(group.count for group in transcript.groups)
@@ -143,6 +145,9 @@ def _answer_lines(transcript: CallTranscript, text: str, seed: int) -> list[str]
     width = max(len(label) for label in labels)
     for i, label in enumerate(labels):
         seconds = totals[label]
+        if label not in played:  # left out of the run: its games would wait for ever
+            lines.append(f"  {label:<{width}}  {'—':>9}    its games would wait for ever")
+            continue
         if i == 0:  # the recorded run was slowed by the recorder; the scenario is not
             tail = f"your program ({transcript.own}); {measured:.3f} s while recorded"
         else:

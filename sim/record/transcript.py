@@ -44,7 +44,18 @@ from sim.record.program import RawRecording, RawTask
 from sim.record.structure import Gather, Get, Leaf, Lives, Node, Put, With, shape
 from sim.scenario.model import STEP_KINDS, Scenario
 
-__all__ = ["HAS_BLOCKS", "Flag", "Position", "RecordedGroup", "Transcript", "transcribe"]
+__all__ = [
+    "HAS_BLOCKS",
+    "Flag",
+    "Position",
+    "RecordedGroup",
+    "Transcript",
+    "cleaned",
+    "positions_of",
+    "rounds_of",
+    "served_queue",
+    "transcribe",
+]
 
 #: Does the scenario format have the `block` step kind?
 HAS_BLOCK = "block" in STEP_KINDS
@@ -153,17 +164,17 @@ def transcribe(
     first_step_end = tasks[0].steps[0][2]
     lives = Lives(recording, structured=structured)
     games = [(task, lives.tree(task)) for task in lives.games()]
-    serving = [_serves(nodes) for _, nodes in games]
+    serving = [served_queue(nodes) for _, nodes in games]
     served = {queue for queue in serving if queue is not None}
     buckets: dict[tuple, list[tuple[RawTask, list[list[Node]]]]] = {}
     late = 0
     for place, (task, nodes) in enumerate(games):
-        nodes = _clean(nodes, served, serving[place], lives.counts)
+        nodes = cleaned(nodes, served, serving[place], lives.counts)
         born_wait = task.born > first_step_end
         if born_wait:
             nodes.insert(0, Leaf("wait", task.born, 0.0, -1, task))
             late += 1
-        role, rounds = _rounds(nodes, born_wait, lives.counts)
+        role, rounds = rounds_of(nodes, born_wait, lives.counts)
         key = (task.function, task.file, role, shape(rounds[0]), place if exact else 0)
         buckets.setdefault(key, []).append((task, rounds))
     names = _names(list(buckets))
@@ -171,7 +182,7 @@ def transcribe(
     groups, flags = [], []
     for key, members in buckets.items():
         columns = [nodes for _, rounds in members for nodes in rounds]
-        positions, found = _pool(names[key], columns, objects, recording.threshold, "")
+        positions, found = positions_of(names[key], columns, objects, recording.threshold, "")
         first = members[0][0]
         role = key[2]
         groups.append(
@@ -191,7 +202,7 @@ def transcribe(
     return Transcript(recording, tuple(groups), tuple(flags), notes, resources, queues)
 
 
-def _serves(nodes: list[Node]) -> int | None:
+def served_queue(nodes: list[Node]) -> int | None:
     """The queue a game serves: the one its top-level gets take from most, if it does
     nothing before the first but host work and waits (a round begins with an item; what
     comes before has no place in one) and puts nothing into it (it would feed itself)."""
@@ -216,7 +227,7 @@ def _puts(nodes: list[Node], queue: int) -> bool:
     return False
 
 
-def _clean(
+def cleaned(
     nodes: list[Node], served: set[int], serves: int | None, counts: Counter[str], top: bool = True
 ) -> list:
     """Without puts into queues no game serves (nothing would take their items) and gets
@@ -231,10 +242,10 @@ def _clean(
         elif isinstance(node, Leaf):
             _append(out, node)
         elif isinstance(node, With):
-            inside = _clean(node.nodes, served, serves, counts, False)
+            inside = cleaned(node.nodes, served, serves, counts, False)
             out.append(With(node.resource, inside))
         elif isinstance(node, Gather):
-            children = [_clean(c, served, serves, counts, False) for c in node.children]
+            children = [cleaned(c, served, serves, counts, False) for c in node.children]
             out.append(Gather(children))
         else:
             out.append(node)
@@ -251,7 +262,7 @@ def _append(nodes: list[Node], leaf: Leaf) -> None:
         nodes.append(leaf)
 
 
-def _rounds(
+def rounds_of(
     nodes: list[Node], born_wait: bool, counts: Counter[str]
 ) -> tuple[tuple, list[list[Node]]]:
     """A game's role and its rounds: ("serves", queue) and one round per item taken;
@@ -285,7 +296,7 @@ def _rounds(
     return ("game",), [nodes]
 
 
-def _pool(
+def positions_of(
     name: str, columns: list[list[Node]], objects: dict, threshold: float, label: str
 ) -> tuple[tuple[Position, ...], list[Flag]]:
     """One round's positions from trees of one shape: each position every tree's values."""
@@ -302,13 +313,15 @@ def _pool(
             continue
         after_join = False
         if isinstance(first, With):
-            inside, found = _pool(name, [n.nodes for n in column], objects, threshold, f"{here}.")
+            inside, found = positions_of(
+                name, [n.nodes for n in column], objects, threshold, f"{here}."
+            )
             target = objects[first.resource].name
             positions.append(Position("with", note=note, target=target, steps=inside))
             flags += found
         elif isinstance(first, Gather):
             children = [child for n in column for child in n.children]
-            inside, found = _pool(name, children, objects, threshold, f"{here}.")
+            inside, found = positions_of(name, children, objects, threshold, f"{here}.")
             count = len(first.children)
             positions.append(Position("gather", note=note, count=count, steps=inside))
             flags += found
@@ -325,8 +338,8 @@ def _leaf(name: str, here, column: list, note: str, threshold: float):
     """A host, block or wait position; a host or block at least `threshold` long flagged."""
     kind = column[0].kind
     walls = tuple(leaf.wall for leaf in column)
-    if kind == "wait":
-        return [], [Position("wait", walls, note)]
+    if kind in ("wait", "native"):  # off the CPU; C code without the GIL (never flagged)
+        return [], [Position(kind, walls, note)]
     cpus = [leaf.cpu for leaf in column]
     long_ = [i for i, wall in enumerate(walls) if wall >= threshold and column[i].task is not None]
     flags = []
