@@ -1,5 +1,5 @@
-"""The `sim` command: run, report, sweep, verify, list and validate scenarios;
-record a program as one.
+"""The `sim` command: run, report, sweep, watch, verify, list and validate
+scenarios; record a program as one.
 
 The only layer that prints; files are written by `sim.output`, which the
 commands call. Heavy imports (pandas, the engine) happen inside the commands
@@ -7,7 +7,7 @@ that need them, so `sim --help` answers at once. Exit status: 0 ok, 1 a check fa
 130 interrupted (Ctrl-C; 143 for SIGTERM), 70 a bug of ours.
 
 One module a command family (`running`: run and report; `sweeping`,
-`verifying`, `recording`; `info`: list, validate, schema, guide) and the
+`watching`, `verifying`, `recording`; `info`: list, validate, schema, guide) and the
 parts they share: `options`, `loading`, `writing`, `workers`, `console`.
 """
 
@@ -27,6 +27,7 @@ from sim.cli.recording import RECORD_SETTINGS, record
 from sim.cli.running import report, run
 from sim.cli.sweeping import sweep
 from sim.cli.verifying import verify
+from sim.cli.watching import watch
 from sim.scenario.errors import one_line
 
 __all__ = ["app", "main"]
@@ -54,6 +55,7 @@ app = typer.Typer(
 app.command()(play_options(run))
 app.command()(play_options(report))
 app.command()(play_options(sweep))
+app.command()(play_options(watch))
 app.command()(guide)
 app.command("list")(list_scenarios)
 app.command()(validate)

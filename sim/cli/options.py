@@ -13,7 +13,7 @@ import inspect
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Annotated, Any, get_type_hints
 
@@ -177,6 +177,10 @@ class PlayOptions:
         document, overrides = loading.read(self.scenario, self.sets, self.limits)
         given = [*overrides, *loading.given(self.seed, self.replications)]
         return Read(document, overrides, given, checked(lambda: document.scenario(given)))
+
+    def again(self) -> PlayOptions:
+        """The same options for another run: its own start time (run.json's)."""
+        return replace(self)
 
     def pick(self, scenario) -> list | None:
         """The `--schedule`s of `scenario` (None: all of the file's)."""

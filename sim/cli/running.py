@@ -7,6 +7,7 @@ always draws the pictures it shows. Their shared options arrive as one
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +20,7 @@ from sim.cli.writing import written
 from sim.scenario.errors import ScenarioError
 from sim.scenario.limits import NO_BUDGET
 
-__all__ = ["report", "run"]
+__all__ = ["play_and_write", "report", "run"]
 
 Steps = Annotated[
     bool | None,
@@ -84,7 +85,7 @@ def run(
 
         sim run huge.yaml --max-events 1e9
     """
-    _run(options, steps, parquet, trace, plots=not no_plots, analytic_only=analytic_only)
+    play_and_write(options, steps, parquet, trace, plots=not no_plots, analytic_only=analytic_only)
 
 
 def report(
@@ -106,10 +107,10 @@ def report(
 
         sim report polgar --set players.amateur.count=48 --out /tmp/polgar48
     """
-    _run(options, steps, parquet, trace, plots=True, page=True)
+    play_and_write(options, steps, parquet, trace, plots=True, page=True)
 
 
-def _run(
+def play_and_write(
     options: PlayOptions,
     steps: bool | None,
     parquet: bool,
@@ -118,8 +119,12 @@ def _run(
     plots: bool,
     analytic_only: bool = False,
     page: bool = False,
-) -> None:
-    """What `run` and `report` do: check everything, then play, print and write."""
+    answered: Callable[[dict[str, float]], None] | None = None,
+) -> dict[str, float] | None:
+    """What `run` and `report` do: check everything, then play, print and write; each
+    schedule's makespan (its mean over replications), or None when nothing was played.
+    `answered` is given those makespans once the table is printed, before the files are
+    written (`sim watch` prints their changes there)."""
     steps_choice = _steps_choice(steps, parquet)
     read = options.read()
     chosen = options.pick(read.scenario)
@@ -130,9 +135,11 @@ def _run(
         out.print(analytic_table(read.scenario, chosen))
         for sentence in analytic_notes(read.scenario, chosen):
             out.print(sentence, markup=False)
-        return
+        return None
     check_budget(read.document, read.scenario, chosen, options.max_events)
-    _play(options, read, chosen, steps_choice, plots=plots, trace=trace, page=page)
+    return _play(
+        options, read, chosen, steps_choice, plots=plots, trace=trace, page=page, answered=answered
+    )
 
 
 def _play(
@@ -144,8 +151,10 @@ def _play(
     plots: bool,
     trace: bool,
     page: bool = False,
-) -> None:
-    """Play, print and write. With `page`, report.html shows the scenario file as it was read."""
+    answered: Callable[[dict[str, float]], None] | None = None,
+) -> dict[str, float]:
+    """Play, print and write; each schedule's makespan. With `page`, report.html shows the
+    scenario file as it was read."""
     from sim.experiment.preload import AFTER_PLAY, PICTURES
     from sim.experiment.replications import replicate
     from sim.experiment.runs import run
@@ -193,6 +202,10 @@ def _play(
             f"{loaded.name} has a sweep: block; `sim sweep {options.scenario}` plays it",
             markup=False,
         )
+    summary = replicated.summary
+    makespans = dict(zip(summary["schedule"], summary["makespan_s"].astype(float), strict=True))
+    if answered is not None:
+        answered(makespans)
     source = Path(read.document.source)
     shown = page_for(source, replicated.summary, target) if page else None
     files = written(lambda: result_files.write_results(
@@ -206,6 +219,7 @@ def _play(
     ):
         if note:
             out.print(note, markup=False)
+    return makespans
 
 
 def _print_wide(table) -> None:
