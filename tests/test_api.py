@@ -48,6 +48,15 @@ def test_import_sim_loads_neither_pandas_nor_the_engine():
     assert done.stdout.strip() == "[]"
 
 
+def test_the_command_loads_neither_pandas_nor_the_engine_before_a_command_needs_them():
+    """`sim --help` and `sim list` answer at once: the `sim` command's own modules import
+    no engine (numpy, SimPy), no pandas, no matplotlib until a command runs."""
+    heavy = "('pandas', 'simpy', 'numpy', 'matplotlib', 'sim.engine')"
+    code = f"import sys, sim.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_with_values_names_a_wrong_path_or_value_as_set_does():
     polgar = sim.load("polgar")
     cases = {

@@ -12,7 +12,6 @@ from typing import NoReturn, TypeVar
 import typer
 from rich.console import Console
 
-from sim.engine.deadlock import Deadlock
 from sim.scenario.errors import ScenarioError
 
 __all__ = [
@@ -65,6 +64,8 @@ def checked(make: Callable[[], T]) -> T:
 def played(play: Callable[[], T]) -> T:
     """`play()`, or exit 1 with the report of the deadlock it ran into: the scenario is
     valid, but under that schedule some games wait for ever."""
+    from sim.engine.deadlock import Deadlock  # here: the engine is no import of `sim --help`
+
     try:
         return play()
     except Deadlock as deadlock:
