@@ -478,7 +478,6 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
     def wake_ups() -> None:
         """At the instant's end: wake-ups for requests joined ahead that what they wait
         for could serve at their ready time."""
-        nonlocal hosts_woken
         for m in touched:
             at = _NEVER
             if m < resources:

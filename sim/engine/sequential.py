@@ -14,7 +14,9 @@ then one sequence of rows whose times are running sums:
   it ends, a `put` or `get` row when it starts;
 - a row is ready when it starts, except a game's first timed row (ready at
   0, when every game is handed in) and a gather child's first timed row
-  (ready when the gather started, waiting for its turn among the children).
+  (ready when the gather started, waiting for its turn among the children);
+- the times written are the instants the sums fall on (`clock.instants`), as
+  the task engine writes them.
 
 These are the task engine's rules for one host (tests/test_fast_shared.py
 differences the two, bit for bit); it plays instead wherever a game would wait
@@ -102,7 +104,9 @@ def _times(played: Workload, order: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     readies[offsets[timed]] = 0.0  # a game's first timed row: ready when handed in, at 0
     spans, child_of = _layout(played)
     inside = np.flatnonzero(np.isin(kind, _CONTAINER_CODES))
-    if len(inside):  # the last row inside is no `with` or `gather`: ended is not changed
+    # a container ends with the last row inside it, never itself a container (a `with` or
+    # a child has steps): so the values read here are not ones written here
+    if len(inside):
         ended[inside] = ended[inside + spans[played.group[game[inside]], leaf[inside]]]
     if (child_of >= 0).any():  # a gather child's first timed row: since its gather began
         rows = np.flatnonzero(np.isin(kind, _TIMED_CODES))

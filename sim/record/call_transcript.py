@@ -24,12 +24,8 @@ from sim.record.program import RawObject, RawRecording
 from sim.record.render import group_lines, quoted
 from sim.record.structure import Get, Leaf, Put, With, shape
 from sim.record.transcript import RecordedGroup, cleaned, positions_of, rounds_of, served_queue
-from sim.scenario.model import STEP_KINDS
 
 __all__ = ["CallTranscript", "NothingCalled", "render_calls", "transcribe_calls"]
-
-#: Does the scenario format have the `native` step kind (C code that releases the GIL)?
-HAS_NATIVE = "native" in STEP_KINDS
 
 
 class NothingCalled(Exception):
@@ -130,8 +126,7 @@ def _nodes(steps: list) -> list:
         elif step[0] == "get":
             nodes.append(Get(step[1]))
         else:
-            kind = step[0] if HAS_NATIVE or step[0] != "native" else "host"
-            nodes.append(Leaf(kind, step[1], step[1], -1, None))
+            nodes.append(Leaf(step[0], step[1], step[1], -1, None))
     return nodes
 
 
@@ -196,10 +191,10 @@ def render_calls(
         f"# Recorded by `sim record` from: python {rec.program}",
         f"# The program ran {rec.wall_s:.3f} s; {unit}; the main thread outside them is a",
         "# game of its own. host: Python on the CPU; wait: a blocking call off the CPU (sleep,",
-        "# socket, select, file read)"
-        + ("; native: C code that computed with the GIL released." if HAS_NATIVE else "."),
-        "# Waiting for another thread (a lock, a future, join) is not written: the schedule",
-        "# makes it again. The first schedule is the program's own; the others are rewrites.",
+        "# socket, select, file read); native: C code that computed with the GIL released.",
+        "# The program's locks and semaphores are resources, its queues queues; waiting for",
+        "# them, a future or join is not written: the schedule makes it again. The first",
+        "# schedule is the program's own; the others are rewrites.",
         *(f"# Note: {note}." for note in transcript.notes),
         f"name: {quoted(name)}",
         f"description: {quoted('recorded from ' + rec.program)}",

@@ -180,7 +180,6 @@ class _Thread:
         # voluntary context switches of the thread at its last stamp (made on the thread)
         self.switched = getrusage(RUSAGE_THREAD).ru_nvcsw
         self.sampled = 0.0
-        self.tasks = 0  # task calls open on this thread
         # per thread run or work item: role, start, cpu, pool, name, where, events, and the
         # same three at its end
         self.marks: list[tuple] = []
@@ -200,7 +199,7 @@ class CallRecorder:
         self.pools: dict[int, int] = {}
         self.forks = 0
         self.processes = 0
-        self.objects = Objects()  # the program's locks and semaphores, named as it named them
+        self.objects = Objects()  # the program's locks, semaphores and queues, as it named them
         self.active = False
         self.overhead = 0.0
         self.slowdown = 1.0
@@ -235,7 +234,6 @@ class CallRecorder:
             if code in self.task_codes or (code not in self.unmatched and self._is_task(code)):
                 entry.seen = True
                 entry.cpu = thread_time()
-                state.tasks += 1
             else:
                 if len(state.stack) <= STAMPED:  # a unit of work chosen afterwards is shallow
                     entry.cpu = thread_time()
@@ -251,8 +249,6 @@ class CallRecorder:
                         (entry.code, entry.start, entry.cpu, perf_counter(), cpu, entry.events,
                          state.events)
                     )  # fmt: skip
-                    if entry.code in self.task_codes:
-                        state.tasks -= 1
         elif event == "c_call":
             kind = self._kind(arg)
             state.c_kind = kind
