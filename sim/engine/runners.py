@@ -180,6 +180,16 @@ class Runner:
         task.pc += 1
         self.run.advance(task)
 
+    def spend(self, task: Task, op: Op, record: int, duration: float, cpus: CpuShare) -> bool:
+        """A timed step begins now: CPU work (host, native) shares `cpus`, any other only
+        takes its time; `done` when it ends (never now: False)."""
+        self.began(record)
+        if op.kind in CPU:
+            cpus.run(duration).callbacks.append(lambda _event: self.done(task, record))
+        else:
+            self.after(duration, lambda: self.done(task, record))
+        return False
+
     def began(self, record: int) -> None:
         self.run.r_start[record] = self.env.now
 
@@ -347,12 +357,7 @@ class Threaded(Runner):
                 return True
             return False  # `_host_done` carries on
         self.blocked(task)  # C code, time.sleep and I/O drop the GIL
-        self.began(record)
-        if op.kind in CPU:
-            self.cpus.run(duration).callbacks.append(lambda _event: self.done(task, record))
-        else:
-            self.after(duration, lambda: self.done(task, record))
-        return False
+        return self.spend(task, op, record, duration, self.cpus)
 
     def _host_done(self, thread: int) -> None:
         assert self.gil is not None
@@ -440,12 +445,7 @@ class Parallel(Runner):
             self.run.advance(task)
 
     def timed(self, task: Task, op: Op, record: int, duration: float) -> bool:
-        self.began(record)
-        if op.kind in CPU:
-            self.cpus.run(duration).callbacks.append(lambda _event: self.done(task, record))
-        else:
-            self.after(duration, lambda: self.done(task, record))
-        return False
+        return self.spend(task, op, record, duration, self.cpus)
 
     def trace(self, played, ready, start, end, host, worker) -> Trace:
         return self.switches.stamp(self.on_workers(played, (ready, start, end), worker))

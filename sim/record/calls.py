@@ -31,7 +31,7 @@ each call of a C function, plus each thread's CPU clock (`time.thread_time`):
   schedule makes that wait again;
 - the rest is Python on the CPU: `host` steps, from the thread's CPU clock
   where both ends were stamped (time waiting for the GIL is not written), else
-  from the wall clock. The hook's costs, measured as it starts, are taken off
+  from the wall clock. The hook's costs, measured once the program ends, are taken off
   each host step: per profiling event in it, and the slowdown of every bytecode
   while a hook is set (CPython's specialized instructions are then off).
 
@@ -308,7 +308,6 @@ class CallRecorder:
     # --- wrappers -------------------------------------------------------------------------
 
     def install(self) -> None:
-        self.overhead, self.slowdown = _hook_cost()
         self.began = perf_counter()
         self.active = True
         self._wrap_sleep()
@@ -468,8 +467,10 @@ class CallRecorder:
     # --- afterwards -----------------------------------------------------------------------
 
     def result(self) -> RawCalls:
-        """The games, once the program has run."""
+        """The games, once the program has run (and the hook is off: its costs are
+        measured now, and only for a program that ran no event loop)."""
         ended = perf_counter()
+        self.overhead, self.slowdown = _hook_cost()
         notes = []
         games: list[RawGame] = []
         pool_items = any(mark[0] == "item" for s in self.threads.values() for mark in s.marks)

@@ -115,7 +115,7 @@ def record_program(
     if not module:
         sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
     status = 0
-    calls.install()  # measures its own cost first: before the program's clock starts
+    calls.install()
     began = perf_counter()
     try:
         if module:

@@ -136,7 +136,7 @@ def _answer_lines(transcript: CallTranscript, text: str, seed: int) -> list[str]
                  "calls off the CPU; native: C code with the GIL released)")  # fmt: skip
     lines.append(
         f"the recorder's hook made Python run {calls.slowdown:.2f}× slower and cost "
-        f"{calls.overhead_s * 1e6:.2f} µs a call (both measured as it started): host steps "
+        f"{calls.overhead_s * 1e6:.2f} µs a call (both measured after the run): host steps "
         "are written without them"
     )
     lines += [f"note: {note}" for note in transcript.notes]
