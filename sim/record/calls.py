@@ -6,9 +6,11 @@ one, of the function chosen afterwards (`choose_task`). A threaded program's
 units are its threads' runs and each work item a `ThreadPoolExecutor` runs.
 What is left of the main thread is a game of its own, the "main" part.
 
-Inside a game the time is told apart with the interpreter's profiling hook
-(`sys.setprofile`, every thread through `threading.setprofile`), which sees
-each call of a C function, plus each thread's CPU clock (`time.thread_time`):
+Inside a game the time is told apart with the interpreter's own hooks, which see
+each call of a C function, plus each thread's CPU clock (`time.thread_time`). The
+hook is `sys.monitoring` where the Python has it (3.12 and later: every thread, the
+events `sys.setprofile` is made of there, and CPython keeps its specialized
+bytecodes), else `sys.setprofile` (every thread through `threading.setprofile`):
 
 - a C call that can wait (`time.sleep`, socket and SSL reads and writes,
   `select` and `poll`, `os.read`, `os.waitpid`, file reads) is timed on both
@@ -52,7 +54,7 @@ import weakref
 from dataclasses import dataclass, field
 from resource import RUSAGE_THREAD, getrusage
 from time import perf_counter, thread_time
-from types import CodeType, FrameType, ModuleType
+from types import BuiltinFunctionType, CodeType, FrameType, MethodDescriptorType, ModuleType
 from typing import Any
 
 from sim.record.primitives import Objects
@@ -150,6 +152,7 @@ class RawCalls:
     #: the program's locks, semaphores and queues used in a game: number → (kind, name,
     #: capacity: a lock's 1, a semaphore's value, a queue's maxsize)
     objects: dict[int, tuple[str, str, int]] = field(default_factory=dict)
+    hook: str = "sys.setprofile"  # or "sys.monitoring"
 
 
 class _Entry:
@@ -204,6 +207,8 @@ class CallRecorder:
         self.overhead = 0.0
         self.slowdown = 1.0
         self.began = 0.0
+        self.hook = "sys.setprofile"  # or "sys.monitoring": what `install` set
+        self._tool: int | None = None  # the `sys.monitoring` tool id in use
         self._undo: list[Any] = []
         self._lock = threading.Lock()
 
@@ -218,59 +223,97 @@ class CallRecorder:
         return state
 
     def _profile(self, frame: FrameType, event: str, arg: Any) -> None:
+        """The hook through `sys.setprofile` (every thread, through `threading.setprofile`)."""
         if not self.active:
             sys.setprofile(None)
             return
         state = self.threads.get(threading.get_ident()) or self._state()
         state.events += 1
         if event == "call":
-            code = frame.f_code
-            now = perf_counter()
-            entry = _Entry(code, now)
-            entry.events = state.events
-            state.stack.append(entry)
-            counts = self.counts
-            counts[code] = counts.get(code, 0) + 1
-            if code in self.task_codes or (code not in self.unmatched and self._is_task(code)):
-                entry.seen = True
-                entry.cpu = thread_time()
-            else:
-                if len(state.stack) <= STAMPED:  # a unit of work chosen afterwards is shallow
-                    entry.cpu = thread_time()
-                if now - state.sampled >= SAMPLE:
-                    state.sampled = now
-                    self._see(state)
+            self._entered(state, frame.f_code)
         elif event == "return":
-            if state.stack:
-                entry = state.stack.pop()
-                if entry.seen:
-                    cpu = thread_time() if entry.cpu >= 0 else -1.0
-                    state.invocations.append(
-                        (entry.code, entry.start, entry.cpu, perf_counter(), cpu, entry.events,
-                         state.events)
-                    )  # fmt: skip
+            self._left(state)
         elif event == "c_call":
-            kind = self._kind(arg)
-            state.c_kind = kind
-            state.c_start = perf_counter()
-            state.c_cpu = thread_time() if kind else -1.0
+            self._c_called(state, self._kind(arg))
         elif event == "c_return" or event == "c_exception":
-            end = perf_counter()
-            kind = state.c_kind
-            if kind or end - state.c_start >= LONG_CALL:
-                cpu = thread_time()
-                start_cpu = state.c_cpu
-                switched = getrusage(RUSAGE_THREAD).ru_nvcsw
-                if start_cpu < 0:  # unknown: the thread's CPU since the last stamp
-                    start_cpu = max(cpu - (end - state.c_start), self._last_cpu(state))
-                    # it waited if the thread gave the CPU up of its own accord since the
-                    # last stamp; if not, another process took the CPU from it: no step
-                    kind = OTHER if switched > state.switched else JOIN
-                state.switched = switched
-                slept, state.slept = state.slept, -1.0
-                state.timed.append((state.c_start, start_cpu, end, cpu, kind, state.events, slept))
+            self._c_returned(state)
+
+    # the same hook through `sys.monitoring` (Python 3.12 and later): the events
+    # `sys.setprofile` is itself made of there, and the C calls it reports (builtin
+    # functions, and method descriptors called on an object)
+
+    def _started(self, code: CodeType, _offset: int, *_exception: object) -> Any:
+        state = self.threads.get(threading.get_ident()) or self._state()
+        state.events += 1
+        self._entered(state, code)
+
+    def _ended(self, _code: CodeType, _offset: int, _value: object) -> Any:
+        state = self.threads.get(threading.get_ident()) or self._state()
+        state.events += 1
+        self._left(state)
+
+    def _calling(self, _code: CodeType, _offset: int, fn: object, first: object) -> Any:
+        state = self.threads.get(threading.get_ident()) or self._state()
+        state.events += 1
+        key = _c_function(fn, first)
+        if key is not None:
+            self._c_called(state, self._kind_of(*key))
+
+    def _called(self, _code: CodeType, _offset: int, fn: object, first: object) -> Any:
+        state = self.threads.get(threading.get_ident()) or self._state()
+        state.events += 1
+        if _c_function(fn, first) is not None:
+            self._c_returned(state)
+
+    def _entered(self, state: _Thread, code: CodeType) -> None:
+        now = perf_counter()
+        entry = _Entry(code, now)
+        entry.events = state.events
+        state.stack.append(entry)
+        counts = self.counts
+        counts[code] = counts.get(code, 0) + 1
+        if code in self.task_codes or (code not in self.unmatched and self._is_task(code)):
+            entry.seen = True
+            entry.cpu = thread_time()
+        else:
+            if len(state.stack) <= STAMPED:  # a unit of work chosen afterwards is shallow
+                entry.cpu = thread_time()
+            if now - state.sampled >= SAMPLE:
+                state.sampled = now
                 self._see(state)
-            state.c_kind = 0
+
+    def _left(self, state: _Thread) -> None:
+        if state.stack:
+            entry = state.stack.pop()
+            if entry.seen:
+                cpu = thread_time() if entry.cpu >= 0 else -1.0
+                state.invocations.append(
+                    (entry.code, entry.start, entry.cpu, perf_counter(), cpu, entry.events,
+                     state.events)
+                )  # fmt: skip
+
+    def _c_called(self, state: _Thread, kind: int) -> None:
+        state.c_kind = kind
+        state.c_start = perf_counter()
+        state.c_cpu = thread_time() if kind else -1.0
+
+    def _c_returned(self, state: _Thread) -> None:
+        end = perf_counter()
+        kind = state.c_kind
+        if kind or end - state.c_start >= LONG_CALL:
+            cpu = thread_time()
+            start_cpu = state.c_cpu
+            switched = getrusage(RUSAGE_THREAD).ru_nvcsw
+            if start_cpu < 0:  # unknown: the thread's CPU since the last stamp
+                start_cpu = max(cpu - (end - state.c_start), self._last_cpu(state))
+                # it waited if the thread gave the CPU up of its own accord since the
+                # last stamp; if not, another process took the CPU from it: no step
+                kind = OTHER if switched > state.switched else JOIN
+            state.switched = switched
+            slept, state.slept = state.slept, -1.0
+            state.timed.append((state.c_start, start_cpu, end, cpu, kind, state.events, slept))
+            self._see(state)
+        state.c_kind = 0
 
     @staticmethod
     def _last_cpu(state: _Thread) -> float:
@@ -285,11 +328,14 @@ class CallRecorder:
             entry.seen = True
 
     def _kind(self, fn: Any) -> int:
-        owner = getattr(fn, "__self__", None)
-        key = (owner if type(owner) is ModuleType else type(owner), fn.__name__)
+        return self._kind_of(getattr(fn, "__self__", None), fn.__name__)
+
+    def _kind_of(self, owner: Any, name: str) -> int:
+        """What a C call of `name` on `owner` (a module, or the object of a method) is."""
+        key = (owner if type(owner) is ModuleType else type(owner), name)
         kind = self.kinds.get(key)
         if kind is None:
-            kind = self.kinds[key] = _classify(owner, fn.__name__)
+            kind = self.kinds[key] = _classify(owner, name)
         return kind
 
     def _is_task(self, code: CodeType) -> bool:
@@ -316,12 +362,10 @@ class CallRecorder:
         self._wrap_pools()
         self._wrap_processes()
         os.register_at_fork(before=self._forking, after_in_child=self._in_child)
-        threading.setprofile(self._profile)
-        sys.setprofile(self._profile)
+        self._hook_on()
 
     def uninstall(self) -> None:
-        sys.setprofile(None)
-        threading.setprofile(None)  # type: ignore[arg-type]
+        self._hook_off()
         self.active = False
         for owner, name, original in reversed(self._undo):
             setattr(owner, name, original)
@@ -461,6 +505,51 @@ class CallRecorder:
     def _in_child(self) -> None:
         """A forked process records nothing: only the parent is the program recorded."""
         self.active = False
+        self._hook_off()
+
+    def _hook_on(self) -> None:
+        """`sys.monitoring` where the Python has it and a tool id is free, else
+        `sys.setprofile` on every thread."""
+        monitoring = getattr(sys, "monitoring", None)
+        if monitoring is not None:
+            for tool in (monitoring.PROFILER_ID, 3, 4):
+                try:
+                    monitoring.use_tool_id(tool, "sim record")
+                except ValueError:  # taken: a profiler or a debugger of the user's
+                    continue
+                self._tool = tool
+                self.hook = "sys.monitoring"
+                events = monitoring.events
+                for event, callback in (
+                    (events.PY_START, self._started),
+                    (events.PY_RESUME, self._started),
+                    (events.PY_THROW, self._started),
+                    (events.PY_RETURN, self._ended),
+                    (events.PY_YIELD, self._ended),
+                    (events.PY_UNWIND, self._ended),
+                    (events.CALL, self._calling),
+                    (events.C_RETURN, self._called),
+                    (events.C_RAISE, self._called),
+                ):
+                    monitoring.register_callback(tool, event, callback)
+                wanted = (
+                    events.PY_START | events.PY_RESUME | events.PY_THROW | events.PY_RETURN
+                    | events.PY_YIELD | events.PY_UNWIND | events.CALL | events.C_RETURN
+                    | events.C_RAISE
+                )  # fmt: skip
+                monitoring.set_events(tool, wanted)
+                return
+        self.hook = "sys.setprofile"
+        threading.setprofile(self._profile)
+        sys.setprofile(self._profile)
+
+    def _hook_off(self) -> None:
+        if self._tool is not None:
+            monitoring = sys.monitoring  # type: ignore[attr-defined]
+            monitoring.set_events(self._tool, 0)
+            monitoring.free_tool_id(self._tool)
+            self._tool = None
+            return
         sys.setprofile(None)
         threading.setprofile(None)  # type: ignore[arg-type]
 
@@ -518,6 +607,7 @@ class CallRecorder:
             self.slowdown,
             calls,
             objects,
+            self.hook,
         )
 
     def _own(self, code: CodeType) -> bool:
@@ -801,6 +891,20 @@ def choose_task(states: Any, counts: dict[CodeType, int], own: Any) -> TaskChoic
 _RESUMED = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 
 
+def _c_function(fn: object, first: object) -> tuple[Any, str] | None:
+    """The owner and name of a C call as `sys.setprofile` reports it (a builtin function,
+    or a method descriptor called on an object), or None for any other callable."""
+    if isinstance(fn, BuiltinFunctionType):
+        return fn.__self__, fn.__name__
+    if type(fn) is MethodDescriptorType and first is not _MISSING:
+        return first, fn.__name__  # type: ignore[attr-defined]
+    return None
+
+
+#: `sys.monitoring`'s "no argument" (Python 3.12 and later).
+_MISSING = getattr(getattr(sys, "monitoring", None), "MISSING", object())
+
+
 def _classify(owner: Any, name: str) -> int:
     if type(owner) is ModuleType:
         module = owner.__name__
@@ -817,11 +921,13 @@ def _classify(owner: Any, name: str) -> int:
 
 
 def _hook_cost() -> tuple[float, float]:
-    """What the hook costs a thread's CPU time: with any profiling hook set, CPython runs
-    every bytecode slower (measured on loops that call nothing), and each profiling
-    event adds its own cost (measured on loops of empty Python calls and of calls of a C
-    function, each call two events, beyond that slowdown). Each is the best of
-    five runs against the same loop unhooked. Returns (seconds per event, slowdown)."""
+    """What the hook costs a thread's CPU time: with a profiling hook set, CPython may run
+    every bytecode slower (3.11 turns its specialized bytecodes off; measured on loops
+    that call nothing), and each event adds its own cost (measured on loops of empty
+    Python calls and of calls of a C function, beyond that slowdown, over the events the
+    hook saw: two a call with `sys.setprofile`, three a Python call with
+    `sys.monitoring`). Each is the best of five runs against the same loop unhooked, with
+    the hook the recorder used. Returns (seconds per event, slowdown)."""
 
     def empty() -> None:
         return None
@@ -861,19 +967,22 @@ def _hook_cost() -> tuple[float, float]:
 
     probe = CallRecorder()
     probe.active = True
+    seen = probe._state()
 
-    def timed(loop: Any, n: int) -> tuple[float, float]:
+    def timed(loop: Any, n: int) -> tuple[float, float, float]:
         """Bare and hooked, run in turns (a moment's load falls on both), each the best of
-        five."""
-        bare, hooked = [], []
+        five; and the events the hook saw in one hooked run."""
+        bare, hooked, events = [], [], 0
         for _ in range(5):
             bare.append(loop(n))
-            sys.setprofile(probe._profile)
+            before = seen.events
+            probe._hook_on()
             try:
                 hooked.append(loop(n))
             finally:
-                sys.setprofile(None)
-        return min(bare), min(hooked)
+                probe._hook_off()
+            events = seen.events - before
+        return min(bare), min(hooked), events
 
     # how much slower depends on the code (a hook turns CPython's specialized bytecodes
     # off): arithmetic and loops over data, 1.4× here, code of dict and list lookups up to
@@ -881,13 +990,13 @@ def _hook_cost() -> tuple[float, float]:
     # heavy in lookups reads a little long
     ratios = [
         hooked / bare if bare > 0 else 1.0
-        for bare, hooked in (timed(loop, 200_000) for loop in (arithmetic, over_bytes, lookups))
+        for bare, hooked, _ in (timed(loop, 200_000) for loop in (arithmetic, over_bytes, lookups))
     ]
     slowdown = max(min(ratios), 1.0)
     n, costs = 20_000, []
     for loop in (python_calls, c_calls):
-        bare, hooked = timed(loop, n)
-        costs.append(max(hooked - bare * slowdown, 0.0) / (2 * n))
+        bare, hooked, events = timed(loop, n)
+        costs.append(max(hooked - bare * slowdown, 0.0) / max(events, 2 * n))
     return sum(costs) / len(costs), slowdown
 
 
@@ -982,6 +1091,7 @@ def calls_to_json(calls: RawCalls) -> dict[str, Any]:
         "slowdown": calls.slowdown,
         "calls": [list(c) for c in calls.calls],
         "objects": {str(n): list(o) for n, o in calls.objects.items()},
+        "hook": calls.hook,
     }
 
 
@@ -1002,4 +1112,5 @@ def calls_from_json(data: dict[str, Any]) -> RawCalls:
         data.get("slowdown", 1.0),
         [(name, n) for name, n in data["calls"]],
         {int(n): (k, name, size) for n, (k, name, size) in data.get("objects", {}).items()},
+        data.get("hook", "sys.setprofile"),
     )

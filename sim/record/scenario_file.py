@@ -135,9 +135,9 @@ def _answer_lines(transcript: CallTranscript, text: str, seed: int) -> list[str]
     lines.append(f"where the time goes: {shares} (host: Python on the CPU; wait: blocking "
                  "calls off the CPU; native: C code with the GIL released)")  # fmt: skip
     lines.append(
-        f"the recorder's hook made Python run {calls.slowdown:.2f}× slower and cost "
-        f"{calls.overhead_s * 1e6:.2f} µs a call (both measured after the run): host steps "
-        "are written without them"
+        f"the recorder's hook ({calls.hook}) made Python run {calls.slowdown:.2f}× slower and "
+        f"cost {calls.overhead_s * 1e6:.2f} µs an event (both measured after the run): host "
+        "steps are written without them"
     )
     lines += [f"note: {note}" for note in transcript.notes]
     how = f" (mean of {len(seeds)} seeded runs)" if len(seeds) > 1 else ""
