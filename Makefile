@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SCENARIO ?= polgar
 ARGS ?=
 
-.PHONY: simulate test test-wallclock lint format docs docs-serve bench bench-threads bench-whatif bench-verify bench-record-any same-results clean
+.PHONY: simulate test test-wallclock lint format docs docs-serve bench bench-threads bench-whatif bench-verify bench-record-any bench-instant same-results clean
 
 simulate: $(VENV)/.stamp-run
 	$(BIN)/sim run $(SCENARIO) $(ARGS)
@@ -45,6 +45,10 @@ bench-threads: $(VENV)/.stamp-dev
 	$(BIN)/python bench/schedules.py
 	$(BIN)/python bench/gil_handoffs.py
 	$(BIN)/python bench/gil_real.py $(ARGS)
+
+# How soon `sim run polgar` prints its table, whole commands, `sim --help`, `sim list`.
+bench-instant: $(VENV)/.stamp-dev
+	$(BIN)/python bench/instant.py $(ARGS)
 
 bench-whatif: $(VENV)/.stamp-dev
 	$(BIN)/python bench/whatif.py $(ARGS)

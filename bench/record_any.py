@@ -159,7 +159,8 @@ class Real:
 def record(example: Example, out: Path) -> float:
     """Record the example into `out`; the recorded run's own time."""
     script = EXAMPLES_DIR / f"{example.name}.py"
-    command = [sys.executable, "-m", "sim", "record", "--task", example.task, "-o", str(out)]
+    command = [sys.executable, "-m", "sim", "record", "--force", "--task", example.task]
+    command += ["-o", str(out)]
     command += ["--", sys.executable, str(script), *example.args]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:

@@ -10,7 +10,16 @@ The three ways must write the same bytes; the script checks that too. The
 CPU seconds of each run (its own and its workers') say how much work the
 parallel ways add: on a busy machine the wall time tells less than they do.
 
-    python bench/whatif.py [--repeat 3] [--quick] [--no-dask]
+Each run also says how long its play took (from the first run handed out to
+the last result back); the rest of its wall time is the serial part, what the
+command does alone: start-up, reading and validating the points, starting the
+workers, merging the results, printing and writing the files.
+
+`--big` is the same study large enough that the serial part is small next to
+the play (about 30 s with `--jobs 1`): 4 × the moves (120 a game) and 180
+replications a point, 8 640 runs.
+
+    python bench/whatif.py [--repeat 3] [--quick | --big] [--no-dask] [--no-plots]
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from __future__ import annotations
 import argparse
 import filecmp
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -27,64 +37,113 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SIM = [sys.executable, "-m", "sim"]
+#: `sim` as a user runs it, also saying on stderr how long each play took: every executor's
+#: `map` timed from the first item handed out to the last result back.
+TIMED_SIM = """
+import sys, time
+from sim.experiment import executors
+
+def timed(play):
+    def map(self, *args, **kwargs):
+        began = time.perf_counter()
+        try:
+            return play(self, *args, **kwargs)
+        finally:
+            print(f"play-seconds {time.perf_counter() - began:.4f}", file=sys.stderr)
+    return map
+
+for kind in (executors.InProcess, executors.ProcessPool, executors.DaskCluster):
+    kind.map = timed(kind.map)
+from sim.cli import main
+sys.argv = ["sim", *sys.argv[1:]]
+main()
+"""
 WAYS = {
     "--jobs 1": ["--jobs", "1"],
     "--jobs 2": ["--jobs", "2"],
     "--dask local --jobs 2": ["--dask", "local", "--jobs", "2"],
 }
+SIZES = {
+    "quick": (["--vary", "players.amateur.count=1..12", "-r", "5"], "12 points × 5"),
+    "usual": ([], "48 points × 30"),
+    "big": (
+        ["--set", "moves=120", "-r", "180", "--max-events", "1e9"],
+        "48 points × 180, 120 moves a game,",
+    ),
+}
 
 
-def timed(arguments: list[str], out: Path) -> tuple[float, float]:
-    """Wall seconds and CPU seconds (the command and every process it waited for)."""
-    command = [*SIM, "sweep", "polgar-whatif", "--quiet", "--out", str(out), *arguments]
+def timed(arguments: list[str], out: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (the command and every process it waited for) and the
+    seconds of the play itself."""
+    command = [sys.executable, "-c", TIMED_SIM, "sweep", "polgar-whatif", "--quiet"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    done = subprocess.run(
+        [*command, "--out", str(out), *arguments], cwd=ROOT, capture_output=True, text=True
+    )
     wall = time.perf_counter() - began
+    if done.returncode != 0:
+        sys.exit(f"sim sweep {' '.join(arguments)} failed:\n{done.stderr}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    played = sum(float(s) for s in re.findall(r"^play-seconds (\S+)$", done.stderr, re.M))
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), played
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each way (default 3)")
-    parser.add_argument("--quick", action="store_true", help="1..12 amateurs, 5 replications")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="1..12 amateurs, 5 replications")
+    size.add_argument("--big", action="store_true", help="about 30 s with --jobs 1")
     parser.add_argument("--no-dask", action="store_true", help="only --jobs 1 and --jobs 2")
+    parser.add_argument("--no-plots", action="store_true", help="no sweep.png")
     options = parser.parse_args()
     ways = {way: how for way, how in WAYS.items() if not (options.no_dask and "--dask" in how)}
-    extra = ["--vary", "players.amateur.count=1..12", "-r", "5"] if options.quick else []
+    extra, runs = SIZES["quick" if options.quick else "big" if options.big else "usual"]
+    extra = [*extra, *(["--no-plots"] if options.no_plots else [])]
+    names = ["sweep.csv", "sweep_replications.csv", *([] if options.no_plots else ["sweep.png"])]
     times: dict[str, list[float]] = {way: [] for way in ways}
     cpu: dict[str, list[float]] = {way: [] for way in ways}
+    serial: dict[str, list[float]] = {way: [] for way in ways}
     loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="sim-whatif-") as folder:
         outs = {way: Path(folder) / str(i) for i, way in enumerate(ways)}
         for _ in range(options.repeat):
             for way, arguments in ways.items():
-                wall, used = timed([*arguments, *extra], outs[way])
+                wall, used, played = timed([*arguments, *extra], outs[way])
                 times[way].append(wall)
                 cpu[way].append(used)
+                serial[way].append(wall - played)
                 loads.append(os.getloadavg()[0])
         first = outs["--jobs 1"]
         same = all(
             filecmp.cmp(first / name, out / name, shallow=False)
             for out in outs.values()
-            for name in ("sweep.csv", "sweep_replications.csv")
+            for name in names
         )
-    runs = "12 points × 5" if options.quick else "48 points × 30"
+    median = statistics.median
     cores = os.cpu_count()
     print(f"what-if sweep: polgar-whatif, {runs} replications × 2 schedules, on {cores} cores")
-    print(f"{'way':24} {'median s':>9} {'best s':>9} {'CPU s':>7}  runs (wall s)")
+    print(f"{'way':24} {'median s':>9} {'best s':>9} {'CPU s':>7} {'serial s':>9}  runs (wall s)")
     for way, found in times.items():
         shown = " ".join(f"{t:.1f}" for t in found)
-        used = statistics.median(cpu[way])
-        print(f"{way:24} {statistics.median(found):9.2f} {min(found):9.2f} {used:7.1f}  {shown}")
+        alone = median(serial[way])
+        used = median(cpu[way])
+        print(f"{way:24} {median(found):9.2f} {min(found):9.2f} {used:7.1f} {alone:9.2f}  {shown}")
     one, two = times["--jobs 1"], times["--jobs 2"]
-    median = statistics.median
     pairs = sorted(a / b for a, b in zip(one, two, strict=True))
+    print(f"--jobs 1: {median(one):.2f} s, --jobs 2: {median(two):.2f} s (medians)")
     print(
         f"speed-up --jobs 2 over --jobs 1: median {median(one) / median(two):.2f}×,"
         f" best {min(one) / min(two):.2f}×; run by run {' '.join(f'{r:.2f}' for r in pairs)}"
+    )
+    plays = [t - s for t, s in zip(two, serial["--jobs 2"], strict=True)]
+    alone = [t - s for t, s in zip(one, serial["--jobs 1"], strict=True)]
+    print(
+        f"serial part (wall − play) with --jobs 2: median {median(serial['--jobs 2']):.2f} s;"
+        f" the play alone {median(alone):.2f} s → {median(plays):.2f} s,"
+        f" {median(alone) / median(plays):.2f}×"
     )
     if "--dask local --jobs 2" in times:
         dask = times["--dask local --jobs 2"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,13 @@ from sim.scenario.model import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`sim list` keeps its rows in a folder of the test run's own, not the user's
+    (set in the environment, so commands the tests start use it too)."""
+    os.environ["SIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
 
 
 #: The schedules of the foundation's figures; the others are asked for by name.

@@ -3,8 +3,9 @@
 `mutants(seed, n)` yields `n` files as bytes, each a good scenario with two or
 three mutations applied: to its data (wrong types, missing and extra fields,
 huge, negative and non-finite numbers, unicode, deep nesting) or to its text
-(binary junk, truncation, YAML tags such as `!!python/object`, anchors and
-alias bombs, broken indentation, BOMs and line endings). A plain
+(binary junk, truncation, YAML tags such as `!!python/object`, numbers YAML 1.1
+reads oddly such as `010`, anchors, merge keys and alias bombs, broken
+indentation, BOMs and line endings). A plain
 `random.Random(seed)` drives it all, so a failing file can be made again from
 its seed and index alone.
 """
@@ -68,6 +69,7 @@ HOSTILE_SCALARS: tuple[Any, ...] = (
     "Judit 🏆",
     "名前",
     "\u202eevil",
+    "a\u2066b\u2069",
     "a\u0000b",
     "line\nbreak",
     "../../etc/passwd",
@@ -76,6 +78,7 @@ HOSTILE_SCALARS: tuple[Any, ...] = (
     "[red]markup[/]",
     "\x1b[31mred",
     "x" * 5000,
+    "y" * 201,
 )
 
 #: Text that YAML reads as something other than plain data, or refuses.
@@ -104,6 +107,10 @@ TAGS: tuple[str, ...] = (
     "2001-01-01",
     "*undefined",
     "9" * 5000,
+    "010",
+    "-007",
+    "1:30",
+    "1:30.5",
 )
 
 
@@ -288,12 +295,19 @@ def _tag(text: bytes, rng: random.Random) -> bytes:
 
 
 def _anchors(text: bytes, rng: random.Random) -> bytes:
-    """An anchor and aliases: a self-reference, a merge key, a bomb, or a dangling alias."""
-    kind = rng.choice(["self", "merge", "bomb", "dangling", "reuse"])
+    """An anchor and aliases: a self-reference, a merge key (of one mapping or several, which
+    may share keys), a bomb, or a dangling alias."""
+    kind = rng.choice(["self", "merge", "merges", "bomb", "dangling", "reuse"])
     if kind == "self":
         return b"players: &p [*p]\n" if rng.random() < 0.5 else b"players: &p [{steps: *p}]\n"
     if kind == "merge":
         return b"base: &b {count: 2}\nplayers:\n  - <<: *b\n    host_move: 1\n"
+    if kind == "merges":
+        second = rng.choice([b"{count: 3}", b"{moves: 3}", b"{host_move: 2}"])
+        return (
+            b"players:\n  - &a {name: a, count: 2, host_move: 1}\n  - &b " + second + b"\n"
+            b"  - <<: [*a, *b]\n    name: c\n"
+        )
     if kind == "bomb":
         field = rng.choice(["description", "players", "name", "schedules", "x"])
         return alias_bomb(rng.randint(4, 12), rng.randint(5, 12), field).encode()

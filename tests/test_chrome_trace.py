@@ -90,6 +90,22 @@ def test_polgar_trace_has_a_track_per_host_and_player_with_every_step():
     assert dict(ends) == {1: 43_200 * 10**6, 2: 3_655 * 10**6}
 
 
+def test_idle_hosts_get_tracks_only_up_to_a_few_dozen():
+    """Two games on a million hosts use hosts 1 and 2 (synchronous, one game a host):
+    two host tracks, then the games', not a million empty ones. A few idle hosts keep
+    theirs (4 hosts, 2 games: 4 tracks)."""
+    for hosts, tracks in ((1_000_000, 2), (4, 4)):
+        scenario = from_yaml(
+            f"name: many\nhost: {{name: cpu, count: {hosts}}}\n"
+            "players: [{name: p, count: 2, moves: 1, steps: [{host: 1s}]}]\n"
+        )
+        result = run(scenario, schedules=["synchronous"])
+        names = track_names(load(result.traces))
+        host_names = [name for (pid, tid), name in names.items() if name.startswith("cpu")]
+        assert len(host_names) == tracks
+        assert chrome_trace.host_tracks(result.traces[0]) == tracks
+
+
 def test_waiting_for_the_host_is_its_own_span_on_the_player_track():
     """Cooperative polgar, amateur-24's first move: ready at 0, Judit reaches it after
     23 × 5 s = 115 s, so a 'waiting for the host' span of 115 × 10⁶ µs opens at 0."""

@@ -53,8 +53,8 @@ def sweep_files(tmp_path, name: str, *how: str) -> dict[str, bytes]:
     args = ["sweep", str(file), "-r", "4", "--out", str(out), *how]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert (out / "run.json").is_file()  # its clock times differ from run to run; the rest not
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.name != "run.json"}
+    assert (out / "sweep.json").is_file()  # its clock times differ from run to run; the rest not
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.name != "sweep.json"}
 
 
 def test_jobs_1_jobs_2_and_dask_write_the_same_bytes(tmp_path, dask_address):

@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import jsonschema
@@ -345,6 +346,40 @@ def test_an_interrupt_exits_128_plus_the_signal(signum, status, monkeypatch, cap
         cli.main()
     assert exited.value.code == status
     assert capsys.readouterr().err.strip() == "interrupted"
+
+
+def test_a_finished_command_skips_the_interpreters_teardown(monkeypatch):
+    """Status 0 or 2 with nothing left running: `os._exit` with that status at once. With
+    something running (or a status that is text) the usual `sys.exit`."""
+    ended: list = []
+
+    def fake_exit(status):
+        ended.append(status)
+        raise SystemExit(status)
+
+    monkeypatch.setattr(cli.os, "_exit", fake_exit)
+    monkeypatch.setattr(cli, "_alone", lambda: True)
+    for status in (0, 2):
+        monkeypatch.setattr(cli, "app", lambda status=status: sys.exit(status))
+        with pytest.raises(SystemExit) as exited:
+            cli.main()
+        assert ended[-1] == status and exited.value.code == status
+    monkeypatch.setattr(cli, "_alone", lambda: False)
+    monkeypatch.setattr(cli, "app", lambda: sys.exit(0))
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == 0 and ended == [0, 2]
+
+
+def test_a_running_thread_keeps_the_usual_exit():
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        assert not cli._alone()
+    finally:
+        stop.set()
+        worker.join()
 
 
 @pytest.fixture(autouse=True)

@@ -143,7 +143,7 @@ def test_a_failing_program_that_ran_nothing_to_write_writes_nothing(tmp_path):
     script.write_text("import asyncio\nasyncio.run(asyncio.sleep(0))\nraise SystemExit(4)\n")
     out = tmp_path / "x.yaml"
     result = CliRunner().invoke(app, ["record", "-o", str(out), "--", sys.executable, str(script)])
-    assert result.exit_code == 1 and "exited with status 4" in result.stderr
+    assert result.exit_code == 4 and "exited with status 4" in result.stderr
     assert not out.exists()
 
 

@@ -169,3 +169,75 @@ def test_ctrl_c_during_publishing_waits_until_the_files_are_in_place():
         signal.raise_signal(signal.SIGINT)
         reached_end = True
     assert reached_end
+
+
+@pytest.fixture
+def small(tmp_path) -> Path:
+    return _scenario(tmp_path / "small.yaml", 2)
+
+
+def _refused(result, *words: str) -> str:
+    """A refusal before playing: exit 2, one line on stderr holding `words`, nothing printed."""
+    assert result.exit_code == 2, result.output
+    said = result.stderr.splitlines()
+    assert len(said) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert all(word in said[0] for word in words), said[0]
+    assert result.stdout == ""  # no table: nothing was played
+    return said[0]
+
+
+def test_an_empty_out_is_refused_not_read_as_the_current_folder(small, tmp_path, monkeypatch):
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = CliRunner().invoke(app, ["run", str(small), "--out", ""])
+    _refused(result, "--out: expected a folder, got an empty name")
+    assert list(here.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("out", "words"),
+    [
+        ("x" * 300, ["--out: ", "a name of 300 bytes", "at most 255"]),
+        ("ab/" * 1400, ["--out: ", "a path of 4", "bytes; at most 4032"]),
+    ],
+    ids=["300-character-name", "4-KB-path"],
+)
+def test_a_name_or_path_too_long_for_the_file_system_is_refused(small, tmp_path, out, words):
+    result = CliRunner().invoke(app, ["run", str(small), "--out", str(tmp_path / out)])
+    assert len(_refused(result, *words)) < 400  # the path is cut, not echoed whole
+
+
+def test_a_link_that_leads_nowhere_or_loops_is_refused_before_playing(small, tmp_path):
+    dangling, loop = tmp_path / "dangling", tmp_path / "loop"
+    dangling.symlink_to(tmp_path / "nowhere")
+    loop.symlink_to(loop)
+    result = CliRunner().invoke(app, ["run", str(small), "--out", str(dangling)])
+    _refused(result, f"{dangling} is a link to {tmp_path / 'nowhere'}, which does not exist")
+    assert not (tmp_path / "nowhere").exists()
+    result = CliRunner().invoke(app, ["run", str(small), "--out", str(loop / "deeper")])
+    _refused(result, f"{loop} is a link that leads round in a loop")
+
+
+@pytest.mark.parametrize("root", ["/", "/tmp/..", "//"])
+def test_the_root_of_the_file_system_is_no_results_folder(small, root):
+    """As root, `--out /` wrote the run's files into `/`."""
+    result = CliRunner().invoke(app, ["run", str(small), "--out", root])
+    _refused(result, f"--out: {root} is the root of the file system")
+
+
+def test_a_results_link_is_followed_and_what_is_there_is_still_guarded(
+    small, tmp_path, monkeypatch
+):
+    """`results -> elsewhere` (results on a bigger disk) is followed: the default folder is
+    inside `results/` as the user sees it, and sim replaces nothing there it did not write."""
+    monkeypatch.chdir(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "scenario-1").mkdir(parents=True)
+    Path("results").symlink_to(elsewhere)
+    small.write_text("name: scenario 1\n" + small.read_text())
+    assert CliRunner().invoke(app, ["run", str(small)]).exit_code == 0
+    assert (elsewhere / "scenario-1" / "run.json").is_file()
+    (elsewhere / "scenario-1" / "games.csv").write_text("mine")
+    refused = CliRunner().invoke(app, ["run", str(small)])
+    assert refused.exit_code == 2 and "holds games.csv" in refused.stderr

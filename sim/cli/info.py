@@ -11,7 +11,6 @@ from rich.markup import escape
 from sim.cli.console import EXIT_BAD_INPUT, bad_input, out, report_problems
 from sim.cli.loading import read
 from sim.cli.options import EVENTS_DEFAULT, FILE_SIZE_DEFAULT, MaxEvents, MaxFileSize, Sets
-from sim.output.staging import write_atomically
 from sim.scenario.errors import ScenarioError
 from sim.scenario.limits import Limits, sweep_too_much
 
@@ -47,12 +46,18 @@ def guide(
         bad_input(f"{readme}: {error}")
     updated = replace_section(text, build())
     if updated != text:
+        from sim.output.staging import write_atomically
+
         write_atomically(readme, updated)
     out.print(f"{'updated' if updated != text else 'unchanged'} {readme}")
 
 
 def list_scenarios() -> None:
     """Show the scenarios under scenarios/ with their descriptions.
+
+    Each file's row is kept in the user's cache folder (`~/.cache/sim`, or
+    `$XDG_CACHE_HOME/sim`, or `$SIM_CACHE_DIR`), keyed by the file's bytes, so files
+    that did not change are not validated again.
 
     Example:
 
@@ -61,19 +66,15 @@ def list_scenarios() -> None:
     from rich.table import Table
 
     from sim.scenario.catalog import available
-    from sim.scenario.loader import load_file
+    from sim.scenario.listing import listing
 
     table = Table("name", "description", "games", "schedules")
-    for name, path in available().items():
-        try:
-            scenario = load_file(path)
-        except ScenarioError as error:
-            table.add_row(
-                escape(name), f"[red]invalid: {escape(str(error.problems[0]))}[/red]", "", ""
-            )
+    for name, row in listing(available()).items():
+        if row.problem is not None:
+            table.add_row(escape(name), f"[red]invalid: {escape(row.problem)}[/red]", "", "")
             continue
-        labels = ", ".join(schedule.label for schedule in scenario.schedules)
-        table.add_row(escape(name), escape(scenario.description), str(scenario.games), labels)
+        labels = ", ".join(row.schedules)
+        table.add_row(escape(name), escape(row.description), str(row.games), labels)
     out.print(table)
 
 

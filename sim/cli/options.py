@@ -117,9 +117,22 @@ Dask = Annotated[
 Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress bar (there is none when piped anyway).")
 ]
-OutDir = Annotated[
-    Path | None,
-    typer.Option("--out", help="Write the files straight into this folder.", show_default=False),
+OutDir = Annotated[  # text, not a Path: Path("") is ".", and `--out ""` must be refused
+    str | None,
+    typer.Option(
+        "--out",
+        metavar="DIR",
+        help="Write the files straight into this folder.",
+        show_default=False,
+    ),
+]
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Replace files of the names the run writes that sim did not write (or that "
+        "changed since). Other files of the folder are never touched.",
+    ),
 ]
 Schedules = Annotated[
     list[str] | None,
@@ -157,6 +170,7 @@ class PlayOptions:
 
     scenario: ScenarioName
     out_dir: OutDir = None
+    force: Force = False
     schedule: Schedules = None
     sets: Sets = None
     seed: Seed = None
@@ -186,9 +200,10 @@ class PlayOptions:
         """The `--schedule`s of `scenario` (None: all of the file's)."""
         return loading.pick(scenario, self.schedule or [])
 
-    def target(self, name: str) -> Path:
-        """The folder to write: `--out`, else `results/<name>`; exit 2 if it cannot be."""
-        return writing.target(name, self.out_dir)
+    def target(self, name: str, writes: Sequence[str] = ()) -> Path:
+        """The folder to write: `--out`, else `results/<name>`; exit 2 if it cannot be, or
+        if it holds files named in `writes` that sim did not write (unless `--force`)."""
+        return writing.target(name, self.out_dir, writes, self.force)
 
     def workers(self, total: int, name: str, then: Sequence[str] = ()) -> AbstractContextManager:
         """(executor, done) for `total` replications or points, by `--jobs` and `--dask`;

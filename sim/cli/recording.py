@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sim.cli.console import bad_input, err, report_problems
+from sim.cli.console import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, bad_input, err, report_problems
 from sim.cli.console import out as stdout
 from sim.scenario.errors import ScenarioError
 
@@ -54,6 +56,9 @@ def record(
             show_default="the function called most often with the most waiting inside it",
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the scenario file if it exists.")
+    ] = False,
 ) -> None:
     """Run a Python program, recording what its time was; write it as a scenario.
 
@@ -69,9 +74,12 @@ def record(
     lists the program's own schedule first and the rewrites after it (asyncio, a
     thread pool, processes), and the table of their makespans is printed.
 
-    The program's output passes through; what was recorded is printed after it. A
-    program that runs until stopped (a server) is recorded until Ctrl-C; one that
-    fails is written as far as it ran, marked partial.
+    The program's output passes through; what was recorded is printed after it. An
+    existing scenario file is replaced only with `--force`. A program that runs until
+    stopped (a server) is recorded until Ctrl-C. Ctrl-C or SIGTERM to `sim` stops the
+    program (Ctrl-C, then SIGTERM, then SIGKILL, 5 s apart), writes what it ran and
+    exits 130 or 143. A program that fails is written as far as it ran, marked
+    partial, and its exit status is `sim record`'s.
 
     Examples:
 
@@ -85,8 +93,14 @@ def record(
 
     from sim.output.destination import slug
     from sim.record.call_transcript import NothingCalled
-    from sim.record.child import NotPython, program_stem, recording_command, run_recording
-    from sim.record.program import INTERRUPTED, load_raw
+    from sim.record.child import (
+        NotPython,
+        missing_script,
+        program_stem,
+        recording_command,
+        run_recording,
+    )
+    from sim.record.program import INTERRUPTED, TERMINATED, load_raw
     from sim.record.scenario_file import (
         NothingRecorded,
         marked_partial,
@@ -100,21 +114,38 @@ def record(
         seconds = parse_duration(threshold)
     except ValueError as error:
         bad_input(f"--threshold: {error}")
+    try:
+        missing = missing_script(command)
+    except NotPython as error:
+        bad_input(f"sim record: {error}")
+    if missing is not None:
+        bad_input(f"sim record: no such file: {missing}; expected a Python script to run")
+    stem = program_stem(command)
+    target = out if out is not None else Path("scenarios") / f"{slug(stem)}.yaml"
+    if os.path.lexists(target) and not force:
+        bad_input(f"sim record: {_taken(target)}; nothing was run")
     with tempfile.TemporaryDirectory(prefix="sim-record-") as folder:
         raw_path = Path(folder) / "recording.json"
+        child = recording_command(command, raw_path, seconds, tuple(task or ()))
         try:
-            child = recording_command(command, raw_path, seconds, tuple(task or ()))
-        except NotPython as error:
-            bad_input(f"sim record: {error}")
-        status = run_recording(child)
+            ended = run_recording(child, raw_path)
+        except OSError as error:  # no such interpreter, or not one we may run
+            bad_input(f"sim record: cannot start {command[0]}: {error.strerror or error}")
         raw = load_raw(raw_path) if raw_path.exists() else None
-        failed = status not in (0, INTERRUPTED)
-        if status == INTERRUPTED and raw is not None:
-            err.print("sim record: the program was interrupted; writing what it ran until then")
-        elif failed and (raw is None or not (raw.tasks or raw.calls)):
-            err.print(f"sim record: the program exited with status {status}; nothing written")
-            raise typer.Exit(1)
-    stem = program_stem(command)
+    status, stopped = ended.status, ended.stopped
+    # sim itself was signalled: 128 + the signal, once what ran is written
+    leaving = 128 + stopped if stopped else status
+    if raw is None:
+        if status == EXIT_BAD_INPUT and not stopped:  # the recorder said why: nothing ran
+            raise typer.Exit(EXIT_BAD_INPUT)
+        how = "was stopped" if stopped else f"exited with status {status}"
+        err.print(f"sim record: the program {how} before its recording was kept; nothing "
+                  "written", markup=False)  # fmt: skip
+        raise typer.Exit(leaving or EXIT_CHECK_FAILED)
+    failed = not stopped and status not in (0, INTERRUPTED, TERMINATED)
+    how = _how_it_stopped(status, stopped)
+    if how is not None:
+        err.print(f"sim record: {how}; writing what it ran until then", markup=False)
     try:
         text, transcript = scenario_text(
             raw, name or stem, deterministic=deterministic, exact=exact, max_values=max_values
@@ -122,25 +153,51 @@ def record(
     except NothingCalled as error:
         bad_input(f"sim record: {error}")
     except NothingRecorded as error:
-        if failed:
-            err.print(f"sim record: the program exited with status {status}; nothing written")
-            raise typer.Exit(1) from None
+        if failed or stopped:
+            how = "was stopped" if stopped else f"exited with status {status}"
+            err.print(f"sim record: the program {how}; nothing written")
+            raise typer.Exit(leaving) from None
         bad_input(f"sim record: {error}")
     except ScenarioError as error:  # our own output refused: a bug, said plainly
         err.print("sim record: the recorded scenario does not validate:", markup=False)
         report_problems(error)
-        raise typer.Exit(1) from None
-    target = out if out is not None else Path("scenarios") / f"{slug(stem)}.yaml"
+        raise typer.Exit(EXIT_CHECK_FAILED) from None
     if failed:
-        assert raw is not None
         text = marked_partial(text, raw, f"the program exited with status {status}")
+    if os.path.lexists(target) and not force:  # made while the program ran
+        bad_input(f"sim record: {_taken(target)}; it was made while the program ran")
     write_atomically(target, text)
     for line in report_lines(transcript, text):
         stdout.print(line, markup=False)
+    if raw.forks and raw.calls is None:
+        stdout.print(
+            f"note: the program forked {raw.forks} time(s) outside its event loop: only the "
+            "process that was started is recorded (a copy that ran a loop of its own is not)",
+            markup=False,
+        )
     if failed:
         err.print(
             f"sim record: the program exited with status {status}: {target} holds what it "
             "ran until then, marked partial"
         )
-        raise typer.Exit(1)
+        raise typer.Exit(status)
     stdout.print(f"wrote {target}; next: sim run {target}", markup=False)
+    if stopped:
+        raise typer.Exit(leaving)
+
+
+def _how_it_stopped(status: int, stopped: int | None) -> str | None:
+    """A program that was stopped, not one that failed or ended: said how."""
+    from sim.record.program import INTERRUPTED, TERMINATED
+
+    if stopped:
+        return f"interrupted ({signal.Signals(stopped).name}): the program was stopped"
+    if status == INTERRUPTED:
+        return "the program was interrupted"
+    if status == TERMINATED:
+        return "the program was terminated (SIGTERM)"
+    return None
+
+
+def _taken(target: Path) -> str:
+    return f"{target} exists; write elsewhere with -o PATH, or replace it with --force"

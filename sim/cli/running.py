@@ -160,11 +160,11 @@ def _play(
     from sim.experiment.runs import run
     from sim.output import result_files
     from sim.output.bottleneck import bottleneck_note
-    from sim.output.report_page import page_for
     from sim.results import console_tables, explanations
 
     loaded = read.scenario
-    target = options.target(loaded.name)  # refused before playing, not after
+    writes = result_files.run_files(steps_choice, plots=plots, page=page)
+    target = options.target(loaded.name, writes)  # refused before playing, not after
     count = loaded.replications
     try:  # replication 1, here: its games and steps are written
         first = played(lambda: run(loaded, chosen))
@@ -202,15 +202,20 @@ def _play(
             f"{loaded.name} has a sweep: block; `sim sweep {options.scenario}` plays it",
             markup=False,
         )
-    summary = replicated.summary
-    makespans = dict(zip(summary["schedule"], summary["makespan_s"].astype(float), strict=True))
+    makespans = replicated.makespans()
     if answered is not None:
         answered(makespans)
+    out.file.flush()  # the answer on screen (or down a pipe) now; the files take longer
     source = Path(read.document.source)
-    shown = page_for(source, replicated.summary, target) if page else None
+    shown = None
+    if page:
+        from sim.output.report_page import page_for
+
+        shown = page_for(source, replicated.summary_frame, target)
     files = written(lambda: result_files.write_results(
         first, target, steps_choice, result_files.run_tables(replicated), plots=plots,
         trace=trace or None, page=shown, source=source, started=options.started,
+        force=options.force,
     ), target)  # fmt: skip
     out.print(f"wrote {', '.join(str(path) for path in files)}", markup=False)
     for note in (

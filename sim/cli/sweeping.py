@@ -68,9 +68,9 @@ def sweep(
     chosen = options.pick(base)
     scenarios = [point.scenario for point in points]
     checked(lambda: document.refuse_overruns(sweep_too_much(scenarios, options.max_events, chosen)))
-    target = options.target(base.name)
+    target = options.target(base.name, result_files.sweep_files(plots=not no_plots))
     total = sum(point.scenario.replications for point in points)
-    then = AFTER_PLAY if no_plots else (*AFTER_PLAY, *PICTURES)
+    then = ("pandas", *AFTER_PLAY, *(() if no_plots else PICTURES))  # the merging's, first
     with options.workers(total, base.name, then) as (executor, done):
         found = played(lambda: sweeps.play(points, chosen, executor, read.applied, done))
     if read.applied:
@@ -79,6 +79,6 @@ def sweep(
         out.print(console_tables.pivot_table(pivot, title(base)))
     files = written(lambda: result_files.write_sweep(
         found, target, base, chosen or base.schedules, plots=not no_plots,
-        source=Path(document.source), started=options.started,
+        source=Path(document.source), started=options.started, force=options.force,
     ), target)  # fmt: skip
     out.print(f"wrote {', '.join(str(path) for path in files)}", markup=False)

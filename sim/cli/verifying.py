@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from typing import Annotated
@@ -48,7 +49,18 @@ def verify(
     tolerance: Annotated[
         float | None,
         typer.Option(
-            help="With --real: exit 1 if a relative error exceeds this (0.1 = 10 %).", min=0
+            help="With --real: exit 1 if a relative error exceeds this (0.1 = 10 %), or if "
+            "most steps are shorter than a real run can time.",
+            min=0,
+        ),
+    ] = None,
+    max_time: Annotated[
+        str | None,
+        typer.Option(
+            "--max-time",
+            metavar="DURATION",
+            help="With --real: refuse, before playing, real runs estimated to take longer "
+            "than this (all models and repeats). [default: 10min]",
         ),
     ] = None,
     sets: Sets = None,
@@ -68,7 +80,10 @@ def verify(
 
     With `--real`: plays the scenario for real in each execution model
     (synchronous, cooperative, threaded, parallel), every duration divided by
-    `--scale`, and sets the median makespan × scale beside the engine's.
+    `--scale`, and sets the median makespan × scale beside the engine's. Real
+    runs estimated to take longer than `--max-time` are refused before they
+    start; a scale that leaves most steps shorter than a real run can time
+    (100 µs of CPU work, 2 ms of sleep) is warned of.
 
     Examples:
 
@@ -92,10 +107,15 @@ def verify(
             bad_input("--tie-rule: only without --real")
         if scale is not None and not 0 < scale < float("inf"):
             bad_input(f"--scale: expected a number > 0, got {scale:g}")
-        scale = 100.0 if scale is None else scale
-        _verify_real(loaded, schedule or [], scale, repeat or 3, replications, tolerance)
+        from sim.verify.wallclock import DEFAULT_SCALE
+
+        limit = _max_time(max_time)
+        scale = DEFAULT_SCALE if scale is None else scale
+        _verify_real(loaded, schedule or [], scale, repeat or 3, replications, tolerance, limit)
         return
-    for option, value in {"--scale": scale, "--repeat": repeat, "--tolerance": tolerance}.items():
+    real_only = {"--scale": scale, "--repeat": repeat, "--tolerance": tolerance,
+                 "--max-time": max_time}  # fmt: skip
+    for option, value in real_only.items():
         if value is not None:
             bad_input(f"{option}: only with --real")
     _verify_virtual(loaded, schedule or [], tie_rule)
@@ -124,22 +144,54 @@ def _verify_virtual(scenario, names: list[str], tie_rule: bool) -> None:
         out.print(line, markup=False)
 
 
-def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> None:
+def _max_time(text: str | None) -> float:
+    """`--max-time` in seconds (default `MAX_REAL_S`)."""
+    from sim.scenario.units import parse_duration
+    from sim.verify.wallclock import MAX_REAL_S
+
+    if text is None:
+        return MAX_REAL_S
+    try:
+        seconds = parse_duration(text)
+    except ValueError as error:
+        bad_input(f"--max-time: {error}")
+    if seconds <= 0:
+        bad_input(f"--max-time: expected a duration > 0, like 10min or 1h, got {text!r}")
+    return seconds
+
+
+def _verify_real(scenario, names, scale, repeat, replications, tolerance, limit) -> None:
     from sim.experiment.runs import workload_of
     from sim.verify import findings
-    from sim.verify.wallclock import check, models_of
+    from sim.verify.wallclock import check, models_of, real_seconds, short_steps
 
     try:
         models = models_of(scenario, names)
     except ValueError as error:
         bad_input(f"--schedule: {error}")
+    workload = workload_of(scenario)
+    estimate = checked(lambda: real_seconds(workload, models, scale, repeat))
+    if estimate > limit:
+        least = scale * (estimate / limit)  # the estimate goes as 1 / scale
+        larger = (
+            f"--scale {_rounded_up(least)} or more" if math.isfinite(least) else "a larger --scale"
+        )
+        bad_input(
+            f"--scale {scale:g}: the real runs would take {_spoken(estimate)} "
+            f"({len(models)} model(s) × {repeat} run(s), from the engine's makespans ÷ "
+            f"{scale:g}), over the limit of {_limit(limit)}; give {larger}, fewer "
+            "--schedule or --repeat, or a longer --max-time"
+        )
+    short = short_steps(workload, scale)
+    if short.too_many:
+        err.print(_short_warning(short, scale), markup=False)
 
     def progress(model, number, run) -> None:
         seconds = findings.figure(run.makespan)
         err.print(f"{model.label}: run {number}/{repeat} took {seconds} s", markup=False)
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else ()
-    rows = check(workload_of(scenario), models, scale, repeat, replications, progress)
+    rows = checked(lambda: check(workload, models, scale, repeat, replications, progress))
     out.print(findings.real_table(scenario, rows))
     for note in findings.real_notes(scenario, rows, sys.getswitchinterval(), load):
         out.print(note, markup=False)
@@ -152,5 +204,66 @@ def _verify_real(scenario, names, scale, repeat, replications, tolerance) -> Non
                 f"(tolerance {tolerance:.1%})",
                 markup=False,
             )
-        if off:
+        if short.too_many:
+            err.print(
+                f"--tolerance {tolerance:g}: not met: {short.short} of {short.timed} steps "
+                "were shorter than this machine times faithfully, so the errors cannot be "
+                "trusted",
+                markup=False,
+            )
+        if off or short.too_many:
             raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _short_warning(short, scale: float) -> str:
+    """Most steps, divided by the scale, shorter than a real run times faithfully."""
+    from sim.verify.wallclock import SHORTEST_STEP
+
+    return (
+        f"warning: {short.short} of {short.timed} steps are shorter, divided by --scale "
+        f"{scale:g}, than a real run times to within 10 % ({_short(SHORTEST_STEP['host'])} "
+        f"of CPU work, {_short(SHORTEST_STEP['wait'])} of sleep; the shortest is "
+        f"{_short(short.shortest)}): the errors will measure the "
+        f"timer more than the model; --scale {_rounded_down(short.largest_scale)} or less "
+        "times most steps faithfully"
+    )
+
+
+def _short(seconds: float) -> str:
+    """`10 µs`, `2 ms`, `1.5 s`."""
+    from sim.verify.findings import duration, figure
+
+    return f"{figure(seconds * 1e6)} µs" if seconds < 1e-3 else duration(seconds)
+
+
+def _spoken(seconds: float) -> str:
+    """`about 45 s`, `about 12 min`, `about 9 days`, `about 8 900 years`, `for ever`: an
+    estimate a person reads at once."""
+    from sim.scenario.units import format_count
+
+    if not math.isfinite(seconds):
+        return "for ever"
+    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            value = seconds / size
+            return f"about {format_count(round(value)) if value >= 10 else f'{value:.2g}'} {unit}"
+    return f"about {seconds:.3g} s"
+
+
+def _limit(seconds: float) -> str:
+    return _spoken(seconds).removeprefix("about ")
+
+
+def _rounded_up(scale: float) -> str:
+    """A scale to suggest as a floor: two significant figures, rounded up."""
+    return f"{_two_figures(scale, math.ceil):g}"
+
+
+def _rounded_down(scale: float) -> str:
+    """A scale to suggest as a ceiling: two significant figures, rounded down."""
+    return f"{_two_figures(scale, math.floor):g}"
+
+
+def _two_figures(value: float, rounding) -> float:
+    step = 10 ** (math.floor(math.log10(value)) - 1)
+    return rounding(value / step) * step

@@ -18,17 +18,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from sim.experiment.executors import Executor
 from sim.experiment.runs import run
+from sim.results.columns import Columns
 from sim.results.result import Result
 from sim.results.tables import SUMMARY_COLUMNS, summary_rows
 from sim.scenario.model import Scenario
 from sim.scenario.schedules import Schedule
 from sim.scenario.units import format_hms
+
+if TYPE_CHECKING:  # pandas only where replications are summarized: one run prints without it
+    import pandas as pd
 
 __all__ = [
     "CONFIDENCE",
@@ -94,9 +98,14 @@ def rows_of(result: Result, point: int = 0, replication: int = 0) -> list[dict]:
 
 def frame(rows: list[dict]) -> pd.DataFrame:
     """The rows as a table; the columns a scenario declares (resources, queues) come last."""
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=_run_columns(rows))
+
+
+def _run_columns(rows: list[dict]) -> list[str]:
     known = ("point", *RUN_COLUMNS)
-    declared = [name for name in (rows[0] if rows else {}) if name not in known]
-    return pd.DataFrame(rows, columns=[*known, *declared])
+    return [*known, *(name for name in (rows[0] if rows else {}) if name not in known)]
 
 
 def batches(
@@ -149,11 +158,31 @@ def play_all(
 class Replicated:
     """A scenario played over its replications: replication 1 whole (its games and steps
     are what a result folder shows), one row per replication and schedule, and the
-    statistics over them (`summarize`)."""
+    statistics over them (`summarize`).
+
+    `runs` and `summary` are DataFrames where there are many replications, and
+    plain `Columns` where there is one: a single run is printed and written without
+    importing pandas. `runs_frame` and `summary_frame` are DataFrames either way.
+    """
 
     result: Result
-    runs: pd.DataFrame
-    summary: pd.DataFrame
+    runs: Columns | pd.DataFrame
+    summary: Columns | pd.DataFrame
+
+    @property
+    def runs_frame(self) -> pd.DataFrame:
+        return self.runs.frame() if isinstance(self.runs, Columns) else self.runs
+
+    @property
+    def summary_frame(self) -> pd.DataFrame:
+        return self.summary.frame() if isinstance(self.summary, Columns) else self.summary
+
+    def makespans(self) -> dict[str, float]:
+        """Each schedule's makespan (its mean over the replications)."""
+        table = self.summary
+        if isinstance(table, Columns):
+            return dict(zip(table.values("schedule"), table.values("makespan_s"), strict=True))
+        return dict(zip(table["schedule"], table["makespan_s"].astype(float), strict=True))
 
 
 def replicate(
@@ -171,13 +200,34 @@ def replicate(
     """
     scenario = first.scenario
     rows = rows_of(first)
-    if scenario.replications > 1:
-        if executor is None:
-            raise ValueError("replications after the first need a executor")
-        runs = play_all([scenario], schedules, executor, done, played=rows)
-    else:
-        runs = frame(rows)
+    if scenario.replications == 1:
+        runs = Columns.of_rows(rows, _run_columns(rows))
+        return Replicated(first, runs, summarize_one(rows, first.seed, overrides))
+    if executor is None:
+        raise ValueError("replications after the first need a executor")
+    runs = play_all([scenario], schedules, executor, done, played=rows)
     return Replicated(first, runs, summarize(runs, ["schedule"], [first.seed], overrides))
+
+
+def summarize_one(rows: list[dict], seed: int, overrides: str = "") -> Columns:
+    """`summarize(frame(rows), ["schedule"], [seed], overrides)` where each schedule has
+    one replication, without pandas: the mean of one value is that value (as a float,
+    as pandas' mean makes it), its spread is undefined, its percentiles are itself."""
+    declared = [c for c in _run_columns(rows) if c not in ("point", *RUN_COLUMNS)]
+    averaged = {c for c in (*SUMMARY_COLUMNS, *declared) if c not in (*_CONSTANT, "schedule")}
+    averaged.discard("makespan_hms")
+    summary = []
+    for row in rows:
+        line = {
+            c: float(row[c]) if c in averaged else row[c] for c in (*SUMMARY_COLUMNS, *declared)
+        }
+        for figure, column in _FIGURES.items():
+            spread = dict.fromkeys(("sd", "ci_low", "ci_high"), math.nan)
+            for statistic, value in {**spread, "p50": line[column], "p95": line[column]}.items():
+                line[f"{figure}_{statistic}_s"] = value
+        summary.append({**line, "replications": 1, "seed": seed, "overrides": overrides})
+    names = [*SUMMARY_COLUMNS, *declared, *STATISTIC_COLUMNS, *RECORD_COLUMNS]
+    return Columns.of_rows(summary, names)
 
 
 def describe(values: np.ndarray) -> dict[str, float]:

@@ -20,9 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sim.experiment.executors import Executor, InProcess
 from sim.experiment.replications import play_all, summarize
@@ -34,6 +32,9 @@ from sim.scenario.overrides import Override, show
 from sim.scenario.schedules import Schedule, schedule_of
 from sim.scenario.units import format_count
 from sim.scenario.with_values import origin
+
+if TYPE_CHECKING:  # pandas once the points are played: other processes play while it loads
+    import pandas as pd
 
 __all__ = ["Axis", "Point", "Sweep", "axes", "expand", "play", "sweep"]
 
@@ -157,6 +158,8 @@ def play(
 
 def _with_values(frame: pd.DataFrame, grid: Sequence[Point]) -> pd.DataFrame:
     """Replace the point number by the values varied there, as the leading columns."""
+    import pandas as pd
+
     names = list(grid[0].values) if grid else []
     varied = pd.DataFrame(
         {name: [_cell(grid[p].values[name]) for p in frame["point"]] for name in names},

@@ -17,7 +17,9 @@ slice before it. The children of a gather play at once, so each has a track
 of its own (`player/1`, `player/2`, …) after its game's.
 
 The text is produced in pieces (`chunks`) so that the report layer can stream
-it to a file without holding a large trace in memory twice.
+it to a file without holding a large trace in memory twice. Names in labels
+are `clipped` to `LABEL_CHARS`: a viewer's track column shows no more, and a
+host track repeats its players' names once per step.
 """
 
 from __future__ import annotations
@@ -31,10 +33,24 @@ import numpy as np
 from sim.engine.trace import NO_HOST, Trace
 from sim.results import shared
 from sim.scenario.model import STEP_KINDS
+from sim.scenario.names import clipped
 
-__all__ = ["WAIT_FOR_HOST", "chunks", "host_track", "host_tracks", "player_track", "write"]
+__all__ = [
+    "IDLE_TRACKS",
+    "LABEL_CHARS",
+    "WAIT_FOR_HOST",
+    "chunks",
+    "host_track",
+    "host_tracks",
+    "player_track",
+    "write",
+]
 
 WAIT_FOR_HOST = "waiting for the host"
+#: Characters of a player's or a host's name a label shows.
+LABEL_CHARS = 64
+#: Up to this many hosts, each is a track even when idle; with more, only those used.
+IDLE_TRACKS = 64
 
 
 def host_track(host: int) -> int:
@@ -43,9 +59,12 @@ def host_track(host: int) -> int:
 
 
 def host_tracks(trace: Trace) -> int:
-    """Host tracks of a trace: one per host, or per host number it used if that is more."""
+    """Host tracks of a trace: one per host (an idle one an empty track) where there are
+    at most `IDLE_TRACKS`; with more, up to the highest host number the run used, so a
+    million hosts for two games write two tracks, not a million."""
     used = int(trace.host.max()) + 1 if len(trace.host) else 0
-    return max(trace.workload.hosts, used)
+    hosts = trace.workload.hosts
+    return max(hosts if hosts <= IDLE_TRACKS else 0, used)
 
 
 def player_track(trace: Trace, game: int) -> int:
@@ -78,7 +97,7 @@ def _events(trace: Trace, pid: int) -> Iterator[str]:
     workload = trace.workload
     yield _meta(pid, 0, "process_name", {"name": trace.schedule.label})
     yield _meta(pid, 0, "process_sort_index", {"sort_index": pid})
-    host_name = workload.scenario.host.name
+    host_name = clipped(workload.scenario.host.name, LABEL_CHARS)
     hosts = host_tracks(trace)
     for host in range(hosts):
         tid = host_track(host)
@@ -91,7 +110,7 @@ def _events(trace: Trace, pid: int) -> Iterator[str]:
         return
     for game, player in enumerate(workload.players):
         tid = hosts + 1 + game  # player_track, without finding the host count again
-        yield _meta(pid, tid, "thread_name", {"name": player})
+        yield _meta(pid, tid, "thread_name", {"name": clipped(player, LABEL_CHARS)})
         yield _meta(pid, tid, "thread_sort_index", {"sort_index": tid})
     ready, start, end = (_microseconds(column) for column in (trace.ready, trace.start, trace.end))
     move = (workload.move + 1).tolist()
@@ -143,11 +162,11 @@ def _host_rows(
     order = held[np.lexsort(keys)].tolist()
     host_of = trace.host.tolist()
     games = workload.game.tolist()
-    players = [json.dumps(player, ensure_ascii=False) for player in workload.players]
+    players = [_label(player) for player in workload.players]
     kinds = [json.dumps(name) for name in STEP_KINDS]
     for row in order:
         track = f'"pid":{pid},"tid":{host_track(host_of[row])}'
-        name = players[games[row]] if who is None else json.dumps(who[row], ensure_ascii=False)
+        name = players[games[row]] if who is None else _label(who[row])
         what = f'"name":{name},"cat":{kinds[codes[row]]}'
         if empty[row]:
             yield f'{{{what},"ph":"i","s":"t","ts":{start[row]},{track}}}'
@@ -189,7 +208,7 @@ def _shared_rows(trace: Trace, pid: int, hosts: int) -> Iterator[str]:
     for game, player in enumerate(workload.players):
         for task, suffix in enumerate(place.names[groups[game]]):
             tid = hosts + 1 + first_track[game] + task
-            yield _meta(pid, tid, "thread_name", {"name": player + suffix})
+            yield _meta(pid, tid, "thread_name", {"name": clipped(player + suffix, LABEL_CHARS)})
             yield _meta(pid, tid, "thread_sort_index", {"sort_index": tid})
     columns = (trace.ready, trace.start, trace.end)
     ready, start, end = (np.round(column * 1e6, 3).tolist() for column in columns)
@@ -242,6 +261,11 @@ def _shared_names(workload) -> tuple[dict, dict]:
             wait = json.dumps(f"waiting for {name}")
             waiting[code, index] = f'"name":{wait},"cat":"wait for {what}"'
     return named, waiting
+
+
+def _label(name: str) -> str:
+    """A player's or a task's name as a JSON string, clipped to LABEL_CHARS."""
+    return json.dumps(clipped(name, LABEL_CHARS), ensure_ascii=False)
 
 
 def _meta(pid: int, tid: int, name: str, args: dict) -> str:

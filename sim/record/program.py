@@ -7,6 +7,13 @@ to its code, and asyncio's primitives wrapped (`sim.record.primitives`) so
 what each task waited on is noted. The raw recording is plain JSON, so `sim
 record` can run the program in the user's own interpreter and read the result
 in its own.
+
+Stopping: Ctrl-C is the program's own (asyncio cancels its tasks, a loop of
+blocking calls gets `KeyboardInterrupt`), and SIGTERM, unless the program
+handles it itself, ends it as `SystemExit(143)` would: either way the program
+unwinds, its event loop closes and what it ran is kept, where the default
+SIGTERM would end the process with nothing written. A copy of the program
+made by `os.fork` is not recorded: only the process that was started is.
 """
 
 from __future__ import annotations
@@ -16,10 +23,13 @@ import json
 import math
 import os
 import runpy
+import signal
 import sys
 import tempfile
+import threading
 import traceback
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -30,9 +40,12 @@ from sim.record.primitives import EVENT_FIELDS, Objects, install
 
 __all__ = [
     "INTERRUPTED",
+    "TERMINATED",
+    "ProgramNotFound",
     "RawObject",
     "RawRecording",
     "RawTask",
+    "ended_marker",
     "load_raw",
     "record_program",
     "save_raw",
@@ -40,6 +53,12 @@ __all__ = [
 
 #: Exit status of a program stopped by Ctrl-C; what its loop ran until then is kept.
 INTERRUPTED = 130
+#: Exit status of a program stopped by SIGTERM (128 + 15), kept likewise.
+TERMINATED = 143
+
+
+class ProgramNotFound(ValueError):
+    """The script or module to record does not exist: nothing was run."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +104,9 @@ class RawRecording:
     jobs: tuple[tuple[int, float, float, float, float], ...] = ()
     #: a program that ran no event loop: its units of work (`sim.record.calls`)
     calls: RawCalls | None = None
+    #: times the program forked outside an event loop: a copy that ran a loop of its own
+    #: is not recorded, only the process that was started
+    forks: int = 0
 
 
 def record_program(
@@ -94,15 +116,24 @@ def record_program(
     module: bool = False,
     threshold: float = DEFAULT_THRESHOLD,
     tasks: tuple[str, ...] = (),
+    on_end: Callable[[], None] | None = None,
 ) -> tuple[RawRecording | None, int]:
     """Run `target` (a script path, or a module name if `module`) recording it.
 
     Returns the busiest loop's recording, or, for a program that ran no event loop,
     its calls (`sim.record.calls`: `tasks` names its unit of work), and the program's
     exit status (`INTERRUPTED` when Ctrl-C stopped it: `asyncio.run` then cancels the
-    main task and closes its loop, so the recording up to there is kept). A program
-    that failed still gives what it ran until then.
+    main task and closes its loop, so the recording up to there is kept; `TERMINATED`
+    for SIGTERM). A program that failed still gives what it ran until then. In a copy
+    of the program made by `os.fork` that returns here, the recording is None: the
+    process that was started is the one recorded.
+
+    `on_end` is called as soon as the program has ended, before its recording is put
+    together (in the process that was started only).
+
+    Raises `ProgramNotFound` when there is no such script or module.
     """
+    _find(target, module)
     sink: list[Recording] = []
     saved_policy, saved_argv, saved_path = asyncio.get_event_loop_policy(), sys.argv, sys.path[:]
     objects = Objects()
@@ -115,7 +146,9 @@ def record_program(
     if not module:
         sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
     status = 0
+    started, forks = os.getpid(), _Forks()
     calls.install()
+    sigterm = _sigterm_ends_the_program()
     began = perf_counter()
     try:
         if module:
@@ -125,20 +158,90 @@ def record_program(
     except SystemExit as leaving:
         status = _exit_status(leaving.code)
     except Exception as error:  # the program's own failure: its traceback, as Python shows it
+        if _from_runpy(error):  # runpy found nothing to run (no such module, no __main__)
+            raise ProgramNotFound(str(error)) from None
         _print_traceback(error)
         status = 1
     except KeyboardInterrupt:  # Ctrl-C ends the recording of a program that runs until stopped
         status = INTERRUPTED
     finally:
+        _put_back(sigterm)
+        if on_end is not None and os.getpid() == started:
+            on_end()
         wall = perf_counter() - began
+        forks.counting = False
         calls.uninstall()
         undo()
         asyncio.set_event_loop_policy(saved_policy)
         sys.argv, sys.path[:] = saved_argv, saved_path
+    if os.getpid() != started:  # a forked copy of the program ended here: not recorded
+        return None, status
     program = " ".join(["-m" if module else "", target, *args]).strip()
-    if sink:
-        return _raw(sink, program, wall, threshold), status
+    raw = _raw(sink, program, wall, threshold)
+    if raw is not None:
+        return replace(raw, forks=forks.count), status
     return RawRecording(program, wall, wall, threshold, (), 0, calls=calls.result()), status
+
+
+def _find(target: str, module: bool) -> None:
+    """Raise `ProgramNotFound` unless the script exists (a module is looked up by runpy,
+    as it imports it: looking first would import its packages before the recording)."""
+    if not module and not os.path.exists(target):
+        raise ProgramNotFound(f"no such file: {target}")
+
+
+def _from_runpy(error: Exception) -> bool:
+    """runpy's own ImportError: what to run was not found (no such module, a folder or
+    package without `__main__`, a package that failed to import while runpy looked in
+    it), before any of the program ran."""
+    if not isinstance(error, ImportError):
+        return False
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_globals.get("__name__") == "runpy"
+
+
+class _Forks:
+    """Counts the program's forks made outside an event loop (`os.fork` before
+    `asyncio.run`): each copy may run a loop of its own, which is not recorded. A pool's
+    workers, forked while the loop runs, are the executor jobs it already times."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.counting = True
+        os.register_at_fork(before=self._forking)  # cannot be undone: `counting` ends it
+
+    def _forking(self) -> None:
+        if self.counting and asyncio.events._get_running_loop() is None:
+            self.count += 1
+
+
+def _sigterm_ends_the_program() -> Any:
+    """SIGTERM, where nothing else handles it, raises `SystemExit(TERMINATED)` in the
+    program, which unwinds like any exit: asyncio closes its loop, and the recording
+    is kept. The handler it replaced is returned (None: none was replaced)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return None
+    return signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(_signum: int, _frame: Any) -> None:
+    raise SystemExit(TERMINATED)
+
+
+def _put_back(sigterm: Any) -> None:
+    """SIGTERM as it was before the program ran, unless the program changed it."""
+    if sigterm is not None and signal.getsignal(signal.SIGTERM) is _terminated:
+        signal.signal(signal.SIGTERM, sigterm)
+
+
+def ended_marker(raw: Path) -> Path:
+    """The file `python -m sim.record --raw RAW` makes once the program has ended: from
+    then on it only writes the recording, and Ctrl-C and SIGTERM no longer stop it."""
+    return raw.with_name(raw.name + ".ended")
 
 
 def _exit_status(code: Any) -> int:
@@ -240,6 +343,7 @@ def save_raw(recording: RawRecording, path: Path) -> None:
         "gathers": [[list(child) for child in children] for children in recording.gathers],
         "jobs": [[_finite(x) for x in job] for job in recording.jobs],
         "calls": None if recording.calls is None else calls_to_json(recording.calls),
+        "forks": recording.forks,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -291,6 +395,7 @@ def load_raw(path: Path) -> RawRecording:
             for obj, *rest in data.get("jobs", [])
         ),
         None if data.get("calls") is None else calls_from_json(data["calls"]),
+        data.get("forks", 0),
     )
 
 

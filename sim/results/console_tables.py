@@ -9,16 +9,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from rich import box
 from rich.markup import escape
 from rich.table import Table
 
 from sim.results.result import Result
 from sim.scenario.units import format_count, format_seconds
+
+if TYPE_CHECKING:  # a single run's table is printed without pandas
+    import pandas as pd
 
 __all__ = [
     "REPLICATION_HEADER",
@@ -44,14 +46,14 @@ def summary_cells(result: Result) -> list[tuple[str, ...]]:
     """The printed summary as text, one row per schedule (columns: SUMMARY_HEADER)."""
     return [
         (
-            row.schedule,
-            format_seconds(row.makespan_s),
-            row.makespan_hms,
-            "—" if np.isnan(row.speedup) else f"{row.speedup:.2f}×",
-            f"{row.host_utilization:.1%}".replace("%", " %"),
-            _with_human(row.article_s),
+            row["schedule"],
+            format_seconds(row["makespan_s"]),
+            row["makespan_hms"],
+            "—" if np.isnan(row["speedup"]) else f"{row['speedup']:.2f}×",
+            f"{row['host_utilization']:.1%}".replace("%", " %"),
+            _with_human(row["article_s"]),
         )
-        for row in result.summary.itertuples(index=False)
+        for row in result.summary_rows
     ]
 
 
@@ -86,7 +88,7 @@ def summary_table(result: Result) -> Table:
     """
     title = f"{result.scenario.name}: {result.scenario.description}".rstrip(": ")
     table = Table(title=escape(title))  # names and descriptions are text, never markup
-    makespans = result.summary["makespan_s"].to_numpy()
+    makespans = [row["makespan_s"] for row in result.summary_rows]
     return _fastest_first(table, SUMMARY_HEADER, summary_cells(result), makespans)
 
 
@@ -96,13 +98,13 @@ def closed_form_line(result: Result) -> str | None:
     They agree with the simulation; a difference (float rounding at most) is shown.
     """
     shown = []
-    for row in result.summary.itertuples(index=False):
-        if np.isnan(row.closed_form_s):
+    for row in result.summary_rows:
+        if np.isnan(row["closed_form_s"]):
             continue
-        exact, simulated = row.closed_form_s, row.makespan_s
+        exact, simulated = row["closed_form_s"], row["makespan_s"]
         agree = abs(exact - simulated) <= 1e-9 * max(1.0, abs(exact))
         differs = "" if agree else f" (simulated {format_seconds(simulated)})"
-        shown.append(f"{row.schedule} {format_seconds(exact)}{differs}")
+        shown.append(f"{row['schedule']} {format_seconds(exact)}{differs}")
     return f"closed form: {', '.join(shown)}" if shown else None
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sim.engine.trace import Trace
 from sim.results import tables
+from sim.results.columns import Columns
 from sim.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Result"]
 
@@ -23,7 +26,8 @@ __all__ = ["Result"]
 class Result:
     """The traces of one scenario's schedules; `baseline` is the synchronous makespan.
 
-    The tables are pandas DataFrames with the CSV files' columns, built on first use:
+    The tables are pandas DataFrames with the CSV files' columns, built on first use
+    (`summary_rows` and the `*_columns` tables hold the same without pandas):
 
     >>> import sim
     >>> r = sim.run(sim.load("countasync"))
@@ -44,12 +48,25 @@ class Result:
     @cached_property
     def summary(self) -> pd.DataFrame:
         """One row per schedule: makespan, speedup, host utilization, … (`summary.csv`)."""
-        return tables.summary(self.traces, self.baseline)
+        return self.summary_columns.frame()
+
+    @cached_property
+    def summary_rows(self) -> list[dict]:
+        """The summary's rows as dicts: what the printed table is made from."""
+        return tables.summary_rows(self.traces, self.baseline)
+
+    @cached_property
+    def summary_columns(self) -> Columns:
+        return tables.summary_columns(self.summary_rows)
 
     @cached_property
     def games(self) -> pd.DataFrame:
         """One row per game and schedule: start, end, where its time went (`games.csv`)."""
-        return tables.games(self.traces)
+        return self.games_columns.frame()
+
+    @cached_property
+    def games_columns(self) -> Columns:
+        return tables.games_columns(self.traces)
 
     @cached_property
     def steps(self) -> pd.DataFrame:

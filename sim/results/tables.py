@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 import numpy as np
-import pandas as pd
 
 from sim.engine.holding import HOLDS_HOST
 from sim.engine.trace import NO_HOST, Trace
 from sim.engine.workload import BLOCK, HOST, NATIVE, WAIT
 from sim.results import closed_forms, shared
+from sim.results.columns import Coded, Columns, Counted
 from sim.scenario.model import STEP_KINDS
 from sim.scenario.units import format_hms
+
+if TYPE_CHECKING:  # the tables are plain columns; a DataFrame only when one is asked for
+    import pandas as pd
 
 __all__ = [
     "GAME_COLUMNS",
@@ -33,10 +37,13 @@ __all__ = [
     "STEP_COLUMNS",
     "SUMMARY_COLUMNS",
     "games",
+    "games_columns",
     "step_chunks",
+    "step_column_chunks",
     "step_count",
     "steps",
     "summary",
+    "summary_columns",
     "summary_rows",
 ]
 
@@ -90,8 +97,12 @@ STEP_CHUNK_ROWS = 250_000
 
 def summary(traces: Sequence[Trace], baseline: float | None = None) -> pd.DataFrame:
     """One row per schedule. `speedup` is against `baseline` (the synchronous makespan)."""
-    rows = summary_rows(traces, baseline)
-    return pd.DataFrame(rows, columns=[*SUMMARY_COLUMNS, *_more(rows, SUMMARY_COLUMNS)])
+    return summary_columns(summary_rows(traces, baseline)).frame()
+
+
+def summary_columns(rows: list[dict]) -> Columns:
+    """`summary_rows` as the columns of summary.csv."""
+    return Columns.of_rows(rows, [*SUMMARY_COLUMNS, *_more(rows, SUMMARY_COLUMNS)])
 
 
 def summary_rows(traces: Sequence[Trace], baseline: float | None = None) -> list[dict]:
@@ -140,40 +151,61 @@ def games(traces: Sequence[Trace]) -> pd.DataFrame:
     children overlap). `worker` (from 1) is the host, thread or process that
     played the game; empty under cooperative, where every game is on the loop.
     """
-    frames = []
-    for trace in traces:
-        workload = trace.workload
-        per_game = _per_game(trace)
-        first = workload.first_step[:-1]
-        group_names = [group.name for group in workload.scenario.players]
-        if workload.shared is None:
-            start, worker = trace.start[first], trace.workers()[first]
-        else:  # a consumer's rows begin with its first `get`; one without would start at 0
-            played = workload.first_step[1:] > first
-            at = np.where(played, first, 0)
-            start = np.where(played, trace.start[at], 0.0)
-            worker = np.where(played, trace.workers()[at], NO_HOST)
-        frame = pd.DataFrame(
-            {
-                "schedule": trace.schedule.label,
-                "group": pd.Categorical.from_codes(workload.group, group_names),
-                "player": list(workload.players),
-                "start_s": start,
-                "end_s": trace.game_ends(),
-                "host_s": per_game["host"],
-                "wait_s": per_game["wait"],
-                "wait_for_host_s": per_game["wait_for_host"],
-                "block_s": per_game["block"],
-                "worker": _from_one(worker),
-            }
-        )
-        if "native" in workload.scenario.kinds:
-            frame.insert(frame.columns.get_loc("block_s") + 1, "native_s", per_game["native"])
-        if workload.shared is not None:
-            for column, values in shared.figures(trace).games_columns().items():
-                frame[column] = values
-        frames.append(frame)
-    return _concat(frames, GAME_COLUMNS)
+    return games_columns(traces).frame()
+
+
+def games_columns(traces: Sequence[Trace]) -> Columns:
+    """The games table as plain columns (what games.csv is written from)."""
+    if not traces:
+        return Columns(dict.fromkeys(GAME_COLUMNS, ()), 0)
+    parts = [_game_columns(trace) for trace in traces]
+    labels = [trace.schedule.label for trace in traces]
+    shown = sorted(set(labels))  # the categories pandas gives a column of names
+    games = traces[0].workload.games
+    data: dict = {"schedule": Coded(np.repeat([shown.index(x) for x in labels], games), shown)}
+    for name, first in parts[0].items():
+        if isinstance(first, Coded):
+            data[name] = Coded(np.concatenate([part[name].codes for part in parts]), first.names)
+        elif isinstance(first, Counted):
+            values = np.concatenate([part[name].values for part in parts])
+            data[name] = Counted(values, np.concatenate([part[name].missing for part in parts]))
+        elif isinstance(first, list):
+            data[name] = [value for part in parts for value in part[name]]
+        else:
+            data[name] = np.concatenate([part[name] for part in parts])
+    return Columns(data, games * len(traces))
+
+
+def _game_columns(trace: Trace) -> dict:
+    """One schedule's rows of the games table, without its `schedule` column."""
+    workload = trace.workload
+    per_game = _per_game(trace)
+    first = workload.first_step[:-1]
+    group_names = [group.name for group in workload.scenario.players]
+    if workload.shared is None:
+        start, worker = trace.start[first], trace.workers()[first]
+    else:  # a consumer's rows begin with its first `get`; one without would start at 0
+        played = workload.first_step[1:] > first
+        at = np.where(played, first, 0)
+        start = np.where(played, trace.start[at], 0.0)
+        worker = np.where(played, trace.workers()[at], NO_HOST)
+    columns = {
+        "group": Coded(np.asarray(workload.group), group_names),
+        "player": list(workload.players),
+        "start_s": np.asarray(start, dtype=float),
+        "end_s": np.asarray(trace.game_ends(), dtype=float),
+        "host_s": per_game["host"],
+        "wait_s": per_game["wait"],
+        "wait_for_host_s": per_game["wait_for_host"],
+        "block_s": per_game["block"],
+    }
+    if "native" in workload.scenario.kinds:
+        columns["native_s"] = per_game["native"]
+    columns["worker"] = _from_one(worker)
+    if workload.shared is not None:
+        for column, values in shared.figures(trace).games_columns().items():
+            columns[column] = np.asarray(values)
+    return columns
 
 
 def steps(traces: Sequence[Trace]) -> pd.DataFrame:
@@ -198,36 +230,36 @@ def step_chunks(traces: Sequence[Trace], rows: int | None = None) -> Iterator[pd
     costs one chunk of memory, never a Python object per row. Written one
     after another (header once), the chunks give the very bytes of `steps`.
     """
-    labels = pd.CategoricalDtype(list(dict.fromkeys(t.schedule.label for t in traces)))
-    kinds = pd.CategoricalDtype(list(STEP_KINDS))
+    for chunk in step_column_chunks(traces, rows):
+        yield chunk.frame()
+
+
+def step_column_chunks(traces: Sequence[Trace], rows: int | None = None) -> Iterator[Columns]:
+    """`step_chunks` as plain columns (what steps.csv is written from)."""
+    labels = list(dict.fromkeys(t.schedule.label for t in traces))
     step = max(1, STEP_CHUNK_ROWS if rows is None else rows)
     for trace in traces:
         workload = trace.workload
-        players = pd.CategoricalDtype(list(workload.players))  # once: 100 000 names are slow
-        schedule_code = labels.categories.get_loc(trace.schedule.label)
+        players = list(workload.players)
+        schedule_code = labels.index(trace.schedule.label)
         workers = trace.workers()
-        names = None if workload.shared is None else pd.CategoricalDtype(workload.plan.names)
         for lo in range(0, len(workload.kind), step):
             hi = min(lo + step, len(workload.kind))
-            codes = np.full(hi - lo, schedule_code, dtype=np.int8)
-            chunk = pd.DataFrame(
-                {
-                    "schedule": pd.Categorical.from_codes(codes, dtype=labels),
-                    "player": pd.Categorical.from_codes(workload.game[lo:hi], dtype=players),
-                    "move": workload.move[lo:hi] + 1,
-                    "step": workload.step[lo:hi] + 1,
-                    "kind": pd.Categorical.from_codes(workload.kind[lo:hi], dtype=kinds),
-                    "ready_s": trace.ready[lo:hi],
-                    "start_s": trace.start[lo:hi],
-                    "end_s": trace.end[lo:hi],
-                    "host": _from_one(trace.host[lo:hi]),
-                    "worker": _from_one(workers[lo:hi]),
-                },
-                columns=list(STEP_COLUMNS),
-            )
-            if names is not None and workload.shared is not None:  # code -1: an empty cell
-                chunk["resource"] = pd.Categorical.from_codes(workload.shared[lo:hi], dtype=names)
-            yield chunk
+            chunk = {
+                "schedule": Coded(np.full(hi - lo, schedule_code, dtype=np.int8), labels),
+                "player": Coded(workload.game[lo:hi], players),
+                "move": workload.move[lo:hi] + 1,
+                "step": workload.step[lo:hi] + 1,
+                "kind": Coded(workload.kind[lo:hi], list(STEP_KINDS)),
+                "ready_s": np.asarray(trace.ready[lo:hi], dtype=float),  # seconds, even
+                "start_s": np.asarray(trace.start[lo:hi], dtype=float),  # where an engine
+                "end_s": np.asarray(trace.end[lo:hi], dtype=float),  # counted in whole ones
+                "host": _from_one(trace.host[lo:hi]),
+                "worker": _from_one(workers[lo:hi]),
+            }
+            if workload.shared is not None:  # code -1: an empty cell
+                chunk["resource"] = Coded(workload.shared[lo:hi], workload.plan.names)
+            yield Columns(chunk, hi - lo)
 
 
 def _per_game(trace: Trace) -> dict[str, np.ndarray]:
@@ -279,11 +311,9 @@ def _more(rows: list[dict], columns: tuple[str, ...]) -> list[str]:
     return [name for name in (rows[0] if rows else {}) if name not in columns]
 
 
-def _from_one(numbers: np.ndarray) -> pd.arrays.IntegerArray:
+def _from_one(numbers: np.ndarray) -> Counted:
     """Host or worker numbers counted from 1, empty where there is none."""
-    shown = pd.array(numbers + 1, dtype="Int32")
-    shown[numbers == NO_HOST] = pd.NA
-    return shown
+    return Counted(numbers + 1, numbers == NO_HOST)
 
 
 def _workers(trace: Trace) -> int:
@@ -292,6 +322,8 @@ def _workers(trace: Trace) -> int:
 
 
 def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
+    import pandas as pd
+
     if not frames:
         return pd.DataFrame(columns=list(columns))
     table = pd.concat(frames, ignore_index=True)

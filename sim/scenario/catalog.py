@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.errors import Problem, ScenarioError, named
 
 __all__ = ["available", "find", "scenario_dirs"]
 
@@ -50,5 +50,5 @@ def find(scenario: str) -> Path:
                 if candidate.is_file():
                     return candidate
     names = ", ".join(available()) or "none found"
-    message = f"no scenario file or name {scenario!r}; available: {names}"
+    message = f"no scenario file or name {named(scenario)}; available: {names}"
     raise ScenarioError([Problem(scenario, None, "", message)])

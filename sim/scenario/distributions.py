@@ -21,6 +21,7 @@ from typing import Annotated, Any, ClassVar, Literal
 import numpy as np
 from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag, model_validator
 
+from sim.scenario.errors import named
 from sim.scenario.frozen import Frozen, Seconds, fail
 from sim.scenario.units import format_seconds
 
@@ -328,7 +329,7 @@ def _not_a_distribution(value: Any) -> Any:
         )
     close = difflib.get_close_matches(str(name), list(DISTRIBUTIONS), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    fail(f"unknown distribution {name!r}{hint}; expected one of: {names}")
+    fail(f"unknown distribution {named(name)}{hint}; expected one of: {names}")
 
 
 #: A duration field: fixed seconds (a float) or a `Law`. The branch is picked up front,

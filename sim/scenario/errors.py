@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Problem", "ScenarioError", "one_line", "shown"]
+__all__ = ["Problem", "ScenarioError", "named", "one_line", "shown"]
 
 #: Longest piece of user text echoed in a message.
 SHOWN_CHARS = 60
@@ -65,3 +65,10 @@ def shown(value: object) -> str:
         return f"a number of {math.floor(math.log10(abs(value))) + 1} digits"
     text = repr(value)
     return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
+
+
+def named(name: object) -> str:
+    """A key or name from the file as a message quotes it: `'pro'`, cut after 60 chars."""
+    if isinstance(name, str) and len(name) > SHOWN_CHARS:
+        return repr(name[:SHOWN_CHARS]) + f"…({len(name)} characters)"
+    return repr(name)

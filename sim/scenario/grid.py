@@ -23,7 +23,9 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BeforeValidator, WithJsonSchema
 
+from sim.scenario.errors import named
 from sim.scenario.frozen import fail
+from sim.scenario.guarded_yaml import load
 
 __all__ = ["MAX_POINTS", "MAX_VALUES", "Axis", "parse_values", "points"]
 
@@ -91,7 +93,7 @@ def _split(text: str) -> list[Any]:
     if stripped.startswith("["):
         loaded = _yaml(stripped)
         if not isinstance(loaded, list):
-            raise ValueError(f"expected a list, got {stripped!r}")
+            raise ValueError(f"expected a list, got {named(stripped)}")
         return loaded
     items, depth, quote, start = [], 0, "", 0
     for index, char in enumerate(text):
@@ -108,16 +110,19 @@ def _split(text: str) -> list[Any]:
             start = index + 1
     items.append(text[start:])
     if any(not item.strip() for item in items):
-        raise ValueError(f"empty item in {text!r}")
+        raise ValueError(f"empty item in {named(text)}")
     return [_yaml(item.strip()) for item in items]
 
 
 def _yaml(text: str) -> Any:
+    """An item as YAML reads it, with the guards of a file (nesting, aliases, `010`)."""
     try:
-        return yaml.safe_load(text)
+        return load(text)
     except yaml.YAMLError as error:
         problem = getattr(error, "problem", None) or str(error)
-        raise ValueError(f"not valid YAML in {text!r}: {problem}") from None
+        if "maximum nesting depth" in problem:  # libyaml's own limit, at 1 000
+            problem = "nested too deep"
+        raise ValueError(f"not valid YAML in {named(text)}: {problem}") from None
 
 
 def _range(text: str) -> list[Any] | None:
@@ -127,18 +132,18 @@ def _range(text: str) -> list[Any] | None:
         return None
     units = {match[f"{part}_unit"] for part in ("start", "stop", "step")} - {"", None}
     if len(units) > 1:
-        raise ValueError(f"one unit per range, got {', '.join(sorted(units))} in {text!r}")
+        raise ValueError(f"one unit per range, got {', '.join(sorted(units))} in {named(text)}")
     unit = units.pop() if units else ""
     try:
         start, stop = Decimal(match["start"]), Decimal(match["stop"])
         step = abs(Decimal(match["step"])) if match["step"] else Decimal(1)
     except InvalidOperation:  # pragma: no cover - the pattern only lets numbers through
-        raise ValueError(f"expected numbers in {text!r}") from None
+        raise ValueError(f"expected numbers in {named(text)}") from None
     if step == 0:
-        raise ValueError(f"a range needs a step > 0, got 0 in {text!r}")
+        raise ValueError(f"a range needs a step > 0, got 0 in {named(text)}")
     count = int(abs(stop - start) // step) + 1
     if count > MAX_VALUES:
-        raise ValueError(f"{text!r} has {count:,} values, more than {MAX_VALUES:,}")
+        raise ValueError(f"{named(text)} has {count:,} values, more than {MAX_VALUES:,}")
     sign = 1 if stop >= start else -1
     values = [start + sign * i * step for i in range(count)]
     if unit:

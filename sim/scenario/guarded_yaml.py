@@ -12,10 +12,15 @@ limit, before Python's recursion limit is anywhere near.
 Events come from libyaml's parser where PyYAML was built with it (ten times
 faster, and iterative, so no depth of brackets can exhaust the C stack); the
 composing, and so every check above, stays in Python either way.
+
+YAML 1.1, which PyYAML speaks, reads some plain numbers otherwise than people
+do: `010` is 8 (octal) and `1:30` is 90 (base 60). The loader refuses them
+(`surprise` says why), rather than hand on a number nobody meant.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -32,7 +37,21 @@ try:
 except ImportError:  # PyYAML built without libyaml
     CParser = None
 
-__all__ = ["FAST", "GuardedLoader", "LimitError", "PureGuardedLoader"]
+__all__ = [
+    "FAST",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "GuardedLoader",
+    "LimitError",
+    "PureGuardedLoader",
+    "load",
+    "surprise",
+]
+
+#: Mappings and lists inside each other (a step list is 4 deep).
+MAX_DEPTH = 100
+#: YAML values after expanding every alias.
+MAX_NODES = 1_000_000
 
 
 class LimitError(yaml.MarkedYAMLError):
@@ -82,6 +101,10 @@ class _Guard:
         `!!int` with 5 000 digits, `!!bool maybe` or `!!timestamp 2001-13-45`
         fail inside PyYAML with a ValueError or a KeyError, not a YAML error.
         """
+        if isinstance(node, yaml.ScalarNode):
+            odd = surprise(node)
+            if odd is not None:
+                raise ConstructorError(None, None, odd, node.start_mark)
         try:
             return super().construct_object(node, deep)
         except yaml.YAMLError:
@@ -133,3 +156,47 @@ else:  # pragma: no cover - PyYAML without libyaml
 
 #: True when events come from libyaml.
 FAST = CParser is not None
+
+
+def load(text: str, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) -> Any:
+    """One YAML document, guarded as a file is; raises `yaml.YAMLError` (LimitError too)."""
+    loader = GuardedLoader(text, max_depth, max_nodes)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+#: What YAML 1.1 reads as octal: a leading zero and more digits (`010`, `-007`, `0_10`).
+_OCTAL = re.compile(r"[-+]?0[0-7_]+")
+
+
+def surprise(node: yaml.ScalarNode) -> str | None:
+    """Why a number YAML 1.1 resolved is not what it looks like (`010`, `1:30`), or None."""
+    if node.tag not in (_INT, _FLOAT) or node.style:  # quoted: text (plain is '' in libyaml)
+        return None
+    text = node.value
+    written = text if len(text) <= 30 else text[:30] + "…"
+    if node.tag == _INT and _OCTAL.fullmatch(text):
+        reading = f" {int(text.replace('_', ''), 8)}" if len(text) <= 30 else ""
+        return (
+            f"{written} has a leading zero, so YAML 1.1 reads it as the octal number{reading}; "
+            "write the number without the zero, or quote it if it is text"
+        )
+    if ":" in text:  # sexagesimal
+        reading = f" {_base_60(text)}" if len(text) <= 30 else ""
+        return (
+            f"{written} is base 60 to YAML 1.1, read as{reading or ' one number'}; "
+            "write the number itself, or quote it if it is text"
+        )
+    return None
+
+
+def _base_60(text: str) -> int | float:
+    """`1:30` → 90, `-1:00:01.5` → -3601.5: how YAML 1.1 reads a sexagesimal number."""
+    sign = -1 if text.startswith("-") else 1
+    value: int | float = 0
+    for part in text.lstrip("+-").replace("_", "").split(":"):
+        value = value * 60 + (float(part) if "." in part else int(part))
+    return sign * value

@@ -1,19 +1,24 @@
-"""How much a scenario may ask for: file size, YAML depth and expansion, step events.
+"""How much a scenario may ask for: file size, YAML depth and expansion, events to play.
 
 A scenario file is shared, generated and edited by hand, so nothing in it may
 make `sim` read for ever, nest past Python's recursion limit or start a run that
 would take days: each limit is checked before the work it guards, and each
-refusal says which figure was too large and how to raise the limit.
+refusal says which figure was too large and how to raise the limit. The event
+budget also counts, apart from the steps, the hosts, threads and worker
+processes each schedule sets up: the engine keeps a slot for each, whether a
+game ever uses it or not.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sim.scenario.guarded_yaml import MAX_DEPTH, MAX_NODES
 from sim.scenario.units import format_count
 
 if TYPE_CHECKING:  # the CLI reads its option parsers here: no models (nor numpy) for `--help`
@@ -21,17 +26,21 @@ if TYPE_CHECKING:  # the CLI reads its option parsers here: no models (nor numpy
     from sim.scenario.schedules import Schedule
 
 __all__ = [
+    "EVENTS_PER_PROCESS",
     "MAX_EVENTS",
     "MAX_FILE_BYTES",
     "NO_BUDGET",
     "Limits",
     "Overrun",
+    "Units",
     "parse_count",
     "parse_size",
+    "setting_up",
     "step_events",
     "sweep_too_much",
     "too_much",
 ]
+
 
 #: Step events a run may play unless `--max-events` says otherwise: a few minutes of
 #: engine and tables at the µs or so per event `make bench` measures, and ~5 GB of memory.
@@ -47,8 +56,8 @@ class Limits:
     """The limits in force; the defaults suit any scenario a person would write."""
 
     max_file_bytes: int = MAX_FILE_BYTES
-    max_depth: int = 100  # mappings and lists inside each other (a step list is 4 deep)
-    max_nodes: int = 1_000_000  # YAML values after expanding every alias
+    max_depth: int = MAX_DEPTH  # mappings and lists inside each other (a step list is 4 deep)
+    max_nodes: int = MAX_NODES  # YAML values after expanding every alias
     max_events: int | float = MAX_EVENTS  # step events over all schedules played
 
 
@@ -71,13 +80,16 @@ def too_much(
     schedules: Sequence[Schedule] | None = None,
     repeats: int = 1,
 ) -> list[Overrun]:
-    """What would push a run past `max_events`: the step events, or the host count.
+    """What would push a run past `max_events`: the step events, or what the schedules set up.
 
     `repeats` multiplies the whole run (replications, points of a sweep). The
     message names the product of the group that weighs most, so the user sees
-    which count to lower.
+    which count to lower. The hosts, threads and worker processes the schedules
+    set up are counted apart (`setting_up`), so that a count that plays nothing
+    (10⁸ hosts for two games) cannot take the memory the budget would give steps.
     """
-    runs = len(_played(scenario, schedules))
+    played = _played(scenario, schedules)
+    runs = len(played)
     overruns = []
     total = step_events(scenario, runs, repeats)
     if total > max_events:
@@ -113,15 +125,90 @@ def too_much(
                 "no time could be told apart from another",
             )
         )
-    if scenario.host.count > max_events:
+    units = setting_up(scenario, played)
+    setup = sum(unit.events for unit in units) * repeats
+    if setup > max_events:
+        terms = _said(units)
+        if repeats > 1:
+            terms = f"({terms}) × {_counted(repeats, 'repeat')}"
+        weighty = max(units, key=lambda unit: unit.events)
         overruns.append(
             Overrun(
-                ("host", "count"),
-                f"{format_count(scenario.host.count)} hosts, over the budget of "
-                f"{format_count(max_events)} events; --max-events raises it",
+                weighty.loc,
+                f"setting up {terms} = {format_count(setup)} events, over the budget of "
+                f"{format_count(max_events)}; --max-events raises it",
             )
         )
     return overruns
+
+
+#: Step events one worker process of `parallel` weighs: the engine plays it as a process
+#: of its own (about 1.5 kB and 6 to 30 µs each, against about 80 bytes and 0.2 to 1 µs a
+#: step event, measured). A host or a thread is a few list slots: one event each.
+EVENTS_PER_PROCESS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Units:
+    """Hosts, threads or worker processes that one schedule sets up, and where they come from."""
+
+    noun: str  # "host", "thread" or "worker process"
+    count: int
+    loc: tuple[str | int, ...]
+
+    @property
+    def events(self) -> int:
+        return self.count * (EVENTS_PER_PROCESS if self.noun == "worker process" else 1)
+
+    @property
+    def text(self) -> str:
+        weight = f" × {EVENTS_PER_PROCESS}" if self.noun == "worker process" else ""
+        return _counted(self.count, self.noun) + weight
+
+
+def setting_up(scenario: Scenario, played: Sequence[Schedule]) -> list[Units]:
+    """What each schedule played sets up before its games play, whatever they need.
+
+    Hosts for synchronous and cooperative (those they may use), one thread a game or
+    `threads` for threaded, `processes` (one a host by default) for parallel: the
+    engine keeps a slot for each, games or not. The CPUs that threads and processes
+    share cost nothing of their own.
+    """
+    count = scenario.host.count
+    units = []
+    for schedule in played:
+        place = _place_in_file(scenario, schedule)
+        if schedule.threaded is not None:
+            threads = schedule.threaded.threads
+            loc = ("players",) if threads is None else (*place, "threaded", "threads")
+            units.append(Units("thread", threads or scenario.games, loc))
+        elif schedule.parallel is not None:
+            processes = schedule.parallel.processes
+            loc = ("host", "count") if processes is None else (*place, "parallel", "processes")
+            units.append(Units("worker process", processes or count, loc))
+        else:
+            own = getattr(schedule.params, "hosts", None)
+            loc = ("host", "count") if own is None else (*place, schedule.kind, "hosts")
+            units.append(Units("host", schedule.hosts(count), loc))
+    return units
+
+
+def _place_in_file(scenario: Scenario, schedule: Schedule) -> tuple[str | int, ...]:
+    """Where the file lists `schedule`, or nowhere (chosen on the command line, or added)."""
+    for index, own in enumerate(scenario.schedules):
+        if own is schedule or own == schedule:
+            return ("schedules", index)
+    return ("schedules",)
+
+
+def _said(units: Sequence[Units]) -> str:
+    """`1 000 hosts × 2 schedules + 3 worker processes × 30`: equal units said once."""
+    times = Counter((unit.noun, unit.count) for unit in units)  # in the order first seen
+    said = []
+    for (noun, number), schedules in times.items():
+        text = Units(noun, number, ()).text
+        said.append(text if schedules == 1 else f"{text} × {_counted(schedules, 'schedule')}")
+    return " + ".join(said)
 
 
 def sweep_too_much(
@@ -142,13 +229,23 @@ def sweep_too_much(
         step_events(scenario, len(_played(scenario, schedules)), scenario.replications)
         for scenario in scenarios
     )
-    if total <= max_events:
-        return []
-    message = (
-        f"{format_count(len(scenarios))} points play {format_count(total)} step events in all, "
-        f"over the budget of {format_count(max_events)}; --max-events raises it"
+    setup = sum(
+        sum(unit.events for unit in setting_up(scenario, _played(scenario, schedules)))
+        * scenario.replications
+        for scenario in scenarios
     )
-    return [Overrun(("sweep",), message)]
+    points = format_count(len(scenarios))
+    budget = f"over the budget of {format_count(max_events)}; --max-events raises it"
+    if total > max_events:
+        message = f"{points} points play {format_count(total)} step events in all, {budget}"
+        return [Overrun(("sweep",), message)]
+    if setup > max_events:
+        message = (
+            f"{points} points set up hosts, threads and processes worth {format_count(setup)} "
+            f"events in all, {budget}"
+        )
+        return [Overrun(("sweep",), message)]
+    return []
 
 
 def _total_seconds(scenario: Scenario) -> float:
@@ -163,7 +260,8 @@ def _total_seconds(scenario: Scenario) -> float:
 
 
 def _counted(number: int, noun: str) -> str:
-    return f"{format_count(number)} {noun}{'' if number == 1 else 's'}"
+    plural = noun + ("es" if noun.endswith("s") else "s")
+    return f"{format_count(number)} {noun if number == 1 else plural}"
 
 
 _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?(?:e[0-9]+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.I)

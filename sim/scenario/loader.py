@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from sim.scenario.errors import Problem, ScenarioError, shown
+from sim.scenario.errors import Problem, ScenarioError, named, shown
 from sim.scenario.limits import Limits, Overrun, too_much
 from sim.scenario.model import Scenario
 from sim.scenario.overrides import Override, Placed, apply
@@ -184,7 +184,7 @@ def read_yaml(
     limits: Limits | None = None,
 ) -> Document:
     """Parse YAML text into a Document; a syntax error or a non-mapping is a ScenarioError."""
-    data, lines = parse(text, source, limits or Limits())
+    data, lines = parse(text, source, limits or Limits(), fields=Scenario.model_fields)
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a {type(data).__name__}"
         message = f"expected a mapping with at least `players:`, got {got}"
@@ -279,6 +279,10 @@ def _message(detail: Any) -> str:
         return f"expected at least {ctx.get('min_length')} item(s), got none"
     if kind in {"string_type", "string_too_short"}:
         return f"expected non-empty text, got {got}"
+    if kind == "string_too_long":
+        given = detail.get("input")
+        length = format_count(len(given)) if isinstance(given, str) else "more"
+        return f"expected at most {ctx.get('max_length')} characters, got {length}"
     if kind in {"model_type", "model_attributes_type", "dict_type"}:
         return f"expected a mapping of fields, got {got}"
     if kind in {"tuple_type", "list_type"}:
@@ -290,8 +294,8 @@ def _unknown_field(loc: Loc) -> str:
     model, name = _model_at(loc[:-1]), loc[-1]
     allowed = _field_names(model) if model else []
     noun = model.noun if model else "field"
-    message = f"unknown {noun} {name!r}"
-    close = difflib.get_close_matches(str(name), allowed, n=1)
+    message = f"unknown {noun} {named(name)}"
+    close = difflib.get_close_matches(str(name)[:100], allowed, n=1)
     if close:
         message += f" (did you mean {close[0]!r}?)"
     return message + (f"; expected one of: {', '.join(allowed)}" if allowed else "")

@@ -15,6 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
 from sim.scenario.distributions import Duration, Law, law_of, mean_of
+from sim.scenario.errors import named
 from sim.scenario.frozen import (
     Count,
     Frozen,
@@ -25,6 +26,7 @@ from sim.scenario.frozen import (
     unit_of_bare_numbers,
 )
 from sim.scenario.grid import Axis
+from sim.scenario.names import Label, Text
 from sim.scenario.schedules import DEFAULT_SCHEDULES, Schedule
 from sim.scenario.units import UNITS
 
@@ -195,7 +197,7 @@ class PlayerGroup(Frozen):
     general `steps` list.
     """
 
-    name: str = Field(min_length=1)
+    name: Label
     count: Count = 1
     moves: Count = 1
     host_move: Duration | None = None
@@ -253,7 +255,7 @@ class Host(Frozen):
     docs/design.md, "Schedules", for where it does not apply).
     """
 
-    name: str = Field(default="host", min_length=1)
+    name: Label = "host"
     count: Count = 1
     switch_cost: Seconds = 0.0
 
@@ -286,8 +288,8 @@ class Scenario(Frozen):
     (48, 2880)
     """
 
-    name: str = Field(default="scenario", min_length=1)
-    description: str = ""
+    name: Label = "scenario"
+    description: Text = ""
     unit: Unit = "s"
     host: Host = Host()
     players: tuple[PlayerGroup, ...] = Field(min_length=1)
@@ -503,5 +505,5 @@ def _refuse_repeats(what: str, names: list[tuple[Loc, str]]) -> None:
     seen: set[str] = set()
     for loc, name in names:
         if name in seen:
-            fail_at(loc, f"{what} {name!r} appears twice; each must be unique", name)
+            fail_at(loc, f"{what} {named(name)} appears twice; each must be unique", name)
         seen.add(name)

@@ -33,9 +33,10 @@ from typing import Any
 
 import yaml
 
-from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.errors import Problem, ScenarioError, named, shown
+from sim.scenario.limits import Limits
 from sim.scenario.model import Host, PlayerGroup, Scenario
-from sim.scenario.yaml_lines import path_text
+from sim.scenario.yaml_lines import parse_value, path_text
 
 __all__ = ["Override", "Placed", "apply", "parse", "show"]
 
@@ -74,26 +75,27 @@ class Placed:
     locs: tuple[Loc, ...]
 
 
-def parse(text: str, source: str = "--set") -> Override:
-    """`PATH=VALUE` from the command line; the value is read as YAML."""
+def parse(text: str, source: str = "--set", limits: Limits | None = None) -> Override:
+    """`PATH=VALUE` from the command line; the value is read as YAML, as a file is."""
     path, equals, value = text.partition("=")
     path = path.strip()
     if not equals or not path:
-        message = f"expected PATH=VALUE, e.g. players.amateur.count=48, got {text!r}"
+        message = f"expected PATH=VALUE, e.g. players.amateur.count=48, got {named(text)}"
         raise ScenarioError([Problem(source, None, "", message)])
     override = Override(path, None, source)
-    return Override(path, read_value(value, override), source)
+    return Override(path, read_value(value, override, limits), source)
 
 
-def read_value(text: str, override: Override) -> Any:
-    """A value as YAML reads it; an empty text is the empty string."""
+def read_value(text: str, override: Override, limits: Limits | None = None) -> Any:
+    """A value as YAML reads it, by the loader and within the limits of a file (nesting,
+    aliases, numbers YAML 1.1 reads oddly, text no field holds); "" is the empty string."""
     if not text.strip():
         return ""
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        problem = getattr(error, "problem", None) or str(error)
-        raise ScenarioError([override.problem("", f"not valid YAML: {problem}")]) from None
+        return parse_value(text, override.source, limits or Limits())
+    except ScenarioError as error:
+        problems = [override.problem(p.path, p.message) for p in error.problems]
+        raise ScenarioError(problems) from None
 
 
 def show(value: Any) -> str:
@@ -104,8 +106,8 @@ def show(value: Any) -> str:
         text = yaml.safe_dump(
             _copy(value), default_flow_style=True, sort_keys=False, allow_unicode=True
         )
-    except yaml.YAMLError:  # a value from code that YAML has no form for
-        return repr(value)
+    except (yaml.YAMLError, ValueError):  # a value from code that YAML has no form for
+        return shown(value)
     return text.strip().removesuffix("...").strip()
 
 
@@ -138,14 +140,14 @@ def _segments(override: Override) -> list[str]:
         return ["sweep", path[len("sweep.") :]]
     segments = _INDEX.sub(r".\1", path).split(".")
     if any(not segment for segment in segments):
-        raise _Refused("", f"expected a dotted path like players.amateur.count, got {path!r}")
+        raise _Refused("", f"expected a dotted path like players.amateur.count, got {named(path)}")
     first = segments[0]
     if first in _GROUP_FIELDS:
         return ["players", "*", *segments]
     if first in _AMBIGUOUS:
         raise _Refused(
             "",
-            f"{first!r} alone is ambiguous: write host.{first} or players.NAME.{first} "
+            f"{named(first)} alone is ambiguous: write host.{first} or players.NAME.{first} "
             f"(players.*.{first} for every group)",
         )
     return segments
@@ -164,8 +166,7 @@ def _place(node: Any, segments: list[str], override: Override, loc: Loc = ()) ->
         if child is None:
             child = node[key] = {}
         if not isinstance(child, dict | list):
-            shown = f'"{child}"' if isinstance(child, str) else repr(child)
-            message = f"is {shown}, not a mapping: cannot set {'.'.join(rest)} in it"
+            message = f"is {shown(child)}, not a mapping: cannot set {'.'.join(rest)} in it"
             raise _Refused(path_text(here), message)
         yield from _place(child, rest, override, here)
 
@@ -186,9 +187,9 @@ def _keys(node: Any, segment: str, loc: Loc) -> list[str | int]:
     known = [name for name in names if name is not None]
     what = "player group" if loc == ("players",) else "item"
     choices = f"{', '.join(known)}, or " if known else ""
-    message = f"no {what} {segment!r}; expected {choices}an index 0..{len(node) - 1}, or *"
+    message = f"no {what} {named(segment)}; expected {choices}an index 0..{len(node) - 1}, or *"
     if not node:
-        message = f"no {what} {segment!r}: the list is empty"
+        message = f"no {what} {named(segment)}: the list is empty"
     raise _Refused(path_text(loc), message)
 
 

@@ -4,21 +4,31 @@ The reading half of `sim.scenario.loader`, the half that trusts nothing: bytes a
 decoded with their bad byte's line named, YAML is parsed by the guarded
 loader (`sim.scenario.guarded_yaml`: safe tags only, depth and alias expansion limited),
 and text no field may hold (control characters, lone surrogates) is refused.
-Every problem names the file and a line.
+Every problem names the file and a line. A `--set` value is read the same way
+(`parse_value`), so no value escapes a limit by coming from the command line.
+
+YAML 1.1, which PyYAML speaks, reads some plain numbers otherwise than people
+do: `010` is 8 (octal), `1:30` is 90 (base 60). Both are refused, with the
+reading YAML would have made. A merge key (`<<: *base`) copies a mapping's
+keys, the mapping's own keys winning; merging a list of mappings that share a
+key is refused, since YAML tools disagree on which of them wins.
 """
 
 from __future__ import annotations
 
 import codecs
+import difflib
+from collections.abc import Collection
 from typing import Any
 
 import yaml
 
-from sim.scenario.errors import Problem, ScenarioError, shown
-from sim.scenario.guarded_yaml import FAST, GuardedLoader, LimitError
+from sim.scenario.errors import SHOWN_CHARS, Problem, ScenarioError, shown
+from sim.scenario.guarded_yaml import FAST, GuardedLoader, LimitError, surprise
 from sim.scenario.limits import Limits
+from sim.scenario.units import format_count
 
-__all__ = ["Loc", "decode", "parse", "path_text"]
+__all__ = ["Loc", "decode", "parse", "parse_value", "path_text"]
 
 #: Where a value sits: keys and list indexes from the top of the document.
 Loc = tuple[str | int, ...]
@@ -46,16 +56,38 @@ def decode(raw: bytes, source: str = "<bytes>") -> str:
         raise ScenarioError([Problem(source, line, "", message)]) from None
 
 
-def parse(text: str, source: str, limits: Limits) -> tuple[Any, dict[Loc, int]]:
-    """Safe-load the document and note the line of every mapping key and item."""
+def parse(
+    text: str, source: str, limits: Limits, fields: Collection[str] = ()
+) -> tuple[Any, dict[Loc, int]]:
+    """Safe-load the document and note the line of every mapping key and item.
+
+    `fields`: the keys a document is meant to hold. A mapping holding none of them
+    (nor a near miss) is some other file, refused in one line that quotes nothing
+    from it: a readable file is not echoed line by line because it was named.
+    """
+    return _load(text, source, limits, fields=fields, value=False)
+
+
+def parse_value(text: str, source: str, limits: Limits) -> Any:
+    """One value as YAML reads it (an override's, a sweep's), with every guard of a file."""
+    return _load(text, source, limits, fields=(), value=True)[0]
+
+
+def _load(
+    text: str, source: str, limits: Limits, fields: Collection[str], value: bool
+) -> tuple[Any, dict[Loc, int]]:
     lines: dict[Loc, int] = {}
     problems: list[Problem] = []
     loader = None
     try:
         loader = GuardedLoader(text, limits.max_depth, limits.max_nodes)
         node = loader.get_single_node()
+        if fields and isinstance(node, yaml.MappingNode):
+            _refuse_other_files(node, fields, source)
         if node is not None:  # before constructing: merge keys (`<<`) rewrite the nodes
-            _note_lines(node, (), lines, problems, source, set())
+            _note_lines(node, (), lines, problems, source, set(), value)
+        if problems:
+            raise ScenarioError(problems)
         data = loader.construct_document(node) if node is not None else None
     except yaml.reader.ReaderError as error:  # a character YAML refuses outright
         what = f"character {shown(chr(error.character))} (U+{error.character:04X}) is not allowed"
@@ -76,9 +108,24 @@ def parse(text: str, source: str, limits: Limits) -> tuple[Any, dict[Loc, int]]:
     finally:
         if loader is not None:
             loader.dispose()
-    if problems:
-        raise ScenarioError(problems)
     return data, lines
+
+
+def _refuse_other_files(node: yaml.MappingNode, fields: Collection[str], source: str) -> None:
+    """Refuse a mapping with no key that is one of `fields`, in any case, or close to one."""
+    keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
+    known = {field.lower() for field in fields}
+    if not keys or any(key.strip().lower() in known for key in keys):
+        return  # `{}`, or keys that are lists: the fields' own checks word it better
+    near = [key[:40].strip().lower() for key in keys[:100]]  # bounded: a file may hold 10⁶
+    if any(difflib.get_close_matches(key, known, n=1, cutoff=0.7) for key in near):
+        return
+    message = (
+        "expected a mapping with at least `players:`, got a mapping of "
+        f"{format_count(len(keys))} key{'' if len(keys) == 1 else 's'}, "
+        "none of them a scenario field"
+    )
+    raise ScenarioError([Problem(source, node.start_mark.line + 1, "", message)])
 
 
 def _mark_line(mark: yaml.Mark | None, text: str) -> int | None:
@@ -100,22 +147,28 @@ def _note_lines(
     problems: list[Problem],
     source: str,
     seen: set[int],
+    value: bool = False,
 ) -> None:
     """Record `loc → line` for the tree under `node`; each node once (aliases are shared).
 
     Also refuses text that no field may hold: control characters and lone
     surrogates (from escapes like `"\\e"` or `"\\ud800"`), which would garble the
-    terminal or fail to be written.
+    terminal or fail to be written; numbers YAML 1.1 reads otherwise than people
+    do; and merges whose result depends on the tool. A document that is one scalar
+    is checked only when it is a `value` (a file must be a mapping, said later).
     """
     lines.setdefault(loc, node.start_mark.line + 1)
     if id(node) in seen:
         return
     seen.add(id(node))
-    if isinstance(node, yaml.ScalarNode) and loc:  # a document that is one scalar: see caller
+    if isinstance(node, yaml.ScalarNode) and (loc or value):
         bad = _unprintable(node.value)
         if bad:
             message = f"text holds {bad}, which no field accepts"
             problems.append(Problem(source, node.start_mark.line + 1, path_text(loc), message))
+        odd = surprise(node)
+        if odd:
+            problems.append(Problem(source, node.start_mark.line + 1, path_text(loc), odd))
     elif isinstance(node, yaml.MappingNode):
         keys: set[Any] = set()
         for key_node, value_node in node.value:
@@ -130,11 +183,44 @@ def _note_lines(
                 line = key_node.start_mark.line + 1
                 problems.append(Problem(source, line, path_text((*loc, key)), "appears twice"))
             keys.add(key)
+            if key_node.tag == _MERGE:
+                line = key_node.start_mark.line + 1
+                own = {k.value for k, _ in node.value if k.tag != _MERGE}
+                _refuse_ambiguous_merge(value_node, own, (loc, line), problems, source)
             lines.setdefault((*loc, key), key_node.start_mark.line + 1)
             _note_lines(value_node, (*loc, key), lines, problems, source, seen)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _note_lines(item, (*loc, index), lines, problems, source, seen)
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _refuse_ambiguous_merge(
+    node: yaml.Node,
+    own: set[str],
+    where: tuple[Loc, int],
+    problems: list[Problem],
+    source: str,
+) -> None:
+    """`<<: [*a, *b]` where `a` and `b` share a key the mapping does not set itself: the
+    YAML 1.1 merge rules let the first win, PyYAML the last; refused, not read either way."""
+    if not isinstance(node, yaml.SequenceNode):
+        return
+    loc, line = where
+    seen: set[str] = set()
+    for item in node.value:
+        if not isinstance(item, yaml.MappingNode):
+            continue  # PyYAML refuses it while constructing
+        keys = {key.value for key, _ in item.value if isinstance(key, yaml.ScalarNode)} - own
+        for key in sorted(keys & seen):
+            message = (
+                "two merged mappings (`<<: [...]`) both give this key, and YAML tools "
+                "disagree on which wins; give it once, or set it in the mapping itself"
+            )
+            problems.append(Problem(source, line, path_text((*loc, key)), message))
+        seen |= keys
 
 
 def _unprintable(text: str) -> str | None:
@@ -153,9 +239,11 @@ def _unprintable(text: str) -> str | None:
 
 
 def path_text(loc: Loc) -> str:
-    """`players[0].host_move`: a location as messages write it."""
+    """`players[0].host_move`: a location as messages write it (a long key cut short)."""
     text = ""
     for part in loc:
         part = '""' if part == "" else part  # an empty key still shows where it is
+        if isinstance(part, str) and len(part) > SHOWN_CHARS:  # a key of a megabyte
+            part = part[:SHOWN_CHARS] + "…"
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text

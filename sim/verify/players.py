@@ -126,14 +126,39 @@ def _on_a_loop(
         return _in_fresh_thread(lambda: asyncio.run(main(pool)))
 
 
+class _OnTheLoop:
+    """Steps done on the loop's own thread, until one is interrupted.
+
+    Ctrl-C or SIGTERM raises the command's own BaseException in the step running.
+    asyncio lets only KeyboardInterrupt and SystemExit out of the loop at once; any
+    other it sets on the task, and the loop first runs every other game ready to run,
+    each its whole step (hours of steps at a small scale). After an interrupt those
+    steps are cancelled instead, so the run ends at once.
+    """
+
+    def __init__(self) -> None:
+        self.interrupted = False
+
+    def do(self, kind: str, seconds: float) -> None:
+        if self.interrupted:
+            raise asyncio.CancelledError
+        try:
+            do_step(kind, seconds)  # a block holds the loop
+        except BaseException as error:
+            self.interrupted = not isinstance(error, Exception)
+            raise
+
+
 async def _on_the_loop(games: list[Steps]) -> Run:
+    held = _OnTheLoop()
+
     async def game(steps: Steps) -> float:
         last = len(steps) - 1
         for index, (kind, seconds) in enumerate(steps):
             if kind == "wait":
                 await asyncio.sleep(seconds)
                 continue
-            do_step(kind, seconds)  # on the loop's own thread: a block holds the loop
+            held.do(kind, seconds)
             if index < last and steps[index + 1][0] != "wait":
                 await asyncio.sleep(0)  # the coroutine's next await: others may run
         return time.perf_counter()
@@ -277,6 +302,7 @@ async def _shared_on_the_loop(
     taken = dict.fromkeys(program.served, 0)
     waits: list[float] = []
     closers: list[asyncio.Future] = []
+    held = _OnTheLoop()
 
     async def step(kind: str, seconds: float) -> None:
         if kind == "wait":
@@ -285,7 +311,7 @@ async def _shared_on_the_loop(
         if pool is not None:
             waits.append(await loop.run_in_executor(pool, timed_step, kind, seconds))
             return
-        do_step(kind, seconds)  # on the loop's own thread: a block holds the loop
+        held.do(kind, seconds)
         await asyncio.sleep(0)  # the coroutine's next await: others may run
 
     async def play_ops(ops: tuple, durations: tuple[float, ...], base: int) -> None:

@@ -19,6 +19,12 @@ shrink with the scale is simulated as the scaled run really had it:
 Schedules that leave something to chance are simulated `replications` times
 and averaged.
 
+Before anything is played, `real_seconds` estimates how long the real runs
+will take (the engine's makespans ÷ scale), so that a scale that would make
+them run for hours is refused rather than started, and `short_steps` counts
+the steps that a division by the scale makes shorter than a real run can
+time (`SHORTEST_STEP`): past half of them, the errors measure the timer.
+
 Games that share resources, queues and fan-out are played from a `Program`
 (`program_of`) by `SHARED_PLAYERS`. A model under which the engine finds a
 deadlock is not played (a real run would hang) and its row says so; a real
@@ -51,16 +57,22 @@ from sim.verify.virtual import games_of
 from sim.verify.work import Program, Stuck
 
 __all__ = [
+    "DEFAULT_SCALE",
     "DETERMINISTIC",
+    "MAX_REAL_S",
     "MODELS",
+    "SHORTEST_STEP",
     "Model",
     "RealRow",
+    "ShortSteps",
     "check",
     "has_gil",
     "models_of",
     "on_this_machine",
     "patience",
     "program_of",
+    "real_seconds",
+    "short_steps",
     "simulate",
     "without_switch_cost",
 ]
@@ -69,6 +81,18 @@ __all__ = [
 MODELS = ("synchronous", "cooperative", "threaded", "parallel")
 #: Schedules whose engine run draws nothing from the generator: one run is the answer.
 DETERMINISTIC = frozenset({"synchronous", "cooperative"})
+#: Durations are divided by this unless the caller says otherwise.
+DEFAULT_SCALE = 100.0
+#: The longest the real runs of one check may take, by default: 10 minutes.
+MAX_REAL_S = 600.0
+#: The shortest step of each kind a real run times to within 10 %, measured on a shared
+#: 2-CPU Linux machine (CPython 3.11) by playing one game of n equal steps in each
+#: player and comparing its makespan with n × the step: CPU work (`burn`, `crunch`)
+#: overshoots by 1–5 µs a step (the clock read, a yield to the loop), so 100 µs steps
+#: came out 1–5 % long; `time.sleep` wakes about 90 µs late (+10 % at 1 ms, +5 % at
+#: 2 ms) and `asyncio.sleep` on the loop's millisecond timeout (+10–17 % at 1 ms, +7 %
+#: at 2 ms; any sleep under 1 ms takes about 1.1 ms).
+SHORTEST_STEP = {"host": 100e-6, "native": 100e-6, "wait": 2e-3, "block": 2e-3}
 
 
 @dataclass(frozen=True)
@@ -263,6 +287,65 @@ def check(
                 on_run(model, number, run)
         rows.append(RealRow(model, scale, tuple(runs), simulated, unplayed))
     return rows
+
+
+def real_seconds(workload: Workload, models: Sequence[Model], scale: float, repeat: int) -> float:
+    """About how long the real runs of `check` take: each model's engine makespan ÷
+    `scale`, `repeat` times (a model the engine finds deadlocked is not played).
+
+    One engine run a model; threaded is simulated with the switch interval of a run
+    ÷ `DEFAULT_SCALE` where the scale is smaller, which keeps the estimate cheap at any
+    scale (a run ÷ 10⁻⁹ would switch every 5 ps) and moves its makespan by a few per
+    cent (8 % for polgar ÷ 1).
+    """
+    local = on_this_machine(workload)
+    total = 0.0
+    for model in models:
+        schedule = counterpart(model, max(scale, DEFAULT_SCALE)) or Schedule.of("synchronous")
+        try:
+            makespan = play(local, schedule, np.random.default_rng(0)).makespan
+        except Deadlock:
+            continue
+        total += makespan / scale * repeat
+    return total
+
+
+@dataclass(frozen=True)
+class ShortSteps:
+    """Steps that, divided by the scale, are shorter than a real run can time."""
+
+    short: int  # steps under `SHORTEST_STEP` of their kind, once divided
+    timed: int  # steps that take any time at all
+    shortest: float  # the shortest of those, divided (seconds)
+    #: the largest scale at which at least half the steps are timed faithfully
+    largest_scale: float
+
+    @property
+    def too_many(self) -> bool:
+        """Half the steps or more: the timer's overshoot is then a large part of any error."""
+        return self.short > 0 and 2 * self.short >= self.timed
+
+
+def short_steps(workload: Workload, scale: float) -> ShortSteps:
+    """Count the steps that `scale` makes shorter than `SHORTEST_STEP` of their kind
+    (steps of no duration are timed exactly: they are left out)."""
+    codes = [STEP_KINDS.index(kind) for kind in SHORTEST_STEP]
+    kinds, durations = [workload.kind], [workload.duration]
+    plan = workload.plan
+    for group, table in (workload.served or {}).items():  # a consumer's rounds
+        row = np.array([leaf.code for leaf in plan.leaves[group]], dtype=np.int8)
+        kinds.append(np.tile(row, len(table)))
+        durations.append(np.asarray(table, dtype=float).ravel())
+    kind, duration = np.concatenate(kinds), np.concatenate(durations)
+    limit = np.zeros(len(STEP_KINDS))
+    limit[codes] = list(SHORTEST_STEP.values())
+    timed = (duration > 0) & np.isin(kind, codes)
+    if not timed.any():
+        return ShortSteps(0, 0, math.nan, math.inf)
+    seconds, shortest_ok = duration[timed], limit[kind[timed]]
+    short = int(np.count_nonzero(seconds / scale < shortest_ok))
+    largest = float(np.median(seconds / shortest_ok))
+    return ShortSteps(short, int(timed.sum()), float(seconds.min() / scale), largest)
 
 
 def patience(simulated: float | None, scale: float) -> float:

@@ -34,6 +34,7 @@ from sim.output.plots.style import (
 )
 from sim.results import explanations, shared
 from sim.scenario.model import STEP_KINDS, TIMED_KINDS
+from sim.scenario.names import clipped
 from sim.scenario.units import format_count, format_hms, format_seconds
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EDGE_ROWS",
+    "ROW_LABEL_CHARS",
     "ROW_LIMIT",
     "bar_counts",
     "close_up_span",
@@ -71,6 +73,13 @@ _HELD_SHARE = 0.25
 _HATCHED = {"alpha": 0.45, "hatch": "////"}
 #: Legend entries on one line at most; a scenario declaring many names gets two lines.
 _LEGEND_COLUMNS = 8
+#: Characters of a name the picture shows (longer ones are `clipped`): a player's in the
+#: left margin, a resource's or a queue's in the legend and titles, the scenario's and
+#: the host's in the heading. Text past the margin would cover the bars, and matplotlib
+#: lays out every character: a group name of 10 000 made `sim run` take over 25 s.
+ROW_LABEL_CHARS = 16
+NAME_CHARS = 24
+HEADING_NAME_CHARS = 40
 #: Instants at most this share of their time apart (of 1 s before 1 s) are one instant:
 #: the engine may reach one instant by two sums that differ in their last bits, and a step
 #: that starts that much after it was ready did not wait for a host.
@@ -141,11 +150,14 @@ def timeline(traces: Sequence[Trace], until: float | None = None) -> Figure:
     for ax in fig.axes[:-1]:
         ax.tick_params(axis="x", labelbottom=False)
     fig.axes[-1].set_xlabel(f"time ({unit})")
-    hosts = f"{workload.hosts} {'hosts' if workload.hosts > 1 else 'host'} ({scenario.host.name})"
+    host_name = clipped(scenario.host.name, NAME_CHARS)
+    hosts = (
+        f"{format_count(workload.hosts)} {'hosts' if workload.hosts > 1 else 'host'} ({host_name})"
+    )
     shown = f", first and last {EDGE_ROWS} shown" if condensed else ""
     close_up = "" if until is None else f" — the first {short(until)}"
     players = f"{format_count(workload.games)} {'player' if workload.games == 1 else 'players'}"
-    heading = f"{scenario.name}: {players}{shown}, {hosts}{close_up}"
+    heading = f"{clipped(scenario.name, HEADING_NAME_CHARS)}: {players}{shown}, {hosts}{close_up}"
     fig.text(left, 1 - 22 / height, heading, fontsize=12, fontweight="bold", va="center")
     legend: list = [Patch(color=colour(kind), label=kind) for kind in STEP_KINDS if kind in present]
     if WAIT_FOR_HOST in present:
@@ -211,7 +223,9 @@ def _panel(ax: Axes, trace: Trace, order: list[int | None], size: float) -> set[
     ax.set_ylim(len(order) - 0.5, -0.5)
     hidden = workload.games - (len(order) - 1)
     labels = [
-        workload.players[game] if game is not None else f"⋮ {format_count(hidden)} more"
+        clipped(workload.players[game], ROW_LABEL_CHARS)
+        if game is not None
+        else f"⋮ {format_count(hidden)} more"
         for game in order
     ]
     ax.set_yticks(range(len(order)), labels, fontsize=7 if len(order) > 30 else 8)
@@ -257,11 +271,16 @@ def _shared_rows(
     add(waited & timed, ready, start, centre, half, WAIT_FOR_HOST_COLOUR, WAIT_FOR_HOST)
     held = (kind_of == shared.WITH) & (end > start)
     strip = centre + half * (1 - _HELD_SHARE)
-    for index, name in enumerate(workload.plan.names):
+    for index, name in enumerate(_short_names(workload)):
         mine, tint = shared_of == index, shared_colour(index)
         add(mine & waited, ready, start, centre, half, tint, f"waiting for {name}", **_HATCHED)
         add(mine & held, start, end, strip, half * _HELD_SHARE, tint, f"holding {name}")
     return drawn
+
+
+def _short_names(workload) -> list[str]:
+    """The declared resources and queues, each name as the picture shows it."""
+    return [clipped(name, NAME_CHARS) for name in workload.plan.names]
 
 
 def _shared_legend(workload, present: set[str]) -> list:
@@ -269,7 +288,7 @@ def _shared_legend(workload, present: set[str]) -> list:
     from matplotlib.patches import Patch
 
     entries = []
-    for index, name in enumerate(workload.plan.names):
+    for index, name in enumerate(_short_names(workload)):
         tint = shared_colour(index)
         if f"holding {name}" in present:
             entries.append(Patch(color=tint, label=f"holding {name}"))
@@ -303,7 +322,7 @@ def _panel_title(trace: Trace) -> str:
     )
     busiest = explanations.busiest(trace)
     if busiest is not None:
-        title += f", {busiest[0]} busy {busiest[2]:.1%}"
+        title += f", {clipped(busiest[0], NAME_CHARS)} busy {busiest[2]:.1%}"
     return title.replace("%", " %")
 
 

@@ -1,0 +1,160 @@
+"""A table as named columns, without pandas: what `sim run` prints and writes from.
+
+Importing pandas costs about a fifth of a second, more than playing a scenario of
+thousands of steps. The tables of a run are therefore built as plain columns
+(numpy arrays, lists, coded categories, counts with empty cells) and become a
+DataFrame only when someone asks for one (`Columns.frame`, what the API returns).
+Their CSV text is the very text pandas' `to_csv(index=False, lineterminator="\\n")`
+writes for that DataFrame: floats by numpy's shortest repr, NaN and missing counts
+as empty cells, quoting by the `csv` module's minimal rule.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Coded", "Columns", "Counted", "write_csv"]
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A categorical column: `codes` into `names`; code -1 is an empty cell."""
+
+    codes: np.ndarray
+    names: Sequence[str]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def frame_column(self) -> Any:
+        import pandas as pd
+
+        return pd.Categorical.from_codes(self.codes, dtype=pd.CategoricalDtype(list(self.names)))
+
+    def cells(self) -> Sequence[str]:
+        names = np.array([*map(str, self.names), ""], dtype=object)
+        return names[self.codes].tolist()  # -1 picks the "" appended last
+
+
+@dataclass(frozen=True)
+class Counted:
+    """Whole numbers with empty cells where `missing` (pandas' nullable Int32)."""
+
+    values: np.ndarray
+    missing: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def frame_column(self) -> Any:
+        import pandas as pd
+
+        shown = pd.array(self.values, dtype="Int32")
+        shown[self.missing] = pd.NA
+        return shown
+
+    def cells(self) -> Sequence[str]:
+        text = self.values.astype(np.int64).astype(str).astype(object)
+        text[self.missing] = ""
+        return text.tolist()
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Named columns of equal length, in order; a scalar stands for a constant column."""
+
+    data: Mapping[str, Any]
+    rows: int
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> Columns:
+        """Dict rows (a missing key is NaN, as in `pd.DataFrame(rows, columns=...)`)."""
+        return cls({name: _inferred([row.get(name, np.nan) for row in rows]) for name in names},
+                   len(rows))  # fmt: skip
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.data)
+
+    def values(self, name: str) -> list:
+        """One column's values as Python objects (what a printed table formats)."""
+        column = self.data[name]
+        if isinstance(column, Coded | Counted):
+            return list(column.cells())
+        if isinstance(column, np.ndarray):
+            return column.tolist()
+        if isinstance(column, list | tuple):
+            return list(column)
+        return [column] * self.rows
+
+    def records(self) -> list[dict[str, Any]]:
+        columns = {name: self.values(name) for name in self.data}
+        return [{name: columns[name][i] for name in columns} for i in range(self.rows)]
+
+    def frame(self) -> pd.DataFrame:
+        """The DataFrame with these columns and dtypes (categories stay categories)."""
+        import pandas as pd
+
+        data = {
+            name: column.frame_column() if isinstance(column, Coded | Counted) else column
+            for name, column in self.data.items()
+        }
+        if not self.rows:
+            return pd.DataFrame(columns=self.names)
+        return pd.DataFrame(data, index=pd.RangeIndex(self.rows), columns=self.names)
+
+    def cells(self) -> Iterator[tuple[str, ...]]:
+        """The rows as CSV cells, the text pandas would write."""
+        columns = [_cells(column, self.rows) for column in self.data.values()]
+        return zip(*columns, strict=True) if columns else iter(())
+
+
+def write_csv(file: IO[str], table: Columns, header: bool = True) -> None:
+    """`table` as CSV into an open text file (opened with `newline=""`)."""
+    writer = csv.writer(file, lineterminator="\n")
+    if header:
+        writer.writerow(table.names)
+    writer.writerows(table.cells())
+
+
+def _inferred(values: list) -> Any:
+    """A column of Python values as pandas would hold it: numbers in an array, else a list."""
+    if values and all(isinstance(v, bool | np.bool_) for v in values):
+        return np.array(values, dtype=bool)
+    if values and all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_) for v in values
+    ):
+        return np.array(values, dtype=np.int64)
+    if values and all(
+        isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+        for v in values
+    ):
+        return np.array(values, dtype=np.float64)
+    return values
+
+
+def _cells(column: Any, rows: int) -> Sequence[str]:
+    """One column's CSV cells."""
+    if isinstance(column, Coded | Counted):
+        return column.cells()
+    if isinstance(column, np.ndarray):
+        if column.dtype.kind == "f":
+            text = column.astype(str).astype(object)
+            text[np.isnan(column)] = ""
+            return text.tolist()
+        return column.astype(str).tolist()
+    if isinstance(column, list | tuple):
+        return ["" if _missing(value) else str(value) for value in column]
+    return [str(column)] * rows
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)

@@ -1,0 +1,133 @@
+"""Tables without pandas: the same bytes pandas writes, and `sim run` never imports it.
+
+A single run is printed and written from plain columns (`sim.results.columns`);
+these tests hold those files to the text `DataFrame.to_csv` gives for the same
+table, which is what the files were before and what the API still returns.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim.experiment.replications import frame, rows_of, summarize, summarize_one
+from sim.results import tables
+from sim.results.columns import Coded, Columns, Counted, write_csv
+from sim.scenario.catalog import available
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+def _csv(table: Columns) -> str:
+    buffer = io.StringIO(newline="")
+    write_csv(buffer, table)
+    return buffer.getvalue()
+
+
+def _pandas_csv(frame_: pd.DataFrame) -> str:
+    return frame_.to_csv(index=False, lineterminator="\n")
+
+
+floats = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=False, width=64),
+    st.sampled_from([0.1 + 0.2, 1e16, 1e-7, -0.0, 3655.0, 43200.0, 2.5e-10]),
+)
+texts = st.text(alphabet=st.sampled_from(list('ab ,"\n\r;é★')), max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), rows=st.integers(0, 8))
+def test_csv_cells_are_the_text_pandas_writes(data, rows):
+    """Floats (NaN too), whole numbers, text that needs quoting, categories and missing
+    counts: `write_csv` gives to the byte what `frame().to_csv` gives."""
+    names = data.draw(st.lists(texts, min_size=1, max_size=4, unique=True))
+
+    def column(elements):
+        return data.draw(st.lists(elements, min_size=rows, max_size=rows))
+
+    table = Columns(
+        {
+            "f": np.array(column(floats), dtype=float),
+            "i": np.array(column(st.integers(-(2**40), 2**40)), dtype=np.int64),
+            "t": column(texts),
+            "c": Coded(np.array(column(st.integers(-1, len(names) - 1)), dtype=np.int32), names),
+            "n": Counted(np.arange(rows, dtype=np.int32), np.array(column(st.booleans()), bool)),
+            "k": "constant, quoted",
+        },
+        rows,
+    )
+    assert _csv(table) == _pandas_csv(table.frame())
+
+
+def test_rows_become_the_columns_pandas_infers():
+    rows = [
+        {"a": 1, "b": 1.5, "c": "x", "d": 2, "e": True},
+        {"a": 2, "b": math.nan, "c": "y,z", "d": 2.5, "e": False},
+    ]
+    table = Columns.of_rows(rows, ["a", "b", "c", "d", "e", "missing"])
+    made = pd.DataFrame(rows, columns=["a", "b", "c", "d", "e", "missing"])
+    assert table.frame().dtypes.to_dict() == made.dtypes.to_dict()
+    assert _csv(table) == _pandas_csv(made)
+
+
+@pytest.mark.parametrize("name", sorted(available()))
+def test_a_single_runs_files_are_what_pandas_made_of_them(name):
+    """summary.csv (the statistics of one replication), replications.csv, games.csv and
+    the steps table of every shipped scenario, against the pandas path."""
+    result = sim.run(name)
+    rows = rows_of(result)
+    old_summary = summarize(frame(rows), ["schedule"], [result.seed], "players.x=1")
+    assert _csv(summarize_one(rows, result.seed, "players.x=1")) == _pandas_csv(old_summary)
+    assert _csv(result.games_columns) == _pandas_csv(result.games)
+    assert _csv(result.summary_columns) == _pandas_csv(result.summary)
+    whole = "".join(
+        _csv(chunk) if index == 0 else _csv(chunk).split("\n", 1)[1]
+        for index, chunk in enumerate(tables.step_column_chunks(result.traces, rows=97))
+    )
+    assert whole == _pandas_csv(result.steps)
+
+
+def test_the_api_tables_keep_their_dtypes():
+    """Categories stay categories (sorted schedule names in games, as pandas made them);
+    hosts and workers are nullable whole numbers."""
+    result = sim.run("crawler")
+    games, steps = result.games, result.steps
+    assert isinstance(games["schedule"].dtype, pd.CategoricalDtype)
+    assert list(games["schedule"].cat.categories) == sorted(games["schedule"].unique())
+    assert isinstance(games["group"].dtype, pd.CategoricalDtype)
+    assert str(games["worker"].dtype) == "Int32"
+    assert isinstance(steps["kind"].dtype, pd.CategoricalDtype)
+    assert str(steps["host"].dtype) == "Int32"
+    assert steps["host"].isna().any() and not steps["host"].isna().all()
+
+
+def test_sim_run_prints_and_writes_without_importing_pandas(tmp_path):
+    """pandas costs a fifth of a second; a single run needs none of it (with
+    replications, the statistics do)."""
+    code = (
+        "import sys\n"
+        "import sim.cli\n"
+        "sim.cli._leave = sys.exit  # exit the usual way: the lines below still run\n"
+        "from sim.cli import main\n"
+        f"sys.argv = ['sim', 'run', 'polgar', '--no-plots', '--out', {str(tmp_path / 'p')!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code in (0, None), exit.code\n"
+        "print('pandas' in sys.modules, 'matplotlib' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "False False"
+    assert (tmp_path / "p" / "summary.csv").read_text().startswith("schedule,makespan_s,")
