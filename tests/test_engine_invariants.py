@@ -140,3 +140,31 @@ def test_synchronous_plays_games_whole_and_in_file_order(scenario):
     assert (np.diff(trace.start[first]) >= 0).all()
     same_game = workload.game[1:] == workload.game[:-1]
     assert (trace.start[1:][same_game] == trace.end[:-1][same_game]).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    scenario=scenarios(
+        integer_durations, max_hosts=12, max_count=3, kinds=("host", "wait", "block")
+    ),
+    kind=st.sampled_from(
+        [("synchronous", {}), ("cooperative", {}), ("threaded", {}), ("threaded", {"gil": False})]
+    ),
+)
+def test_hosts_past_the_games_change_no_step(scenario, kind):
+    """Games that share nothing hold at most one host each, and the lowest free host goes
+    first: with more hosts than games, playing on as many hosts as games (what `play`
+    does, `without_idle_hosts`) gives every column of the trace bit for bit, integer
+    durations (ties everywhere) included, and reports the scenario's own host count."""
+    from sim.engine import PLAYERS, without_idle_hosts
+
+    workload = Workload.of(scenario, np.random.default_rng(0))
+    schedule = Schedule.of(kind[0], **kind[1])
+    whole = PLAYERS[schedule.kind](workload, schedule, np.random.default_rng(1))
+    played = play(workload, schedule, np.random.default_rng(1))
+    narrowed = without_idle_hosts(workload, schedule)
+    assert narrowed.hosts == min(workload.hosts, workload.games)
+    assert played.workload is workload
+    for column in ("ready", "start", "end", "host"):
+        assert np.array_equal(getattr(played, column), getattr(whole, column)), column
+    assert played.switches == whole.switches

@@ -8,6 +8,7 @@ that the fast modules are checked against.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -44,4 +45,26 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator | None
     Games that share limits, queues or fan-out are played by `sim.engine.runners`.
     """
     player = runners.play if workload.shared is not None else PLAYERS[schedule.kind]
-    return player(workload, schedule, rng or np.random.default_rng(0))
+    narrow = without_idle_hosts(workload, schedule)
+    trace = player(narrow, schedule, rng or np.random.default_rng(0))
+    return trace if narrow is workload else dataclasses.replace(trace, workload=workload)
+
+
+def without_idle_hosts(workload: Workload, schedule: Schedule) -> Workload:
+    """`workload` with no more hosts than games, where the others could never be used.
+
+    Games that share nothing are one task each, so at most `games` of them hold a host
+    (or a CPU) at once, and every schedule hands out the lowest free host first: hosts
+    past the games' count stay idle and change no figure, but the players would keep
+    a slot for each, a million of them for two games. The trace is played on the
+    narrowed workload and handed back on the whole one, so what it reports (hosts,
+    utilization, workers) is the scenario's. Not under parallel, whose workers start
+    on the CPUs, nor where games share (a gather's children are tasks of their own).
+    """
+    if workload.shared is not None or schedule.kind == "parallel":
+        return workload
+    if workload.hosts <= max(workload.games, 1):
+        return workload
+    scenario = workload.scenario
+    host = scenario.host.model_copy(update={"count": max(workload.games, 1)})
+    return dataclasses.replace(workload, scenario=scenario.model_copy(update={"host": host}))
