@@ -241,3 +241,13 @@ def test_a_results_link_is_followed_and_what_is_there_is_still_guarded(
     (elsewhere / "scenario-1" / "games.csv").write_text("mine")
     refused = CliRunner().invoke(app, ["run", str(small)])
     assert refused.exit_code == 2 and "holds games.csv" in refused.stderr
+
+
+def test_run_json_names_the_platform_as_the_platform_module_does():
+    """run.json's platform is read without scanning the interpreter's binary: the same
+    text `platform.platform()` gives."""
+    import platform
+
+    from sim.output import run_json
+
+    assert run_json._platform() == platform.platform()

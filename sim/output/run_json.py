@@ -148,9 +148,18 @@ def _utc(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
 
 
-@cache  # reads the interpreter's binary to find the C library: slow, and never changes
+@cache
 def _platform() -> str:
-    return platform.platform()
+    """`platform.platform()`, which on Linux reads the interpreter's binary to find the C
+    library (6 ms here); the C library says its own version at once where it can."""
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION")  # "glibc 2.36"
+    except (AttributeError, ValueError, OSError):
+        libc = None
+    if platform.system() != "Linux" or not libc:
+        return platform.platform()
+    system, release, machine = platform.system(), platform.release(), platform.machine()
+    return f"{system}-{release}-{machine}-with-{libc.replace(' ', '')}"
 
 
 @cache  # scans site-packages
