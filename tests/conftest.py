@@ -30,6 +30,16 @@ CLASSIC = ("synchronous", "cooperative")
 
 
 @pytest.fixture
+def small_scenario(tmp_path: Path) -> Path:
+    """Two games of three rounds (5 s and 55 s moves): a run of a fraction of a second."""
+    path = tmp_path / "small.yaml"
+    path.write_text(
+        "players:\n  - name: p\n    count: 2\n    moves: 3\n    host_move: 5\n    player_move: 55\n"
+    )
+    return path
+
+
+@pytest.fixture
 def polgar_copy(tmp_path: Path) -> Path:
     """scenarios/polgar.yaml under another name, in a folder of the test's own."""
     copy = tmp_path / "exhibition.yaml"

@@ -117,16 +117,7 @@ def test_a_signal_to_sim_alone_stops_the_program_and_writes_what_ran(
     out = tmp_path / "out.yaml"
     command = sim_command("record", "-o", out, "--", sys.executable, program(tmp_path, body))
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    pid = -1
-    try:
-        pid = ready_pid(process)
-        time.sleep(0.2)  # a few steps recorded
-        process.send_signal(signum)
-        _, stderr = process.communicate(timeout=TIMEOUT)
-    finally:
-        process.kill()
-        if pid > 0:
-            stop_if_running(pid)
+    pid, _, stderr = signalled(process, signum, after=0.2)  # a few steps recorded
     assert process.returncode == status, stderr
     assert gone(pid), "the recorded program outlived sim"
     assert f"interrupted ({signal.Signals(signum).name}): the program was stopped" in stderr
@@ -134,15 +125,39 @@ def test_a_signal_to_sim_alone_stops_the_program_and_writes_what_ran(
     assert sim.from_yaml(out.read_text()).players
 
 
-def recording_child(tmp_path: Path, body: str, grace: float) -> subprocess.Popen:
-    """`run_recording` with a short grace, in a process of its own that the test signals."""
+def signalled(process: subprocess.Popen, signum: int, after: float = 0.0) -> tuple:
+    """Once the program `process` records is ready (and `after` seconds more), send
+    `signum` to `process` alone; the program's pid, and what `process` printed. Nothing
+    is left running, whatever happens."""
+    pid = -1
+    try:
+        pid = ready_pid(process)
+        time.sleep(after)
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=TIMEOUT)
+    finally:
+        process.kill()
+        if pid > 0:
+            stop_if_running(pid)
+    return pid, stdout, stderr
+
+
+def runner_code(tmp_path: Path, body: str, grace: float | None = None) -> str:
+    """Python that records `body` as a program through `run_recording` (with `grace`, if
+    given) and prints how it ended; the raw recording goes to `tmp_path / "raw.json"`."""
     raw = tmp_path / "raw.json"
     child = recording_command([sys.executable, str(program(tmp_path, body))], raw, 0.05)
-    code = (
+    graced = "" if grace is None else f", grace={grace!r}"
+    return (
         "from pathlib import Path; from sim.record.child import run_recording\n"
-        f"ended = run_recording({child!r}, Path({str(raw)!r}), grace={grace!r})\n"
+        f"ended = run_recording({child!r}, Path({str(raw)!r}){graced})\n"
         "print('ended', ended.status, ended.stopped, flush=True)\n"
     )
+
+
+def recording_child(tmp_path: Path, body: str, grace: float) -> subprocess.Popen:
+    """`run_recording` with a short grace, in a process of its own that the test signals."""
+    code = runner_code(tmp_path, body, grace=grace)
     return subprocess.Popen(
         [sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
@@ -172,15 +187,7 @@ STUBBORN = """
 )
 def test_a_program_that_ignores_ctrl_c_is_terminated_then_killed(tmp_path, more, status, written):
     process = recording_child(tmp_path, STUBBORN.format(more=more), grace=0.3)
-    pid = -1
-    try:
-        pid = ready_pid(process)
-        process.send_signal(signal.SIGTERM)
-        stdout, _ = process.communicate(timeout=TIMEOUT)
-    finally:
-        process.kill()
-        if pid > 0:
-            stop_if_running(pid)
+    pid, stdout, _ = signalled(process, signal.SIGTERM)
     assert stdout.split() == ["ended", str(status), str(int(signal.SIGTERM))]
     assert gone(pid)
     assert (tmp_path / "raw.json").exists() is written
@@ -214,16 +221,7 @@ CLEAN_UP = """
 def test_sigint_to_sim_alone_is_passed_on_once(tmp_path):
     """Before, `sim record` ignored SIGINT sent to it alone: the program ran on."""
     process = recording_child(tmp_path, CLEAN_UP, grace=5.0)
-    pid = -1
-    try:
-        pid = ready_pid(process)
-        time.sleep(0.1)
-        process.send_signal(signal.SIGINT)
-        stdout, _ = process.communicate(timeout=TIMEOUT)
-    finally:
-        process.kill()
-        if pid > 0:
-            stop_if_running(pid)
+    pid, stdout, _ = signalled(process, signal.SIGINT, after=0.1)
     assert stdout.splitlines() == ["cleaned up after 1 SIGINT", "ended 130 2"]
     assert (tmp_path / "raw.json").exists() and gone(pid)
 
@@ -231,13 +229,7 @@ def test_sigint_to_sim_alone_is_passed_on_once(tmp_path):
 def test_ctrl_c_at_the_terminal_reaches_the_program_once(tmp_path):
     """The terminal sends Ctrl-C to the whole foreground process group: the program has
     it already, so `sim` does not send another, which would cut its clean-up short."""
-    raw = tmp_path / "raw.json"
-    child = recording_command([sys.executable, str(program(tmp_path, CLEAN_UP))], raw, 0.05)
-    code = (
-        "from pathlib import Path; from sim.record.child import run_recording\n"
-        f"ended = run_recording({child!r}, Path({str(raw)!r}))\n"
-        "print('ended', ended.status, ended.stopped, flush=True)\n"
-    )
+    code = runner_code(tmp_path, CLEAN_UP)
     pid, terminal = pty.fork()
     if pid == 0:  # the child: on a terminal of its own, in its foreground process group
         try:
@@ -276,7 +268,7 @@ def test_ctrl_c_at_the_terminal_reaches_the_program_once(tmp_path):
     text = output.decode(errors="replace")
     assert "cleaned up after 1 SIGINT" in text
     assert "ended 130 2" in text and os.waitstatus_to_exitcode(status) == 0
-    assert raw.exists()
+    assert (tmp_path / "raw.json").exists()
 
 
 # --- files ----------------------------------------------------------------------------

@@ -25,16 +25,6 @@ from sim.output.destination import OutputError
 from sim.output.staging import PUBLISHING, Foreign, Staging, locked, remove_orphans
 from tests.helpers import files_in, invoke, run_files
 
-#: Two games of three rounds: a run of a fraction of a second.
-SMALL = "players:\n  - name: p\n    count: 2\n    moves: 3\n    host_move: 5\n    player_move: 55\n"
-
-
-@pytest.fixture
-def scenario(tmp_path) -> Path:
-    path = tmp_path / "small.yaml"
-    path.write_text(SMALL)
-    return path
-
 
 def _contents(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()}
@@ -56,13 +46,13 @@ def _own(folder: Path, names: dict[str, str]) -> None:
         (folder / name).write_text(text)
 
 
-def test_a_run_leaves_the_files_it_did_not_write_where_they_are(scenario, tmp_path):
+def test_a_run_leaves_the_files_it_did_not_write_where_they_are(small_scenario, tmp_path):
     """The folder of the issue: the user's page, picture and steps tables survive a run
     with --no-plots --no-steps, byte for byte."""
     out = tmp_path / "out"
     mine = {name: f"my own {name}\n" for name in OTHER_FOUR}
     _own(out, mine)
-    result = invoke("run", scenario, "--out", out, "--no-plots", "--no-steps")
+    result = invoke("run", small_scenario, "--out", out, "--no-plots", "--no-steps")
     assert result.exit_code == 0, result.output
     assert {name: (out / name).read_text() for name in mine} == mine
     assert files_in(out) == sorted({*run_files(steps=None), *mine})
@@ -72,11 +62,11 @@ def test_a_run_leaves_the_files_it_did_not_write_where_they_are(scenario, tmp_pa
 OTHER_FOUR = ("report.html", "timeline.png", "steps.csv", "steps.parquet")
 
 
-def test_files_of_the_names_a_run_writes_are_refused_before_it_plays(scenario, tmp_path):
+def test_files_of_the_names_a_run_writes_are_refused_before_it_plays(small_scenario, tmp_path):
     out = tmp_path / "out"
     _own(out, {"summary.csv": "mine\n", "run.json": "{}\n", "notes.txt": "mine\n"})
     before = _contents(out)
-    result = invoke("run", scenario, "--out", out)
+    result = invoke("run", small_scenario, "--out", out)
     assert result.exit_code == 2
     assert result.stdout == ""  # refused before playing: no table
     said = result.stderr.splitlines()
@@ -85,11 +75,11 @@ def test_files_of_the_names_a_run_writes_are_refused_before_it_plays(scenario, t
     assert _contents(out) == before and files_in(out) == sorted(before)
 
 
-def test_force_replaces_those_files_and_touches_no_other(scenario, tmp_path):
+def test_force_replaces_those_files_and_touches_no_other(small_scenario, tmp_path):
     out = tmp_path / "out"
     _own(out, {"summary.csv": "mine\n", "run.json": "{}\n", "notes.txt": "mine\n"})
     (out / "timeline.png").write_text("my picture")
-    result = invoke("run", scenario, "--out", out, "--no-plots", "--force")
+    result = invoke("run", small_scenario, "--out", out, "--no-plots", "--force")
     assert result.exit_code == 0, result.output
     assert (out / "summary.csv").read_text().startswith("schedule,")
     assert "summary.csv" in _whole(out)["files"]
@@ -97,40 +87,40 @@ def test_force_replaces_those_files_and_touches_no_other(scenario, tmp_path):
     assert (out / "timeline.png").read_text() == "my picture"  # not the run's to remove
 
 
-def test_what_sim_wrote_goes_when_a_later_run_does_not_write_it(scenario, tmp_path):
+def test_what_sim_wrote_goes_when_a_later_run_does_not_write_it(small_scenario, tmp_path):
     out = tmp_path / "out"
-    assert invoke("run", scenario, "--out", out).exit_code == 0
+    assert invoke("run", small_scenario, "--out", out).exit_code == 0
     assert (out / "timeline.png").is_file()
-    assert invoke("run", scenario, "--out", out, "--no-plots").exit_code == 0
+    assert invoke("run", small_scenario, "--out", out, "--no-plots").exit_code == 0
     assert not (out / "timeline.png").exists()
     assert files_in(out) == run_files()
 
 
-def test_a_file_sim_wrote_and_the_user_changed_is_the_user_s(scenario, tmp_path):
+def test_a_file_sim_wrote_and_the_user_changed_is_the_user_s(small_scenario, tmp_path):
     """Changed since (its hash no longer the record's): kept when the run would remove it,
     refused when it would replace it."""
     out = tmp_path / "out"
-    assert invoke("run", scenario, "--out", out).exit_code == 0
+    assert invoke("run", small_scenario, "--out", out).exit_code == 0
     with (out / "timeline.png").open("ab") as picture:
         picture.write(b"annotated")
-    assert invoke("run", scenario, "--out", out, "--no-plots").exit_code == 0
+    assert invoke("run", small_scenario, "--out", out, "--no-plots").exit_code == 0
     assert (out / "timeline.png").read_bytes().endswith(b"annotated")
     with (out / "games.csv").open("a") as games:
         games.write("my note\n")
-    result = invoke("run", scenario, "--out", out, "--no-plots")
+    result = invoke("run", small_scenario, "--out", out, "--no-plots")
     assert result.exit_code == 2 and "holds games.csv, which sim did not write" in result.stderr
     assert (out / "games.csv").read_text().endswith("my note\n")
 
 
 def test_a_file_that_appears_while_the_run_plays_is_refused_when_it_publishes(
-    scenario, tmp_path, monkeypatch
+    small_scenario, tmp_path, monkeypatch
 ):
     """The check before playing passes (the file is not there yet); publishing checks again."""
     out = tmp_path / "out"
     monkeypatch.setattr(staging, "refuse_foreign", lambda *_args, **_kwargs: None)
     out.mkdir()
     (out / "games.csv").write_text("mine\n")
-    result = invoke("run", scenario, "--out", out)
+    result = invoke("run", small_scenario, "--out", out)
     assert result.exit_code == 2, result.output
     assert "holds games.csv, which sim did not write" in result.stderr
     assert files_in(out) == ["games.csv"] and (out / "games.csv").read_text() == "mine\n"
@@ -157,16 +147,16 @@ def test_a_folder_where_a_file_goes_is_refused_even_with_force(tmp_path):
     assert (out / "a.csv").is_dir() and files_in(out) == ["a.csv"]
 
 
-def test_a_sweep_beside_a_run_keeps_the_run_s_record_and_files(scenario, tmp_path):
+def test_a_sweep_beside_a_run_keeps_the_run_s_record_and_files(small_scenario, tmp_path):
     """Each command keeps its own record: run.json for the run, sweep.json for the sweep."""
     out = tmp_path / "out"
-    assert invoke("run", scenario, "--out", out, "--no-plots").exit_code == 0
+    assert invoke("run", small_scenario, "--out", out, "--no-plots").exit_code == 0
     ran = _contents(out)
-    swept = invoke("sweep", scenario, "--vary", "players.p.count=1..3", "--out", out)
+    swept = invoke("sweep", small_scenario, "--vary", "players.p.count=1..3", "--out", out)
     assert swept.exit_code == 0, swept.output
     assert {name: (out / name).read_bytes() for name in ran} == ran  # run.json included
     assert sorted(_whole(out, "sweep.json")["files"]) == ["sweep.csv", "sweep.png"]
-    assert invoke("run", scenario, "--out", out, "--no-plots").exit_code == 0
+    assert invoke("run", small_scenario, "--out", out, "--no-plots").exit_code == 0
     _whole(out), _whole(out, "sweep.json")  # both whole: neither disowned the other's files
 
 

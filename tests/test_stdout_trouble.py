@@ -25,15 +25,6 @@ from sim.cli import console
 from sim.cli.console import EXIT_BROKEN_PIPE, EXIT_CANNOT_PRINT, exit_status
 from tests.helpers import run_files
 
-SMALL = "players:\n  - name: p\n    count: 2\n    moves: 3\n    host_move: 5\n    player_move: 55\n"
-
-
-@pytest.fixture
-def scenario(tmp_path) -> Path:
-    path = tmp_path / "small.yaml"
-    path.write_text(SMALL)
-    return path
-
 
 def _sim(stdout, *args: object) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -63,29 +54,31 @@ def _whole(folder: Path, record: str = "run.json") -> list[str]:
     return sorted(info["files"])
 
 
-def test_a_closed_pipe_ends_quietly_with_141_and_the_results_written(scenario, tmp_path):
+def test_a_closed_pipe_ends_quietly_with_141_and_the_results_written(small_scenario, tmp_path):
     """Was: exit 1, nothing on stderr, no results (the table is printed first)."""
     out = tmp_path / "out"
-    done = _closed_pipe_sim("run", scenario, "--out", out, "--no-plots")
+    done = _closed_pipe_sim("run", small_scenario, "--out", out, "--no-plots")
     assert done.returncode == EXIT_BROKEN_PIPE == 141
     assert done.stderr == ""  # no traceback, no "Exception ignored" at exit
     assert _whole(out) == sorted(set(run_files()) - {"run.json"})
 
 
-def test_a_sweep_into_a_closed_pipe_writes_its_files_too(scenario, tmp_path):
+def test_a_sweep_into_a_closed_pipe_writes_its_files_too(small_scenario, tmp_path):
     out = tmp_path / "out"
     vary = ("--vary", "players.p.count=1,2")
-    done = _closed_pipe_sim("sweep", scenario, *vary, "--out", out, "--no-plots")
+    done = _closed_pipe_sim("sweep", small_scenario, *vary, "--out", out, "--no-plots")
     assert (done.returncode, done.stderr) == (EXIT_BROKEN_PIPE, "")
     assert _whole(out, "sweep.json") == ["sweep.csv"]
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
-def test_a_full_stdout_says_so_in_one_line_exits_74_and_writes_the_results(scenario, tmp_path):
+def test_a_full_stdout_says_so_in_one_line_exits_74_and_writes_the_results(
+    small_scenario, tmp_path
+):
     """Was: exit 70, an internal error, no results."""
     out = tmp_path / "out"
     with open("/dev/full", "w") as full:
-        done = _sim(full, "run", scenario, "--out", out, "--no-plots")
+        done = _sim(full, "run", small_scenario, "--out", out, "--no-plots")
     assert done.returncode == EXIT_CANNOT_PRINT == 74
     said = done.stderr.splitlines()
     assert len(said) == 1 and "No space left on device" in said[0], done.stderr
