@@ -148,14 +148,23 @@ def test_synchronous_plays_games_whole_and_in_file_order(scenario):
         integer_durations, max_hosts=12, max_count=3, kinds=("host", "wait", "block")
     ),
     kind=st.sampled_from(
-        [("synchronous", {}), ("cooperative", {}), ("threaded", {}), ("threaded", {"gil": False})]
+        [
+            ("synchronous", {}),
+            ("cooperative", {}),
+            ("threaded", {}),
+            ("threaded", {"gil": False}),
+            ("parallel", {}),
+            ("parallel", {"processes": 9}),
+            ("parallel", {"processes": 2}),
+        ]
     ),
 )
 def test_hosts_past_the_games_change_no_step(scenario, kind):
     """Games that share nothing hold at most one host each, and the lowest free host goes
-    first: with more hosts than games, playing on as many hosts as games (what `play`
-    does, `without_idle_hosts`) gives every column of the trace bit for bit, integer
-    durations (ties everywhere) included, and reports the scenario's own host count."""
+    first: with more hosts (or worker processes) than games, playing on as many as there
+    are games (what `play` does, `without_idle_hosts` and `without_idle_workers`) gives
+    every column of the trace bit for bit, integer durations (ties everywhere) included,
+    and reports the scenario's own hosts and schedule."""
     from sim.engine import PLAYERS, without_idle_hosts
 
     workload = Workload.of(scenario, np.random.default_rng(0))
@@ -164,7 +173,26 @@ def test_hosts_past_the_games_change_no_step(scenario, kind):
     played = play(workload, schedule, np.random.default_rng(1))
     narrowed = without_idle_hosts(workload, schedule)
     assert narrowed.hosts == min(workload.hosts, workload.games)
-    assert played.workload is workload
+    assert played.workload is workload and played.schedule is schedule
     for column in ("ready", "start", "end", "host"):
         assert np.array_equal(getattr(played, column), getattr(whole, column)), column
     assert played.switches == whole.switches
+
+
+def test_workers_that_start_on_the_cpus_are_all_played():
+    """With a `start_cost` every worker process starts, game or no game, and takes CPU time
+    to: nothing is narrowed. 4 workers starting for 1 s each on 2 CPUs, 1 game of 1 s:
+    the game waits for its worker's start, shared with another's (2 s), then plays (1 s)."""
+    from sim.engine import without_idle_hosts, without_idle_workers
+    from sim.scenario.loader import from_yaml
+
+    scenario = from_yaml(
+        "name: starts\nhost: {count: 2}\n"
+        "players: [{name: p, count: 1, moves: 1, steps: [{host: 1s}]}]\n"
+        "schedules: [{parallel: {processes: 4, start_cost: 1s}}]\n"
+    )
+    workload = Workload.of(scenario, np.random.default_rng(0))
+    schedule = scenario.schedules[0]
+    assert without_idle_hosts(workload, schedule) is workload
+    assert without_idle_workers(workload, schedule) is schedule
+    assert play(workload, schedule).makespan == 3.0

@@ -45,9 +45,11 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator | None
     Games that share limits, queues or fan-out are played by `sim.engine.runners`.
     """
     player = runners.play if workload.shared is not None else PLAYERS[schedule.kind]
-    narrow = without_idle_hosts(workload, schedule)
-    trace = player(narrow, schedule, rng or np.random.default_rng(0))
-    return trace if narrow is workload else dataclasses.replace(trace, workload=workload)
+    narrow, own = without_idle_hosts(workload, schedule), without_idle_workers(workload, schedule)
+    trace = player(narrow, own, rng or np.random.default_rng(0))
+    if narrow is workload and own is schedule:
+        return trace
+    return dataclasses.replace(trace, workload=workload, schedule=schedule)
 
 
 def without_idle_hosts(workload: Workload, schedule: Schedule) -> Workload:
@@ -58,13 +60,32 @@ def without_idle_hosts(workload: Workload, schedule: Schedule) -> Workload:
     past the games' count stay idle and change no figure, but the players would keep
     a slot for each, a million of them for two games. The trace is played on the
     narrowed workload and handed back on the whole one, so what it reports (hosts,
-    utilization, workers) is the scenario's. Not under parallel, whose workers start
-    on the CPUs, nor where games share (a gather's children are tasks of their own).
+    utilization, workers) is the scenario's. Not where games share (a gather's
+    children are tasks of their own), nor under parallel with a `start_cost`, whose
+    every worker starts on the CPUs, game or no game.
     """
-    if workload.shared is not None or schedule.kind == "parallel":
+    if workload.shared is not None or _workers_start(schedule):
         return workload
     if workload.hosts <= max(workload.games, 1):
         return workload
     scenario = workload.scenario
     host = scenario.host.model_copy(update={"count": max(workload.games, 1)})
     return dataclasses.replace(workload, scenario=scenario.model_copy(update={"host": host}))
+
+
+def without_idle_workers(workload: Workload, schedule: Schedule) -> Schedule:
+    """`schedule` with no more worker processes than games, where the others would only
+    wait (parallel without a `start_cost`: a worker costs nothing until it takes a game,
+    and the lowest free one takes it); as `without_idle_hosts`, for `processes`."""
+    params = schedule.parallel
+    if params is None or workload.shared is not None or _workers_start(schedule):
+        return schedule
+    games = max(workload.games, 1)
+    if schedule.workers(workload.games, workload.hosts) <= games:
+        return schedule
+    return schedule.model_copy(update={"parallel": params.model_copy(update={"processes": games})})
+
+
+def _workers_start(schedule: Schedule) -> bool:
+    params = schedule.parallel
+    return params is not None and params.start_cost > 0
