@@ -101,3 +101,21 @@ def test_printing_to_a_refusing_stdout_goes_on_and_the_status_says_so(monkeypatc
     assert exit_status(2) == 2  # the command's own failure outranks the pipe's
     monkeypatch.setattr(console, "_stdout", console._Stream("stdout"))
     assert exit_status(0) == 0
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["schema"]])
+def test_the_cli_librarys_own_text_into_a_closed_pipe_ends_quietly_with_141(args):
+    """Help is printed by the CLI library, not the consoles: it is guarded all the same
+    (was: exit 1)."""
+    done = _closed_pipe_sim(*args)
+    assert (done.returncode, done.stderr) == (EXIT_BROKEN_PIPE, "")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_help_into_a_full_stdout_exits_74_in_one_line():
+    """Was: exit 70, "internal error: OSError"."""
+    with open("/dev/full", "w") as full:
+        done = _sim(full, "--help")
+    assert done.returncode == EXIT_CANNOT_PRINT
+    said = done.stderr.splitlines()
+    assert len(said) == 1 and "No space left on device" in said[0], done.stderr

@@ -21,7 +21,7 @@ from typing import NoReturn
 
 import typer
 
-from sim.cli.console import EXIT_INTERNAL, EXIT_INTERRUPTED, err, exit_status
+from sim.cli.console import EXIT_INTERNAL, EXIT_INTERRUPTED, err, exit_status, guarded_streams
 from sim.cli.info import guide, list_scenarios, schema, validate
 from sim.cli.options import play_options
 from sim.cli.recording import RECORD_SETTINGS, record
@@ -133,7 +133,8 @@ def main() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)
     try:
-        app()
+        with guarded_streams():  # the CLI library's own help and usage lines too
+            app()
     except SystemExit as done:  # the command's status, or a failed stdout's (141, 74)
         _leave(exit_status(done.code))
     except (Interrupted, KeyboardInterrupt) as stop:

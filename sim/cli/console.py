@@ -14,7 +14,8 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import IO, Any, NoReturn, TypeVar
 
 import typer
@@ -34,6 +35,7 @@ __all__ = [
     "checked",
     "err",
     "exit_status",
+    "guarded_streams",
     "out",
     "played",
     "report_problems",
@@ -59,10 +61,11 @@ class _Stream:
     def __init__(self, name: str) -> None:
         self.name = name
         self.error: OSError | None = None
+        self.target: IO[str] | None = None  # the stream it stands for, while it is sys's
 
     @property
     def stream(self) -> IO[str]:
-        return getattr(sys, self.name)
+        return self.target if self.target is not None else getattr(sys, self.name)
 
     def write(self, text: str) -> int:
         if self.error is None:
@@ -99,6 +102,23 @@ class _Stream:
 
 
 _stdout, _stderr = _Stream("stdout"), _Stream("stderr")
+
+
+@contextmanager
+def guarded_streams() -> Iterator[None]:
+    """For a whole command, `sys.stdout` and `sys.stderr` are the guarded streams too, so
+    that what libraries print (the CLI library's help and usage lines) is dropped on a
+    closed pipe or a full disk like the consoles' text, and the exit status says so."""
+    saved = sys.stdout, sys.stderr
+    _stdout.target, _stderr.target = saved
+    sys.stdout, sys.stderr = _stdout, _stderr  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+        _stdout.target = _stderr.target = None
+
+
 out = Console(file=_stdout, highlight=False, soft_wrap=True, emoji=False)  # no `:100:` emoji
 err = Console(file=_stderr, stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
