@@ -10,6 +10,7 @@ exit 130 on Ctrl-C with the results folder of the last complete run.
 
 from __future__ import annotations
 
+import os
 import queue
 import signal
 import subprocess
@@ -93,3 +94,22 @@ def test_a_save_plays_again_and_shows_each_makespan_against_the_last(tmp_path):
         "synchronous": 43200.0,
         "cooperative": 3655.0,
     }
+
+
+def test_a_watch_whose_stdout_is_gone_ends_after_its_run(tmp_path):
+    """Stdout a pipe nobody reads: the first run's files are written, then the watch ends
+    with 141 instead of watching (and writing) for ever unseen."""
+    scenario = tmp_path / "polgar.yaml"
+    scenario.write_text(POLGAR)
+    out = tmp_path / "out"
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "sim", "watch", str(scenario), "--no-plots", "--out", str(out)],
+            cwd=ROOT, stdout=write, stderr=subprocess.PIPE, text=True, timeout=WAIT_S,
+        )  # fmt: skip
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
+    assert (out / "run.json").is_file()

@@ -123,6 +123,11 @@ out = Console(file=_stdout, highlight=False, soft_wrap=True, emoji=False)  # no 
 err = Console(file=_stderr, stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
+def stdout_failed() -> bool:
+    """Has stdout refused what was printed (a closed pipe, a full disk)?"""
+    return _stdout.error is not None
+
+
 def exit_status(status: int | str | None) -> int | str | None:
     """The command's exit status `status`, unless it was 0 and stdout failed under it:
     then `EXIT_BROKEN_PIPE` for a closed pipe, quietly, and `EXIT_CANNOT_PRINT` with

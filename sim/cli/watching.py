@@ -4,7 +4,9 @@ The edit–run loop of exploring what-ifs: change a count or a time in the
 file, save, and the table and each schedule's makespan, against the version
 before, are on screen while the editor still has focus. A save that breaks
 the file shows the usual one-line error and the watch goes on; the results
-folder keeps the last complete run (each run's files appear together).
+folder keeps the last complete run (each run's files appear together). A watch
+whose stdout is gone (a closed pipe, a full disk) ends after its run, as `sim
+run` would.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from sim.cli.console import checked, out
+from sim.cli.console import checked, out, stdout_failed
 from sim.cli.options import NoPlots, PlayOptions
 from sim.cli.running import play_and_write
 
@@ -43,12 +45,21 @@ def watch(options: PlayOptions, no_plots: NoPlots = False) -> None:
 
     path = checked(lambda: find(options.scenario)).resolve()  # a file there is to watch
     before = _play(options, not no_plots, None)
-    out.print(f"watching {path} (Ctrl-C stops)", markup=False)
+    _watching(path)
     for events in saves(path.parent, debounce=DEBOUNCE_MS, step=DEBOUNCE_MS):
         if not any(Path(changed).resolve() == path for _change, changed in events):
             continue  # another file of the folder
         before = _play(options, not no_plots, before) or before
-        out.print(f"watching {path} (Ctrl-C stops)", markup=False)
+        _watching(path)
+
+
+def _watching(path: Path) -> None:
+    """Say so; or, when nobody can read it any more (a closed pipe, a full disk), stop:
+    the last run's files are complete, and the exit status says why (141, 74)."""
+    out.print(f"watching {path} (Ctrl-C stops)", markup=False)
+    out.file.flush()
+    if stdout_failed():
+        raise typer.Exit(0)
 
 
 def _play(
