@@ -9,7 +9,12 @@ the real runs they allow last microseconds.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
+import subprocess
+import sys
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -170,3 +175,31 @@ def test_an_interrupt_ends_a_cooperative_real_run_at_once(monkeypatch):
     finally:
         signal.signal(signal.SIGUSR1, previous)
     assert len(begun) == 1  # the interrupted step; no other began
+
+
+@pytest.mark.wallclock
+def test_an_interrupt_ends_a_real_run_on_several_hosts_at_once(tmp_path):
+    """Two hosts: the host steps run in a pool of processes. Before, Ctrl-C waited for
+    the steps the workers were on (4 s each here: 6 s); now the workers are killed."""
+    scenario = tmp_path / "long.yaml"
+    scenario.write_text(
+        "name: long\nhost: {count: 2}\n"
+        "players: [{name: p, count: 4, moves: 1, steps: [{host: 4s}]}]\n"
+        "schedules: [cooperative]\n"
+    )
+    command = [sys.executable, "-m", "sim", "verify", str(scenario), "--real", "--scale", "1",
+               "--repeat", "1", "--schedule", "cooperative"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)  # fmt: skip
+    try:
+        time.sleep(2.5)  # the pool is up and its workers are in their first steps
+        sent = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        waited = time.monotonic() - sent
+    finally:
+        process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130, stderr
+    assert waited < 2.0

@@ -46,6 +46,7 @@ __all__ = [
     "InProcess",
     "ProcessPool",
     "cores",
+    "kill_workers",
     "open_executor",
 ]
 
@@ -168,13 +169,19 @@ class ProcessPool(Executor):
         Futures are not cancelled here: the pool's thread marks them failed itself,
         where a cancel of ours could race it (`InvalidStateError` in that thread)."""
         with _Stops():
-            kill = getattr(self._pool, "kill_workers", None)  # Python 3.14
-            if kill is not None:
-                kill()
-            else:
-                for process in list((getattr(self._pool, "_processes", None) or {}).values()):
-                    process.kill()
+            kill_workers(self._pool)
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill a process pool's workers where they are (`shutdown` would wait for the items
+    they play): what a stopped play does before it shuts the pool down."""
+    kill = getattr(pool, "kill_workers", None)  # Python 3.14
+    if kill is not None:
+        kill()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
 
 
 def _worker_signals() -> None:

@@ -53,6 +53,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sim.experiment.executors import kill_workers
 from sim.verify.work import (
     CLOSED,
     ITEM,
@@ -119,11 +120,17 @@ def _on_a_loop(
     go to a pool of that many warmed-up processes (None with one host: the loop's own)."""
     if hosts == 1:
         return _in_fresh_thread(lambda: asyncio.run(main(None)))
-    with concurrent.futures.ProcessPoolExecutor(
+    pool = concurrent.futures.ProcessPoolExecutor(
         hosts, mp_context=_context(), initializer=worker_signals
-    ) as pool:
+    )
+    try:
         _warm(lambda n: list(pool.map(pid_after, [_WARM_UP] * n)), hosts)
         return _in_fresh_thread(lambda: asyncio.run(main(pool)))
+    except BaseException:  # stopped: the steps its workers are on are not waited for
+        kill_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _OnTheLoop:
