@@ -251,3 +251,19 @@ def test_run_json_names_the_platform_as_the_platform_module_does():
     from sim.output import run_json
 
     assert run_json._platform() == platform.platform()
+
+
+def test_writing_without_replacing_refuses_a_name_taken_and_leaves_no_temporary(tmp_path):
+    """`sim record` without --force: the file is linked into place, so a file made at the
+    last moment is refused, not replaced (a check before writing would leave a gap)."""
+    from sim.output.staging import write_atomically
+
+    path = tmp_path / "mine.yaml"
+    write_atomically(path, "new\n", replace=False)
+    assert path.read_text() == "new\n"
+    with pytest.raises(FileExistsError):
+        write_atomically(path, "other\n", replace=False)
+    assert path.read_text() == "new\n"
+    write_atomically(path, "replaced\n")
+    assert path.read_text() == "replaced\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.yaml"]

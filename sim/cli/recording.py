@@ -164,9 +164,10 @@ def record(
         raise typer.Exit(EXIT_CHECK_FAILED) from None
     if failed:
         text = marked_partial(text, raw, f"the program exited with status {status}")
-    if os.path.lexists(target) and not force:  # made while the program ran
+    try:
+        write_atomically(target, text, replace=force)
+    except FileExistsError:  # made while the program ran
         bad_input(f"sim record: {_taken(target)}; it was made while the program ran")
-    write_atomically(target, text)
     for line in report_lines(transcript, text):
         stdout.print(line, markup=False)
     if raw.forks and raw.calls is None:

@@ -30,6 +30,7 @@ deterministic, so what a crash loses, a re-run restores byte for byte.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -301,15 +302,34 @@ def _interrupts_held() -> Iterator[None]:
             signal.raise_signal(caught[0])
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """One file replaced in one step, through a temporary file in the same folder: a
-    crash leaves the old file or the new one, never half, and no temporary behind."""
+def _link(staging: Path, path: Path) -> None:
+    """`staging` at `path` unless the name is taken (FileExistsError): a hard link, made
+    or refused in one step; on a file system without links, checked and then renamed."""
+    try:
+        os.link(staging, path)
+    except FileExistsError:
+        raise
+    except OSError:
+        if os.path.lexists(path):
+            raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
+        os.replace(staging, path)
+
+
+def write_atomically(path: Path, text: str, *, replace: bool = True) -> None:
+    """One file written in one step, through a temporary file in the same folder: a
+    crash leaves the old file or the new one, never half, and no temporary behind.
+
+    With `replace=False` an existing file is never replaced, not even one made a moment
+    before: the file is linked into place, which fails if the name is taken
+    (`FileExistsError`), where a check before the write would leave a gap."""
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(staging, "x", encoding="utf-8") as file:
             file.write(text)
-        os.replace(staging, path)
-    except BaseException:
+        if replace:
+            os.replace(staging, path)
+        else:
+            _link(staging, path)
+    finally:
         staging.unlink(missing_ok=True)
-        raise

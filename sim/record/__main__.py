@@ -183,9 +183,10 @@ def _write(raw, options: argparse.Namespace, stem: str, out: Path, failed: int =
         text = marked_partial(text, raw, f"the program exited with status {failed}")
         print(f"sim record: the program exited with status {failed}: {out} holds what it ran "
               "until then, marked partial", file=sys.stderr)  # fmt: skip
-    if os.path.lexists(out) and not options.force:  # made while the program ran
+    try:
+        write_atomically(out, text, replace=options.force)
+    except FileExistsError:  # made while the program ran
         return _refuse(_taken(out, "it was made while the program ran"))
-    write_atomically(out, text)
     for line in report_lines(transcript, text, seed=options.seed):
         print(line, file=sys.stderr)
     if raw.forks and raw.calls is None:
