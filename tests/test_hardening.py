@@ -371,6 +371,16 @@ def test_a_finished_command_skips_the_interpreters_teardown(monkeypatch):
     assert exited.value.code == 0 and ended == [0, 2]
 
 
+def test_a_profiler_keeps_the_usual_exit():
+    """cProfile (`python -m cProfile -m sim ...`) writes its findings at exit."""
+    previous = sys.getprofile()
+    sys.setprofile(lambda *_: None)
+    try:
+        assert not cli._alone()
+    finally:
+        sys.setprofile(previous)
+
+
 def test_a_running_thread_keeps_the_usual_exit():
     stop = threading.Event()
     worker = threading.Thread(target=stop.wait)

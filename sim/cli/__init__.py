@@ -92,12 +92,15 @@ def _interrupt(signum: int, _frame: FrameType | None) -> None:
 
 
 def _alone() -> bool:
-    """No other thread, no child process, no Dask client: nothing that exit must wait for."""
+    """No other thread, no child process, no Dask client, no profiler or tracer (cProfile,
+    coverage) that writes its findings at exit: nothing that exit must wait for."""
     import threading
 
     multiprocessing = sys.modules.get("multiprocessing")
     return (
-        threading.active_count() == 1
+        sys.getprofile() is None
+        and sys.gettrace() is None
+        and threading.active_count() == 1
         and (multiprocessing is None or not multiprocessing.active_children())
         and "distributed" not in sys.modules
     )
