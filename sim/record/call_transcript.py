@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from sim.record.calls import RawCalls, RawGame
 from sim.record.program import RawObject, RawRecording
-from sim.record.render import group_lines, quoted
+from sim.record.render import quoted, shared_and_players
 from sim.record.structure import Get, Leaf, Put, With, shape
 from sim.record.transcript import RecordedGroup, cleaned, positions_of, rounds_of, served_queue
 
@@ -203,15 +203,13 @@ def render_calls(
         "  name: cpu",
         f"  count: {transcript.cpus}",
     ]
-    if transcript.resources:
-        lines += ["resources:   # the program's locks (1) and semaphores (their value)"]
-        lines += [f"  {name}: {units}" for name, units in transcript.resources.items()]
-    if transcript.queues:
-        lines += ["queues:      # the program's queue.Queue(maxsize); 0: unbounded"]
-        lines += [f"  {name}: {{maxsize: {size}}}" for name, size in transcript.queues.items()]
-    lines.append("players:")
-    for group in transcript.groups:
-        lines += group_lines(group, deterministic, max_values)
+    lines += shared_and_players(
+        transcript,
+        deterministic,
+        max_values,
+        resources="the program's locks (1) and semaphores (their value)",
+        queues="the program's queue.Queue(maxsize); 0: unbounded",
+    )
     lines.append("schedules:")
     lines += [f"  - {schedule}" for schedule in transcript.schedules]
     return "\n".join(lines) + "\n"

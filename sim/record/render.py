@@ -17,7 +17,7 @@ from statistics import fmean
 
 from sim.record.transcript import Position, RecordedGroup, Transcript
 
-__all__ = ["DEFAULT_MAX_VALUES", "group_lines", "quoted", "render"]
+__all__ = ["DEFAULT_MAX_VALUES", "group_lines", "quoted", "render", "shared_and_players"]
 
 #: Most values written per empirical distribution; more become quantiles.
 DEFAULT_MAX_VALUES = 200
@@ -50,21 +50,37 @@ def render(
         "host:",
         "  name: event loop",
     ]
-    if transcript.resources:
-        lines += ["resources:   # shared by every game: a semaphore, a lock, an executor's workers"]
-        lines += [f"  {name}: {units}" for name, units in transcript.resources.items()]
-    if transcript.queues:
-        lines += ["queues:      # asyncio.Queue(maxsize); 0: unbounded"]
-        lines += [f"  {name}: {{maxsize: {size}}}" for name, size in transcript.queues.items()]
-    lines.append("players:")
-    for group in transcript.groups:
-        lines += group_lines(group, deterministic, max_values)
+    lines += shared_and_players(
+        transcript,
+        deterministic,
+        max_values,
+        resources="shared by every game: a semaphore, a lock, an executor's workers",
+        queues="asyncio.Queue(maxsize); 0: unbounded",
+    )
     if any(size > 0 for size in transcript.queues.values()):
         # played one game after another, a producer would wait for ever on a full queue
         lines.append("schedules: [cooperative]")
     else:
         lines.append("schedules: [synchronous, cooperative]")
     return "\n".join(lines) + "\n"
+
+
+def shared_and_players(
+    transcript: Transcript, deterministic: bool, max_values: int, *, resources: str, queues: str
+) -> list[str]:
+    """The `resources:`, `queues:` and `players:` blocks, each of the first two under a
+    comment saying what in the program it stands for."""
+    lines = []
+    if transcript.resources:
+        lines += [f"resources:   # {resources}"]
+        lines += [f"  {name}: {units}" for name, units in transcript.resources.items()]
+    if transcript.queues:
+        lines += [f"queues:      # {queues}"]
+        lines += [f"  {name}: {{maxsize: {size}}}" for name, size in transcript.queues.items()]
+    lines.append("players:")
+    for group in transcript.groups:
+        lines += group_lines(group, deterministic, max_values)
+    return lines
 
 
 def group_lines(group: RecordedGroup, deterministic: bool, max_values: int) -> list[str]:
