@@ -7,16 +7,21 @@ check the general case.
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.engine import play
+from sim.engine import play, runners
+from sim.engine.deadlock import Deadlock
 from sim.engine.workload import Workload
 from sim.results.tables import steps as steps_table
 from sim.scenario.schedules import Schedule
 from tests import reference
 from tests.conftest import integer_durations, real_durations, scenarios
+from tests.test_shared_properties import shared_scenarios
 
 any_durations = st.one_of(integer_durations, real_durations)
 both = st.sampled_from(["synchronous", "cooperative"])
@@ -156,23 +161,29 @@ def test_synchronous_plays_games_whole_and_in_file_order(scenario):
             ("parallel", {}),
             ("parallel", {"processes": 9}),
             ("parallel", {"processes": 2}),
+            ("parallel", {"start_cost": 1.0}),
+            ("parallel", {"processes": 9, "start_cost": 2.0}),
         ]
     ),
 )
 def test_hosts_past_the_games_change_no_step(scenario, kind):
     """Games that share nothing hold at most one host each, and the lowest free host goes
     first: with more hosts (or worker processes) than games, playing on as many as there
-    are games (what `play` does, `without_idle_hosts` and `without_idle_workers`) gives
-    every column of the trace bit for bit, integer durations (ties everywhere) included,
-    and reports the scenario's own hosts and schedule."""
-    from sim.engine import PLAYERS, without_idle_hosts
+    are games (what `play` does, `without_idle_hosts` and `without_idle_workers`; with a
+    `start_cost`, the workers no game reaches start as one job on the CPUs) gives every
+    column of the trace bit for bit, integer durations (ties everywhere) included, and
+    reports the scenario's own hosts and schedule."""
+    from sim.engine import PLAYERS, parallel, without_idle_hosts
 
     workload = Workload.of(scenario, np.random.default_rng(0))
     schedule = Schedule.of(kind[0], **kind[1])
-    whole = PLAYERS[schedule.kind](workload, schedule, np.random.default_rng(1))
+    with pytest.MonkeyPatch.context() as every_worker:
+        every_worker.setattr(parallel, "played_workers", lambda processes, games: processes)
+        whole = PLAYERS[schedule.kind](workload, schedule, np.random.default_rng(1))
     played = play(workload, schedule, np.random.default_rng(1))
     narrowed = without_idle_hosts(workload, schedule)
-    assert narrowed.hosts == min(workload.hosts, workload.games)
+    if "start_cost" not in kind[1]:  # there the CPUs decide how long the starts take
+        assert narrowed.hosts == min(workload.hosts, workload.games)
     assert played.workload is workload and played.schedule is schedule
     for column in ("ready", "start", "end", "host"):
         assert np.array_equal(getattr(played, column), getattr(whole, column)), column
@@ -181,8 +192,11 @@ def test_hosts_past_the_games_change_no_step(scenario, kind):
 
 def test_workers_that_start_on_the_cpus_are_all_played():
     """With a `start_cost` every worker process starts, game or no game, and takes CPU time
-    to: nothing is narrowed. 4 workers starting for 1 s each on 2 CPUs, 1 game of 1 s:
-    the game waits for its worker's start, shared with another's (2 s), then plays (1 s)."""
+    to: the engine narrows neither hosts nor workers. 4 workers starting for 1 s each on 2
+    CPUs, 1 game of 1 s: the game waits for its worker's start, shared with the three
+    others (4 × 1 s of CPU on 2 CPUs: 2 s), then plays (1 s). 3 000 000 workers for that
+    game start in 3 000 000 × 1 s / 2 CPUs = 1 500 000 s, and cost one job, not a
+    million."""
     from sim.engine import without_idle_hosts, without_idle_workers
     from sim.scenario.loader import from_yaml
 
@@ -196,3 +210,104 @@ def test_workers_that_start_on_the_cpus_are_all_played():
     assert without_idle_hosts(workload, schedule) is workload
     assert without_idle_workers(workload, schedule) is schedule
     assert play(workload, schedule).makespan == 3.0
+    many = schedule.model_copy(
+        update={"parallel": schedule.parallel.model_copy(update={"processes": 3_000_000})}
+    )
+    tracemalloc.start()
+    try:
+        assert play(workload, many).makespan == 1_500_000.0 + 1.0
+        assert tracemalloc.get_traced_memory()[1] < 10_000_000  # bytes, at the peak
+    finally:
+        tracemalloc.stop()
+
+
+SHARED_SCHEDULES = [
+    ("synchronous", {}),
+    ("synchronous", {"hosts": 2}),
+    ("cooperative", {}),
+    ("cooperative", {"hosts": 1}),
+    ("cooperative", {"hosts": 3}),
+    ("threaded", {}),
+    ("threaded", {"threads": 2}),
+    ("threaded", {"gil": False}),
+    ("parallel", {}),
+    ("parallel", {"processes": 40}),
+    ("parallel", {"start_cost": 1.0}),
+    ("parallel", {"processes": 40, "start_cost": 2.0}),
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    scenario=shared_scenarios(),
+    extra=st.integers(0, 30),
+    switch_cost=st.sampled_from([0.0, 1.0]),
+    kind=st.sampled_from(SHARED_SCHEDULES),
+)
+def test_hosts_and_workers_no_task_can_reach_change_no_step(scenario, extra, switch_cost, kind):
+    """Where games share limits, queues and fan-out, at most `tasks_at_once` tasks (every
+    game times its widest gather) hold a host or a CPU at once: on hosts past that count
+    (and past two), worker processes past the games', and idle starting workers played
+    as one job on the CPUs, every column of the trace is the one played on them all, bit
+    for bit (integer durations: ties everywhere), as is a deadlock and what it reports."""
+    from sim.engine import parallel, tasks_at_once
+
+    hosts = tasks_at_once(Workload.of(scenario)) + extra
+    host = {"count": hosts, "switch_cost": switch_cost}
+    scenario = scenario.model_copy(update={"host": scenario.host.model_copy(update=host)})
+    workload = Workload.of(scenario, np.random.default_rng(0))
+    params = dict(kind[1])
+    if "hosts" in params:
+        params["hosts"] = min(params["hosts"], hosts)
+    schedule = Schedule.of(kind[0], **params)
+
+    def whole_or_deadlock(play_it):
+        try:
+            return play_it(workload, schedule, np.random.default_rng(1))
+        except Deadlock as deadlock:
+            return str(deadlock)
+
+    played = whole_or_deadlock(play)
+    with pytest.MonkeyPatch.context() as every_worker:
+        every_worker.setattr(parallel, "played_workers", lambda processes, games: processes)
+        whole = whole_or_deadlock(runners.play)
+    if isinstance(whole, str):
+        assert played == whole
+        return
+    assert played.workload.scenario is scenario and played.schedule is schedule
+    assert np.array_equal(played.workload.game, whole.workload.game)
+    for column in ("ready", "start", "end", "host", "stalled"):
+        assert np.array_equal(getattr(played, column), getattr(whole, column)), column
+    assert np.array_equal(played.workers(), whole.workers())
+    assert (played.switches, played.switch_time) == (whole.switches, whole.switch_time)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        *(kind for kind in SHARED_SCHEDULES if kind != ("threaded", {"threads": 2})),
+        ("threaded", {"threads": 8}),  # 2 threads would be held by the gathering games
+        ("parallel", {"processes": 3_000_000}),
+    ],
+)
+def test_a_million_hosts_for_a_few_tasks_take_no_memory(kind):
+    """2 games, each gathering 3 children, hold at most 6 hosts at once: a million hosts
+    (and 3 000 000 worker processes, starting or not) cost what 6 would. Without the
+    narrowing the players kept a slot per host: about 0.3 GB here, 3 GB for workers."""
+    from sim.scenario.loader import from_yaml
+
+    scenario = from_yaml(
+        "name: wide\nhost: {count: 1000000}\nresources: {db: 2}\n"
+        "players: [{name: p, count: 2, moves: 2, steps: [{with: db, steps: [{host: 1s}]},"
+        " {gather: {count: 3, steps: [{wait: 1s}, {host: 1s}]}}]}]\n"
+    )
+    workload = Workload.of(scenario, np.random.default_rng(0))
+    params = {key: min(value, 3) if key == "hosts" else value for key, value in kind[1].items()}
+    tracemalloc.start()
+    try:
+        trace = play(workload, Schedule.of(kind[0], **params))
+        assert tracemalloc.get_traced_memory()[1] < 10_000_000  # bytes, at the peak
+    finally:
+        tracemalloc.stop()
+    assert trace.workload.hosts == 1_000_000
+    assert trace.makespan > 0

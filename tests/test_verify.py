@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 from dataclasses import replace
 
 import numpy as np
@@ -681,3 +682,31 @@ def test_cli_verify_a_shared_scenario_with_the_tie_rule(tmp_path):
     assert result.exit_code == 0, result.output
     assert "(hosts, resources and queues by the tie rule)" in result.stdout
     assert "3/3" in result.stdout
+
+
+@pytest.mark.parametrize("shared", [False, True])
+@pytest.mark.parametrize("tie_rule", [False, True])
+@pytest.mark.parametrize("kind", REPLAYABLE)
+def test_the_replay_runs_no_coroutine_for_hosts_no_game_can_use(kind, tie_rule, shared):
+    """Two games of a 1 s host step and a 2 s wait, twice, on 5 000 000 hosts: each game
+    has a host to itself (a game ends at 1 + 2 + 1 + 2 = 6 s). The replay runs on the
+    two hosts the games can use, as the engine plays, not five million host coroutines
+    (gigabytes); with a resource that never waits, the same."""
+    limit = "resources: {db: 2}\n" if shared else ""
+    steps = (
+        "[{with: db, steps: [{host: 1s}]}, {wait: 2s}]" if shared else "[{host: 1s}, {wait: 2s}]"
+    )
+    scenario = from_yaml(
+        f"name: wide\nhost: {{count: 5000000}}\n{limit}"
+        f"players: [{{name: p, count: 2, moves: 2, steps: {steps}}}]\n"
+        "schedules: [cooperative, synchronous]\n"
+    )
+    workload = Workload.of(scenario, np.random.default_rng(0))
+    tracemalloc.start()
+    try:
+        trace = replay(workload, Schedule.of(kind), tie_rule=tie_rule)
+        assert tracemalloc.get_traced_memory()[1] < 20_000_000  # bytes, at the peak
+    finally:
+        tracemalloc.stop()
+    assert trace.workload.hosts == 5_000_000
+    assert trace.game_ends().tolist() == [6.0, 6.0]

@@ -13,6 +13,11 @@ workers want one (`CpuShare`). A worker moving on to another game pays
 With no more workers than CPUs nothing is shared: that is synchronous on
 `processes` hosts, every time later by `start_cost`, and it is computed so
 (list scheduling, `sim.engine.synchronous`) rather than played event by event.
+
+Workers past the games' count never take a game (the lowest free worker goes
+first), but with a `start_cost` they start with the others and share the CPUs
+with them: they are played as one job on the CPUs that counts as that many
+(`CpuShare.run`'s `jobs`), so a million idle workers cost one entry.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from sim.engine.trace import NO_HOST, Trace
 from sim.engine.workload import CPU, Workload
 from sim.scenario.schedules import Schedule
 
-__all__ = ["play", "pooled"]
+__all__ = ["play", "played_workers", "pooled"]
 
 
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Trace:
@@ -39,8 +44,15 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
     assert params is not None
     processes = schedule.workers(workload.games, workload.hosts)
     if processes <= workload.hosts:
-        return _a_cpu_each(workload, schedule, processes, params.start_cost, rng)
+        played = played_workers(processes, workload.games)
+        return _a_cpu_each(workload, schedule, played, params.start_cost, rng)
     return pooled(workload, schedule)
+
+
+def played_workers(processes: int, games: int) -> int:
+    """Workers played one by one: those a game can reach (the lowest free one goes first,
+    and a game holds its worker throughout); the others only start, if anything."""
+    return min(processes, max(games, 1))
 
 
 def pooled(workload: Workload, schedule: Schedule) -> Trace:
@@ -48,11 +60,14 @@ def pooled(workload: Workload, schedule: Schedule) -> Trace:
     params = schedule.parallel
     assert params is not None
     processes = schedule.workers(workload.games, workload.hosts)
+    played = played_workers(processes, workload.games)
     env = simpy.Environment()
     cpus = CpuShare(env, workload.hosts)
-    workers = HostPool(env, processes)
-    pool = _Pool(env, workload, cpus, workers, processes)
-    for worker in range(processes):
+    if processes > played:  # the workers no game reaches start too, sharing the CPUs
+        cpus.run(params.start_cost, jobs=processes - played)
+    workers = HostPool(env, played)
+    pool = _Pool(env, workload, cpus, workers, played)
+    for worker in range(played):
         env.process(pool.boot(worker, params.start_cost))
     for game in range(workload.games):
         env.process(pool.game(game))

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from simpy.events import NORMAL
 
-from sim.engine import eventloop, sequential, threaded
+from sim.engine import eventloop, parallel, sequential, threaded
 from sim.engine.clock import Due, instant
 from sim.engine.gil import Gil
 from sim.engine.holding import HOLDS_HOST
@@ -416,13 +416,18 @@ class Parallel(Runner):
         workload, schedule = run.workload, run.schedule
         params = schedule.parallel
         assert params is not None
-        self.processes = schedule.workers(workload.games, workload.hosts)
+        processes = schedule.workers(workload.games, workload.hosts)
+        # workers no game reaches only start (`sim.engine.parallel`): one job of that many
+        self.processes = parallel.played_workers(processes, workload.games)
+        self.idle = processes - self.processes
         self.start_cost = params.start_cost
         self.cpus = CpuShare(run.env, workload.hosts)
         self.workers = self.game_pool = HostPool(run.env, self.processes)
         self.switches = Switches(workload, self.processes)
 
     def begin(self, tasks: list[Task]) -> None:
+        if self.idle:
+            self.cpus.run(self.start_cost, jobs=self.idle)
         for worker in range(self.processes):
             # (ready -1, key worker - n) sorts before every game, so worker w gets itself
             asked = self.workers.request(worker - self.processes, ready=-1.0)

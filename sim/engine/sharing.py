@@ -12,7 +12,9 @@ All running jobs progress at the same rate, so one number, the service
 every job has received since time 0 (`_served`), tells when each finishes:
 a job that started when it stood at v with w seconds of work ends when it
 reaches v + w. A heap of those finishing levels gives the next completion
-in O(log jobs) per event.
+in O(log jobs) per event. For the same reason `jobs` identical jobs started
+together are one entry of the heap that counts `jobs` times: a million worker
+processes starting at once cost one entry, not a million.
 """
 
 from __future__ import annotations
@@ -37,18 +39,22 @@ class CpuShare:
         self._cpus = cpus
         self._served = 0.0  # service each running job has received since 0
         self._at = 0.0  # when `_served` was last brought up to date
-        self._finishing: list[tuple[float, int, simpy.Event]] = []  # (level, order, done)
+        # (level, order, done, jobs): `jobs` alike jobs ending together as one entry
+        self._finishing: list[tuple[float, int, simpy.Event, int]] = []
+        self._running = 0  # jobs running: the entries, each counted `jobs` times
         self._order = 0
         self._token = 0
 
-    def run(self, work: float) -> simpy.Event:
-        """An event that succeeds when `work` seconds of CPU have been done from now."""
+    def run(self, work: float, jobs: int = 1) -> simpy.Event:
+        """An event that succeeds when `work` seconds of CPU have been done from now, by
+        each of `jobs` jobs started together (they share the CPUs as that many would)."""
         done = simpy.Event(self._env)
         if work <= 0:
             done.succeed()
             return done
         self._catch_up()
-        heappush(self._finishing, (self._served + work, self._order, done))
+        heappush(self._finishing, (self._served + work, self._order, done, jobs))
+        self._running += jobs
         self._order += 1
         self._schedule()
         return done
@@ -63,7 +69,7 @@ class CpuShare:
 
     def _rate(self) -> float:
         """CPU each running job gets: a whole one, or a fair share when they outnumber CPUs."""
-        running = len(self._finishing)
+        running = self._running
         return 1.0 if running <= self._cpus else self._cpus / running
 
     def _catch_up(self) -> None:
@@ -91,7 +97,8 @@ class CpuShare:
         done = []
         while self._finishing and self._finishing[0][0] <= level:
             done.append(heappop(self._finishing))
-        for _level, _order, event in sorted(done, key=lambda item: item[1]):
+            self._running -= done[-1][3]
+        for _level, _order, event, _jobs in sorted(done, key=lambda item: item[1]):
             event.succeed()
         self._schedule()
 

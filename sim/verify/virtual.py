@@ -38,6 +38,9 @@ from collections.abc import Awaitable, Callable
 from itertools import pairwise
 from typing import TypeVar
 
+import numpy as np
+
+from sim.engine import on_hosts_in_use
 from sim.engine.holding import HOLDS_HOST
 from sim.engine.recorder import Recorder
 from sim.engine.trace import NO_HOST, Trace
@@ -72,6 +75,17 @@ def replay(workload: Workload, schedule: Schedule, tie_rule: bool = False) -> Tr
     """
     if schedule.kind not in REPLAYABLE:
         raise ValueError(f"asyncio has no counterpart of the {schedule.kind} schedule")
+    # on the hosts the games can use at once, as the engine plays: a million idle hosts
+    # would be a million host coroutines here
+    return on_hosts_in_use(
+        lambda played, own, _rng: _replay(played, own, tie_rule),
+        workload,
+        schedule,
+        np.random.default_rng(0),
+    )
+
+
+def _replay(workload: Workload, schedule: Schedule, tie_rule: bool) -> Trace:
     if workload.shared is not None:
         return _run_virtual(lambda loop: play_shared(loop, workload, schedule, tie_rule))
     record = Recorder(workload)
