@@ -150,6 +150,44 @@ def test_a_signal_mid_map_reaches_the_callers_handler_and_kills_the_workers():
     assert len(workers) == 2 and not any(worker.is_alive() for worker in workers)
 
 
+def _ignored(pid: int) -> int:
+    """The signals process `pid` ignores, as a bit mask (bit n - 1 for signal n)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(
+        next(line.split()[1] for line in status.splitlines() if line.startswith("SigIgn")), 16
+    )
+
+
+def test_a_signal_while_workers_spawn_is_handled_once_they_are():
+    """`--dask local` spawns its workers with Ctrl-C and SIGTERM ignored, so that they
+    inherit ignoring them; a SIGTERM to the process in that moment (here sent by the
+    spawning itself) was dropped, and `sim` never stopped. Held pending meanwhile, it
+    reaches the caller's handler once the handlers are back, and the worker ignores it."""
+    from sim.experiment.executors import _spawned, _stops_held
+
+    def stop(_signum, _frame):
+        raise Stop
+
+    spawned: list[multiprocessing.Process] = []
+
+    def start() -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        worker = multiprocessing.get_context("spawn").Process(target=time.sleep, args=(30,))
+        worker.start()
+        spawned.append(worker)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        with pytest.raises(Stop), _stops_held():
+            _spawned(start, 1)
+        assert _ignored(spawned[0].pid) & (1 << (signal.SIGTERM - 1))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for worker in spawned:
+            worker.kill()
+            worker.join()
+
+
 def test_ctrl_c_stops_a_sweep_on_a_pool_at_once(tmp_path):
     """The quick case of the default suite: one Ctrl-C, with the pool mid-play."""
     assert _stop_mid_play(tmp_path, signal.SIGINT, POOL, settle=0.3) < 2

@@ -34,6 +34,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from multiprocessing import resource_tracker
 from multiprocessing.process import BaseProcess
 from queue import SimpleQueue
 from types import FrameType
@@ -296,9 +297,10 @@ class DaskCluster(Executor):
         self._processes: list[BaseProcess] = []
         try:
             if address == "local":
-                self._cluster = cluster = LocalCluster(n_workers=0, **LOCAL_CLUSTER)
-                spawned = jobs if LOCAL_CLUSTER.get("processes", True) else 0
-                self._processes = _spawned(lambda: cluster.scale(jobs), spawned)
+                with _stops_held():  # by Dask's threads too, which it starts meanwhile
+                    self._cluster = cluster = LocalCluster(n_workers=0, **LOCAL_CLUSTER)
+                    spawned = jobs if LOCAL_CLUSTER.get("processes", True) else 0
+                    self._processes = _spawned(lambda: cluster.scale(jobs), spawned)
                 self._client = Client(cluster)
                 self._client.wait_for_workers(jobs, timeout=START_TIMEOUT)
                 self.name = f"Dask LocalCluster, {jobs} workers"
@@ -367,8 +369,9 @@ def _spawned(start: Callable[[], object], count: int) -> list[BaseProcess]:
     group stops only this process, which shuts the cluster down (`DaskCluster.abort`)
     instead of every worker printing its own traceback, or dying and being restarted.
 
-    Only the spawning is waited for here (milliseconds, in which a signal is lost),
-    not the workers' start-up (seconds, which a signal interrupts as any other wait).
+    Only the spawning is waited for here (milliseconds), not the workers' start-up
+    (seconds, which a signal interrupts as any other wait). A signal that comes while
+    the spawning ignores it is kept for later by `_stops_held`, if the caller holds it.
     """
     before = set(multiprocessing.active_children())
     deadline = time.monotonic() + START_TIMEOUT
@@ -384,6 +387,28 @@ def _spawned(start: Callable[[], object], count: int) -> list[BaseProcess]:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     return new
+
+
+@contextmanager
+def _stops_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held pending in this thread and in the threads it starts meanwhile
+    (a thread starts with its creator's mask), handled on leaving, once the handlers are
+    back: an ignored signal is dropped as it comes, but Linux keeps one pending while
+    every thread blocks it, whatever its handler is at that moment. Off the main thread,
+    where no handler runs, this does nothing.
+
+    multiprocessing's resource tracker is started first: the first process spawned
+    starts it, and starting it unblocks both signals (CPython's bpo-33613 mask).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextmanager
