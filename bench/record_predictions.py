@@ -1,8 +1,8 @@
 """Prediction, not replay: record a program at one size, change the scenario, run the program.
 
 For each example that waits on other tasks (a semaphore, a queue, an executor, a
-gather): record it once at its base size; play the recorded scenario's
-cooperative schedule as it is (replay), with twice the work (a gather's count or
+gather): record it once at its base size; play the recorded scenario's own
+schedule (cooperative in asyncio's order) as it is (replay), with twice the work (a gather's count or
 the producer's moves ×2) and with twice a limit (a resource's units or the
 consumers ×2); run the real program at each of those sizes `--repeat` times
 (median); print the real and predicted wall times and the error of each.
@@ -132,7 +132,8 @@ def record(example: Example, args: list[str], folder: Path):
 
 
 def played(scenario: sim.Scenario, seeds: int) -> float:
-    runs = [sim.run(scenario, ["cooperative"], seed=seed) for seed in range(seeds)]
+    own = next(s for s in scenario.schedules if s.kind == "cooperative")  # the program's
+    runs = [sim.run(scenario, [own], seed=seed) for seed in range(seeds)]
     return statistics.fmean(float(r.summary.makespan_s.iloc[0]) for r in runs)
 
 

@@ -209,7 +209,7 @@ def test_the_pipeline_file_validates_and_plays_cooperatively_only():
     so only cooperative is listed. Items at 3, 6, 9 ms; the consumer takes them at 3,
     34 and 65 ms: it ends at 65 + 31 = 96 ms."""
     text = render(transcribe(pipeline(), structured=True), "pipeline", deterministic=True)
-    assert "schedules: [cooperative]" in text and "serves: jobs" in text
+    assert "schedules: [{cooperative: {order: asyncio}}]" in text and "serves: jobs" in text
     scenario = sim.from_yaml(text)
     assert scenario.queues["jobs"].maxsize == 2
     makespan = float(sim.run(scenario, ["cooperative"]).summary.makespan_s.iloc[0])

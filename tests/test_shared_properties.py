@@ -28,7 +28,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.engine import runners
+from sim.engine import player_of, runners
 from sim.engine.deadlock import Deadlock
 from sim.engine.plan import ACQUIRE, GATHER, RELEASE, Op, plan_of
 from sim.engine.trace import Trace
@@ -47,6 +47,7 @@ SCHEDULES = [
     Schedule.of("threaded", gil=False),
     Schedule.of("parallel"),
     Schedule.of("parallel", processes=3),
+    Schedule.of("cooperative", order="asyncio"),
 ]
 
 seconds = st.integers(0, 3).map(float)
@@ -127,12 +128,17 @@ def shared_scenarios(draw) -> Scenario:
     )
 
 
+def played(workload: Workload, schedule: Schedule, seed: int) -> Trace:
+    """`workload` under `schedule`, by the engine's player of it (without the narrowing)."""
+    return player_of(workload, schedule)(workload, schedule, np.random.default_rng(seed))
+
+
 def traces(scenario: Scenario, seed: int = 0) -> Iterator[Trace]:
     """The scenario under every schedule that does not deadlock."""
     workload = Workload.of(scenario)
     for schedule in SCHEDULES:
         try:
-            yield runners.play(workload, schedule, np.random.default_rng(seed))
+            yield played(workload, schedule, seed)
         except Deadlock:
             continue
 
@@ -322,12 +328,12 @@ def test_a_with_nobody_waits_for_changes_nothing(players, hosts, seed):
     for schedule in SCHEDULES:
         names = ("start", "end", "host", "worker")
         try:
-            a = runners.play(Workload.of(with_db), schedule, np.random.default_rng(seed))
+            a = played(Workload.of(with_db), schedule, seed)
         except Deadlock:  # a sized pool starved by its children: it is the same without
             with_pool = schedule.threaded is not None and schedule.threaded.threads is not None
             assert with_pool
             continue
-        b = runners.play(Workload.of(without), schedule, np.random.default_rng(seed))
+        b = played(Workload.of(without), schedule, seed)
         assert timed_columns(a, names) == timed_columns(b, names), schedule.label
 
 

@@ -160,9 +160,11 @@ def _ignored(pid: int) -> int:
 
 def test_a_signal_while_workers_spawn_is_handled_once_they_are():
     """`--dask local` spawns its workers with Ctrl-C and SIGTERM ignored, so that they
-    inherit ignoring them; a SIGTERM to the process in that moment (here sent by the
-    spawning itself) was dropped, and `sim` never stopped. Held pending meanwhile, it
-    reaches the caller's handler once the handlers are back, and the worker ignores it."""
+    inherit ignoring them; a SIGTERM in that moment (here sent by the spawning itself)
+    was dropped, and `sim` never stopped. Held pending meanwhile, it reaches the caller's
+    handler once the handlers are back, and the worker ignores it. (Sent to the main
+    thread: `sim` has no other thread then, but this test process may, and the kernel
+    would hand a signal to the whole process to one of those.)"""
     from sim.experiment.executors import _spawned, _stops_held
 
     def stop(_signum, _frame):
@@ -171,7 +173,7 @@ def test_a_signal_while_workers_spawn_is_handled_once_they_are():
     spawned: list[multiprocessing.Process] = []
 
     def start() -> None:
-        os.kill(os.getpid(), signal.SIGTERM)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
         worker = multiprocessing.get_context("spawn").Process(target=time.sleep, args=(30,))
         worker.start()
         spawned.append(worker)

@@ -214,11 +214,11 @@ def test_asyncio_semaphore_grants_in_the_order_acquire_was_called():
 
 
 def test_replay_refuses_a_schedule_asyncio_has_no_counterpart_of():
-    class Other:
-        kind = "parallel"
-
-    with pytest.raises(ValueError, match="no counterpart of the parallel"):
-        replay(Workload.of(polgar_like(2, 1)), Other())
+    workload = Workload.of(polgar_like(2, 1))
+    with pytest.raises(ValueError, match="parallel: no asyncio counterpart"):
+        replay(workload, Schedule.of("parallel"))
+    with pytest.raises(ValueError, match=r"cooperative\(order=asyncio\): played by asyncio itself"):
+        replay(workload, Schedule.of("cooperative", order="asyncio"))
 
 
 def test_replay_works_inside_a_running_event_loop():

@@ -125,12 +125,12 @@ def _verify_virtual(scenario, names: list[str], tie_rule: bool) -> None:
     from sim.experiment.runs import workload_of
     from sim.verify import findings
     from sim.verify.compare import against_asyncio
-    from sim.verify.virtual import REPLAYABLE
+    from sim.verify.virtual import not_replayed
 
     chosen = pick(scenario, names) or list(scenario.schedules)
     workload = workload_of(scenario)  # random durations: those of replication 1
     rows = against_asyncio(workload, chosen, tie_rule)
-    skipped = [s.label for s in chosen if s.kind not in REPLAYABLE]
+    skipped = [(s.label, why) for s in chosen if (why := not_replayed(s)) is not None]
     out.print(findings.agreement_table(scenario, rows, skipped, tie_rule))
     for sentence in findings.order_notes(scenario, rows) + findings.deadlock_notes(rows):
         out.print(sentence, markup=False)

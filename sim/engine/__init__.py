@@ -13,14 +13,22 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.engine import cooperative, parallel, runners, stepwise, synchronous, threaded
+from sim.engine import (
+    asyncio_order,
+    cooperative,
+    parallel,
+    runners,
+    stepwise,
+    synchronous,
+    threaded,
+)
 from sim.engine.deadlock import Deadlock
 from sim.engine.plan import GATHER, Op
 from sim.engine.trace import Trace
 from sim.engine.workload import Workload
 from sim.scenario.schedules import Schedule, ScheduleKind
 
-__all__ = ["PLAYERS", "STEPWISE", "on_hosts_in_use", "play", "tasks_at_once"]
+__all__ = ["PLAYERS", "STEPWISE", "on_hosts_in_use", "play", "player_of", "tasks_at_once"]
 
 Player = Callable[[Workload, Schedule, np.random.Generator], Trace]
 
@@ -44,10 +52,19 @@ STEPWISE: dict[ScheduleKind, Player] = {
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator | None = None) -> Trace:
     """Play every game of `workload` under `schedule`; return when each step ran.
 
-    Games that share limits, queues or fan-out are played by `sim.engine.runners`.
+    Games that share limits, queues or fan-out are played by `sim.engine.runners`;
+    `cooperative: {order: asyncio}` by asyncio itself (`sim.engine.asyncio_order`).
     """
-    player = runners.play if workload.shared is not None else PLAYERS[schedule.kind]
-    return on_hosts_in_use(player, workload, schedule, rng or np.random.default_rng(0))
+    return on_hosts_in_use(
+        player_of(workload, schedule), workload, schedule, rng or np.random.default_rng(0)
+    )
+
+
+def player_of(workload: Workload, schedule: Schedule) -> Player:
+    """Who plays `workload` under `schedule`."""
+    if schedule.cooperative is not None and schedule.cooperative.order == "asyncio":
+        return asyncio_order.play
+    return runners.play if workload.shared is not None else PLAYERS[schedule.kind]
 
 
 def on_hosts_in_use(

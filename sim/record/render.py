@@ -17,10 +17,19 @@ from statistics import fmean
 
 from sim.record.transcript import Position, RecordedGroup, Transcript
 
-__all__ = ["DEFAULT_MAX_VALUES", "group_lines", "quoted", "render", "shared_and_players"]
+__all__ = [
+    "DEFAULT_MAX_VALUES",
+    "OWN_SCHEDULE",
+    "group_lines",
+    "quoted",
+    "render",
+    "shared_and_players",
+]
 
 #: Most values written per empirical distribution; more become quantiles.
 DEFAULT_MAX_VALUES = 200
+#: An asyncio program's own schedule: one loop, its tasks in asyncio's own order.
+OWN_SCHEDULE = "{cooperative: {order: asyncio}}"
 _WIDTH = 100
 
 
@@ -59,9 +68,9 @@ def render(
     )
     if any(size > 0 for size in transcript.queues.values()):
         # played one game after another, a producer would wait for ever on a full queue
-        lines.append("schedules: [cooperative]")
+        lines.append(f"schedules: [{OWN_SCHEDULE}]")
     else:
-        lines.append("schedules: [synchronous, cooperative]")
+        lines.append(f"schedules: [synchronous, {OWN_SCHEDULE}]")
     return "\n".join(lines) + "\n"
 
 

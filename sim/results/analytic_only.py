@@ -58,6 +58,8 @@ def analytic_notes(scenario: Scenario, schedules: Sequence[Schedule] | None = No
 def _why(scenario: Scenario, schedule: Schedule, shape: closed_forms.Shape | None) -> str:
     if scenario.shares:
         return "its games wait for one another (resources, queues or gathers)"
+    if schedule.cooperative is not None and schedule.cooperative.order == "asyncio":
+        return "asyncio's loop orders its tasks iteration by iteration"
     if shape is None:
         return "its groups differ (a closed form needs one round shape, a host step then a wait)"
     if schedule.threaded is not None:

@@ -166,6 +166,8 @@ def closed_form(scenario: Scenario, schedule: Schedule | str) -> float | None:
     if schedule.synchronous is not None:
         return _one_after_another(n, k, r * (c + w), s)
     if schedule.cooperative is not None:
+        if schedule.cooperative.order == "asyncio":
+            return None  # asyncio's iterations and its selector's rounding: played only
         if n <= k:
             return r * (c + w)
         if k == 1 and (c + w > 0 or s == 0):

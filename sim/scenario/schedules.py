@@ -63,10 +63,22 @@ class SynchronousParams(_OnSomeHosts):
 class CooperativeParams(_OnSomeHosts):
     """Games share hosts at every host step, like coroutines on asyncio's loop.
 
-    `hosts: 1` is one event loop on a machine of `host.count` CPUs.
+    `hosts: 1` is one event loop on a machine of `host.count` CPUs. `order` is
+    who goes next when several games are ready: `tie-rule` (docs/design.md: by
+    ready time, then file order, served the instant they are ready) or `asyncio`
+    (asyncio's own loop, iteration by iteration, with its clock virtual: one
+    loop, `hosts` 1).
     """
 
     noun: ClassVar[str] = "cooperative parameter"
+
+    order: Literal["tie-rule", "asyncio"] = "tie-rule"
+
+    @model_validator(mode="after")
+    def _one_loop(self) -> CooperativeParams:
+        if self.order == "asyncio" and self.hosts not in (None, 1):
+            fail(f"order asyncio plays on one event loop: expected hosts 1, got {self.hosts}")
+        return self
 
 
 class ThreadedParams(Frozen):
@@ -148,6 +160,8 @@ class Schedule(Frozen):
     def hosts(self, count: int) -> int:
         """Hosts this schedule may use out of the scenario's `count`."""
         own = getattr(self.params, "hosts", None)
+        if self.cooperative is not None and self.cooperative.order == "asyncio":
+            return 1
         return count if own is None else own
 
     def workers(self, games: int, hosts: int) -> int:

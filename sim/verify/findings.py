@@ -33,7 +33,7 @@ Row = Agreement | Deadlocked
 
 
 def agreement_table(
-    scenario: Scenario, rows: list[Row], skipped: list[str], tie_rule: bool = False
+    scenario: Scenario, rows: list[Row], skipped: list[tuple[str, str]], tie_rule: bool = False
 ) -> Table:
     """schedule, engine, asyncio, difference, games that end at the same instant.
 
@@ -54,8 +54,8 @@ def agreement_table(
             cell += f", {_agreeing(scenario, row.settled)} by the tie rule"
         engine, other = _outcomes(row)
         table.add_row(row.label, _ending(engine), _ending(other), _difference(row), cell)
-    for label in skipped:
-        table.add_row(label, "", "", "", "no asyncio counterpart")
+    for label, why in skipped:  # (label, why it is not replayed)
+        table.add_row(label, "", "", "", why)
     return table
 
 

@@ -50,10 +50,21 @@ from sim.scenario.schedules import Schedule
 from sim.verify.loop_hosts import SemaphoreHosts, SettledHosts
 from sim.verify.virtual_shared import play_shared
 
-__all__ = ["HOLDS_THE_LOOP", "REPLAYABLE", "RESOLUTION", "games_of", "replay"]
+__all__ = ["HOLDS_THE_LOOP", "REPLAYABLE", "RESOLUTION", "games_of", "not_replayed", "replay"]
 
 #: Schedules that have an asyncio counterpart.
 REPLAYABLE = ("synchronous", "cooperative")
+
+
+def not_replayed(schedule: Schedule) -> str | None:
+    """Why `schedule` is not replayed on asyncio, or None where it is."""
+    if schedule.kind not in REPLAYABLE:
+        return "no asyncio counterpart"
+    if schedule.cooperative is not None and schedule.cooperative.order == "asyncio":
+        return "played by asyncio itself"
+    return None
+
+
 #: Step kinds that keep a cooperative host (the loop) to themselves: host, block, native.
 HOLDS_THE_LOOP = HOLDS_HOST["cooperative"]
 #: looptime's clock tick, in seconds.
@@ -73,8 +84,8 @@ def replay(workload: Workload, schedule: Schedule, tie_rule: bool = False) -> Tr
     `asyncio.Semaphore`'s order (cooperative; synchronous is the same either way),
     and serve resources and queues by it too where games share them.
     """
-    if schedule.kind not in REPLAYABLE:
-        raise ValueError(f"asyncio has no counterpart of the {schedule.kind} schedule")
+    if (why := not_replayed(schedule)) is not None:
+        raise ValueError(f"{schedule.label}: {why}")
     # on the hosts the games can use at once, as the engine plays: a million idle hosts
     # would be a million host coroutines here
     return on_hosts_in_use(

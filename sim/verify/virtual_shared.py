@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.engine.asyncio_shared import LoopShared
 from sim.engine.deadlock import Deadlock
 from sim.engine.holding import HOLDS_HOST
 from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
@@ -45,7 +46,7 @@ from sim.engine.workload import Workload
 from sim.scenario.model import STEP_KINDS
 from sim.scenario.schedules import Schedule
 from sim.verify.loop_hosts import SemaphoreHosts, SettledHosts
-from sim.verify.loop_shared import LoopShared, SettledShared
+from sim.verify.loop_shared import SettledShared
 
 __all__ = ["play_shared"]
 

@@ -44,6 +44,7 @@ import numpy as np
 
 from sim.engine import PLAYERS as ENGINE_PLAYERS
 from sim.engine import play
+from sim.engine.asyncio_shared import several_units
 from sim.engine.deadlock import Deadlock
 from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
 from sim.engine.programs import hand_out_order, producers_of
@@ -51,7 +52,6 @@ from sim.engine.workload import Workload
 from sim.experiment.executors import cores
 from sim.scenario.model import STEP_KINDS, Scenario
 from sim.scenario.schedules import Schedule
-from sim.verify.loop_shared import several_units
 from sim.verify.players import PLAYERS, SHARED_PLAYERS, Run
 from sim.verify.virtual import games_of
 from sim.verify.work import Program, Stuck
@@ -106,7 +106,7 @@ class Model:
     def arguments(self, scenario: Scenario) -> dict:
         """Keyword arguments of this model's real player."""
         if self.kind in ("synchronous", "cooperative"):
-            return {"hosts": self.params.get("hosts") or scenario.host.count}
+            return {"hosts": Schedule.of(self.kind, **self.params).hosts(scenario.host.count)}
         if self.kind == "threaded":
             return {"threads": self.params.get("threads")}
         return {"processes": self.params.get("processes") or scenario.host.count}

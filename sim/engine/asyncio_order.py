@@ -1,0 +1,268 @@
+"""Cooperative in asyncio's own order (`cooperative: {order: asyncio}`): the games as
+coroutines on asyncio's loop, its clock virtual (`sim.engine.virtual_loop`).
+
+The tie rule serves a game the instant it is ready. asyncio's loop runs in
+iterations: it moves the timers due by now into its ready queue, then runs
+the callbacks queued before the iteration began, in order. On a busy loop a
+task whose `asyncio.sleep` ended runs two iterations after its timer was due
+(the timer's callback sets the sleep's future, whose callback queues the
+task), behind whatever was queued meanwhile; a task woken by another (a
+semaphore released, an item put, its gathered children done) one or two
+iterations after; and an idle loop sleeps until its next timer rounded up to
+the millisecond. Here every game is a task of that loop, as in a program:
+
+- a host, block or native step moves the clock on by its duration while its
+  task runs, holding the loop, as CPU work and blocking calls do; one of
+  another game than the loop's last pays `host.switch_cost` first;
+- a wait step is `asyncio.sleep` (0: one turn of the loop);
+- `with`, `put`, a consumer's `get` and the closing of its queue are
+  `sim.engine.asyncio_shared`'s; a `gather` is `asyncio.gather` of child
+  coroutines, tasks started in order;
+- the games start as tasks in file order, gathered by a main task.
+
+Rows: a row ends when what it did is done (a wait when its timer is due, a
+gather when its last child ends, a `with` when its units are given back),
+and the task's next row is ready then; a row starts when the task gets to it
+(a `with` when the task, granted its units, is back on the loop). So the time
+between a row's ready and start is the loop being busy with other tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from sim.engine.asyncio_shared import LoopShared
+from sim.engine.deadlock import Deadlock
+from sim.engine.holding import HOLDS_HOST
+from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
+from sim.engine.programs import producers_of
+from sim.engine.trace import NO_HOST, Trace
+from sim.engine.virtual_loop import Stalled, VirtualLoop
+from sim.engine.workload import Workload
+from sim.scenario.model import STEP_KINDS
+from sim.scenario.schedules import Schedule
+
+__all__ = ["play"]
+
+_HOLDS_THE_LOOP = frozenset(STEP_KINDS.index(kind) for kind in HOLDS_HOST["cooperative"])
+_WITH, _GATHER, _PUT, _GET = (STEP_KINDS.index(k) for k in ("with", "gather", "put", "get"))
+#: The loop, as a host number in the trace.
+_LOOP = 0
+
+
+def play(workload: Workload, schedule: Schedule, rng: np.random.Generator | None = None) -> Trace:
+    """Play every game as a task on a virtual-clock asyncio loop; raise `Deadlock` when
+    the loop is left with tasks that all wait on one another."""
+    loop = VirtualLoop()
+    games = _Games(loop, workload, schedule)
+    try:
+        loop.play(games.main())
+    except Stalled:
+        raise games.deadlock() from None
+    return games.trace()
+
+
+@dataclasses.dataclass(eq=False)
+class _Line:
+    """A game's line of play, or one child of a gather."""
+
+    game: int
+    name: str
+    ops: tuple[Op, ...]
+    since: float = 0.0  # ready since then
+    leaf: int = 0  # the round's leaf this line's leaf 0 is
+    move: int = 0
+    durations: Any = None  # the round's durations, by leaf
+    row: int = 0  # offset of this round in `durations`
+    waits: str = "waits"
+    open: dict[int, int] = dataclasses.field(default_factory=dict)
+    ended: float = 0.0  # the latest end of its rows
+
+
+class _Games:
+    def __init__(self, loop: VirtualLoop, workload: Workload, schedule: Schedule) -> None:
+        self.loop, self.workload, self.schedule = loop, workload, schedule
+        self.plan = workload.plan
+        self.shared = LoopShared(self.plan, producers_of(workload))
+        self.switch_cost = float(workload.switch_cost)
+        self.last_game = -1
+        self.switches, self.switch_time = 0, 0.0
+        self.static = workload.duration.tolist()
+        self.served = {g: table.tolist() for g, table in (workload.served or {}).items()}
+        self.taken = dict.fromkeys(self.served, 0)
+        self.alive: dict[_Line, None] = {}
+        self.rows: dict[str, list] = {
+            name: [] for name in ("game", "move", "leaf", "kind", "shared", "duration")
+        }
+        self.times: dict[str, list] = {name: [] for name in ("ready", "start", "end", "host")}
+
+    async def main(self) -> None:
+        workload, plan = self.workload, self.plan
+        lines = [
+            _Line(game, workload.players[game], plan.ops[group])
+            for game, group in enumerate(workload.group.tolist())
+        ]
+        self.alive.update(dict.fromkeys(lines))
+        await asyncio.gather(*map(self.game, lines))
+
+    async def game(self, line: _Line) -> None:
+        """A game from its first round to its last."""
+        workload = self.workload
+        group = int(workload.group[line.game])
+        moves = 0 if self.plan.serves[group] >= 0 else workload.scenario.players[group].moves
+        width = len(self.plan.leaves[group])
+        first = int(workload.first_step[line.game])
+        while True:
+            if moves:
+                line.durations, line.row = self.static, first + line.move * width
+            if not await self.play(line):
+                break
+            line.move += 1
+            if moves and line.move == moves:
+                break
+        del self.alive[line]
+        for queue in self.plan.puts[group]:
+            self.shared.producer_ended(queue)
+
+    async def play(self, line: _Line) -> bool:
+        """Play one round's operations; False when a consumer found its queue closed."""
+        loop, shared, times = self.loop, self.shared, self.times
+        for op in line.ops:
+            code = op.code
+            if code == TIMED:
+                duration = line.durations[line.row + line.leaf + op.leaf]
+                record = self._record(line, op, op.kind, duration)
+                if op.kind in _HOLDS_THE_LOOP:
+                    self._switch(line.game)
+                    times["host"][record] = _LOOP
+                    times["start"][record] = loop.time()
+                    loop.advance(duration)
+                    line.since = self._end(line, record, loop.time())
+                else:
+                    now = times["start"][record] = loop.time()
+                    line.waits = "waits for its timer"
+                    await asyncio.sleep(duration)
+                    line.since = self._end(line, record, now + duration if duration > 0 else now)
+                continue
+            if code == RELEASE:  # where the task is now; it was ready since its last row
+                self._end(line, line.open.pop(op.leaf), loop.time())
+                shared.release(op.shared, op.units)
+                continue
+            if code == ACQUIRE:
+                record = self._record(line, op, _WITH)
+                line.open[op.leaf] = record
+                units = "1 unit" if op.units == 1 else f"{op.units} units"
+                line.waits = f"waits for {units} of {self.plan.names[op.shared]}"
+                await shared.acquire((), op.shared, op.units)
+                line.since = times["start"][record] = loop.time()
+            elif code == PUT:
+                record = self._record(line, op, _PUT)
+                line.waits = f"waits to put into {self.plan.names[op.shared]}"
+                await shared.put((), op.shared)
+                line.since = times["start"][record] = self._end(line, record, loop.time())
+            elif code == GET:
+                record = self._record(line, op, _GET)
+                line.waits = f"waits to take from {self.plan.names[op.shared]}"
+                took = await shared.get((), op.shared)
+                line.since = times["start"][record] = self._end(line, record, loop.time())
+                if not took:
+                    return False
+                group = int(self.workload.group[line.game])
+                line.durations, line.row = self.served[group][self.taken[group]], 0
+                self.taken[group] += 1
+            else:
+                assert code == GATHER
+                await self._gather(line, op)
+        return True
+
+    async def _gather(self, line: _Line, op: Op) -> None:
+        now = self.loop.time()
+        record = self._record(line, op, _GATHER)
+        self.times["start"][record] = now
+        children = [
+            dataclasses.replace(
+                line,
+                name=f"{line.name}/{i + 1}",
+                ops=op.child,
+                since=now,
+                leaf=line.leaf + op.leaf + 1 + i * op.width,
+                open={},
+                ended=now,
+            )
+            for i in range(op.count)
+        ]
+        line.waits = f"waits for its {op.count} gathered children"
+        self.alive.update(dict.fromkeys(children))
+        ended = await asyncio.gather(*map(self._child, children))
+        line.since = self._end(line, record, max(ended))
+
+    async def _child(self, child: _Line) -> float:
+        """Play a gathered child; the latest end of its rows."""
+        await self.play(child)
+        del self.alive[child]
+        return child.ended
+
+    def _end(self, line: _Line, record: int, at: float) -> float:
+        """Row `record` of `line` ends `at`."""
+        self.times["end"][record] = at
+        line.ended = max(line.ended, at)
+        return at
+
+    def _record(self, line: _Line, op: Op, kind: int, duration: float = 0.0) -> int:
+        """A new row for `op` of `line`, ready since the line could go on."""
+        rows, times = self.rows, self.times
+        rows["game"].append(line.game)
+        rows["move"].append(line.move)
+        rows["leaf"].append(line.leaf + op.leaf)
+        rows["kind"].append(kind)
+        rows["shared"].append(op.shared if op.code != TIMED else -1)
+        rows["duration"].append(duration)
+        times["ready"].append(line.since)
+        times["start"].append(math.nan)
+        times["end"].append(math.nan)
+        times["host"].append(NO_HOST)
+        return len(times["ready"]) - 1
+
+    def _switch(self, game: int) -> None:
+        """The loop takes up `game`: the switch cost first, if it served another last."""
+        last, self.last_game = self.last_game, game
+        if last == game or last < 0 or not self.switch_cost:
+            return
+        self.switches += 1
+        self.switch_time += self.switch_cost
+        self.loop.advance(self.switch_cost)
+
+    def deadlock(self) -> Deadlock:
+        lines = sorted(self.alive, key=lambda line: (line.game, line.leaf))
+        waits = [f"{line.name} {line.waits}" for line in lines]
+        return Deadlock(self.schedule.label, self.loop.time(), waits)
+
+    def trace(self) -> Trace:
+        rows, times = self.rows, self.times
+        workload = self.workload
+        played, order = workload.played(
+            rows["game"], rows["move"], rows["leaf"], rows["kind"], rows["shared"],
+            rows["duration"],
+        )  # fmt: skip
+        if workload.shared is None:  # the same rows, as laid out: nothing shared
+            played = dataclasses.replace(played, shared=None)
+            played.__dict__["plan"] = workload.plan
+
+        def column(values: list, dtype: type) -> np.ndarray:
+            return np.array(values, dtype=dtype)[order]
+
+        return Trace(
+            played,
+            self.schedule,
+            column(times["ready"], np.float64),
+            column(times["start"], np.float64),
+            column(times["end"], np.float64),
+            column(times["host"], np.int32),
+            switches=self.switches,
+            switch_time=self.switch_time,
+        )

@@ -1,0 +1,154 @@
+"""`cooperative: {order: asyncio}`: the games on asyncio's own loop, its clock virtual.
+
+Expected figures follow asyncio's loop (`BaseEventLoop._run_once`) by hand: an
+iteration first moves the timers due by now into the ready queue, then runs
+the callbacks queued before it began; a timer's callback sets the sleep's
+future, whose callback queues the task for the next iteration; a semaphore's
+`release()` sets the first waiter's future, which queues that task; an idle
+loop waits for its next timer rounded up to the millisecond.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import sim
+from sim.cli import app
+from sim.engine import play
+from sim.engine.deadlock import Deadlock
+from sim.engine.workload import Workload
+from sim.scenario.loader import from_yaml
+from sim.scenario.model import STEP_KINDS
+from sim.scenario.schedules import Schedule
+
+ASYNCIO = Schedule.of("cooperative", order="asyncio")
+
+
+def trace_of(text: str, schedule: Schedule = ASYNCIO):
+    return play(Workload.of(from_yaml(text), np.random.default_rng(0)), schedule)
+
+
+CRAWL = """
+name: crawl
+resources: {connections: 1}
+players:
+  - name: page
+    count: 2
+    steps:
+      - with: connections
+        steps: [{wait: 4s}]
+      - host: 2s
+"""
+
+
+def test_a_task_granted_a_unit_runs_only_after_the_releasing_task_s_cpu_work():
+    """Page 1 takes the connection and sleeps 0–4 s; page 2 waits for it. At 4 s page
+    1's timer moves to the ready queue, its callback queues page 1, which releases (page
+    2's future is set: page 2 is queued) and parses 4–6 s holding the loop; page 2 runs
+    only then and sleeps 6–10 s, then parses 10–12 s. The tie rule gives page 2 the
+    connection at 4 s (makespan 10 s): its sleep overlaps page 1's parsing."""
+    trace = trace_of(CRAWL)
+    assert trace.makespan == 12.0
+    assert trace_of(CRAWL, Schedule.of("cooperative")).makespan == 10.0
+    waits = trace.workload.kind == STEP_KINDS.index("wait")
+    assert sorted(trace.start[waits].tolist()) == [0.0, 6.0]
+
+
+def test_the_rows_show_the_busy_loop_between_ready_and_start():
+    """Page 2's `with` row is ready at 0 and starts at 6 s, when it is back on the loop;
+    page 1's parse is ready at 4 s (its timer) and starts then; page 2's at 10 s."""
+    trace = trace_of(CRAWL)
+    w = trace.workload
+    rows = {
+        (int(g), int(s)): (trace.ready[i], trace.start[i], trace.end[i])
+        for i, (g, s) in enumerate(zip(w.game, w.step, strict=True))
+    }
+    assert rows[(0, 0)] == (0.0, 0.0, 4.0)  # with: granted at once, given back at 4 s
+    assert rows[(0, 1)] == (0.0, 0.0, 4.0)  # wait
+    assert rows[(0, 2)] == (4.0, 4.0, 6.0)  # host
+    assert rows[(1, 0)] == (0.0, 6.0, 10.0)
+    assert rows[(1, 1)] == (6.0, 6.0, 10.0)
+    assert rows[(1, 2)] == (10.0, 10.0, 12.0)
+
+
+def test_an_idle_loop_wakes_on_the_next_whole_millisecond():
+    """A 1.5 ms sleep on an idle loop: epoll's timeout is rounded up to 2 ms, so the
+    1 ms of work after it runs from 2 ms to 3 ms; its row was ready at 1.5 ms."""
+    trace = trace_of("name: ms\nunit: ms\nplayers: [{name: p, steps: [{wait: 1.5}, {host: 1}]}]\n")
+    assert trace.ready.tolist() == [0.0, 0.0015]
+    assert trace.start.tolist() == [0.0, 0.002]
+    assert trace.end.tolist() == pytest.approx([0.0015, 0.003], abs=1e-15)
+
+
+def test_polgar_is_the_article_s_exact_figure():
+    """24 games of 30 rounds, 5 s on Judit's board then 55 s away: Judit is never idle
+    (24 × 5 s > 55 s), so asyncio's order gives 24 × 30 × 5 s + 55 s = 3 655 s."""
+    result = sim.run("polgar", schedules=[ASYNCIO])
+    assert result.summary["makespan_s"].iloc[0] == 3655.0
+
+
+def test_a_gather_row_ends_with_its_last_child_and_the_parent_goes_on_later():
+    """Two games, each gathering two children of 1 s on the loop, then 1 s of their own.
+    Iteration 2 runs both games (each starts two child tasks); iteration 3 the four
+    children, 0–4 s; the gathers' callbacks then take two iterations more, so game 1
+    runs 4–5 s and game 2 5–6 s. Game 1's gather ended at 2 s (its children's last)."""
+    trace = trace_of(
+        "name: g\nplayers: [{name: p, count: 2, steps: ["
+        "{gather: {count: 2, steps: [{host: 1s}]}}, {host: 1s}]}]\n"
+    )
+    w = trace.workload
+    gather = w.kind == STEP_KINDS.index("gather")
+    assert trace.end[gather].tolist() == [2.0, 4.0]
+    last = [int(i) for i in w.first_step[1:] - 1]
+    assert trace.ready[last].tolist() == [2.0, 4.0]
+    assert trace.start[last].tolist() == [4.0, 5.0]
+    assert trace.makespan == 6.0
+
+
+def test_games_that_wait_on_each_other_for_ever_are_a_deadlock():
+    """The holder keeps `db` across three puts into a queue of one: the consumer takes
+    the first item, then waits for `db`; the holder's third put finds the queue full.
+    The loop is left with nothing to do, and says who waits on what."""
+    text = """
+name: stuck
+resources: {db: 1}
+queues: {jobs: {maxsize: 1}}
+players:
+  - name: holder
+    steps:
+      - with: db
+        steps: [{put: jobs}, {put: jobs}, {put: jobs}]
+  - name: consumer
+    serves: jobs
+    steps:
+      - with: db
+        steps: [{host: 1s}]
+"""
+    with pytest.raises(Deadlock) as stuck:
+        trace_of(text)
+    said = str(stuck.value)
+    assert said.startswith("deadlock under cooperative(order=asyncio) at t = 0 s")
+    assert "holder waits to put into jobs" in said
+    assert "consumer waits for 1 unit of db" in said
+
+
+def test_order_asyncio_is_one_loop(tmp_path):
+    """A schedule of several loops in asyncio's order is refused with the file, the line
+    and the field, exit 2."""
+    path = tmp_path / "two.yaml"
+    path.write_text(
+        "name: two\nhost: {count: 2}\nplayers: [{name: p, steps: [{host: 1s}]}]\n"
+        "schedules:\n  - cooperative: {order: asyncio, hosts: 2}\n"
+    )
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:5" in result.output and "schedules[0].cooperative" in result.output
+    assert "expected hosts 1" in result.output
+    path.write_text(
+        "name: two\nplayers: [{name: p, steps: [{host: 1s}]}]\n"
+        "schedules:\n  - cooperative: {order: fifo}\n"
+    )
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and "'tie-rule' or 'asyncio'" in result.output
