@@ -263,6 +263,17 @@ def test_an_executor_job_is_a_with_block_on_the_pool_waiting_when_it_blocked():
     assert transcript.resources == {"pool": 4}
 
 
+def test_a_program_with_an_executor_is_played_by_the_tie_rule_others_in_asyncio_s_order():
+    """An executor's worker takes the next job the moment it ends one, with no turn of the
+    loop: the tie rule hands a freed unit on at once, asyncio's order after the loop's
+    turns. A program without one is played in asyncio's own order."""
+    pooled = render(transcribe(executor_task([(0, 0.001, 0.0015, 0.0515, 0.0001)]), True), "p")
+    assert "schedules: [synchronous, cooperative]\n" in pooled
+    assert "# cooperative by the tie rule: the worker threads of pool take job" in pooled
+    plain = render(transcribe(crawler(), structured=True), "crawler", deterministic=True)
+    assert "schedules: [synchronous, {cooperative: {order: asyncio}}]\n" in plain
+
+
 def test_an_executor_job_mostly_on_the_cpu_is_host_work():
     """50 ms with 45 ms of CPU: Python in the thread, needing the GIL: a host step of its CPU."""
     transcript = transcribe(executor_task([(0, 0.001, 0.0015, 0.0515, 0.045)]), True)

@@ -73,7 +73,7 @@ def on_hosts_in_use(
     """`player`'s trace, played on no more hosts and workers than tasks can use at once
     (`without_idle_hosts`, `without_idle_workers`) and handed back on the scenario's."""
     narrow, own = without_idle_hosts(workload, schedule), without_idle_workers(workload, schedule)
-    own = _own_hosts(own, narrow, workload, schedule)
+    own = _own_hosts(own, narrow, workload)
     try:
         trace = player(narrow, own, rng)
     except Deadlock as deadlock:  # told of the schedule as given
@@ -153,7 +153,7 @@ def _hosts_kept(workload: Workload) -> int:
     return max(tasks_at_once(workload), 2)
 
 
-def _own_hosts(own: Schedule, narrow: Workload, workload: Workload, schedule: Schedule) -> Schedule:
+def _own_hosts(own: Schedule, narrow: Workload, workload: Workload) -> Schedule:
     """A synchronous or cooperative schedule's own `hosts`, narrowed with the workload's."""
     params = getattr(own, own.kind)
     hosts = getattr(params, "hosts", None)

@@ -28,7 +28,9 @@ __all__ = [
 
 #: Most values written per empirical distribution; more become quantiles.
 DEFAULT_MAX_VALUES = 200
-#: An asyncio program's own schedule: one loop, its tasks in asyncio's own order.
+#: An asyncio program's own schedule: one loop, its tasks in asyncio's own order. Not for a
+#: program whose executor is a resource: its worker threads take the next job the moment
+#: they finish one, which the tie rule plays (asyncio's order would wait for the loop).
 OWN_SCHEDULE = "{cooperative: {order: asyncio}}"
 _WIDTH = 100
 
@@ -66,11 +68,19 @@ def render(
         resources="shared by every game: a semaphore, a lock, an executor's workers",
         queues="asyncio.Queue(maxsize); 0: unbounded",
     )
+    own = OWN_SCHEDULE
+    if transcript.executors:
+        own = "cooperative"
+        pools = ", ".join(transcript.executors)
+        lines.append(
+            f"# cooperative by the tie rule: the worker threads of {pools} take job after job "
+            "at once, with no turn of the loop"
+        )
     if any(size > 0 for size in transcript.queues.values()):
         # played one game after another, a producer would wait for ever on a full queue
-        lines.append(f"schedules: [{OWN_SCHEDULE}]")
+        lines.append(f"schedules: [{own}]")
     else:
-        lines.append(f"schedules: [synchronous, {OWN_SCHEDULE}]")
+        lines.append(f"schedules: [synchronous, {own}]")
     return "\n".join(lines) + "\n"
 
 

@@ -126,6 +126,7 @@ class Transcript:
     notes: tuple[str, ...] = field(default=())
     resources: dict[str, int] = field(default_factory=dict)  # name → units
     queues: dict[str, int] = field(default_factory=dict)  # name → maxsize (0: unbounded)
+    executors: tuple[str, ...] = ()  # the resources that are executors' workers
 
     @property
     def makespan_s(self) -> float:
@@ -199,7 +200,10 @@ def transcribe(
         flags += found
     resources, queues = _shared(groups, objects)
     notes = _notes(recording, games, late, lives.counts)
-    return Transcript(recording, tuple(groups), tuple(flags), notes, resources, queues)
+    executors = tuple(
+        o.name for o in objects.values() if o.kind == "executor" and o.name in resources
+    )
+    return Transcript(recording, tuple(groups), tuple(flags), notes, resources, queues, executors)
 
 
 def served_queue(nodes: list[Node]) -> int | None:
