@@ -2,7 +2,7 @@
 
 For each example that waits on other tasks (a semaphore, a queue, an executor, a
 gather): record it once at its base size; play the recorded scenario's own
-schedule (cooperative in asyncio's order) as it is (replay), with twice the work (a gather's count or
+cooperative schedule as it is (replay), with twice the work (a gather's count or
 the producer's moves ×2) and with twice a limit (a resource's units or the
 consumers ×2); run the real program at each of those sizes `--repeat` times
 (median); print the real and predicted wall times and the error of each.

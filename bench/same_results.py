@@ -7,7 +7,7 @@ proves it here: each command below (every `--help` page among them) runs once
 with this tree and once with REV's tree (a `git worktree` beside it, same
 interpreter and libraries), from the same working folder, and every file
 written, every line printed and the exit status must be identical. `run.json`
-is compared without its clock fields (`started_utc`, `finished_utc`,
+(a sweep's `sweep.json`) is compared without its clock fields (`started_utc`, `finished_utc`,
 `wall_s`), the only ones that differ from run to run by design.
 
 Recorded examples are compared on one raw recording (taken once, with this
@@ -133,7 +133,8 @@ def recordings(folder: Path) -> dict[str, Path]:
 
 
 def differences(ours: Path, theirs: Path) -> list[str]:
-    """Every file that is not the same in both folders (run.json less its clock fields)."""
+    """Every file that is not the same in both folders (run.json and sweep.json less their
+    clock fields)."""
     found = []
     names = {p.relative_to(ours) for p in ours.rglob("*") if p.is_file()}
     names |= {p.relative_to(theirs) for p in theirs.rglob("*") if p.is_file()}
@@ -141,7 +142,7 @@ def differences(ours: Path, theirs: Path) -> list[str]:
         a, b = ours / name, theirs / name
         if not (a.is_file() and b.is_file()):
             found.append(f"{name}: only in {'this tree' if a.is_file() else 'the other'}")
-        elif name.name == "run.json":
+        elif name.name in ("run.json", "sweep.json"):
             if _without_clock(a) != _without_clock(b):
                 found.append(f"{name}: differs beyond its clock fields")
         elif not filecmp.cmp(a, b, shallow=False):

@@ -13,7 +13,9 @@ parallel ways add: on a busy machine the wall time tells less than they do.
 Each run also says how long its play took (from the first run handed out to
 the last result back); the rest of its wall time is the serial part, what the
 command does alone: start-up, reading and validating the points, starting the
-workers, merging the results, printing and writing the files.
+workers, merging the results, printing and writing the files. Its CPU seconds
+(the command's own process, outside the play) are shown too: other processes on
+the machine stretch the wall time of the serial part, much less its CPU time.
 
 `--big` is the same study large enough that the serial part is small next to
 the play (about 30 s with `--jobs 1`): 4 × the moves (120 a game) and 180
@@ -40,18 +42,29 @@ ROOT = Path(__file__).resolve().parent.parent
 #: `sim` as a user runs it, also saying on stderr how long each play took: every executor's
 #: `map` timed from the first item handed out to the last result back.
 TIMED_SIM = """
-import sys, time
+import os, sys, time
 from sim.experiment import executors
 
 def timed(play):
     def map(self, *args, **kwargs):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         try:
             return play(self, *args, **kwargs)
         finally:
             print(f"play-seconds {time.perf_counter() - began:.4f}", file=sys.stderr)
+            print(f"play-cpu {time.process_time() - cpu:.4f}", file=sys.stderr)
     return map
 
+def leave(exit):  # the last report is the process's CPU time in all
+    def _exit(status):
+        if os.getpid() == parent:  # not a forked worker
+            print(f"cpu-seconds {time.process_time():.4f}", file=sys.stderr, flush=True)
+        exit(status)
+    return _exit
+
+parent = os.getpid()
+os._exit = leave(os._exit)
+sys.exit = leave(sys.exit)
 for kind in (executors.InProcess, executors.ProcessPool, executors.DaskCluster):
     kind.map = timed(kind.map)
 from sim.cli import main
@@ -73,9 +86,9 @@ SIZES = {
 }
 
 
-def timed(arguments: list[str], out: Path) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (the command and every process it waited for) and the
-    seconds of the play itself."""
+def timed(arguments: list[str], out: Path) -> tuple[float, float, float, float]:
+    """Wall seconds, CPU seconds (the command and every process it waited for), the
+    seconds of the play itself, and the CPU seconds of the command's process outside it."""
     command = [sys.executable, "-c", TIMED_SIM, "sweep", "polgar-whatif", "--quiet"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
@@ -87,7 +100,10 @@ def timed(arguments: list[str], out: Path) -> tuple[float, float, float]:
         sys.exit(f"sim sweep {' '.join(arguments)} failed:\n{done.stderr}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     played = sum(float(s) for s in re.findall(r"^play-seconds (\S+)$", done.stderr, re.M))
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), played
+    playing = sum(float(s) for s in re.findall(r"^play-cpu (\S+)$", done.stderr, re.M))
+    alone = max(float(s) for s in re.findall(r"^cpu-seconds (\S+)$", done.stderr, re.M))
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, used, played, alone - playing
 
 
 def main() -> None:
@@ -106,15 +122,17 @@ def main() -> None:
     times: dict[str, list[float]] = {way: [] for way in ways}
     cpu: dict[str, list[float]] = {way: [] for way in ways}
     serial: dict[str, list[float]] = {way: [] for way in ways}
+    serial_cpu: dict[str, list[float]] = {way: [] for way in ways}
     loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="sim-whatif-") as folder:
         outs = {way: Path(folder) / str(i) for i, way in enumerate(ways)}
         for _ in range(options.repeat):
             for way, arguments in ways.items():
-                wall, used, played = timed([*arguments, *extra], outs[way])
+                wall, used, played, alone = timed([*arguments, *extra], outs[way])
                 times[way].append(wall)
                 cpu[way].append(used)
                 serial[way].append(wall - played)
+                serial_cpu[way].append(alone)
                 loads.append(os.getloadavg()[0])
         first = outs["--jobs 1"]
         same = all(
@@ -125,12 +143,18 @@ def main() -> None:
     median = statistics.median
     cores = os.cpu_count()
     print(f"what-if sweep: polgar-whatif, {runs} replications × 2 schedules, on {cores} cores")
-    print(f"{'way':24} {'median s':>9} {'best s':>9} {'CPU s':>7} {'serial s':>9}  runs (wall s)")
+    print(
+        f"{'way':24} {'median s':>9} {'best s':>9} {'CPU s':>7} {'serial s':>9} "
+        f"{'its CPU s':>9}  runs (wall s)"
+    )
     for way, found in times.items():
         shown = " ".join(f"{t:.1f}" for t in found)
-        alone = median(serial[way])
+        alone, alone_cpu = median(serial[way]), median(serial_cpu[way])
         used = median(cpu[way])
-        print(f"{way:24} {median(found):9.2f} {min(found):9.2f} {used:7.1f} {alone:9.2f}  {shown}")
+        print(
+            f"{way:24} {median(found):9.2f} {min(found):9.2f} {used:7.1f} {alone:9.2f} "
+            f"{alone_cpu:9.2f}  {shown}"
+        )
     one, two = times["--jobs 1"], times["--jobs 2"]
     pairs = sorted(a / b for a, b in zip(one, two, strict=True))
     print(f"--jobs 1: {median(one):.2f} s, --jobs 2: {median(two):.2f} s (medians)")
@@ -141,7 +165,8 @@ def main() -> None:
     plays = [t - s for t, s in zip(two, serial["--jobs 2"], strict=True)]
     alone = [t - s for t, s in zip(one, serial["--jobs 1"], strict=True)]
     print(
-        f"serial part (wall − play) with --jobs 2: median {median(serial['--jobs 2']):.2f} s;"
+        f"serial part (wall − play) with --jobs 2: median {median(serial['--jobs 2']):.2f} s"
+        f" ({median(serial_cpu['--jobs 2']):.2f} s of CPU);"
         f" the play alone {median(alone):.2f} s → {median(plays):.2f} s,"
         f" {median(alone) / median(plays):.2f}×"
     )

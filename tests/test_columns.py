@@ -131,3 +131,43 @@ def test_sim_run_prints_and_writes_without_importing_pandas(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "False False"
     assert (tmp_path / "p" / "summary.csv").read_text().startswith("schedule,makespan_s,")
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), rows=st.integers(0, 8))
+def test_a_frame_of_plain_columns_is_written_as_to_csv_writes_it(data, rows):
+    """A sweep's tables are DataFrames of whole numbers, floats and text (`Columns.of_frame`):
+    `write_csv` gives to the byte what `to_csv` gives, missing text included."""
+
+    def column(elements):
+        return data.draw(st.lists(elements, min_size=rows, max_size=rows))
+
+    made = pd.DataFrame(
+        {
+            "i": np.array(column(st.integers(-(2**40), 2**40)), dtype=np.int64),
+            "f": np.array(column(floats), dtype=float),
+            "b": np.array(column(st.booleans()), dtype=bool),
+            "t": pd.array(column(st.one_of(texts, st.none())), dtype="str"),
+            "o": pd.Series(column(st.one_of(texts, st.none())), dtype=object),
+        }
+    )
+    plain = Columns.of_frame(made)
+    assert plain is not None
+    assert _csv(plain) == _pandas_csv(made)
+
+
+@pytest.mark.parametrize(
+    "made",
+    [
+        pd.DataFrame({"c": pd.Categorical([1, 2])}),
+        pd.DataFrame({"n": pd.array([1, None], dtype="Int32")}),
+        pd.DataFrame({"d": pd.to_datetime(["2026-01-01", "2026-01-02"])}),
+        pd.DataFrame({"h": np.array([0.1, 0.2], dtype=np.float32)}),
+        pd.DataFrame([[1, 2]], columns=["a", "a"]),
+    ],
+    ids=["categories", "nullable", "dates", "float32", "one-name-twice"],
+)
+def test_other_frames_are_left_to_to_csv(made):
+    """Categories of numbers, nullable numbers, dates, float32 (written by its own
+    shortest repr) and repeated names: pandas writes those itself."""
+    assert Columns.of_frame(made) is None

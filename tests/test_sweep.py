@@ -283,3 +283,25 @@ def test_a_bad_api_grid_is_named_as_the_command_names_it(path):
     with pytest.raises(sim.ScenarioError) as caught:
         sim.sweep(sim.load("polgar"), {path: values})
     assert str(caught.value).startswith(start), str(caught.value)
+
+
+def test_the_rows_come_in_point_and_replication_order_whatever_the_batches():
+    """Batches go out longest first, several a point (2 workers, 4 points: about
+    8 × 2 / 4 = 4 a point, so 6 replications go as 3 batches of 2); the rows come back by
+    point, then replication, then schedule as the file lists them: 4 × 6 × 2 = 48 rows."""
+    from sim.experiment.executors import InProcess
+    from sim.experiment.replications import batches, play_all
+
+    small = sim.from_yaml(SMALL)
+    points = [
+        sim.with_values(small, {"players.a.count": n, "replications": 6}) for n in (3, 1, 2, 1)
+    ]
+    executor = InProcess()
+    executor.workers = 2
+    assert len(batches(points, None, 2)) == 12
+    runs = play_all(points, None, executor)
+    keys = list(zip(runs["point"], runs["replication"], runs["schedule"], strict=True))
+    expected = [
+        (p, r, s) for p in range(4) for r in range(1, 7) for s in ("synchronous", "cooperative")
+    ]
+    assert keys == expected

@@ -8,7 +8,8 @@ that need them, so `sim --help` answers at once. Exit status: 0 ok, 1 a check fa
 
 One module a command family (`running`: run and report; `sweeping`,
 `watching`, `verifying`, `recording`; `info`: list, validate, schema, guide) and the
-parts they share: `options`, `loading`, `writing`, `workers`, `console`.
+parts they share: `options`, `loading`, `writing`, `workers`, `console`, `coercion` (the
+options' values), `blas` (how numpy is imported) and `collector` (the garbage collector).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import NoReturn
 
 import typer
 
+from sim.cli import collector
+from sim.cli.coercion import PlainCommand, PlainGroup
 from sim.cli.console import EXIT_INTERNAL, EXIT_INTERRUPTED, err, exit_status, guarded_streams
 from sim.cli.info import guide, list_scenarios, schema, validate
 from sim.cli.options import play_options
@@ -45,6 +48,7 @@ EXIT_STATUS_HELP = (
 )
 
 app = typer.Typer(
+    cls=PlainGroup,
     help=(
         "How long does this work take synchronously, cooperatively (asyncio), with threads "
         "or with processes? Plays scenario files in virtual time.\n\n" + EXIT_STATUS_HELP
@@ -55,16 +59,17 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 # In this order in `sim --help`; the three that play take their shared options as one.
-app.command()(play_options(run))
-app.command()(play_options(report))
-app.command()(play_options(sweep))
-app.command()(play_options(watch))
-app.command()(guide)
-app.command("list")(list_scenarios)
-app.command()(validate)
-app.command(context_settings=RECORD_SETTINGS)(record)
-app.command()(schema)
-app.command()(verify)
+# Values are converted by `coercion` (typer's own conversion only for the rest).
+app.command(cls=PlainCommand)(play_options(run))
+app.command(cls=PlainCommand)(play_options(report))
+app.command(cls=PlainCommand)(play_options(sweep))
+app.command(cls=PlainCommand)(play_options(watch))
+app.command(cls=PlainCommand)(guide)
+app.command("list", cls=PlainCommand)(list_scenarios)
+app.command(cls=PlainCommand)(validate)
+app.command(cls=PlainCommand, context_settings=RECORD_SETTINGS)(record)
+app.command(cls=PlainCommand)(schema)
+app.command(cls=PlainCommand)(verify)
 
 
 class Interrupted(BaseException):
@@ -132,6 +137,7 @@ def main() -> None:
     is removed before the process exits with 128 + the signal's number.
     """
     global _handling_pid
+    collector.starting()  # fewer passes of the garbage collector until the play
     _handling_pid = os.getpid()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)

@@ -21,6 +21,7 @@ from typing import IO, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
+from sim.cli import collector
 from sim.scenario.errors import ScenarioError
 
 __all__ = [
@@ -172,7 +173,8 @@ def played(play: Callable[[], T]) -> T:
     from sim.engine.deadlock import Deadlock  # here: the engine is no import of `sim --help`
 
     try:
-        return play()
+        with collector.playing():
+            return play()
     except Deadlock as deadlock:
         err.print(str(deadlock), markup=False)
         raise typer.Exit(EXIT_CHECK_FAILED) from None

@@ -6,6 +6,7 @@ validate, an unknown schedule, a run over the event budget.
 
 from __future__ import annotations
 
+from sim.cli.blas import import_numpy
 from sim.cli.console import bad_input, checked
 from sim.scenario.errors import one_line
 from sim.scenario.limits import Limits
@@ -23,6 +24,7 @@ def read(
 
     A problem exits 2; with `exit_on_error=False` its ScenarioError is raised instead.
     """
+    import_numpy()  # the scenario models import it: here first, on one BLAS thread
     from sim.scenario.catalog import find
     from sim.scenario.loader import read_file
     from sim.scenario.overrides import parse

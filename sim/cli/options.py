@@ -20,6 +20,7 @@ from typing import Annotated, Any, get_type_hints
 import typer
 
 from sim.cli import loading, writing
+from sim.cli.blas import import_numpy
 from sim.cli.console import checked
 from sim.cli.workers import workers
 from sim.scenario.limits import Limits, parse_count, parse_size
@@ -246,6 +247,7 @@ def play_options(command: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(command)
     def with_options(**values: Any) -> None:
         options = PlayOptions(**{name: values.pop(name) for name in shared})
+        import_numpy()  # before the command's own imports bring it, on one BLAS thread
         command(options=options, **values)
 
     with_options.__signature__ = own.replace(parameters=parameters)  # type: ignore[attr-defined]

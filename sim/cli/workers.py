@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 
+from sim.cli import collector
 from sim.cli.console import bad_input, err
 
 __all__ = ["workers"]
@@ -23,6 +24,7 @@ def workers(
     from sim.experiment.progress import progress
 
     with ExitStack() as stack:
+        stack.enter_context(collector.playing())  # the workers fork under the usual thresholds
         try:
             executor = stack.enter_context(open_executor(jobs, dask, total))
         except ExecutorError as error:

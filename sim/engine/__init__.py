@@ -13,15 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.engine import (
-    asyncio_order,
-    cooperative,
-    parallel,
-    runners,
-    stepwise,
-    synchronous,
-    threaded,
-)
+from sim.engine import cooperative, parallel, runners, stepwise, synchronous, threaded
 from sim.engine.deadlock import Deadlock
 from sim.engine.plan import GATHER, Op
 from sim.engine.trace import Trace
@@ -63,6 +55,8 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator | None
 def player_of(workload: Workload, schedule: Schedule) -> Player:
     """Who plays `workload` under `schedule`."""
     if schedule.cooperative is not None and schedule.cooperative.order == "asyncio":
+        from sim.engine import asyncio_order  # asyncio itself: imported when asked for
+
         return asyncio_order.play
     return runners.play if workload.shared is not None else PLAYERS[schedule.kind]
 

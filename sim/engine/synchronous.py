@@ -54,7 +54,7 @@ def play(workload: Workload, schedule: Schedule, rng: np.random.Generator) -> Tr
     ready = start.copy()
     ready[first[:-1]] = 0.0  # a game's first step waited since 0; the rest had the host
     host = np.repeat(host_of_game, lengths)
-    moves = workload.games - len(np.unique(host_of_game))  # each host's games but its first
+    moves = workload.games - len(set(host_of_game.tolist()))  # each host's games but its first
     return Trace(workload, schedule, ready, start, end, host, switches=moves)
 
 

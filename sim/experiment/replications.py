@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.experiment.executors import Executor
 from sim.experiment.runs import run
 from sim.results.columns import Columns
 from sim.results.result import Result
@@ -33,6 +32,8 @@ from sim.scenario.units import format_hms
 
 if TYPE_CHECKING:  # pandas only where replications are summarized: one run prints without it
     import pandas as pd
+
+    from sim.experiment.executors import Executor  # multiprocessing, only where a pool plays
 
 __all__ = [
     "CONFIDENCE",
@@ -149,8 +150,10 @@ def play_all(
     start = 1 if played else 0
     work = sorted(batches(points, schedules, executor.workers, start), key=lambda b: -b.cost)
     finished = executor.map(play_batch, work, None if done is None else lambda b: done(b.count))
-    rows = [*played, *(row for batch_rows in finished for row in batch_rows)]
-    rows.sort(key=lambda row: (row["point"], row["replication"]))  # stable: schedules stay
+    # A batch's rows are consecutive replications of one point: putting the batches in
+    # (point, first replication) order puts every row in place (schedules stay in order).
+    order = sorted(range(len(work)), key=lambda i: (work[i].point, work[i].first))
+    rows = [*played, *(row for i in order for row in finished[i])]
     return frame(rows)
 
 

@@ -161,9 +161,10 @@ def _with_values(frame: pd.DataFrame, grid: Sequence[Point]) -> pd.DataFrame:
     import pandas as pd
 
     names = list(grid[0].values) if grid else []
+    points = frame["point"].tolist()
+    cells = {name: [_cell(point.values[name]) for point in grid] for name in names}
     varied = pd.DataFrame(
-        {name: [_cell(grid[p].values[name]) for p in frame["point"]] for name in names},
-        index=frame.index,
+        {name: [cells[name][p] for p in points] for name in names}, index=frame.index
     )
     rest = frame.drop(columns=["point", *[n for n in names if n in frame.columns]])
     return pd.concat([varied, rest], axis=1)

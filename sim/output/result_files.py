@@ -269,11 +269,13 @@ def _bytes(data: bytes) -> Callable[[Path], None]:
 
 
 def _write_table(table: Table, path: Path) -> None:
-    if isinstance(table, Columns):
-        with path.open("w", encoding="utf-8", newline="") as file:
-            write_csv(file, table)
-    else:
+    """`table` as CSV: a DataFrame of plain columns as Columns (the same text, sooner)."""
+    plain = table if isinstance(table, Columns) else Columns.of_frame(table)
+    if plain is None:
         table.to_csv(path, index=False, lineterminator="\n")
+        return
+    with path.open("w", encoding="utf-8", newline="") as file:
+        write_csv(file, plain)
 
 
 def _write_steps_csv(result: Result, path: Path) -> None:

@@ -5,8 +5,10 @@ thousands of steps. The tables of a run are therefore built as plain columns
 (numpy arrays, lists, coded categories, counts with empty cells) and become a
 DataFrame only when someone asks for one (`Columns.frame`, what the API returns).
 Their CSV text is the very text pandas' `to_csv(index=False, lineterminator="\\n")`
-writes for that DataFrame: floats by numpy's shortest repr, NaN and missing counts
-as empty cells, quoting by the `csv` module's minimal rule.
+writes for that DataFrame: floats by the shortest repr (numpy's and Python's are the
+same text, Python's is made in half the time), NaN and missing counts as empty cells,
+quoting by the `csv` module's minimal rule. A DataFrame of plain columns is written
+the same way (`Columns.of_frame`): a sweep's tables, in two thirds of `to_csv`'s time.
 """
 
 from __future__ import annotations
@@ -80,6 +82,27 @@ class Columns:
         return cls({name: _inferred([row.get(name, np.nan) for row in rows]) for name in names},
                    len(rows))  # fmt: skip
 
+    @classmethod
+    def of_frame(cls, frame: pd.DataFrame) -> Columns | None:
+        """`frame`'s columns, where each holds whole numbers, floats (float64), booleans or
+        text (NaN for missing): what `write_csv` writes as `frame.to_csv` does; None for
+        any other frame (categories, nullable numbers, dates, repeated names)."""
+        names = list(frame.columns)
+        if len(set(names)) != len(names) or not all(isinstance(n, str) for n in names):
+            return None
+        data: dict[str, Any] = {}
+        for name in names:
+            column = frame[name]
+            kind = column.dtype.kind
+            if isinstance(column.dtype, np.dtype) and (kind in "iub" or column.dtype == float):
+                data[name] = column.to_numpy()
+                continue
+            values = column.tolist()
+            if not all(type(value) is str or _missing(value) for value in values):
+                return None
+            data[name] = values
+        return cls(data, len(frame))
+
     @property
     def names(self) -> list[str]:
         return list(self.data)
@@ -146,12 +169,18 @@ def _cells(column: Any, rows: int) -> Sequence[str]:
     if isinstance(column, Coded | Counted):
         return column.cells()
     if isinstance(column, np.ndarray):
+        if column.dtype == np.float64:  # Python's repr: numpy's text, in half the time
+            return ["" if value != value else repr(value) for value in column.tolist()]
         if column.dtype.kind == "f":
             text = column.astype(str).astype(object)
             text[np.isnan(column)] = ""
             return text.tolist()
+        if column.dtype.kind in "iub":
+            return list(map(str, column.tolist()))
         return column.astype(str).tolist()
     if isinstance(column, list | tuple):
+        if all(type(value) is str for value in column):  # text, none missing: as it is
+            return column
         return ["" if _missing(value) else str(value) for value in column]
     return [str(column)] * rows
 
