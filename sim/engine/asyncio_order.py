@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import math
 from typing import Any
 
 import numpy as np
@@ -40,8 +39,9 @@ from sim.engine.asyncio_shared import LoopShared
 from sim.engine.deadlock import Deadlock
 from sim.engine.holding import HOLDS_HOST
 from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
+from sim.engine.played_rows import PlayedRows
 from sim.engine.programs import producers_of
-from sim.engine.trace import NO_HOST, Trace
+from sim.engine.trace import Trace
 from sim.engine.virtual_loop import Stalled, VirtualLoop
 from sim.engine.workload import Workload
 from sim.scenario.model import STEP_KINDS
@@ -96,10 +96,8 @@ class _Games:
         self.served = {g: table.tolist() for g, table in (workload.served or {}).items()}
         self.taken = dict.fromkeys(self.served, 0)
         self.alive: dict[_Line, None] = {}
-        self.rows: dict[str, list] = {
-            name: [] for name in ("game", "move", "leaf", "kind", "shared", "duration")
-        }
-        self.times: dict[str, list] = {name: [] for name in ("ready", "start", "end", "host")}
+        self.played = PlayedRows()
+        self.times = self.played.times
 
     async def main(self) -> None:
         workload, plan = self.workload, self.plan
@@ -215,18 +213,9 @@ class _Games:
 
     def _record(self, line: _Line, op: Op, kind: int, duration: float = 0.0) -> int:
         """A new row for `op` of `line`, ready since the line could go on."""
-        rows, times = self.rows, self.times
-        rows["game"].append(line.game)
-        rows["move"].append(line.move)
-        rows["leaf"].append(line.leaf + op.leaf)
-        rows["kind"].append(kind)
-        rows["shared"].append(op.shared if op.code != TIMED else -1)
-        rows["duration"].append(duration)
-        times["ready"].append(line.since)
-        times["start"].append(math.nan)
-        times["end"].append(math.nan)
-        times["host"].append(NO_HOST)
-        return len(times["ready"]) - 1
+        shared = op.shared if op.code != TIMED else -1
+        leaf = line.leaf + op.leaf
+        return self.played.add(line.game, line.move, leaf, kind, shared, duration, line.since)
 
     def _switch(self, game: int) -> None:
         """The loop takes up `game`: the switch cost first, if it served another last."""
@@ -243,26 +232,4 @@ class _Games:
         return Deadlock(self.schedule.label, self.loop.time(), waits)
 
     def trace(self) -> Trace:
-        rows, times = self.rows, self.times
-        workload = self.workload
-        played, order = workload.played(
-            rows["game"], rows["move"], rows["leaf"], rows["kind"], rows["shared"],
-            rows["duration"],
-        )  # fmt: skip
-        if workload.shared is None:  # the same rows, as laid out: nothing shared
-            played = dataclasses.replace(played, shared=None)
-            played.__dict__["plan"] = workload.plan
-
-        def column(values: list, dtype: type) -> np.ndarray:
-            return np.array(values, dtype=dtype)[order]
-
-        return Trace(
-            played,
-            self.schedule,
-            column(times["ready"], np.float64),
-            column(times["start"], np.float64),
-            column(times["end"], np.float64),
-            column(times["host"], np.int32),
-            switches=self.switches,
-            switch_time=self.switch_time,
-        )
+        return self.played.trace(self.workload, self.schedule, self.switches, self.switch_time)

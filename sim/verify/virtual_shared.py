@@ -31,15 +31,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import math
 from typing import Any
-
-import numpy as np
 
 from sim.engine.asyncio_shared import LoopShared
 from sim.engine.deadlock import Deadlock
 from sim.engine.holding import HOLDS_HOST
 from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
+from sim.engine.played_rows import PlayedRows
 from sim.engine.programs import hand_out_order, producers_of
 from sim.engine.trace import NO_HOST, Trace
 from sim.engine.workload import Workload
@@ -102,10 +100,8 @@ class _Replay:
         self.served = {g: table.tolist() for g, table in (workload.served or {}).items()}
         self.taken = dict.fromkeys(self.served, 0)
         self.alive: dict[_Line, None] = {}
-        self.rows: dict[str, list] = {
-            name: [] for name in ("game", "move", "leaf", "kind", "shared", "duration")
-        }
-        self.times: dict[str, list] = {name: [] for name in ("ready", "start", "end", "host")}
+        self.played = PlayedRows()
+        self.times = self.played.times
 
     # --- playing --------------------------------------------------------------------------
 
@@ -263,18 +259,11 @@ class _Replay:
             if op.code == TIMED:
                 ready = line.first_ready
             line.first_ready = None
-        rows, times = self.rows, self.times
-        rows["game"].append(line.game)
-        rows["move"].append(line.move)
-        rows["leaf"].append(line.leaf + op.leaf)
-        rows["kind"].append(kind)
-        rows["shared"].append(op.shared if op.code != TIMED else -1)
-        rows["duration"].append(duration)
-        times["ready"].append(ready)
-        times["start"].append(math.nan)
-        times["end"].append(math.nan)
-        times["host"].append(line.worker)
-        return len(times["ready"]) - 1
+        shared = op.shared if op.code != TIMED else -1
+        leaf = line.leaf + op.leaf
+        return self.played.add(
+            line.game, line.move, leaf, kind, shared, duration, ready, line.worker
+        )
 
     def _switch(self, host: int, game: int) -> float:
         """`host` takes up `game`: the switch cost it pays first, as the engine charges it."""
@@ -297,31 +286,12 @@ class _Replay:
                     task.exception()
 
     def _deadlock(self) -> Deadlock:
-        times = np.array(self.times["ready"] + self.times["start"] + self.times["end"])
-        at = float(np.nanmax(times)) if len(times) else 0.0
+        at = self.played.latest()
         lines = sorted(self.alive, key=lambda line: (line.game, line.leaf))
         return Deadlock(self.schedule.label, at, [f"{line.name} {line.waits}" for line in lines])
 
     def trace(self) -> Trace:
-        rows, times = self.rows, self.times
-        played, order = self.workload.played(
-            rows["game"], rows["move"], rows["leaf"], rows["kind"], rows["shared"],
-            rows["duration"],
-        )  # fmt: skip
-
-        def column(values: list, dtype: type) -> np.ndarray:
-            return np.array(values, dtype=dtype)[order]
-
-        return Trace(
-            played,
-            self.schedule,
-            column(times["ready"], np.float64),
-            column(times["start"], np.float64),
-            column(times["end"], np.float64),
-            column(times["host"], np.int32),
-            switches=self.switches,
-            switch_time=self.switch_time,
-        )
+        return self.played.trace(self.workload, self.schedule, self.switches, self.switch_time)
 
 
 def play_shared(
