@@ -13,19 +13,27 @@ events `sys.setprofile` is made of there, and CPython keeps its specialized
 bytecodes), else `sys.setprofile` (every thread through `threading.setprofile`):
 
 - a C call that can wait (`time.sleep`, socket and SSL reads and writes,
-  `select` and `poll`, `os.read`, `os.waitpid`, file reads) is timed on both
-  clocks; the part of it off the CPU is a `wait` step, what it spent on the
-  CPU joins the host step around it. `time.sleep` is wrapped so its own
-  length is known: a thread that slept 30 ms and then waited for the GIL
-  waited 30 ms;
+  `select` and `poll`, `os.read`, `os.waitpid`, file reads; a method a class
+  inherits from one, as `socket.socket` does `recv`) is timed on both clocks;
+  the part of it off the CPU is a `wait` step, what it spent on the CPU joins
+  the host step around it. The hook sees the call return only once the thread
+  holds the GIL again, so that part holds the wait for the GIL too, which a
+  schedule plays again. `time.sleep` is wrapped so its own length is known: a
+  thread that slept 30 ms and then waited for the GIL waited 30 ms. For the
+  others the GIL wait is estimated once the program ends (`_gil_waits`: the
+  middle of what every thread's stamps allow) and taken off; a call during
+  which the thread never gave up its CPU of its own accord (no voluntary
+  context switch) did not wait at all: another process had the CPU;
 - a C call of a library that releases the GIL while it computes (hashlib,
   zlib, bz2, lzma, numpy's functions) is a `native` step of its CPU time,
-  where the format has that kind (else host);
+  where the format has that kind (else host); its time off the CPU (the CPUs
+  shared with other threads, the GIL taken back) is no step;
 - any other C call that took `LONG_CALL` or more of wall time is timed too
-  (its CPU estimated from the thread's clock since the step before): if the
-  thread gave up the CPU of its own accord since then (a voluntary context
-  switch), an unknown extension waited, and that is a wait; if not, another
-  process had the CPU, and that is no step;
+  (its CPU estimated from the thread's clock since the step before), its CPU
+  host: if the thread gave up the CPU of its own accord since then (a
+  voluntary context switch), an unknown extension waited, and the rest is a
+  wait (less its estimated GIL wait); if not, it computed (`sum` of a long
+  range holds the GIL) or another process had the CPU, and the rest is no step;
 - the program's own locks and semaphores note when a thread holds them (a
   `with` block on a resource of their units), its own `queue.Queue`s each item
   put and taken (`put` steps, and rounds that begin by taking one); waiting
@@ -37,14 +45,22 @@ bytecodes), else `sys.setprofile` (every thread through `threading.setprofile`):
   each host step: per profiling event in it, and the slowdown of every bytecode
   while a hook is set (CPython's specialized instructions are then off).
 
+While the program runs, the switch interval is longer by that slowdown (measured
+briefly before it starts), so its threads hand the GIL over after as much of their
+own work as unhooked: at the program's 5 ms, hooked Python 1.4× slower made forced
+switches in 60–70 % of the threaded fetcher's 2 ms steps instead of 0.5–2 %, and each
+cost the thread stopped about 0.1 ms of CPU (its caches refill) that a host step kept.
+
 Standard library only: this runs inside the user's interpreter.
 """
 
 from __future__ import annotations
 
+import bisect
 import concurrent.futures
 import functools
 import inspect
+import math
 import os
 import sys
 import sysconfig
@@ -73,6 +89,9 @@ __all__ = [
 LONG_CALL = 1e-3
 #: Time off the CPU in a call below this is not a wait: an answer already there.
 MIN_WAIT = 50e-6
+#: Iterations of each loop that measures the hook's slowdown before the program runs
+#: (about 0.1 s in all): enough to stretch the switch interval by it.
+STRETCH_SIZE = 40_000
 #: A CPU-only unit of work is found by sampling the stack this often.
 SAMPLE = 1e-3
 #: Calls this near the bottom of a thread's stack have their CPU clock read: a unit of
@@ -172,17 +191,24 @@ class _Thread:
     def __init__(self, index: int) -> None:
         self.index = index
         self.stack: list[_Entry] = []
-        # per timed C call: (t0, c0, t1, c1, kind, events before it, slept)
-        self.timed: list[tuple[float, float, float, float, int, int, float]] = []
+        # per timed C call: (t0, c0, t1, c1, kind, events before it, slept, voluntary
+        # context switches in it: the times it slept, in the call or waiting for the GIL)
+        self.timed: list[tuple[float, float, float, float, int, int, float, int]] = []
         self.invocations: list[tuple[CodeType, float, float, float, float, int, int]] = []
         self.events = 0
         self.c_start = 0.0
         self.c_cpu = -1.0
         self.c_kind = 0
+        self.c_switched = 0
         self.slept = -1.0
         # voluntary context switches of the thread at its last stamp (made on the thread)
         self.switched = getrusage(RUSAGE_THREAD).ru_nvcsw
         self.sampled = 0.0
+        # when it was first and last seen running Python: the ends of its Python spans
+        self.born = self.last = perf_counter()
+        # per timed call (by its place in `timed`): the part of its time off the CPU that
+        # was a wait for the GIL (`_gil_waits`), estimated once the program has ended
+        self.gil_waits: dict[int, float] = {}
         # per thread run or work item: role, start, cpu, pool, name, where, events, and the
         # same three at its end
         self.marks: list[tuple] = []
@@ -207,6 +233,8 @@ class CallRecorder:
         self.overhead = 0.0
         self.slowdown = 1.0
         self.began = 0.0
+        self.interval = sys.getswitchinterval()  # the program's own switch interval
+        self.stretch = 1.0  # how much longer it was while recording: the hook's slowdown
         self.hook = "sys.setprofile"  # or "sys.monitoring": what `install` set
         self._tool: int | None = None  # the `sys.monitoring` tool id in use
         self._undo: list[Any] = []
@@ -266,7 +294,7 @@ class CallRecorder:
             self._c_returned(state)
 
     def _entered(self, state: _Thread, code: CodeType) -> None:
-        now = perf_counter()
+        now = state.last = perf_counter()
         entry = _Entry(code, now)
         entry.events = state.events
         state.stack.append(entry)
@@ -296,9 +324,11 @@ class CallRecorder:
         state.c_kind = kind
         state.c_start = perf_counter()
         state.c_cpu = thread_time() if kind else -1.0
+        if kind == WAIT:  # how often it sleeps in the call: in it, or waiting for the GIL
+            state.c_switched = getrusage(RUSAGE_THREAD).ru_nvcsw
 
     def _c_returned(self, state: _Thread) -> None:
-        end = perf_counter()
+        end = state.last = perf_counter()
         kind = state.c_kind
         if kind or end - state.c_start >= LONG_CALL:
             cpu = thread_time()
@@ -307,11 +337,17 @@ class CallRecorder:
             if start_cpu < 0:  # unknown: the thread's CPU since the last stamp
                 start_cpu = max(cpu - (end - state.c_start), self._last_cpu(state))
                 # it waited if the thread gave the CPU up of its own accord since the
-                # last stamp; if not, another process took the CPU from it: no step
-                kind = OTHER if switched > state.switched else JOIN
+                # last stamp; if not, it computed (the GIL held, as `sum` does) or another
+                # process took the CPU from it: its CPU is host, the rest no step
+                kind = OTHER
+                slept_times = switched - state.switched
+            else:
+                slept_times = switched - state.c_switched if kind == WAIT else 0
             state.switched = switched
             slept, state.slept = state.slept, -1.0
-            state.timed.append((state.c_start, start_cpu, end, cpu, kind, state.events, slept))
+            state.timed.append(
+                (state.c_start, start_cpu, end, cpu, kind, state.events, slept, slept_times)
+            )
             self._see(state)
         state.c_kind = 0
 
@@ -354,6 +390,12 @@ class CallRecorder:
     # --- wrappers -------------------------------------------------------------------------
 
     def install(self) -> None:
+        # the hook slows Python down: the switch interval is stretched as much, so that
+        # threads hand the GIL over after as much of the program's work as they would
+        # unhooked (a forced switch costs the thread it stops CPU: its caches refill)
+        self.interval = sys.getswitchinterval()
+        self.stretch = _hook_cost(STRETCH_SIZE, 3, events=False)[1]
+        sys.setswitchinterval(self.interval * self.stretch)
         self.began = perf_counter()
         self.active = True
         self._wrap_sleep()
@@ -366,6 +408,8 @@ class CallRecorder:
 
     def uninstall(self) -> None:
         self._hook_off()
+        if self.active:
+            sys.setswitchinterval(self.interval)
         self.active = False
         for owner, name, original in reversed(self._undo):
             setattr(owner, name, original)
@@ -435,13 +479,13 @@ class CallRecorder:
         state = self._state()
         number = self.objects.used(thing.tracked)
         now, cpu = perf_counter(), thread_time()
-        state.timed.append((now, cpu, now, cpu, code, state.events, number))
+        state.timed.append((now, cpu, now, cpu, code, state.events, number, 0))
 
     def _hold(self, held: _Held, taken: bool) -> None:
         state = self._state()
         number = self.objects.used(held.tracked)
         now, cpu = perf_counter(), thread_time()
-        state.timed.append((now, cpu, now, cpu, HELD if taken else LET, state.events, number))
+        state.timed.append((now, cpu, now, cpu, HELD if taken else LET, state.events, number, 0))
 
     def _wrap_pools(self) -> None:
         executor = concurrent.futures.ThreadPoolExecutor
@@ -506,6 +550,7 @@ class CallRecorder:
         """A forked process records nothing: only the parent is the program recorded."""
         self.active = False
         self._hook_off()
+        sys.setswitchinterval(self.interval)
 
     def _hook_on(self) -> None:
         """`sys.monitoring` where the Python has it and a tool id is free, else
@@ -560,6 +605,7 @@ class CallRecorder:
         measured now, and only for a program that ran no event loop)."""
         ended = perf_counter()
         self.overhead, self.slowdown = _hook_cost()
+        _gil_waits(list(self.threads.values()), self.interval * self.stretch)
         notes = []
         games: list[RawGame] = []
         pool_items = any(mark[0] == "item" for s in self.threads.values() for mark in s.marks)
@@ -771,7 +817,7 @@ def _steps(
     stack: list[tuple[int, list[Any]]] = []
     per_event, slowdown = cost
     at, at_cpu, at_events = start, cpu0, ev0
-    for t0, c0, t1, c1, kind, events, slept in state.timed:
+    for index, (t0, c0, t1, c1, kind, events, slept, switches) in enumerate(state.timed):
         if t0 < start or t1 > end:
             if t0 >= end:
                 break
@@ -782,18 +828,25 @@ def _steps(
         used = max(c1 - c0, 0.0)
         off = max((t1 - t0) - used, 0.0)
         if kind == WAIT:
-            waited = min(off, slept) if slept >= 0 else off
+            if slept >= 0:  # time.sleep: its own length (it never returns early), the
+                # GIL wait after it aside, whatever CPU the thread was charged in it
+                waited = min(t1 - t0, slept)
+            elif switches == 0:  # never slept: off the CPU only while another process ran
+                waited = 0.0
+            else:
+                waited = off - state.gil_waits.get(index, 0.0)
             if waited >= MIN_WAIT:
                 top += [["host", used], ["wait", waited]]
             else:
-                top.append(["host", used + off])
+                top.append(["host", used + waited])
         elif kind == NATIVE:
+            # computing, it never waits: its time off the CPU was the OS sharing the CPUs
+            # and the GIL taken back after it, which a schedule plays again
             top.append(["native", used])
-            if off >= MIN_WAIT:
-                top.append(["wait", off])
         elif kind == OTHER:
-            if off >= MIN_WAIT and off > used:
-                top += [["host", used], ["wait", off]]
+            waited = off - state.gil_waits.get(index, 0.0) if switches else 0.0
+            if waited >= MIN_WAIT and off > used:
+                top += [["host", used], ["wait", waited]]
             else:
                 top.append(["host", used])
         elif kind == HELD:
@@ -818,6 +871,60 @@ def _steps(
 
 
 _TIMED = ("host", "wait", "native")
+#: C calls during which a thread runs no Python: the GIL is free for the others (and
+#: unknown ones in which it slept).
+_RELEASING = (WAIT, NATIVE, JOIN)
+#: A gap this short between one thread's Python and another's is the GIL handed over
+#: (the first thread entering a blocking call, the other waking up to take it), not a
+#: moment with the GIL free.
+HANDOFF = 200e-6
+
+
+def _gil_waits(states: list[_Thread], interval: float) -> None:
+    """Estimate, for each blocking call other than `time.sleep` (and each unknown one
+    that waited), how much of its time off the CPU was a wait for the GIL after it
+    returned: CPython's hooks see a C call return only once its thread holds the GIL
+    again, so that wait is inside the call's time, and a schedule plays it again.
+
+    The moment the call's blocking ended is not seen, so the wait is known within bounds:
+    at most the time since the GIL was last free (no thread running Python: every other
+    one inside a call that releases it, as its stamps show; a thread back from its call
+    then takes the GIL at once), and at most one switch interval for each time the
+    thread slept in the call (its voluntary context switches: a thread waiting for the
+    GIL sleeps an interval at most at a time). The estimate is the middle of that
+    range; a thread that never slept never waited (another process had its CPU).
+    Sets each thread's `gil_waits`."""
+    spans: list[tuple[float, float]] = []  # when a thread ran Python, or waited to
+    for state in states:
+        at = state.born
+        for t0, _c0, t1, _c1, kind, _e, _s, switches in state.timed:
+            if kind in _RELEASING or (kind == OTHER and switches):
+                spans.append((at, t0))
+                at = t1
+        spans.append((at, max(state.last, at)))
+    spans.sort()
+    free: list[tuple[float, float]] = []  # when no thread ran Python: the GIL was free
+    reach = -math.inf
+    for begin, end in spans:
+        if begin - reach > HANDOFF:
+            free.append((reach, begin))
+        reach = max(reach, end)
+    starts = [begin for begin, _ in free]
+    for state in states:
+        waits: dict[int, float] = {}
+        for index, (t0, c0, t1, c1, kind, _e, slept, switches) in enumerate(state.timed):
+            if kind not in (WAIT, OTHER) or slept >= 0 or switches == 0:
+                continue
+            off = (t1 - t0) - max(c1 - c0, 0.0)
+            if off < MIN_WAIT:
+                continue
+            last = bisect.bisect_left(starts, t1) - 1  # the last moment the GIL was free
+            since = max(t0, min(free[last][1], t1)) if last >= 0 else t0
+            most = min(off, t1 - since)
+            if kind == WAIT:  # OTHER: its sleeps were not counted in the call alone
+                most = min(most, switches * interval)
+            waits[index] = most / 2
+        state.gil_waits = waits
 
 
 def _merged(steps: list[Any]) -> list[Any]:
@@ -857,8 +964,8 @@ def choose_task(states: Any, counts: dict[CodeType, int], own: Any) -> TaskChoic
     one called most often, then the one holding the most time."""
     spent: dict[CodeType, list[float]] = {}
     for state in states:
-        waits = [(t0, t1 - t0 - max(c1 - c0, 0.0)) for t0, c0, t1, c1, kind, _e, _s in
-                 state.timed if kind in (WAIT, OTHER)]  # fmt: skip
+        waits = [(t0, t1 - t0 - max(c1 - c0, 0.0)) for t0, c0, t1, c1, kind, _e, _s, slept
+                 in state.timed if kind == WAIT or (kind == OTHER and slept)]  # fmt: skip
         open_until: dict[CodeType, float] = {}
         for code, start, _c0, end, _c1, _e0, _e1 in state.invocations:
             if start < open_until.get(code, -1.0):
@@ -911,23 +1018,26 @@ def _classify(owner: Any, name: str) -> int:
         if name in _WAITING.get(module, ()):
             return WAIT
         return NATIVE if module.startswith(_NATIVE_MODULES) else 0
-    kind = type(owner)
-    full = f"{kind.__module__}.{kind.__qualname__}"
-    if name in _WAITING.get(full, ()):
-        return WAIT
-    if name in _JOINING.get(full, ()):
-        return JOIN
-    return NATIVE if kind.__module__.startswith(_NATIVE_MODULES) else 0
+    # the method's own class or one it inherits it from: `socket.socket` is a Python
+    # subclass of `_socket.socket`, whose `recv` its objects call
+    for kind in type(owner).__mro__:
+        full = f"{kind.__module__}.{kind.__qualname__}"
+        if name in _WAITING.get(full, ()):
+            return WAIT
+        if name in _JOINING.get(full, ()):
+            return JOIN
+    return NATIVE if type(owner).__module__.startswith(_NATIVE_MODULES) else 0
 
 
-def _hook_cost() -> tuple[float, float]:
+def _hook_cost(size: int = 200_000, runs: int = 5, events: bool = True) -> tuple[float, float]:
     """What the hook costs a thread's CPU time: with a profiling hook set, CPython may run
     every bytecode slower (3.11 turns its specialized bytecodes off; measured on loops
     that call nothing), and each event adds its own cost (measured on loops of empty
     Python calls and of calls of a C function, beyond that slowdown, over the events the
     hook saw: two a call with `sys.setprofile`, three a Python call with
-    `sys.monitoring`). Each is the best of five runs against the same loop unhooked, with
-    the hook the recorder used. Returns (seconds per event, slowdown)."""
+    `sys.monitoring`). Each is the best of `runs` runs against the same loop unhooked, with
+    the hook the recorder used. Returns (seconds per event, slowdown); the cost per
+    event is 0 unless `events`."""
 
     def empty() -> None:
         return None
@@ -972,8 +1082,8 @@ def _hook_cost() -> tuple[float, float]:
     def timed(loop: Any, n: int) -> tuple[float, float, float]:
         """Bare and hooked, run in turns (a moment's load falls on both), each the best of
         five; and the events the hook saw in one hooked run."""
-        bare, hooked, events = [], [], 0
-        for _ in range(5):
+        bare, hooked, count = [], [], 0
+        for _ in range(runs):
             bare.append(loop(n))
             before = seen.events
             probe._hook_on()
@@ -981,8 +1091,8 @@ def _hook_cost() -> tuple[float, float]:
                 hooked.append(loop(n))
             finally:
                 probe._hook_off()
-            events = seen.events - before
-        return min(bare), min(hooked), events
+            count = seen.events - before
+        return min(bare), min(hooked), count
 
     # how much slower depends on the code (a hook turns CPython's specialized bytecodes
     # off): arithmetic and loops over data, 1.4× here, code of dict and list lookups up to
@@ -990,13 +1100,15 @@ def _hook_cost() -> tuple[float, float]:
     # heavy in lookups reads a little long
     ratios = [
         hooked / bare if bare > 0 else 1.0
-        for bare, hooked, _ in (timed(loop, 200_000) for loop in (arithmetic, over_bytes, lookups))
+        for bare, hooked, _ in (timed(loop, size) for loop in (arithmetic, over_bytes, lookups))
     ]
     slowdown = max(min(ratios), 1.0)
+    if not events:
+        return 0.0, slowdown
     n, costs = 20_000, []
     for loop in (python_calls, c_calls):
-        bare, hooked, events = timed(loop, n)
-        costs.append(max(hooked - bare * slowdown, 0.0) / max(events, 2 * n))
+        bare, hooked, seen_events = timed(loop, n)
+        costs.append(max(hooked - bare * slowdown, 0.0) / max(seen_events, 2 * n))
     return sum(costs) / len(costs), slowdown
 
 
