@@ -209,7 +209,10 @@ def test_the_pipeline_file_validates_and_plays_cooperatively_only():
     so only cooperative is listed. Items at 3, 6, 9 ms; the consumer takes them at 3,
     34 and 65 ms: it ends at 65 + 31 = 96 ms."""
     text = render(transcribe(pipeline(), structured=True), "pipeline", deterministic=True)
-    assert "schedules: [{cooperative: {order: asyncio}}]" in text and "serves: jobs" in text
+    assert (
+        "schedules: [cooperative, {cooperative: {order: asyncio}}]" in text
+        and "serves: jobs" in text
+    )
     scenario = sim.from_yaml(text)
     assert scenario.queues["jobs"].maxsize == 2
     makespan = float(sim.run(scenario, ["cooperative"]).summary.makespan_s.iloc[0])
@@ -263,15 +266,11 @@ def test_an_executor_job_is_a_with_block_on_the_pool_waiting_when_it_blocked():
     assert transcript.resources == {"pool": 4}
 
 
-def test_a_program_with_an_executor_is_played_by_the_tie_rule_others_in_asyncio_s_order():
-    """An executor's worker takes the next job the moment it ends one, with no turn of the
-    loop: the tie rule hands a freed unit on at once, asyncio's order after the loop's
-    turns. A program without one is played in asyncio's own order."""
-    pooled = render(transcribe(executor_task([(0, 0.001, 0.0015, 0.0515, 0.0001)]), True), "p")
-    assert "schedules: [synchronous, cooperative]\n" in pooled
-    assert "# cooperative by the tie rule: the worker threads of pool take job" in pooled
+def test_the_scenario_plays_the_tie_rule_first_and_asyncio_s_order_beside_it():
+    """The recorded program's loop, by the tie rule (its own schedule) and in asyncio's
+    order; one game after another first where no bounded queue forbids it."""
     plain = render(transcribe(crawler(), structured=True), "crawler", deterministic=True)
-    assert "schedules: [synchronous, {cooperative: {order: asyncio}}]\n" in plain
+    assert "schedules: [synchronous, cooperative, {cooperative: {order: asyncio}}]\n" in plain
 
 
 def test_an_executor_job_mostly_on_the_cpu_is_host_work():

@@ -224,7 +224,7 @@ def test_the_scenario_lists_the_programs_schedule_first_and_the_table_answers(tm
     assert result.exit_code == 0, result.output
     scenario = from_yaml(out.read_text())
     labels = [s.label for s in scenario.schedules]
-    assert labels[0] == "synchronous(hosts=1)" and "cooperative(order=asyncio)" in labels
+    assert labels[0] == "synchronous(hosts=1)" and "cooperative(hosts=1)" in labels
     assert "your program (synchronous)" in result.stdout
     assert "unit of work: each call of fetch" in result.stdout
     assert f"wrote {out}" in result.stdout

@@ -99,6 +99,7 @@ def test_sim_record_flags_the_blocking_call_in_the_file_and_the_output(tmp_path)
     expected = "likely blocking call: crawl_page#2 step 3, 6 of 6 task(s)"
     assert expected in output and expected in text
     assert "examples/blocking_crawler.py:29 (fetch)" in output
+    assert "cooperative makespan of the scenario" in output
     assert "cooperative(order=asyncio) makespan of the scenario" in output
     assert f"wrote {out}" in output
     scenario = sim.from_yaml(text)

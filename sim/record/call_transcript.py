@@ -142,7 +142,7 @@ def _schedules(calls: RawCalls, cpus: int) -> tuple[str, tuple[str, ...]]:
     """The program's own schedule, then the rewrites (as YAML flow mappings)."""
     pool_threads = min(32, cpus + 4)  # ThreadPoolExecutor()'s own default
     loop = "{synchronous: {hosts: 1}}"
-    asyncio_rewrite = "{cooperative: {order: asyncio}}"
+    asyncio_rewrite = "{cooperative: {hosts: 1}}"
     processes = f"{{parallel: {{processes: {cpus}}}}}"
     if calls.pools:
         size = max(calls.pools.values())

@@ -126,7 +126,6 @@ class Transcript:
     notes: tuple[str, ...] = field(default=())
     resources: dict[str, int] = field(default_factory=dict)  # name → units
     queues: dict[str, int] = field(default_factory=dict)  # name → maxsize (0: unbounded)
-    executors: tuple[str, ...] = ()  # the resources that are executors' workers
 
     @property
     def makespan_s(self) -> float:
@@ -200,10 +199,7 @@ def transcribe(
         flags += found
     resources, queues = _shared(groups, objects)
     notes = _notes(recording, games, late, lives.counts)
-    executors = tuple(
-        o.name for o in objects.values() if o.kind == "executor" and o.name in resources
-    )
-    return Transcript(recording, tuple(groups), tuple(flags), notes, resources, queues, executors)
+    return Transcript(recording, tuple(groups), tuple(flags), notes, resources, queues)
 
 
 def served_queue(nodes: list[Node]) -> int | None:
