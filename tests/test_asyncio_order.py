@@ -10,6 +10,8 @@ loop waits for its next timer rounded up to the millisecond.
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -152,3 +154,12 @@ def test_order_asyncio_is_one_loop(tmp_path):
     )
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 2 and "'tie-rule' or 'asyncio'" in result.output
+
+
+def test_it_plays_from_inside_a_running_event_loop():
+    """From a notebook's loop: the games get a loop of their own, in a thread of its own."""
+
+    async def inside() -> float:
+        return trace_of(CRAWL).makespan
+
+    assert asyncio.run(inside()) == 12.0

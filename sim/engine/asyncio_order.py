@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,17 @@ _LOOP = 0
 
 def play(workload: Workload, schedule: Schedule, rng: np.random.Generator | None = None) -> Trace:
     """Play every game as a task on a virtual-clock asyncio loop; raise `Deadlock` when
-    the loop is left with tasks that all wait on one another."""
+    the loop is left with tasks that all wait on one another. From inside a running loop
+    (a notebook's), in a thread of its own, since one thread cannot run two loops."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _play(workload, schedule)
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(_play, workload, schedule).result()
+
+
+def _play(workload: Workload, schedule: Schedule) -> Trace:
     loop = VirtualLoop()
     games = _Games(loop, workload, schedule)
     try:

@@ -68,6 +68,7 @@ class VirtualLoop(asyncio.SelectorEventLoop):
         super().__init__(_Selector(clock))
         self._clock = clock
         self._clock_resolution = CLOCK_RESOLUTION
+        self.set_debug(False)  # its slow-callback warnings would read the virtual clock
 
     def time(self) -> float:
         return self._clock.now
