@@ -40,7 +40,7 @@ from sim.engine.asyncio_shared import LoopShared
 from sim.engine.deadlock import Deadlock
 from sim.engine.holding import HOLDS_HOST
 from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
-from sim.engine.played_rows import PlayedRows
+from sim.engine.played_rows import PlayedRows, RoundDurations, play_rounds
 from sim.engine.programs import producers_of
 from sim.engine.trace import Trace
 from sim.engine.virtual_loop import Stalled, VirtualLoop
@@ -103,9 +103,7 @@ class _Games:
         self.switch_cost = float(workload.switch_cost)
         self.last_game = -1
         self.switches, self.switch_time = 0, 0.0
-        self.static = workload.duration.tolist()
-        self.served = {g: table.tolist() for g, table in (workload.served or {}).items()}
-        self.taken = dict.fromkeys(self.served, 0)
+        self.durations = RoundDurations(workload)
         self.alive: dict[_Line, None] = {}
         self.played = PlayedRows()
         self.times = self.played.times
@@ -121,21 +119,9 @@ class _Games:
 
     async def game(self, line: _Line) -> None:
         """A game from its first round to its last."""
-        workload = self.workload
-        group = int(workload.group[line.game])
-        moves = 0 if self.plan.serves[group] >= 0 else workload.scenario.players[group].moves
-        width = len(self.plan.leaves[group])
-        first = int(workload.first_step[line.game])
-        while True:
-            if moves:
-                line.durations, line.row = self.static, first + line.move * width
-            if not await self.play(line):
-                break
-            line.move += 1
-            if moves and line.move == moves:
-                break
+        await play_rounds(line, self.durations, self.play)
         del self.alive[line]
-        for queue in self.plan.puts[group]:
+        for queue in self.plan.puts[int(self.workload.group[line.game])]:
             self.shared.producer_ended(queue)
 
     async def play(self, line: _Line) -> bool:
@@ -181,9 +167,7 @@ class _Games:
                 line.since = times["start"][record] = self._end(line, record, loop.time())
                 if not took:
                     return False
-                group = int(self.workload.group[line.game])
-                line.durations, line.row = self.served[group][self.taken[group]], 0
-                self.taken[group] += 1
+                line.durations, line.row = self.durations.taken(line.game)
             else:
                 assert code == GATHER
                 await self._gather(line, op)

@@ -37,7 +37,7 @@ from sim.engine.asyncio_shared import LoopShared
 from sim.engine.deadlock import Deadlock
 from sim.engine.holding import HOLDS_HOST
 from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
-from sim.engine.played_rows import PlayedRows
+from sim.engine.played_rows import PlayedRows, RoundDurations, play_rounds
 from sim.engine.programs import hand_out_order, producers_of
 from sim.engine.trace import NO_HOST, Trace
 from sim.engine.workload import Workload
@@ -96,9 +96,7 @@ class _Replay:
         self.switch_cost = float(workload.switch_cost)
         self.last_game = [-1] * count  # per host: the game it served last
         self.switches, self.switch_time = 0, 0.0
-        self.static = workload.duration.tolist()
-        self.served = {g: table.tolist() for g, table in (workload.served or {}).items()}
-        self.taken = dict.fromkeys(self.served, 0)
+        self.durations = RoundDurations(workload)
         self.alive: dict[_Line, None] = {}
         self.played = PlayedRows()
         self.times = self.played.times
@@ -129,11 +127,7 @@ class _Replay:
     async def game(self, line: _Line, place: int) -> None:
         """A game from its first round to its last; `place`: its turn for a host (synchronous)."""
         self.alive[line] = None
-        workload = self.workload
-        group = int(workload.group[line.game])
-        moves = 0 if self.plan.serves[group] >= 0 else workload.scenario.players[group].moves
-        width = len(self.plan.leaves[group])
-        first = int(workload.first_step[line.game])
+        group = int(self.workload.group[line.game])
         host = NO_HOST
         if self.synchronous:
             line.waits = "waits for a host"
@@ -142,14 +136,7 @@ class _Replay:
             cost = self._switch(host, line.game)
             if cost:
                 await self.hosts.sleep(cost)
-        while True:
-            if moves:
-                line.durations, line.row = self.static, first + line.move * width
-            if not await self.play(line):
-                break
-            line.move += 1
-            if moves and line.move == moves:
-                break
+        await play_rounds(line, self.durations, self.play)
         del self.alive[line]
         for queue in self.plan.puts[group]:
             self.shared.producer_ended(queue)
@@ -186,9 +173,7 @@ class _Replay:
                 self.times["start"][record] = self.times["end"][record] = loop.time()
                 if not took:
                     return False
-                group = int(self.workload.group[line.game])
-                line.durations, line.row = self.served[group][self.taken[group]], 0
-                self.taken[group] += 1
+                line.durations, line.row = self.durations.taken(line.game)
             else:
                 assert code == GATHER
                 await self._gather(line, op)
