@@ -100,7 +100,7 @@ EXAMPLES = (
         ("--files", 80),
         ("--workers", 4),
         gather_count(80),
-        fixed("resources.pool"),
+        fixed("executors.pool"),
     ),
     Example(
         "chained",

@@ -163,3 +163,88 @@ def test_it_plays_from_inside_a_running_event_loop():
         return trace_of(CRAWL).makespan
 
     assert asyncio.run(inside()) == 12.0
+
+
+POOL = CRAWL.replace("resources: {connections: 1}", "executors: {connections: 1}")
+
+
+def test_an_executor_s_worker_takes_the_next_job_the_moment_it_ends_one():
+    """The same pages through an executor of one worker (`run_in_executor`): job 1 runs
+    0–4 s; job 2, queued at 0, starts at 4 s on the worker that ended job 1, with no turn
+    of the loop, and ends at 8 s. Page 1 hears of its job through the loop and parses 4–6
+    s; page 2 parses 8–10 s: 10 s, as the tie rule gives, where a semaphore gives 12 s."""
+    trace = trace_of(POOL)
+    assert trace.makespan == 10.0
+    assert trace_of(POOL, Schedule.of("cooperative")).makespan == 10.0
+    w = trace.workload
+    rows = {
+        (int(g), int(s)): (trace.ready[i], trace.start[i], trace.end[i])
+        for i, (g, s) in enumerate(zip(w.game, w.step, strict=True))
+    }
+    assert rows[(1, 0)] == (0.0, 4.0, 8.0)  # with: submitted at 0, taken at 4 s
+    assert rows[(1, 1)] == (4.0, 4.0, 8.0)  # its wait, on the worker
+    assert rows[(0, 2)] == (4.0, 4.0, 6.0)
+    assert rows[(1, 2)] == (8.0, 8.0, 10.0)
+
+
+PYTHON_IN_A_JOB = """
+name: jobs
+unit: ms
+executors: {pool: 1}
+players:
+  - name: page
+    count: 2
+    steps:
+      - with: pool
+        steps: [{host: 2}, {wait: 10}]
+"""
+
+
+def test_python_in_a_job_runs_on_the_loop_when_the_loop_gets_to_it():
+    """Each job is 2 ms of Python (it needs the GIL: the loop's host) then 10 ms off it.
+    Job 1 is taken at 0: its Python runs on the loop 0–2 ms, then it waits 2–12 ms; job 2
+    is taken at 12 ms (the worker is free then), its Python runs 12–14 ms, its wait
+    14–24 ms: the second page ends at 24 ms, not on a whole millisecond by rounding."""
+    trace = trace_of(PYTHON_IN_A_JOB)
+    assert trace.makespan == pytest.approx(0.024, abs=1e-12)
+    hosts = trace.workload.kind == STEP_KINDS.index("host")
+    assert trace.start[hosts].tolist() == pytest.approx([0.0, 0.012], abs=1e-12)
+    assert (trace.host[hosts] == 0).all()
+    # the other way round, the Python is handed over when the worker's wait ends:
+    # 0–10 ms waiting, 10–12 ms on the loop; the second job 12–22 and 22–24 ms
+    trace = trace_of(PYTHON_IN_A_JOB.replace("{host: 2}, {wait: 10}", "{wait: 10}, {host: 2}"))
+    hosts = trace.workload.kind == STEP_KINDS.index("host")
+    assert trace.start[hosts].tolist() == pytest.approx([0.010, 0.022], abs=1e-12)
+    assert trace.makespan == pytest.approx(0.024, abs=1e-12)
+
+
+def test_a_job_holds_only_host_and_wait_steps(tmp_path):
+    """C code or a blocking call in a worker thread holds neither the GIL nor the loop: the
+    file says so at the step, with its line."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(PYTHON_IN_A_JOB.replace("{host: 2}", "{block: 2}"))
+    result = CliRunner().invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert "bad.yaml:10: players[0].steps[0].steps[0]:" in result.output
+    assert "a job on executor 'pool' holds host and wait steps only, not 'block'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("declared", "message"),
+    [
+        ("resources: {pool: 2}\nexecutors: {pool: 1}", "names both a resource and an executor"),
+        ("executors: {pool: 1}\nqueues: {pool: {}}", "names both an executor and a queue"),
+        ("executors: {other: 1}", "declare it under `resources:` or `executors:`"),
+        ("executors: {pool: 2}\nunits: 2", "a job takes one worker of executor 'pool', not 2"),
+        ("executors: {pool: 1}\nresources: {x: 1}", None),
+    ],
+)
+def test_executors_are_declared_like_resources(declared, message):
+    text = PYTHON_IN_A_JOB.replace("executors: {pool: 1}", declared.split("\nunits")[0])
+    if "units" in declared:
+        text = text.replace("- with: pool", "- with: {resource: pool, units: 2}")
+    if message is None:
+        assert from_yaml(text).limits == {"x": 1, "pool": 1}
+        return
+    with pytest.raises(sim.ScenarioError, match=message.replace("(", r"\(")):
+        from_yaml(text)

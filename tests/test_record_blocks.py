@@ -210,7 +210,7 @@ def test_the_pipeline_file_validates_and_plays_cooperatively_only():
     34 and 65 ms: it ends at 65 + 31 = 96 ms."""
     text = render(transcribe(pipeline(), structured=True), "pipeline", deterministic=True)
     assert (
-        "schedules: [cooperative, {cooperative: {order: asyncio}}]" in text
+        "schedules: [{cooperative: {order: asyncio}}, cooperative]" in text
         and "serves: jobs" in text
     )
     scenario = sim.from_yaml(text)
@@ -263,14 +263,29 @@ def test_an_executor_job_is_a_with_block_on_the_pool_waiting_when_it_blocked():
     (group,) = transcript.groups
     assert kinds(group.positions) == ["host", ("with", "pool", ["wait"]), "host"]
     assert group.positions[1].steps[0].values == approx((0.05,))
-    assert transcript.resources == {"pool": 4}
+    assert (transcript.resources, transcript.executors) == ({}, {"pool": 4})
 
 
-def test_the_scenario_plays_the_tie_rule_first_and_asyncio_s_order_beside_it():
-    """The recorded program's loop, by the tie rule (its own schedule) and in asyncio's
-    order; one game after another first where no bounded queue forbids it."""
+def test_an_executor_is_written_under_executors_and_its_job_played_on_a_worker():
+    """The pool is declared under `executors:` with its max_workers, and the file plays:
+    1 ms on the loop, the 50 ms job on a worker, 2 ms on the loop: 53 ms in either order."""
+    text = render(
+        transcribe(executor_task([(0, 0.001, 0.0015, 0.0515, 0.0001)]), True),
+        "pool",
+        deterministic=True,
+    )
+    assert "executors:" in text and "  pool: 4\n" in text and "resources:" not in text
+    scenario = sim.from_yaml(text)
+    assert scenario.executors == {"pool": 4}
+    makespans = sim.run(scenario, scenario.schedules[1:]).summary.makespan_s
+    assert list(makespans) == [pytest.approx(0.053, abs=1e-9)] * 2
+
+
+def test_the_scenario_plays_asyncio_s_order_first_and_the_tie_rule_beside_it():
+    """The recorded program's loop in asyncio's order (its own schedule) and by the tie
+    rule; one game after another first where no bounded queue forbids it."""
     plain = render(transcribe(crawler(), structured=True), "crawler", deterministic=True)
-    assert "schedules: [synchronous, cooperative, {cooperative: {order: asyncio}}]\n" in plain
+    assert "schedules: [synchronous, {cooperative: {order: asyncio}}, cooperative]\n" in plain
 
 
 def test_an_executor_job_mostly_on_the_cpu_is_host_work():

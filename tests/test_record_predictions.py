@@ -4,8 +4,9 @@ Each example waits on other tasks (a semaphore, a queue, an executor, gathers);
 scaled down here so a run takes a fraction of a second. The recorded
 scenario must reproduce the recorded run (the same run: machine load
 cancels), and with twice the limit it must predict the real program run
-with twice the limit (median of three runs). Both hold a real run's time
-against a figure, so they are marked `wallclock` (`make test-wallclock`).
+with twice the limit (median of three runs), each played in asyncio's order,
+the recorded program's own schedule. Both hold a real run's time against a
+figure, so they are marked `wallclock` (`make test-wallclock`).
 """
 
 from __future__ import annotations
@@ -32,13 +33,11 @@ EXAMPLES = {
         "resources.connections",
     ),
     "pipeline": (["--jobs", "60"], ("--workers", 3), "players.consumer.count"),
-    "executor_pool": (["--files", "24"], ("--workers", 3), "resources.pool"),
+    "executor_pool": (["--files", "24"], ("--workers", 3), "executors.pool"),
     "chained": (["--requests", "30"], ("--limit", 3), "resources.db"),
 }
 SEEDS = range(5)
-#: chained keeps the loop busy: asyncio runs a task woken by a timer two loop iterations
-#: after it was due, later than the cooperative schedule does, so predictions run short
-TOLERANCE = {"chained": 0.15}
+ASYNCIO_ORDER = sim.Schedule.of("cooperative", order="asyncio")
 
 
 def real(script: str, args: list[str]) -> float:
@@ -52,7 +51,7 @@ def real(script: str, args: list[str]) -> float:
 
 
 def played(scenario: sim.Scenario) -> float:
-    runs = [sim.run(scenario, ["cooperative"], seed=seed) for seed in SEEDS]
+    runs = [sim.run(scenario, [ASYNCIO_ORDER], seed=seed) for seed in SEEDS]
     return statistics.fmean(float(r.summary.makespan_s.iloc[0]) for r in runs)
 
 
@@ -66,7 +65,7 @@ def test_the_recorded_scenario_predicts_the_program_with_twice_the_limit(tmp_pat
     subprocess.run([*command, *program], cwd=ROOT, check=True, capture_output=True)
     text, transcript = scenario_text(load_raw(raw_file), script)
     scenario = sim.from_yaml(text)
-    tolerance = TOLERANCE.get(script, 0.10)
+    tolerance = 0.10
     assert played(scenario) == pytest.approx(transcript.makespan_s, rel=tolerance)
     doubled = sim.with_values(scenario, {path: 2 * limit})
     measured = statistics.median(real(script, [*args, flag, str(2 * limit)]) for _ in range(3))

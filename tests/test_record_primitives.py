@@ -7,6 +7,7 @@ milliseconds and the tests look at the shape of what was recorded.
 from __future__ import annotations
 
 import asyncio
+import os
 import textwrap
 
 import sim
@@ -89,7 +90,8 @@ def test_the_recorded_program_becomes_a_scenario_with_its_limits(tmp_path):
     raw, _ = record_program(program(tmp_path, SHARED), [])
     transcript = transcribe(raw, structured=True)
     assert transcript.resources["limit"] == 2 and transcript.resources["guard"] == 1
-    assert transcript.resources["pool"] == 2
+    default = min(32, (os.cpu_count() or 1) + 4)  # ThreadPoolExecutor's own default
+    assert transcript.executors == {"pool": 2, "default_executor": default}
     scenario = sim.from_yaml(render(transcript, "shared"))
     (gather,) = [step for g in scenario.players for step in g.round if step.kind == "gather"]
     assert gather.gather.count == 4

@@ -1,7 +1,8 @@
 """Invariants of the task engine on random scenarios that share, under every schedule.
 
 Random rounds nest `with` blocks (one to three units of one of two
-resources), `gather`s of one to three children and `put`s; every declared
+resources, or a job of host and wait steps on an executor of one to three
+workers), `gather`s of one to three children and `put`s; every declared
 queue is served by a group of its own, whose consumers may put only into
 queues declared after theirs (so no queue feeds itself). Durations are
 whole seconds, zero included, so many things happen at one instant. A
@@ -75,10 +76,14 @@ def rounds(
         choice = draw(st.sampled_from(choices))
         if choice == "with":
             name = draw(st.sampled_from(free))
-            units = draw(st.integers(1, resources[name]))
-            inner = draw(
-                rounds(resources, queues, depth + 1, holding | {name}, gathers, gather_count)
-            )
+            units = 1 if name in EXECUTORS else draw(st.integers(1, resources[name]))
+            if name in EXECUTORS:  # a job: one worker, host and wait steps only
+                job = st.builds(lambda k, d: {k: d}, st.sampled_from(["host", "wait"]), seconds)
+                inner = draw(st.lists(job, min_size=1, max_size=3))
+            else:
+                inner = draw(
+                    rounds(resources, queues, depth + 1, holding | {name}, gathers, gather_count)
+                )
             steps.append({"with": {"resource": name, "units": units}, "steps": inner})
         elif choice == "gather":
             count = draw(st.integers(1, 3) if gather_count is None else gather_count)
@@ -91,18 +96,23 @@ def rounds(
     return steps
 
 
+#: The executors a drawn scenario may declare (a `with` on one is a job).
+EXECUTORS = ("x0",)
+
+
 @st.composite
 def shared_scenarios(draw) -> Scenario:
     resources = {
         f"r{i}": draw(st.integers(1, 3)) for i in range(draw(st.integers(0, 2)))
     }  # fmt: skip
+    executors = {name: draw(st.integers(1, 3)) for name in EXECUTORS if draw(st.booleans())}
     queues = [f"q{i}" for i in range(draw(st.integers(0, 2)))]
     players = [
         {
             "name": f"p{i}",
             "count": draw(st.integers(1, 3)),
             "moves": draw(st.integers(1, 3)),
-            "steps": draw(rounds(resources, queues)),
+            "steps": draw(rounds({**resources, **executors}, queues)),
         }
         for i in range(draw(st.integers(1, 3)))
     ]
@@ -115,7 +125,7 @@ def shared_scenarios(draw) -> Scenario:
                 "name": f"c{j}",
                 "count": draw(st.integers(1, 2)),
                 "serves": q,
-                "steps": draw(rounds(resources, queues[j + 1 :])),
+                "steps": draw(rounds({**resources, **executors}, queues[j + 1 :])),
             }
         )
     return Scenario.model_validate(
@@ -123,6 +133,7 @@ def shared_scenarios(draw) -> Scenario:
             "host": {"count": draw(st.integers(1, 3))},
             "players": players,
             "resources": resources,
+            "executors": executors,
             "queues": {q: {"maxsize": draw(st.integers(0, 2))} for q in queues},
         }
     )

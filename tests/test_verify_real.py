@@ -352,3 +352,20 @@ def test_a_model_under_which_the_engine_deadlocks_is_not_played(tmp_path):
     assert "not played" in result.stdout
     assert "synchronous: not played: the engine deadlocks at 0.002 s" in result.stdout
     assert "cooperative: run 1/1" in result.stderr and "threaded: run 1/1" in result.stderr
+
+
+@pytest.mark.wallclock
+def test_a_job_on_an_executor_runs_on_its_worker_threads():
+    """Eight jobs of 50 ms of sleep on an executor of 4 workers, then nothing: the real
+    loop hands them to a `ThreadPoolExecutor(4)`, two rounds of four, at least 100 ms and
+    well under the 400 ms of one worker or of the loop itself."""
+    from sim.scenario.loader import from_yaml
+    from sim.verify.players import cooperative_shared
+    from sim.verify.wallclock import program_of
+
+    scenario = from_yaml(
+        "executors: {pool: 4}\n"
+        "players: [{name: f, count: 8, steps: [{with: pool, steps: [{wait: 0.05}]}]}]\n"
+    )
+    run = cooperative_shared(program_of(Workload.of(scenario)))
+    assert 0.1 <= run.makespan < 0.2

@@ -60,7 +60,8 @@ class Op:
 
 @dataclass(frozen=True)
 class Plan:
-    """Every group's round, compiled; resources come first in `names`, then queues."""
+    """Every group's round, compiled; resources come first in `names` (the executors
+    among them, last), then queues."""
 
     names: tuple[str, ...]
     capacity: tuple[int, ...]  # per name: a resource's units, a queue's maxsize (0: unbounded)
@@ -69,6 +70,7 @@ class Plan:
     leaves: tuple[tuple[Leaf, ...], ...]  # per group: the rows of one round
     serves: tuple[int, ...]  # per group: the queue it takes from, or -1
     puts: tuple[frozenset[int], ...] = field(default=())  # per group: queues it puts into
+    executors: frozenset[int] = frozenset()  # resources that are an executor's workers
 
     def is_queue(self, shared: int) -> bool:
         return shared >= self.resources
@@ -76,8 +78,9 @@ class Plan:
 
 def plan_of(scenario: Scenario) -> Plan:
     """Compile every group's round."""
-    names = (*scenario.resources, *scenario.queues)
-    capacity = (*scenario.resources.values(), *(q.maxsize for q in scenario.queues.values()))
+    limits = scenario.limits
+    names = (*limits, *scenario.queues)
+    capacity = (*limits.values(), *(q.maxsize for q in scenario.queues.values()))
     index = {name: i for i, name in enumerate(names)}
     ops, leaves, serves, puts = [], [], [], []
     for group in scenario.players:
@@ -86,9 +89,10 @@ def plan_of(scenario: Scenario) -> Plan:
         leaves.append(group_leaves)
         serves.append(-1 if group.serves is None else index[group.serves])
         puts.append(frozenset(index[q] for q in scenario.queues if group.puts(q)))
+    executors = frozenset(index[name] for name in scenario.executors)
     return Plan(
-        names, capacity, len(scenario.resources), tuple(ops), tuple(leaves), tuple(serves),
-        tuple(puts),
+        names, capacity, len(limits), tuple(ops), tuple(leaves), tuple(serves), tuple(puts),
+        executors,
     )  # fmt: skip
 
 

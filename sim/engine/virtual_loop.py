@@ -14,6 +14,13 @@ have every one of them right, in this Python's version of them.
   timer), it raises `Stalled`, since no I/O will ever come;
 - CPU work and blocking calls are `advance`: the clock moves on while the
   caller holds the loop;
+- a worker thread's life is `in_thread_at`: what it does at a time of its
+  own runs once the clock gets there (moved on by `advance`, or where the
+  loop would wait), in time order, before the loop goes on; what it hands
+  the loop with `call_soon_threadsafe` joins the ready queue at that instant,
+  behind what the loop queued before it, and wakes a waiting loop at that
+  very instant, as writing to its wake-up socket does (no rounding to the
+  millisecond); a thread that hands the loop nothing does not wake it;
 - timers within `CLOCK_RESOLUTION` of now are due now, as on Linux.
 """
 
@@ -22,7 +29,9 @@ from __future__ import annotations
 import asyncio
 import math
 import selectors
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from heapq import heappop, heappush
+from itertools import count
 from typing import Any, TypeVar
 
 __all__ = ["CLOCK_RESOLUTION", "Stalled", "VirtualLoop"]
@@ -39,10 +48,23 @@ class Stalled(Exception):
 
 
 class _Clock:
-    __slots__ = ("now",)
+    """The time, and what worker threads will do at times of their own."""
+
+    __slots__ = ("acts", "now", "tickets", "woken")
 
     def __init__(self) -> None:
         self.now = 0.0
+        self.acts: list[tuple[float, int, Callable[[float], object]]] = []  # a heap
+        self.tickets = count()
+        self.woken = False  # a thread handed the loop a callback
+
+    def act(self, until: float) -> None:
+        """Let the threads do what they do by `until`, in time order, each at its time."""
+        acts = self.acts
+        while acts and acts[0][0] <= until:
+            when, _, act = heappop(acts)
+            self.now = max(self.now, when)
+            act(when)
 
 
 class _Selector(selectors.SelectSelector):
@@ -53,10 +75,17 @@ class _Selector(selectors.SelectSelector):
         self._clock = clock
 
     def select(self, timeout: float | None = None) -> list:
-        if timeout is None:
-            raise Stalled
-        if timeout > 0:  # as `selectors.EpollSelector.select` rounds it
-            self._clock.now += math.ceil(timeout * 1e3) * 1e-3
+        clock = self._clock
+        # as `selectors.EpollSelector.select` rounds a timeout
+        until = math.inf if timeout is None else clock.now + math.ceil(timeout * 1e3) * 1e-3
+        clock.woken = False
+        acts = clock.acts
+        while acts and acts[0][0] <= until and not clock.woken:
+            clock.act(acts[0][0])  # a thread handing the loop a callback wakes it there
+        if not clock.woken:
+            if timeout is None:
+                raise Stalled
+            clock.now = max(clock.now, until)
         return []
 
 
@@ -74,8 +103,25 @@ class VirtualLoop(asyncio.SelectorEventLoop):
         return self._clock.now
 
     def advance(self, seconds: float) -> None:
-        """CPU work or a blocking call of `seconds`: the loop is held meanwhile."""
-        self._clock.now += seconds
+        """CPU work or a blocking call of `seconds`: the loop is held meanwhile, and
+        the threads do what they do by then."""
+        clock = self._clock
+        clock.now += seconds
+        clock.act(clock.now)
+
+    def in_thread_at(self, when: float, act: Callable[[float], object]) -> None:
+        """A worker thread does `act(when)` at `when`: at once if that is not later than now."""
+        clock = self._clock
+        heappush(clock.acts, (when, next(clock.tickets), act))
+        if when <= clock.now:
+            clock.act(clock.now)
+
+    def call_soon_threadsafe(
+        self, callback: Callable[..., object], *args: Any, context: Any = None
+    ) -> asyncio.Handle:
+        """A worker thread hands the loop `callback`: queued now, waking a waiting loop."""
+        self._clock.woken = True
+        return self.call_soon(callback, *args, context=context)
 
     def play(self, main: Coroutine[Any, Any, T]) -> T:
         """Run `main` to its end and close the loop; on `Stalled`, every task left is
@@ -86,7 +132,8 @@ class VirtualLoop(asyncio.SelectorEventLoop):
             left = asyncio.all_tasks(self)
             for task in left:
                 task.cancel()
-            self.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+            if left:  # (a gather of nothing would be made on another loop)
+                self.run_until_complete(asyncio.gather(*left, return_exceptions=True))
             raise
         finally:
             self.close()

@@ -55,7 +55,9 @@ def _doubled(scenario: Scenario, trace: Trace) -> Scenario | None:
     if (found := explanations.busiest(trace)) is not None:
         name, capacity, _utilization = found
         # the whole mapping: a name may hold a dot, which a path would split
-        return with_values(scenario, {"resources": {**scenario.resources, name: 2 * capacity}})
+        section = "executors" if name in scenario.executors else "resources"
+        limits = getattr(scenario, section)
+        return with_values(scenario, {section: {**limits, name: 2 * capacity}})
     if (queue := explanations.fullest(trace)) is not None:
         group = queue[3]
         players = list(scenario.players)

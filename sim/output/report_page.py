@@ -183,6 +183,10 @@ def _facts(result: Result) -> str:
     rows = max((len(trace.workload.kind) for trace in result.traces), default=0)
     shared = [f"{name} ({capacity} at once)" for name, capacity in scenario.resources.items()]
     shared += [
+        f"executor {name} ({_counted(workers, 'worker')})"
+        for name, workers in scenario.executors.items()
+    ]
+    shared += [
         f"queue {name} ({f'at most {queue.maxsize}' if queue.maxsize else 'unbounded'})"
         for name, queue in scenario.queues.items()
     ]

@@ -64,6 +64,11 @@ class CallTranscript:
         """The queues the games used, by name: their maxsize (0: unbounded)."""
         return {n: size for kind, n, size in self.calls.objects.values() if kind == "queue"}
 
+    @property
+    def executors(self) -> dict[str, int]:
+        """None: a pool running the games is the threaded schedule's, not an executor."""
+        return {}
+
 
 def transcribe_calls(recording: RawRecording, cpus: int | None = None) -> CallTranscript:
     """Group the games and choose the schedules."""

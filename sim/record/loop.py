@@ -13,6 +13,11 @@ loop's thread). Per step we keep:
 - `ready`: when the task could run again — the `call_soon` that queued it,
   or, when a timer or another thread woke it, the moment that was due, so
   time the loop spent busy elsewhere is not mistaken for the task's own wait;
+  when the timer is the task's own, set in the step before (`asyncio.sleep`)
+  with less than 1 % of its delay left of that step, the delay after the
+  step's end: the wait written is then the delay the program asked for, not
+  it less the few varying microseconds of asyncio ending the step (which,
+  drawn apart from the step, would add noise that can tip a busy loop's order);
 - `start`, `end`: the step itself, the task's coroutine holding the loop;
 - for a step at least `threshold` long, `cpu`, the CPU seconds it used, and
   `switches`, the times the thread gave up the CPU of its own accord: a long
@@ -66,6 +71,9 @@ _TASK_TYPES = tuple({tasks.Task, tasks._PyTask})
 _STEP_NAMES = frozenset({"task_wakeup", "__step", "__wakeup"})
 _ASYNCIO_DIR = os.path.dirname(asyncio.__file__)
 
+#: A task's own timer is written as the delay it asked when less than this share of the
+#: delay was left of the step that set it.
+_STEP_LEFT = 0.01
 #: Numbers kept per step, in this order, in a task's flat `steps` array: ready, start, end,
 #: cpu seconds, joined (1.0: woken by another task's work), voluntary switches.
 STEP_FIELDS = 6
@@ -184,6 +192,9 @@ class RecordingLoop(asyncio.SelectorEventLoop):
         self._job_of: dict[asyncio.Future, int] = {}  # executor futures → job number
         self._running: asyncio.Task | None = None  # the task whose work is running now
         self._due: float | None = None  # when the running timer or thread event was due
+        #: the running timer's setter (its life and steps then), and the delay it asked
+        self._asked: tuple[TaskLife | None, int, float] = (None, 0, 0.0)
+        self._delay: float | None = None  # the delay of the `call_later` being made
         self._offset = perf_counter() - self.time()  # loop clock → perf_counter
 
     # Hot path: called for every step; written plainly, attribute look-ups kept few, and
@@ -204,6 +215,11 @@ class RecordingLoop(asyncio.SelectorEventLoop):
                 joined = False
             due = self._due
             ready = due if due is not None and due < now else now
+            setter, steps, asked = self._asked
+            if due is not None and setter is life and len(life.steps) == steps + STEP_FIELDS:
+                after = life.steps[-4] + asked  # its own timer: the delay asked, after the step
+                if after - due < asked * _STEP_LEFT:  # (it may be a few µs past now)
+                    ready = after
             if life.callback is None:
                 life.callback, life.args, life.ready, life.joined = callback, args, ready, joined
                 callback, args = life, ()
@@ -215,9 +231,21 @@ class RecordingLoop(asyncio.SelectorEventLoop):
             return super().call_soon(callback, *args, context=context)
         return self._call_soon(callback, args, context)
 
+    def call_later(self, delay: float, callback: Any, *args: Any, context: Any = None) -> Any:
+        self._delay = delay  # what `asyncio.sleep` asked for, read by `call_at`
+        try:
+            return super().call_later(delay, callback, *args, context=context)
+        finally:
+            self._delay = None
+
     def call_at(self, when: float, callback: Any, *args: Any, context: Any = None) -> Any:
         due = when + self._offset
-        return super().call_at(when, self._timer, due, callback, args, context=context)
+        life = self._lives.get(self._running) if self._running is not None else None
+        asked = None
+        if life is not None:
+            delay = self._delay if self._delay is not None else when - self.time()
+            asked = (life, len(life.steps), delay)
+        return super().call_at(when, self._timer, due, callback, args, asked, context=context)
 
     def call_soon_threadsafe(self, callback: Any, *args: Any, context: Any = None) -> Any:
         return super().call_soon_threadsafe(
@@ -232,13 +260,17 @@ class RecordingLoop(asyncio.SelectorEventLoop):
         finally:
             self._running = None
 
-    def _timer(self, due: float, callback: Any, args: tuple) -> None:
-        """A timer or another thread's callback: what it wakes was ready at `due`."""
+    def _timer(self, due: float, callback: Any, args: tuple, asked: tuple | None = None) -> None:
+        """A timer or another thread's callback: what it wakes was ready at `due`; a
+        timer a task set (`asked`: its life, its steps then, the delay)."""
         self._due = due
+        if asked is not None:
+            self._asked = asked
         try:
             callback(*args)
         finally:
             self._due = None
+            self._asked = (None, 0, 0.0)
 
     def _note(self, code: int, reference: int) -> None:
         """An event of the running task's current step (see `sim.record.primitives`)."""

@@ -7,7 +7,8 @@ their mean with `deterministic`; a step whose tasks all took the same time is
 a plain number. Long lists are thinned to evenly spaced quantiles so a run
 of 10 000 tasks stays a readable file. What the program's tasks shared is
 declared before the players: `resources` (a semaphore's initial value, 1 for
-a lock, an executor's `max_workers`) and `queues` (`maxsize`).
+a lock), `executors` (the `max_workers` of those `run_in_executor` used) and
+`queues` (`maxsize`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = [
 
 #: Most values written per empirical distribution; more become quantiles.
 DEFAULT_MAX_VALUES = 200
-#: The program's loop in asyncio's own order, written beside the tie rule's cooperative.
+#: The program's own loop, in asyncio's order, written before the tie rule's cooperative.
 ASYNCIO_ORDER = "{cooperative: {order: asyncio}}"
 _WIDTH = 100
 
@@ -63,19 +64,19 @@ def render(
         transcript,
         deterministic,
         max_values,
-        resources="shared by every game: a semaphore, a lock, an executor's workers",
+        resources="shared by every game: a semaphore, a lock",
         queues="asyncio.Queue(maxsize); 0: unbounded",
     )
     lines += [
-        "# cooperative: by the tie rule, the program's own (robust to the noise in recorded",
-        "# durations); order asyncio: asyncio's own order, iteration by iteration, which a busy",
-        "# loop follows but which tiny differences between durations can tip another way",
+        "# order asyncio: the program's own loop, asyncio's order iteration by iteration (how",
+        "# late a busy loop runs a task that could run); cooperative: by the tie rule, which",
+        "# serves every task the instant it can run",
     ]
     if any(size > 0 for size in transcript.queues.values()):
         # played one game after another, a producer would wait for ever on a full queue
-        lines.append(f"schedules: [cooperative, {ASYNCIO_ORDER}]")
+        lines.append(f"schedules: [{ASYNCIO_ORDER}, cooperative]")
     else:
-        lines.append(f"schedules: [synchronous, cooperative, {ASYNCIO_ORDER}]")
+        lines.append(f"schedules: [synchronous, {ASYNCIO_ORDER}, cooperative]")
     return "\n".join(lines) + "\n"
 
 
@@ -88,6 +89,9 @@ def shared_and_players(
     if transcript.resources:
         lines += [f"resources:   # {resources}"]
         lines += [f"  {name}: {units}" for name, units in transcript.resources.items()]
+    if transcript.executors:
+        lines += ["executors:   # run_in_executor's pools: max_workers, each job a `with` on one"]
+        lines += [f"  {name}: {workers}" for name, workers in transcript.executors.items()]
     if transcript.queues:
         lines += [f"queues:      # {queues}"]
         lines += [f"  {name}: {{maxsize: {size}}}" for name, size in transcript.queues.items()]

@@ -126,6 +126,7 @@ class Transcript:
     notes: tuple[str, ...] = field(default=())
     resources: dict[str, int] = field(default_factory=dict)  # name → units
     queues: dict[str, int] = field(default_factory=dict)  # name → maxsize (0: unbounded)
+    executors: dict[str, int] = field(default_factory=dict)  # name → max_workers
 
     @property
     def makespan_s(self) -> float:
@@ -197,9 +198,9 @@ def transcribe(
             )
         )
         flags += found
-    resources, queues = _shared(groups, objects)
+    resources, queues, executors = _shared(groups, objects)
     notes = _notes(recording, games, late, lives.counts)
-    return Transcript(recording, tuple(groups), tuple(flags), notes, resources, queues)
+    return Transcript(recording, tuple(groups), tuple(flags), notes, resources, queues, executors)
 
 
 def served_queue(nodes: list[Node]) -> int | None:
@@ -357,8 +358,10 @@ def _leaf(name: str, here, column: list, note: str, threshold: float):
     return flags, [Position("host", walls, note)]
 
 
-def _shared(groups: list[RecordedGroup], objects: dict) -> tuple[dict[str, int], dict[str, int]]:
-    """The resources and queues the groups use, by name, with their capacities."""
+def _shared(
+    groups: list[RecordedGroup], objects: dict
+) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """The resources, queues and executors the groups use, by name, with their capacities."""
     by_name = {o.name: o for o in objects.values()}
     used: set[str] = {group.serves for group in groups if group.serves}
 
@@ -370,9 +373,11 @@ def _shared(groups: list[RecordedGroup], objects: dict) -> tuple[dict[str, int],
 
     for group in groups:
         walk(group.positions)
-    resources = {n: by_name[n].capacity for n in sorted(used) if by_name[n].kind != "queue"}
-    queues = {n: by_name[n].capacity for n in sorted(used) if by_name[n].kind == "queue"}
-    return resources, queues
+    kinds: dict[str, dict[str, int]] = {"resource": {}, "queue": {}, "executor": {}}
+    for name in sorted(used):
+        kind = by_name[name].kind
+        kinds[kind if kind in kinds else "resource"][name] = by_name[name].capacity
+    return kinds["resource"], kinds["queue"], kinds["executor"]
 
 
 def _names(keys: list[tuple]) -> dict[tuple, str]:

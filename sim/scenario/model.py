@@ -62,6 +62,9 @@ STEP_KINDS: tuple[StepKind, ...] = (
 TIMED_KINDS: tuple[StepKind, ...] = ("host", "wait", "block", "native")
 #: Kinds a step of the file is spelt with, in the order error messages list them.
 _FILE_KINDS: tuple[StepKind, ...] = ("host", "wait", "block", "native", "with", "gather", "put")
+#: What a job on an executor may hold: Python, which needs the GIL (the loop's host),
+#: and time off it (a blocking call, C code that releases the GIL: a `wait`).
+_JOB_KINDS: frozenset[StepKind] = frozenset({"host", "wait"})
 #: Names of resources and queues: they become column names, so words, digits, `_ . -`.
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -298,6 +301,7 @@ class Scenario(Frozen):
     replications: Count = 1
     sweep: dict[Annotated[str, Field(min_length=1)], Axis] = Field(default_factory=dict)
     resources: dict[Name, Count] = Field(default_factory=dict)
+    executors: dict[Name, Count] = Field(default_factory=dict)
     queues: dict[Name, Annotated[QueueSpec, BeforeValidator(_unbounded)]] = Field(
         default_factory=dict
     )
@@ -350,8 +354,11 @@ class Scenario(Frozen):
     @model_validator(mode="after")
     def _shared_names_declared(self) -> Scenario:
         """Every resource and queue a step names is declared, and can be granted."""
-        for name in self.resources.keys() & self.queues.keys():
-            fail_at(("queues", name), f"{name!r} names both a resource and a queue", name)
+        for name in self.resources.keys() & self.executors.keys():
+            fail_at(("executors", name), f"{name!r} names both a resource and an executor", name)
+        for name in self.limits.keys() & self.queues.keys():
+            what = "a resource" if name in self.resources else "an executor"
+            fail_at(("queues", name), f"{name!r} names both {what} and a queue", name)
         for i, group in enumerate(self.players):
             for loc, step in _steps_with_places(group.round, ("players", i, "steps")):
                 self._check_step(loc, step)
@@ -368,21 +375,39 @@ class Scenario(Frozen):
     def _check_step(self, loc: Loc, step: Step) -> None:
         if step.with_ is not None:
             name, units = step.with_.resource, step.with_.units
-            if name not in self.resources:
-                fail_at((*loc, "with"), _undeclared("resource", name, self.resources), name)
-            if units > self.resources[name]:
+            if name not in self.limits:
+                fail_at((*loc, "with"), _undeclared("resource", name, self.limits), name)
+            if units > self.limits[name]:
                 message = (
-                    f"takes {units} units of {name!r}, which has {self.resources[name]}: "
+                    f"takes {units} units of {name!r}, which has {self.limits[name]}: "
                     "it could never be granted"
                 )
                 fail_at((*loc, "with"), message, units)
+            if name in self.executors:
+                if units != 1:
+                    message = f"a job takes one worker of executor {name!r}, not {units}"
+                    fail_at((*loc, "with", "units"), message, units)
+                for j, inner in enumerate(step.inner):
+                    if inner.kind not in _JOB_KINDS:
+                        message = (
+                            f"a job on executor {name!r} holds host and wait steps only, not "
+                            f"{inner.kind!r}: in a worker thread, a blocking call or C code "
+                            "that releases the GIL holds neither the GIL nor the loop: a `wait`"
+                        )
+                        fail_at((*loc, "steps", j), message, inner.kind)
         if step.put is not None and step.put not in self.queues:
             fail_at((*loc, "put"), _undeclared("queue", step.put, self.queues), step.put)
 
     @property
+    def limits(self) -> dict[str, int]:
+        """Every name a `with` may take units of, with its capacity: the resources, then
+        the executors (an executor is a resource whose units are worker threads)."""
+        return {**self.resources, **self.executors}
+
+    @property
     def shares(self) -> bool:
         """True when games share more than the hosts: resources, queues or a fan-out."""
-        return bool(self.resources or self.queues) or any(
+        return bool(self.limits or self.queues) or any(
             step.kind not in TIMED_KINDS or group.serves is not None
             for group in self.players
             for top in group.round
@@ -470,8 +495,8 @@ def _steps_with_places(steps: tuple[Step, ...], loc: Loc) -> Iterator[tuple[Loc,
 
 def _undeclared(what: str, name: str, declared: dict) -> str:
     known = ", ".join(sorted(declared)) or "none"
-    plural = "resources" if what == "resource" else "queues"
-    return f"unknown {what} {name!r}: declare it under `{plural}:` (declared: {known})"
+    where = "`resources:` or `executors:`" if what == "resource" else "`queues:`"
+    return f"unknown {what} {name!r}: declare it under {where} (declared: {known})"
 
 
 def _names_that_may_clash(groups: tuple[PlayerGroup, ...]) -> list[tuple[Loc, str]]:

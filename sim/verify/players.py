@@ -24,7 +24,8 @@ primitives:
 
 - cooperative: `asyncio.Semaphore`, `asyncio.Queue`, `asyncio.gather` of the
   children, on the one loop (host, native and block steps in the process pool
-  when `host.count` > 1);
+  when `host.count` > 1); a job on an executor, `run_in_executor` on a
+  `ThreadPoolExecutor` of its workers (elsewhere an executor is a semaphore);
 - synchronous: games one after another in the engine's hand-out order (a
   queue's consumers after its producers), children one after another; with
   `host.count` > 1, as parallel on that many processes;
@@ -51,6 +52,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import takewhile
 from typing import Any
 
 from sim.experiment.executors import kill_workers
@@ -65,6 +67,7 @@ from sim.verify.work import (
     pid_after,
     play_game,
     play_in_worker,
+    play_job,
     play_shared,
     share_in_worker,
     timed_step,
@@ -301,6 +304,9 @@ async def _shared_on_the_loop(
         range(program.resources, len(program.names)),
     )
     semaphores = {i: asyncio.Semaphore(program.capacity[i]) for i in resources}
+    executors = {  # `run_in_executor` on pools of their size
+        i: concurrent.futures.ThreadPoolExecutor(program.capacity[i]) for i in program.executors
+    }
     turns = {i: asyncio.Lock() for i in resources if i in program.several}
     queues: dict[int, asyncio.Queue] = {
         i: asyncio.Queue(program.capacity[i]) for i in queue_indices
@@ -322,10 +328,14 @@ async def _shared_on_the_loop(
         await asyncio.sleep(0)  # the coroutine's next await: others may run
 
     async def play_ops(ops: tuple, durations: tuple[float, ...], base: int) -> None:
-        for op in ops:
+        walk = iter(ops)
+        for op in walk:
             code = op[0]
             if code == "timed":
                 await step(op[2], durations[base + op[1]])
+            elif code == "acquire" and op[2] in executors:  # to its release: the job
+                job = [(o[2], durations[base + o[1]]) for o in takewhile(_not_released, walk)]
+                await loop.run_in_executor(executors[op[2]], play_job, job)
             elif code == "acquire":
                 semaphore, turn = semaphores[op[2]], turns.get(op[2])
                 if turn is None:
@@ -367,13 +377,23 @@ async def _shared_on_the_loop(
         for _ in range(program.consumers[index]):
             await queue.put(CLOSED)
 
+    for i, executor in executors.items():  # its threads started before the clock
+        workers = range(program.capacity[i])
+        await asyncio.gather(*(loop.run_in_executor(executor, time.sleep, 0.01) for _ in workers))
     waited, began = cpu_wait(), time.perf_counter()
     games = asyncio.gather(*(game(index) for index in range(program.games)))
     try:
         ends = await asyncio.wait_for(games, program.patience)
     except TimeoutError:
         raise Stuck(f"the games did not end within {program.patience:g} s") from None
+    finally:
+        for executor in executors.values():
+            executor.shutdown(wait=False, cancel_futures=True)
     return Run(tuple(end - began for end in ends), cpu_wait() - waited + sum(waits))
+
+
+def _not_released(op: tuple) -> bool:
+    return op[0] != "release"
 
 
 def synchronous_shared(program: Program, hosts: int = 1) -> Run:

@@ -378,6 +378,7 @@ def program_of(workload: Workload, scale: float = 1.0, patience: float = 60.0) -
         capacity=plan.capacity,
         resources=plan.resources,
         several=frozenset(several_units(plan)),
+        executors=plan.executors,
         ops=tuple(_plain(ops) for ops in plan.ops),
         puts=tuple(tuple(sorted(queues)) for queues in plan.puts),
         groups=tuple(workload.group.tolist()),

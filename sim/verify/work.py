@@ -125,6 +125,12 @@ def timed_step(kind: str, seconds: float) -> float:
     return cpu_wait() - began
 
 
+def play_job(steps: list[tuple[str, float]]) -> None:
+    """An executor's job, on one of its worker threads: its steps one after another."""
+    for kind, seconds in steps:
+        do_step(kind, seconds)
+
+
 def play_game(steps: Steps) -> tuple[float, float]:
     """Play one game's steps one after another.
 
@@ -177,6 +183,7 @@ class Program:
     capacity: tuple[int, ...]  # a resource's units, a queue's maxsize (0: unbounded)
     resources: int  # names below this index are resources
     several: frozenset[int]  # resources some step asks several units of at once
+    executors: frozenset[int]  # resources that are an executor's workers (`executors:`)
     ops: tuple[Ops, ...]  # per group
     puts: tuple[tuple[int, ...], ...]  # per group: the queues it puts into
     groups: tuple[int, ...]  # per game
