@@ -171,3 +171,19 @@ def test_where_the_fast_players_do_not_apply_they_say_so():
         runners.play(Workload.of(bounded), Schedule.of("synchronous"), rng)
     played = runners.play(Workload.of(bounded), Schedule.of("cooperative"), rng)
     assert played.makespan == 3 * 1 + 1  # the consumer keeps up: 1 s behind the last put
+
+
+def test_every_whole_second_below_two_to_the_25_is_its_own_instant():
+    """The loop skips rounding a time that is a whole number of seconds below 2²⁵: each
+    of them must round back to itself at the clock's 12 digits (as Python's `round` and
+    numpy's agree for values this large, which are whole numbers of picoseconds), and the
+    bound must be where it is said to be: 36 893 489 s does not."""
+    from sim.engine.clock import DIGITS
+    from sim.engine.eventloop import _WHOLE
+
+    scale = 10.0**DIGITS
+    for low in range(0, int(_WHOLE), 2**22):
+        whole = np.arange(low, low + 2**22, dtype=np.float64)
+        assert (np.round(whole * scale) / scale == whole).all(), low
+    assert round(36_893_489.0 * scale) / scale != 36_893_489.0
+    assert all(round(x * scale) / scale == x for x in (0.0, 1.0, 2.0**25 - 1))

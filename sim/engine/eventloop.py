@@ -59,6 +59,12 @@ __all__ = ["play"]
 
 _PER_SECOND = 10.0**DIGITS
 _NEVER = math.inf
+#: Every whole number of seconds below this (388 days) is its own instant:
+#: `round(x * 10.0**12) / 10.0**12 == x`, checked for each of them (no bound on the
+#: rounding errors shows it; 36 893 489 is the first whole number that is not). A sum
+#: that is a whole number below it needs no rounding, which is most of what an instant
+#: costs the loop where durations are whole seconds.
+_WHOLE = 2.0**25
 #: Hosts below this number may be handed on at once while others free up at the same
 #: instant (checking that every lower host stays busy costs a scan of them).
 _LOWER = 16
@@ -72,8 +78,8 @@ _ASKING = frozenset(STEP_KINDS.index(kind) for kind in HOLDS_HOST["cooperative"]
 
 
 class _Task:
-    """A game's line of play, or one child of a gather; `row`, `dur` and `key` are
-    those of its leaf 0 in the current round."""
+    """A game's line of play, or one child of a gather; `row` and `key` are those of its
+    leaf 0 in the current round, `width` the rows of its group's round."""
 
     __slots__ = (
         "consumer",
@@ -88,10 +94,11 @@ class _Task:
         "parent",
         "pc",
         "row",
+        "width",
     )
 
-    def __init__(self, game: int, group: int, ops: tuple[Compiled, ...]) -> None:
-        self.game, self.group, self.ops = game, group, ops
+    def __init__(self, game: int, group: int, ops: tuple[Compiled, ...], width: int) -> None:
+        self.game, self.group, self.ops, self.width = game, group, ops, width
         self.pc = self.move = self.moves = self.row = self.key = self.left = 0
         self.hrow = -1
         self.consumer = False
@@ -198,7 +205,7 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
     ticket = count()
     free_hosts = list(range(workload.hosts))
     asking = _Line()  # hosts: (ready, key, task, row)
-    asked = asking.in_order
+    asked, asked_heap = asking.in_order, asking.heap
     last_game = [-1] * workload.hosts
     taken = dict.fromkeys(served, 0)
     took: dict[int, list[tuple[int, int]]] = {g: [] for g in served}  # rounds taken: game, move
@@ -217,16 +224,18 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
     def walk(task: _Task, t: float) -> None:
         """Play `task` from its operation `pc` at time t (now, or later along its waits)
         until it waits for a host, a resource, a queue or an event."""
-        nonlocal hosts_due, settle_due, alive
+        nonlocal hosts_due, settle_due, alive, deferring
         ops = task.ops
         pc = task.pc
         while True:
             code, leaf, a, b, child, width = ops[pc]
             if code == _WAIT:
                 row = task.row + leaf
-                t2 = round((t + durs[row]) * per_second) / per_second
-                if t2 < t:
-                    t2 = t
+                t2 = t + durs[row]
+                if not (t2 < _WHOLE and t2.is_integer()):  # else already its instant
+                    t2 = round(t2 * per_second) / per_second
+                    if t2 < t:
+                        t2 = t
                 ready[row] = start[row] = t
                 end[row] = t2
                 pc += 1
@@ -254,9 +263,10 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
                         task.key += leaves
                         pc = 0
                         continue
-                    if task.move + 1 < task.moves:
-                        task.move += 1
-                        task.row += widths[task.group]
+                    move = task.move + 1
+                    if move < task.moves:
+                        task.move = move
+                        task.row += task.width
                         task.key += leaves
                         pc = 0
                         continue
@@ -273,8 +283,9 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
                 task.pc = pc
                 line = waiting[a]
                 entry = (t, task.key + leaf, b, task, row)
-                if line.in_order and entry > line.in_order[-1]:  # `_Line.push`, written out
-                    line.in_order.append(entry)
+                in_order = line.in_order
+                if in_order and entry > in_order[-1]:  # `_Line.push`, written out
+                    in_order.append(entry)
                 else:
                     line.push(entry)
                 if t == now:
@@ -290,9 +301,35 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
                     return
                 end[task.row + leaf] = now
                 free[a] += b
-                f = waiting[a].first()
-                if f is not None and f[2] <= free[a] and f[0] < now:
-                    pass_on(a)
+                line = waiting[a]
+                first = line.in_order
+                if first and first[0][0] < now and first[0][2] <= free[a] and not line.heap:
+                    # the head waiter is served at once (`pass_on`, for one waiter ready
+                    # since before now): most often a game whose next step is a host step
+                    _r, _k, units, served, row = first.popleft()
+                    free[a] -= units
+                    start[row] = now
+                    spc = served.pc + 1
+                    served.pc = spc
+                    op = served.ops[spc]
+                    if op[0] == _ASK:  # `walk`'s ask, written out
+                        row = served.row + op[1]
+                        ready[row] = now
+                        entry = (now, served.key + op[1], served, row)
+                        if asked and entry > asked[-1]:
+                            asked.append(entry)
+                        else:
+                            asking.push(entry)
+                        if free_hosts:
+                            hosts_due = True
+                    else:
+                        was, deferring = deferring, True
+                        walk(served, now)
+                        deferring = was
+                    if free[a] and (first or line.heap):
+                        pass_on(line, a)
+                elif first or line.heap:
+                    pass_on(line, a)
                 if free[a]:  # units left: a waiter may be served now, or later (`wake_ups`)
                     touched.add(a)
                     settle_due = True
@@ -322,7 +359,7 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
                 task.left = a
                 task.hrow = row
                 for i in range(a):
-                    kid = _Task(task.game, task.group, child)
+                    kid = _Task(task.game, task.group, child, task.width)
                     offset = leaf + 1 + i * width
                     kid.parent, kid.move = task, task.move
                     kid.row = task.row + offset
@@ -340,13 +377,13 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
         else:
             heappush(timers, (now, next(ticket), task, -1))
 
-    def pass_on(m: int) -> None:
-        """Units just given back to resource `m` go at once to its waiters ready since
-        before now, as the instant's hand-out would give them: no request made at now
-        can pass those, and no other grant can take units from them. What the served
-        go on to do is played as in the hand-out (`soon`)."""
-        nonlocal deferring
-        line = waiting[m]
+    def pass_on(line: _Line, m: int) -> None:
+        """Units just given back to resource `m` go at once to its waiters (`line`) ready
+        since before now, as the instant's hand-out would give them: no request made at
+        now can pass those, and no other grant can take units from them. What the served
+        go on to do is played as in the hand-out (`soon`); a host step, the most common
+        first step inside a `with`, is asked for here rather than by `walk`."""
+        nonlocal deferring, hosts_due
         was, deferring = deferring, True
         in_order, heap = line.in_order, line.heap
         while True:  # `_Line.first` and `pop`, written out
@@ -365,8 +402,22 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
             _r, _k, units, task, row = f
             free[m] -= units
             start[row] = now
-            task.pc += 1
-            walk(task, now)
+            pc = task.pc + 1
+            task.pc = pc
+            op = task.ops[pc]
+            if op[0] == _ASK:  # `walk`'s ask, written out
+                leaf = op[1]
+                row = task.row + leaf
+                ready[row] = now
+                entry = (now, task.key + leaf, task, row)
+                if asked and entry > asked[-1]:
+                    asked.append(entry)
+                else:
+                    asking.push(entry)
+                if free_hosts:
+                    hosts_due = True
+            else:
+                walk(task, now)
         deferring = was
 
     def ended(task: _Task) -> None:
@@ -403,7 +454,7 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
         g = getters[m]
         if g and g[0][0] <= now and (items[m] or (not producers[m] and not p)):
             e = g[0]
-            if best is None or e[:2] < best[:2]:
+            if best is None or e[0] < best[0] or (e[0] == best[0] and e[1] < best[1]):
                 best = e
         return best
 
@@ -415,7 +466,9 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
             best_m, best = -1, None
             for m in touched:
                 e = head(m)
-                if e is not None and (best is None or e[:2] < best[:2]):
+                if e is not None and (
+                    best is None or e[0] < best[0] or (e[0] == best[0] and e[1] < best[1])
+                ):  # (ready, key) first: a key is never asked twice
                     best_m, best = m, e
             if best is None:
                 break
@@ -457,8 +510,10 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
         nonlocal hosts_due
         while free_hosts and (f := asking.first()) is not None and f[0] <= now:
             _r, _k, task, row = asking.pop()
-            until = round((now + durs[row]) * per_second) / per_second
-            serve(heappop(free_hosts), task, row, until if until > now else now)
+            until = now + durs[row]
+            if not (until < _WHOLE and until.is_integer()):
+                until = max(round(until * per_second) / per_second, now)
+            serve(heappop(free_hosts), task, row, until)
         hosts_due = False
 
     def serve(h: int, task: _Task, row: int, until: float) -> None:
@@ -470,8 +525,8 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
                 switches += 1
             last_game[h] = game
         start[row] = now
+        end[row] = until  # written now: the timer `serve` sets is at its end
         on_host[row] = h
-        task.hrow = row
         busy_until[h] = until
         heappush(timers, (until, next(ticket), task, h))
 
@@ -498,7 +553,7 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
     compiled = [_compiled(ops) for ops in plan.ops]
     first = workload.first_step.tolist()
     for index, g in enumerate(workload.group.tolist()):
-        task = _Task(index, g, compiled[g])
+        task = _Task(index, g, compiled[g], widths[g])
         task.key = index * moves * leaves
         if g in served:
             task.consumer = True
@@ -520,7 +575,6 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
                         hosts_woken = _NEVER
                         hosts_due = True
                 elif h >= 0:  # a host step ended: its game goes on, then the host is free
-                    end[task.hrow] = now
                     task.pc += 1
                     walk(task, now)
                     # the host straight to the head of the asks, when the end-of-instant
@@ -528,18 +582,40 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
                     # ask of this instant passes it), no other host is free and every
                     # lower one is busy past now, and the step takes time (the host is
                     # not back in this instant)
-                    if (
-                        not free_hosts
-                        and (f := asking.first()) is not None
-                        and f[0] < now
-                        and (h == 0 or (h < _LOWER and min(busy_until[:h]) > now))
-                    ):
-                        _r, _k, task, row = f
-                        until = round((now + durs[row]) * per_second) / per_second
-                        if until > now:
-                            asking.pop()
-                            serve(h, task, row, until)
-                            continue
+                    # (`_Line.first`, `pop` and `serve`, written out: once a round)
+                    if not free_hosts and (asked or asked_heap):
+                        if not asked_heap or (asked and asked[0] < asked_heap[0]):
+                            f, in_order = asked[0], True
+                        else:
+                            f, in_order = asked_heap[0], False
+                        if f[0] < now and (h == 0 or (h < _LOWER and min(busy_until[:h]) > now)):
+                            _r, _k, task, row = f
+                            until = now + durs[row]
+                            if not (until < _WHOLE and until.is_integer()):
+                                until = round(until * per_second) / per_second
+                            if until > now:
+                                if in_order:
+                                    asked.popleft()
+                                else:
+                                    heappop(asked_heap)
+                                game, last = task.game, last_game[h]
+                                if last != game:
+                                    if last >= 0:
+                                        switches += 1
+                                    last_game[h] = game
+                                start[row] = now
+                                end[row] = until  # written now: the timer is at its end
+                                on_host[row] = h
+                                busy_until[h] = until
+                                heappush(timers, (until, next(ticket), task, h))
+                                if (
+                                    not (settle_due or deferred or hosts_due or touched)
+                                    and (after := timers[0][0]) > now
+                                ):
+                                    # the instant is over with nothing left to settle
+                                    # (no host is free): on to the next, as below
+                                    now = after
+                                continue
                     heappush(free_hosts, h)
                     hosts_due = True
                 else:
@@ -566,18 +642,21 @@ def _run(workload: Workload, schedule: Schedule) -> Trace | None:
         now = timers[0][0]
     if alive:
         return None  # waits for ever: the task engine says who waits for what
-    return _trace(workload, schedule, (ready_a, start_a, end_a, host_a), switches, took, closed)
+    times = (ready_a, start_a, end_a, host_a)
+    return _trace(workload, schedule, times, durations, switches, took, closed)
 
 
 def _trace(
     workload: Workload,
     schedule: Schedule,
     times: tuple[np.ndarray, ...],
+    durations: np.ndarray,
     switches: int,
     took: dict[int, list[tuple[int, int]]],
     closed: list[tuple[int, int, int]],
 ) -> Trace:
-    """The trace: rows laid out, then the rounds consumers took and their last gets."""
+    """The trace: rows laid out, then the rounds consumers took and their last gets;
+    `durations`, the loop's own column of them, becomes the played workload's."""
     laid_out = len(workload.duration)
     if not took:
         played = dataclasses.replace(workload, served=None)
@@ -592,7 +671,7 @@ def _trace(
         sources.append(region + np.arange(len(closed)))
         rows = np.concatenate(sources)
         played, columns = workload.with_rows(
-            workload.served_rows(took, closed), [(c, c[rows]) for c in times]
+            workload.served_rows(took, closed), [(c, c[rows]) for c in times], durations
         )
     trace = Trace(played, schedule, *columns)
     return dataclasses.replace(trace, switches=switches)

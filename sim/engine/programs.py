@@ -427,5 +427,6 @@ def hand_out_order(workload: Workload) -> list[int]:
                 depth[index] = 1 + max(map(level, feeders), default=0)
         return depth[index]
 
-    group = workload.group.tolist()
-    return sorted(range(workload.games), key=lambda game: (level(group[game]), game))
+    levels = np.array([level(index) for index in range(len(groups))], dtype=np.int64)
+    # a stable sort by level keeps file order among games of one level
+    return np.argsort(levels[workload.group], kind="stable").tolist()

@@ -41,8 +41,10 @@ from sim.scenario.schedules import Schedule
 
 __all__ = ["never_waits", "play"]
 
-_TIMED_CODES = [STEP_KINDS.index(kind) for kind in TIMED_KINDS]
-_CONTAINER_CODES = [STEP_KINDS.index(kind) for kind in ("with", "gather")]
+#: Per step kind's code: a timed kind (one that lasts a duration of its own) …
+_TIMED = np.isin(np.arange(len(STEP_KINDS)), [STEP_KINDS.index(kind) for kind in TIMED_KINDS])
+#: … and a container (`with`, `gather`: it ends with the last row inside it).
+_CONTAINER = np.isin(np.arange(len(STEP_KINDS)), [STEP_KINDS.index(k) for k in ("with", "gather")])
 
 
 def play(workload: Workload, schedule: Schedule) -> Trace | None:
@@ -51,17 +53,16 @@ def play(workload: Workload, schedule: Schedule) -> Trace | None:
         return None
     plan = workload.plan
     scenario = workload.scenario
-    order = hand_out_order(workload)
+    order = np.asarray(hand_out_order(workload), dtype=np.int64)
     group = workload.group.tolist()
     items = scenario.items()
     took: dict[int, list[tuple[int, int]]] = {g: [] for g in workload.served or {}}
     closed: list[tuple[int, int, int]] = []
     first_taker: dict[int, int] = {}  # per queue: the consumer that takes every item
-    for game in order:
+    serves = np.array(plan.serves, dtype=np.int64)[workload.group[order]]
+    for game in order[serves >= 0].tolist():  # the consumers, in the hand-out order
         g = group[game]
         q = plan.serves[g]
-        if q < 0:
-            continue
         rounds = 0
         if q not in first_taker:
             first_taker[q] = game
@@ -73,7 +74,7 @@ def play(workload: Workload, schedule: Schedule) -> Trace | None:
     else:
         played = dataclasses.replace(workload, served=None)
         played.__dict__["plan"] = plan
-    ready, start, end = (instants(c) for c in _times(played, np.asarray(order, dtype=np.int64)))
+    ready, start, end = (instants(c) for c in _times(played, order))
     host = np.zeros(len(start), dtype=np.int32)
     trace = Trace(played, schedule, ready, start, end, host)
     # the host takes up each game in turn: a switch (free here) at every game but the first
@@ -100,24 +101,67 @@ def _times(played: Workload, order: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     began[:1] = 0.0
     began[1:] = ended[:-1]
     readies = began.copy()
-    timed = np.isin(kind[offsets], _TIMED_CODES)
+    timed = _TIMED[kind[offsets]]
     readies[offsets[timed]] = 0.0  # a game's first timed row: ready when handed in, at 0
     spans, child_of = _layout(played)
-    inside = np.flatnonzero(np.isin(kind, _CONTAINER_CODES))
     # a container ends with the last row inside it, never itself a container (a `with` or
-    # a child has steps): so the values read here are not ones written here
-    if len(inside):
-        ended[inside] = ended[inside + spans[played.group[game[inside]], leaf[inside]]]
-    if (child_of >= 0).any():  # a gather child's first timed row: since its gather began
-        rows = np.flatnonzero(np.isin(kind, _TIMED_CODES))
-        gather = child_of[played.group[game[rows]], leaf[rows]]
-        rows, gather = rows[gather >= 0], gather[gather >= 0]
-        readies[rows] = began[rows - (leaf[rows] - gather)]
+    # a child has steps): so the values read here are not ones written here; and a
+    # gather child's first timed row is ready since its gather began
+    if sequence is None:  # the groups whose rows are laid out: a stride per leaf
+        rest = _by_stride(played, spans, child_of, readies, began, ended)
+    else:
+        rest = np.arange(len(kind))
+    if len(rest):  # the others (a consumer's rounds, a sequence out of file order): row by row
+        kind, leaf, game = kind[rest], leaf[rest], game[rest]
+        inside = rest[_CONTAINER[kind]]
+        if len(inside):
+            at = _CONTAINER[kind]
+            ended[inside] = ended[inside + spans[played.group[game[at]], leaf[at]]]
+        if (child_of >= 0).any():
+            at = _TIMED[kind]
+            rows = rest[at]
+            gather = child_of[played.group[game[at]], leaf[at]]
+            rows, gather, lf = rows[gather >= 0], gather[gather >= 0], leaf[at][gather >= 0]
+            readies[rows] = began[rows - (lf - gather)]
     if sequence is None:
         return readies, began, ended
     ready, start, end = (np.empty(len(sequence)) for _ in range(3))
     ready[sequence], start[sequence], end[sequence] = readies, began, ended
     return ready, start, end
+
+
+def _by_stride(
+    played: Workload,
+    spans: np.ndarray,
+    child_of: np.ndarray,
+    readies: np.ndarray,
+    began: np.ndarray,
+    ended: np.ndarray,
+) -> np.ndarray:
+    """The containers' ends and the gather children's readies of every group whose rows
+    are laid out (its games' rounds one after another, as `Workload.of` lays them), as
+    one strided copy per leaf rather than an index per row: at millions of rows those
+    indices are most of what the run costs. Returns the rows left to the caller (a
+    consumer's, whose rounds the run made)."""
+    plan = played.plan
+    scenario = played.scenario
+    first = played.first_step
+    rest = []
+    game = 0
+    for g, group in enumerate(scenario.players):
+        lo, hi = int(first[game]), int(first[game + group.count])
+        game += group.count
+        if group.serves is not None:
+            rest.append(np.arange(lo, hi))
+            continue
+        width = len(plan.leaves[g])
+        codes = [leaf.code for leaf in plan.leaves[g]]
+        for leaf in range(width):
+            if spans[g, leaf] and _CONTAINER[codes[leaf]]:
+                ended[lo + leaf : hi : width] = ended[lo + leaf + spans[g, leaf] : hi : width]
+            if child_of[g, leaf] >= 0 and _TIMED[codes[leaf]]:
+                readies[lo + leaf : hi : width] = began[lo + child_of[g, leaf] : hi : width]
+    return np.concatenate(rest) if rest else np.zeros(0, dtype=np.int64)
 
 
 def _layout(played: Workload) -> tuple[np.ndarray, np.ndarray]:

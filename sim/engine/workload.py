@@ -68,43 +68,62 @@ class Workload:
         plan = plan_of(scenario)  # kept: the engine reads it again (`plan`)
         shares = scenario.shares
         items = scenario.items() if shares else {}
-        parts: dict[str, list[np.ndarray]] = {k: [] for k in ("move", "step", "kind", "duration")}
-        parts["shared"] = []
         served: dict[int, np.ndarray] = {}
         game_lengths, group_of_game, players = [], [], []
         for index, group in enumerate(scenario.players):
-            round_ = plan.leaves[index]
-            width = len(round_)
-            if group.serves is not None:  # rows made while playing; durations drawn now
-                served[index] = _durations(round_, items[group.serves], rng).reshape(-1, width)
-                game_lengths += [0] * group.count
-            else:
-                repeats = group.count * group.moves
-                kinds = np.array([leaf.code for leaf in round_], dtype=np.int8)
-                parts["kind"].append(np.tile(kinds, repeats))
-                parts["duration"].append(_durations(round_, repeats, rng))
-                parts["step"].append(np.tile(np.arange(width, dtype=np.int32), repeats))
-                parts["move"].append(
-                    np.tile(np.repeat(np.arange(group.moves, dtype=np.int32), width), group.count)
-                )
-                shared = np.array([leaf.shared for leaf in round_], dtype=np.int16)
-                parts["shared"].append(np.tile(shared, repeats))
-                game_lengths += [group.moves * width] * group.count
+            width = len(plan.leaves[index])
+            laid_out = 0 if group.serves is not None else group.moves * width
+            game_lengths += [laid_out] * group.count
             group_of_game += [index] * group.count
             players += group.player_names()
         first_step = np.zeros(len(game_lengths) + 1, dtype=np.int64)
         np.cumsum(game_lengths, out=first_step[1:])
+        # every column made at its full length and filled group by group, in place: no
+        # group's part is made and then copied in (fresh memory is much of what a
+        # million-row workload costs)
+        rows = int(first_step[-1])
+        move = np.empty(rows, dtype=np.int32)
+        step = np.empty(rows, dtype=np.int32)
+        game = np.empty(rows, dtype=np.int32)
+        kind = np.empty(rows, dtype=np.int8)
+        duration = np.empty(rows, dtype=np.float64)
+        shared = np.empty(rows, dtype=np.int16) if shares else None
+        at = first_game = 0
+        for index, group in enumerate(scenario.players):
+            round_ = plan.leaves[index]
+            width = len(round_)
+            if group.serves is not None:  # rows made while playing; durations drawn now
+                table = np.empty(items[group.serves] * width)
+                _durations(round_, items[group.serves], rng, table)
+                served[index] = table.reshape(-1, width)
+            else:
+                repeats = group.count * group.moves
+                end = at + repeats * width
+                by_round = (repeats, width)
+                kind[at:end].reshape(by_round)[:] = [leaf.code for leaf in round_]
+                _durations(round_, repeats, rng, duration[at:end])
+                step[at:end].reshape(by_round)[:] = np.arange(width, dtype=np.int32)
+                move[at:end].reshape(group.count, group.moves, width)[:] = np.arange(
+                    group.moves, dtype=np.int32
+                )[:, None]
+                if shared is not None:
+                    shared[at:end].reshape(by_round)[:] = [leaf.shared for leaf in round_]
+                game[at:end].reshape(group.count, -1)[:] = np.arange(
+                    first_game, first_game + group.count, dtype=np.int32
+                )[:, None]
+                at = end
+            first_game += group.count
         workload = cls(
             scenario=scenario,
             group=np.array(group_of_game, dtype=np.int32),
             players=tuple(players),
             first_step=first_step,
-            game=np.repeat(np.arange(len(game_lengths), dtype=np.int32), game_lengths),
-            move=_joined(parts["move"], np.int32),
-            step=_joined(parts["step"], np.int32),
-            kind=_joined(parts["kind"], np.int8),
-            duration=_joined(parts["duration"], np.float64),
-            shared=_joined(parts["shared"], np.int16) if shares else None,
+            game=game,
+            move=move,
+            step=step,
+            kind=kind,
+            duration=duration,
+            shared=shared,
             served=served if shares else None,
         )
         workload.__dict__["plan"] = plan  # what `plan` would compute again, cached
@@ -145,6 +164,7 @@ class Workload:
         self,
         made: tuple[np.ndarray, ...],
         times: Sequence[tuple[np.ndarray, np.ndarray]] = (),
+        durations: np.ndarray | None = None,
     ) -> tuple[Workload, list[np.ndarray]]:
         """The workload of a run that played this workload's own rows as laid out and made
         others (a consumer's rounds: `made` is their game, move, leaf, kind, shared and
@@ -152,7 +172,11 @@ class Workload:
         whose first rows are the own rows' (it may be written into, and is, when it is
         long enough and no own row moves), and a column of the made rows. What `played`
         gives, without sorting the rows laid out: they only move up past the made rows of
-        games before theirs."""
+        games before theirs.
+
+        `durations`, a column of the caller's laid out as `times` are (the own rows'
+        durations first), is placed as they are and becomes the played workload's: where
+        it can be written into, no column of durations is made anew."""
         game, move, leaf, kind, shared, duration = made
         made_order = np.lexsort((leaf, move, game))
         own_counts = np.diff(self.first_step)
@@ -180,26 +204,29 @@ class Workload:
             out[at] = theirs
             return out
 
+        def placed(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
+            if kept == len(self.game) and len(ours) >= total:
+                ours[at] = theirs
+                return ours[:total]
+            return place(ours[: len(self.game)], theirs, ours.dtype)
+
+        if durations is None:
+            durations = place(self.duration, duration, np.float64)
+        else:
+            durations = placed(durations, duration)
         played = dataclasses.replace(
             self,
             first_step=first_step,
-            game=np.repeat(np.arange(self.games, dtype=np.int32), own_counts + made_counts),
+            game=place(self.game, game, np.int32),  # what a repeat per game gives, copied
             move=place(self.move, move, np.int32),
             step=place(self.step, leaf, np.int32),
             kind=place(self.kind, kind, np.int8),
-            duration=place(self.duration, duration, np.float64),
+            duration=durations,
             shared=place(self._shared(), shared, np.int16),
             served=None,
         )
         played.__dict__["plan"] = self.plan
-        placed = []
-        for ours, theirs in times:
-            if kept == len(self.game) and len(ours) >= total:
-                ours[at] = theirs
-                placed.append(ours[:total])
-            else:
-                placed.append(place(ours[: len(self.game)], theirs, ours.dtype))
-        return played, placed
+        return played, [placed(ours, theirs) for ours, theirs in times]
 
     def served_rows(
         self, took: dict[int, list[tuple[int, int]]], closed: list[tuple[int, int, int]]
@@ -292,20 +319,16 @@ class Workload:
         return float(self.duration[self.kind == BLOCK].sum())
 
 
-def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-
-
-def _durations(round_: Sequence[Leaf], repeats: int, rng: np.random.Generator | None) -> np.ndarray:
-    """`repeats` rounds of durations, row-major (round after round); random steps drawn."""
-    fixed = np.array([leaf.duration for leaf in round_], dtype=np.float64)
-    laws = [leaf.law for leaf in round_]
-    if all(law is None for law in laws):
-        return np.tile(fixed, repeats)
-    assert rng is not None
-    table = np.tile(fixed, (repeats, 1))
-    for column, law in enumerate(laws):
-        if law is not None:
+def _durations(
+    round_: Sequence[Leaf], repeats: int, rng: np.random.Generator | None, out: np.ndarray
+) -> np.ndarray:
+    """`repeats` rounds of durations, row-major (round after round), written into `out`
+    (and returned); random steps drawn."""
+    table = out.reshape(repeats, len(round_))
+    table[:] = [leaf.duration for leaf in round_]
+    for column, leaf in enumerate(round_):
+        if leaf.law is not None:
+            assert rng is not None
             (stream,) = rng.spawn(1)
-            table[:, column] = law.sample(stream, repeats)
-    return table.ravel()
+            table[:, column] = leaf.law.sample(stream, repeats)
+    return out

@@ -62,8 +62,9 @@ def labels(plan: Plan) -> tuple[str, ...]:
     return tuple(found)
 
 
-def units(workload: Workload) -> np.ndarray:
-    """Units of its resource each `with` row holds (0 for every other row)."""
+def units(workload: Workload, rows: np.ndarray | None = None) -> np.ndarray:
+    """Units of its resource each `with` row holds (0 for every other row); of `rows`
+    only, when given (row numbers)."""
     plan = workload.plan
     widths = [len(leaves) for leaves in plan.leaves]
     offsets = np.concatenate(([0], np.cumsum(widths)))
@@ -72,10 +73,14 @@ def units(workload: Workload) -> np.ndarray:
         for op, leaf, _path, _inside in _walk(ops, 0, ()):
             if op.code == ACQUIRE:
                 table[offsets[group] + leaf] = op.units
-    if not len(workload.kind):
+    if rows is None:
+        rows = np.arange(len(workload.kind))
+    if not len(rows):
         return np.zeros(0, dtype=np.int64)
-    group_of_row = workload.group[workload.game]
-    return np.where(workload.kind == WITH, table[offsets[group_of_row] + workload.step], 0)
+    group_of_row = workload.group[workload.game[rows]]
+    return np.where(
+        workload.kind[rows] == WITH, table[offsets[group_of_row] + workload.step[rows]], 0
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,29 +187,39 @@ def _figures(trace: Trace) -> Figures:
     workload = trace.workload
     plan = workload.plan
     assert workload.shared is not None, "a scenario that shares nothing has no shared figures"
-    shared, kind = workload.shared, workload.kind
-    games, n = workload.game.astype(np.intp), workload.games
     makespan = trace.makespan
-    waited = trace.start - trace.ready
-    held = (trace.end - trace.start) * units(workload)
+    # only the rows that wait for a resource or a queue count here: the figures are
+    # taken over those alone (a bincount adds nothing for the others, a mean or a sum
+    # sees the same numbers in the same order), a fraction of the rows at scale
+    rows = np.flatnonzero(workload.shared >= 0)
+    shared, kind = workload.shared[rows], workload.kind[rows]
+    games, n = workload.game[rows].astype(np.intp), workload.games
+    start = trace.start[rows]
+    waited = start - trace.ready[rows]
+    end = trace.end[rows]
+    # units held × seconds, read at the `with` rows only (those of a resource): where
+    # every `with` takes one unit that is the seconds themselves
+    held = end - start
+    if any(op.units > 1 for ops in plan.ops for op, *_ in _walk(ops, 0, ()) if op.code == ACQUIRE):
+        held *= units(workload, rows)
     count = len(plan.names)
     per_game = np.zeros((count, n))
     utilization = np.zeros(plan.resources)
     mean_wait, max_wait = np.full(count, np.nan), np.full(count, np.nan)
     queues = count - plan.resources
     mean_length, max_length = np.zeros(queues), np.zeros(queues)
-    taken = _item_gets(workload)
+    taken = _item_gets(workload)[rows]
     for i in range(count):
         mine = shared == i
-        per_game[i] = np.bincount(games, weights=np.where(mine, waited, 0.0), minlength=n)
+        per_game[i] = np.bincount(games[mine], weights=waited[mine], minlength=n)
         if mine.any():
             mean_wait[i], max_wait[i] = float(waited[mine].mean()), float(waited[mine].max())
         if i < plan.resources:
             busy = float(held[mine].sum())
             utilization[i] = busy / (plan.capacity[i] * makespan) if makespan else 0.0
         else:
-            put = trace.end[mine & (kind == PUT)]
-            got = trace.start[mine & taken]
+            put = end[mine & (kind == PUT)]
+            got = start[mine & taken]
             mean_length[i - plan.resources], max_length[i - plan.resources] = _length(
                 put, got, makespan
             )

@@ -276,34 +276,44 @@ def _per_game(trace: Trace) -> dict[str, np.ndarray]:
     if known is not None:
         return known
     workload = trace.workload
-    games, kind, n = workload.game.astype(np.intp), workload.kind, workload.games
-    duration = trace.end - trace.start
-    waited = trace.start - trace.ready
+    kind, n = workload.kind, workload.games
+    # two columns as long as the trace, each used twice and changed in place: at millions
+    # of rows, fresh memory is much of what this costs
+    games = workload.game.astype(np.intp)
+    seconds = np.subtract(trace.start, trace.ready)  # waited for a host, first
     if trace.stalled is not None:
-        duration = duration - trace.stalled
-        waited = waited + trace.stalled
+        seconds += trace.stalled
     if workload.shared is not None:
-        waited = np.where(np.isin(kind, shared.TIMED), waited, 0.0)
+        np.copyto(seconds, 0.0, where=~_TIMED_CODE[kind])
         # a game whose first row waits for a resource or a queue is ready for it from
         # its turn on a host, thread or process; until then it waited for that turn
         first = workload.first_step[:-1][workload.first_step[1:] > workload.first_step[:-1]]
-        untimed = first[~np.isin(kind[first], shared.TIMED)]
-        waited[untimed] += trace.ready[untimed]
-
-    def total(of_kind: int) -> np.ndarray:
-        return np.bincount(games, weights=np.where(kind == of_kind, duration, 0.0), minlength=n)
-
+        untimed = first[~_TIMED_CODE[kind[first]]]
+        seconds[untimed] += trace.ready[untimed]
+    wait_for_host = np.bincount(games, weights=seconds, minlength=n)
+    np.subtract(trace.end, trace.start, out=seconds)  # then each step's own duration
+    if trace.stalled is not None:
+        seconds -= trace.stalled
+    # every kind's seconds per game in one pass: a bin per (game, kind), each summing its
+    # rows in order, as a bincount per kind does (whose other rows only add 0.0)
+    kinds = len(STEP_KINDS)
+    bins = games
+    bins *= kinds
+    bins += kind
+    by_kind = np.bincount(bins, weights=seconds, minlength=n * kinds).reshape(n, kinds)
     _PER_GAME[trace] = sums = {
-        "host": total(HOST),
-        "wait": total(WAIT),
-        "block": total(BLOCK),
-        "native": total(NATIVE),
-        "wait_for_host": np.bincount(games, weights=waited, minlength=n),
+        "host": by_kind[:, HOST].copy(),
+        "wait": by_kind[:, WAIT].copy(),
+        "block": by_kind[:, BLOCK].copy(),
+        "native": by_kind[:, NATIVE].copy(),
+        "wait_for_host": wait_for_host,
     }
     return sums
 
 
 _PER_GAME: WeakKeyDictionary[Trace, dict[str, np.ndarray]] = WeakKeyDictionary()
+#: Per step kind's code: True for the kinds that last a duration of their own.
+_TIMED_CODE = np.isin(np.arange(len(STEP_KINDS)), shared.TIMED)
 
 
 def _more(rows: list[dict], columns: tuple[str, ...]) -> list[str]:
