@@ -19,9 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.experiment.replications import frame, rows_of, summarize, summarize_one
+from sim.experiment.replications import block_of, frame, merged, rows_of, summarize, summarize_one
 from sim.results import tables
 from sim.results.columns import Coded, Columns, Counted, write_csv
+from sim.results.tables import SUMMARY_COLUMNS
 from sim.scenario.catalog import available
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
@@ -171,3 +172,67 @@ def test_other_frames_are_left_to_to_csv(made):
     """Categories of numbers, nullable numbers, dates, float32 (written by its own
     shortest repr) and repeated names: pandas writes those itself."""
     assert Columns.of_frame(made) is None
+
+
+# A sweep's batches: each sends its rows back as columns and as CSV text (`block_of`),
+# and `merged` puts them end to end where that gives the table and text of all the rows.
+
+cells = st.one_of(st.integers(-(2**40), 2**40), floats, st.booleans(), texts, st.none())
+kinds = st.sampled_from(["int", "float", "bool", "text", "any"])
+by_kind = {
+    "int": st.integers(-(2**40), 2**40),
+    "float": floats,
+    "bool": st.booleans(),
+    "text": texts,
+    "any": cells,
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), blocks=st.integers(0, 4))
+def test_blocks_merge_into_the_table_and_the_text_of_their_rows(data, blocks):
+    """Whatever the blocks hold (a kind per column and block, mixed kinds, missing cells,
+    text with commas, quotes and line breaks, a row short of a column, empty blocks),
+    `merged` gives the DataFrame of all their rows, and, when it gives text, the bytes
+    `to_csv` writes for that table without `point` and without a header."""
+    made, every = [], []
+    for point in range(blocks):
+        length = data.draw(st.integers(0, 4))
+        chosen = {name: data.draw(kinds) for name in ("x", "y", "z")}
+        rows = []
+        for replication in range(length):
+            row = {"point": point, "replication": replication + 1}
+            row.update({name: 1.5 for name in SUMMARY_COLUMNS})
+            row.update({name: data.draw(by_kind[kind]) for name, kind in chosen.items()})
+            if data.draw(st.integers(0, 20)) == 0:
+                del row["y"]  # a row without a column the others have
+            rows.append(row)
+        made.append(block_of(rows, point))
+        every += rows
+    table, text = merged(made)
+    expected = frame(every)
+    pd.testing.assert_frame_equal(table, expected, check_exact=True)
+    if text is not None:
+        assert text == expected.drop(columns="point").to_csv(
+            index=False, header=False, lineterminator="\n"
+        )
+
+
+def test_blocks_of_plain_rows_keep_their_text():
+    """Summary rows of a real run are whole numbers, floats and text: the fast way."""
+    rows = rows_of(sim.run(sim.load("polgar"), schedules=["synchronous", "cooperative"]))
+    block = block_of(rows, 0)
+    assert block.csv is not None and None not in block.kinds
+    table, text = merged([block, block_of(rows, 0)])
+    expected = frame(rows + rows)
+    pd.testing.assert_frame_equal(table, expected, check_exact=True)
+    assert text == expected.drop(columns="point").to_csv(
+        index=False, header=False, lineterminator="\n"
+    )
+
+
+def test_a_whole_number_past_int64_is_left_to_pandas():
+    rows = [{"point": 0, "replication": 1, "x": 2**70}, {"point": 0, "replication": 2, "x": 1}]
+    table, text = merged([block_of(rows, 0)])
+    pd.testing.assert_frame_equal(table, frame(rows), check_exact=True)
+    assert text is None

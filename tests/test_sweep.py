@@ -305,3 +305,38 @@ def test_the_rows_come_in_point_and_replication_order_whatever_the_batches():
         (p, r, s) for p in range(4) for r in range(1, 7) for s in ("synchronous", "cooperative")
     ]
     assert keys == expected
+
+
+@pytest.mark.parametrize(
+    "vary",
+    [
+        ["players.a.count=1..3"],
+        ["players.a.count=1,2", "host_move=0.5..1:0.5"],
+        ["host_move=1,2.5"],  # whole and not: pandas writes 1.0
+        ["name=x,y"],
+        ["player_move=[4, {dist: exponential, mean: 4}]"],  # numbers and text: pandas' own
+    ],
+    ids=["counts", "floats", "mixed", "text", "mixed-objects"],
+)
+def test_the_rows_text_the_workers_write_is_the_bytes_of_the_table(vary, tmp_path):
+    """sweep_replications.csv is joined from the text each batch wrote of its rows, behind
+    its point's values: the bytes `to_csv` writes for the sweep's table of runs."""
+    from sim.experiment import sweeps
+    from sim.experiment.executors import InProcess
+    from sim.results.columns import Columns
+
+    file = tmp_path / "small.yaml"
+    file.write_text(SMALL + "replications: 3\n")
+    base = sim.load(file)
+    document, _ = sweeps.origin(base)
+    grid = sweeps.axes(document, base, vary)
+    found = sweeps.play(sweeps.expand(document, [], grid), None, InProcess())
+    expected = found.runs.to_csv(index=False, lineterminator="\n")
+    if found.runs_csv is None:  # left to pandas, as before
+        assert Columns.of_frame(found.runs) is None
+    else:
+        assert found.runs_csv == expected
+    out = tmp_path / "out"
+    args = ["sweep", str(file), *(f"--vary={v}" for v in vary), "-j", "1", "--out", str(out)]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert (out / "sweep_replications.csv").read_text() == expected

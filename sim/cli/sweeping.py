@@ -17,6 +17,9 @@ from sim.cli.writing import written
 
 __all__ = ["sweep"]
 
+#: What prints the pivots: imported after the play, or while the workers play it.
+TABLES = "sim.results.console_tables"
+
 
 def sweep(
     *,
@@ -56,7 +59,6 @@ def sweep(
     from sim.experiment import sweeps
     from sim.experiment.preload import AFTER_PLAY, PICTURES
     from sim.output import result_files
-    from sim.results import console_tables
     from sim.scenario.limits import sweep_too_much
 
     read = options.read()
@@ -70,9 +72,11 @@ def sweep(
     checked(lambda: document.refuse_overruns(sweep_too_much(scenarios, options.max_events, chosen)))
     target = options.target(base.name, result_files.sweep_files(plots=not no_plots))
     total = sum(point.scenario.replications for point in points)
-    then = ("pandas", *AFTER_PLAY, *(() if no_plots else PICTURES))  # the merging's, first
+    then = ("pandas", *AFTER_PLAY, TABLES, *(() if no_plots else PICTURES))  # the merging's, first
     with options.workers(total, base.name, then) as (executor, done):
         found = played(lambda: sweeps.play(points, chosen, executor, read.applied, done))
+    from sim.results import console_tables  # imported while the workers played (`then`)
+
     if read.applied:
         out.print(f"with --set {read.applied}", markup=False)
     for pivot in console_tables.pivots(found.table, found.axes):

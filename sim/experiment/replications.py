@@ -6,6 +6,12 @@ every point of a sweep. Work is cut into batches (one point, a run of
 consecutive replications) that any executor can play; a batch sends back only
 summary rows, never traces.
 
+A batch's rows come back as a `Block`: its columns, and its rows already written as
+CSV text by the worker, while the others play. Where every block's columns have one
+kind throughout (whole numbers, floats, booleans or text), the table is their columns
+put end to end and the file is their text put end to end, the very text its DataFrame
+would be written as; anything else is merged row by row as before (`merged`).
+
 Statistics over replications, per schedule (and per point): the mean of every
 summary figure, and for the makespan and the mean game time also the
 standard deviation, a 95 % confidence interval for the mean (Student's t with
@@ -15,15 +21,16 @@ linear between order statistics).
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.experiment.runs import run
-from sim.results.columns import Columns
+from sim.results.columns import Columns, inferred, kind, write_csv
 from sim.results.result import Result
 from sim.results.tables import SUMMARY_COLUMNS, summary_rows
 from sim.scenario.model import Scenario
@@ -41,11 +48,15 @@ __all__ = [
     "RUN_COLUMNS",
     "STATISTIC_COLUMNS",
     "Batch",
+    "Block",
     "Replicated",
     "batches",
+    "block_of",
     "describe",
+    "merged",
     "play_all",
     "play_batch",
+    "play_blocks",
     "replicate",
     "rows_of",
     "summarize",
@@ -81,12 +92,95 @@ class Batch:
         return (self.scenario.step_count + 1) * self.count
 
 
-def play_batch(batch: Batch) -> list[dict]:
-    """Summary rows of each replication of the batch (run in a worker process)."""
+def play_batch(batch: Batch) -> Block:
+    """Summary rows of each replication of the batch, as a block (run in a worker process)."""
     rows = []
     for index in range(batch.first, batch.first + batch.count):
         rows += rows_of(run(batch.scenario, batch.schedules, replication=index), batch.point, index)
-    return rows
+    return block_of(rows, batch.point)
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    """Rows of one point as a batch sends them back (`block_of`): their columns, named
+    `names` (the run columns but `point`), each as `Columns` holds it and of the `kind`
+    in `kinds`, and `csv`, the rows as the CSV text pandas writes for a table of those
+    columns alone, without a header. The worker makes both while the others play.
+
+    `csv` is None where a cell spans lines; `columns` is None, and `rows` holds the
+    rows, where they differ in their keys. `merged` then makes the table of the rows."""
+
+    point: int
+    names: tuple[str, ...]
+    columns: tuple[Any, ...] | None
+    csv: str | None
+    length: int
+    rows: list[dict] | None = None
+    #: Each column's `kind` (found here, in the worker).
+    kinds: tuple[str | None, ...] = ()
+
+    def records(self) -> list[dict]:
+        """The rows as `rows_of` made them (numbers as Python's, of the same value)."""
+        if self.columns is None:
+            return list(self.rows or ())
+        values = [_listed(column) for column in self.columns]
+        return [
+            {"point": self.point, **dict(zip(self.names, row, strict=True))}
+            for row in zip(*values, strict=True)
+        ]
+
+
+def block_of(rows: list[dict], point: int = 0) -> Block:
+    """`rows` (of one point, with `point` in each, as `rows_of` makes them) as a block."""
+    names = tuple(name for name in _run_columns(rows) if name != "point")
+    keys = rows[0].keys() if rows else {}.keys()
+    if any(row.keys() != keys for row in rows) or not keys >= {*names}:
+        return Block(point, names, None, None, len(rows), list(rows))
+    try:
+        columns = tuple(inferred([row[name] for row in rows]) for name in names)
+    except OverflowError:  # a whole number past int64: pandas holds it otherwise
+        return Block(point, names, None, None, len(rows), list(rows))
+    buffer = io.StringIO(newline="")
+    write_csv(buffer, Columns(dict(zip(names, columns, strict=True)), len(rows)), header=False)
+    text = buffer.getvalue()
+    whole = text.count("\n") == len(rows)  # no cell of several lines
+    kinds = tuple(kind(column) for column in columns)
+    return Block(point, names, columns, text if whole else None, len(rows), None, kinds)
+
+
+def merged(blocks: Sequence[Block]) -> tuple[pd.DataFrame, str | None]:
+    """The blocks' rows as one table (`frame` of all their rows), and its CSV text without
+    `point` and without a header where every block's `csv` says it, else None.
+
+    The columns are put end to end where each has one kind in every block (then the
+    table's dtype is that kind, and its text each block's text); else the table is
+    made of the rows, as pandas infers a column of mixed kinds."""
+    import pandas as pd
+
+    full = [block for block in blocks if block.length]
+    names = full[0].names if full else ()
+    plain = bool(full) and all(block.columns is not None and block.names == names for block in full)
+    kinds = {block.kinds for block in full} if plain else set()
+    if len(kinds) != 1 or None in next(iter(kinds)):
+        return frame([row for block in blocks for row in block.records()]), None
+    points = np.repeat(
+        np.array([block.point for block in full], dtype=np.int64), [block.length for block in full]
+    )
+    data: dict[str, Any] = {"point": points}
+    for i, name in enumerate(names):
+        parts = [block.columns[i] for block in full]
+        data[name] = np.concatenate(parts) if isinstance(parts[0], np.ndarray) else _joined(parts)
+    table = pd.DataFrame(data, columns=["point", *names])
+    texts = [block.csv for block in full]
+    return table, None if None in texts else "".join(texts)  # type: ignore[arg-type]
+
+
+def _joined(parts: list[list]) -> list:
+    return [value for part in parts for value in part]
+
+
+def _listed(column: Any) -> list:
+    return column.tolist() if isinstance(column, np.ndarray) else list(column)
 
 
 def rows_of(result: Result, point: int = 0, replication: int = 0) -> list[dict]:
@@ -147,14 +241,25 @@ def play_all(
     Batches go out longest first (so a short one fills the last gap) and the rows
     come back sorted by point and replication, whatever order they finished in.
     """
+    return merged(play_blocks(points, schedules, executor, done, played))[0]
+
+
+def play_blocks(
+    points: Sequence[Scenario],
+    schedules: Sequence[Schedule] | None,
+    executor: Executor,
+    done: Callable[[int], None] | None = None,
+    played: Sequence[dict] = (),
+) -> list[Block]:
+    """What `play_all` merges: the batches' blocks in point and replication order."""
     start = 1 if played else 0
     work = sorted(batches(points, schedules, executor.workers, start), key=lambda b: -b.cost)
     finished = executor.map(play_batch, work, None if done is None else lambda b: done(b.count))
     # A batch's rows are consecutive replications of one point: putting the batches in
     # (point, first replication) order puts every row in place (schedules stay in order).
     order = sorted(range(len(work)), key=lambda i: (work[i].point, work[i].first))
-    rows = [*played, *(row for i in order for row in finished[i])]
-    return frame(rows)
+    first = [block_of(list(played))] if played else []
+    return [*first, *(finished[i] for i in order)]
 
 
 @dataclass(frozen=True, eq=False)

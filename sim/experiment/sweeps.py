@@ -17,13 +17,17 @@ and played by `play`, so it gives the table `sim sweep` writes to `sweep.csv`.
 
 from __future__ import annotations
 
+import csv
+import functools
+import io
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sim.experiment.executors import Executor, InProcess
-from sim.experiment.replications import play_all, summarize
+from sim.experiment.replications import Block, merged, play_blocks, summarize
+from sim.results.columns import Columns
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.grid import MAX_POINTS, parse_values, points
 from sim.scenario.loader import Document
@@ -62,12 +66,20 @@ class Point:
 
 @dataclass(frozen=True, eq=False)
 class Sweep:
-    """What a sweep found: `table` (sweep.csv) and `runs` (one row per replication)."""
+    """What a sweep found: `table` (sweep.csv) and `runs` (one row per replication, made on
+    first use from `played`, the rows by point number); `runs_csv`, when the workers
+    wrote the rows' text, is the CSV text of `runs` (header included), the bytes `runs`
+    is written as."""
 
     axes: tuple[str, ...]
     points: tuple[Point, ...]
     table: pd.DataFrame
-    runs: pd.DataFrame
+    played: pd.DataFrame
+    runs_csv: str | None = None
+
+    @functools.cached_property
+    def runs(self) -> pd.DataFrame:
+        return _with_values(self.played, self.points)
 
 
 def axes(document: Document, base: Scenario, vary: Sequence[str]) -> list[Axis]:
@@ -150,10 +162,12 @@ def play(
     sweep may vary too); the table has one row per point and schedule."""
     names = tuple(grid[0].values) if grid else ()
     scenarios = [point.scenario for point in grid]
-    runs = play_all(scenarios, schedules, executor, done)
+    blocks = play_blocks(scenarios, schedules, executor, done)
+    runs, text = merged(blocks)
     seeds = [scenario.seed for scenario in scenarios]
     table = summarize(runs, ["point", "schedule"], seeds, overrides)
-    return Sweep(names, tuple(grid), _with_values(table, grid), _with_values(runs, grid))
+    runs_csv = None if text is None else _runs_csv(blocks, grid)
+    return Sweep(names, tuple(grid), _with_values(table, grid), runs, runs_csv)
 
 
 def _with_values(frame: pd.DataFrame, grid: Sequence[Point]) -> pd.DataFrame:
@@ -168,6 +182,38 @@ def _with_values(frame: pd.DataFrame, grid: Sequence[Point]) -> pd.DataFrame:
     )
     rest = frame.drop(columns=["point", *[n for n in names if n in frame.columns]])
     return pd.concat([varied, rest], axis=1)
+
+
+def _runs_csv(blocks: Sequence[Block], grid: Sequence[Point]) -> str | None:
+    """sweep_replications.csv from the blocks' text (`merged` found it whole): each row
+    behind its point's values, written as `_with_values`' table writes them; None where
+    those values are not plain columns (then pandas writes the table) or a varied path
+    is also the name of a column."""
+    import pandas as pd
+
+    names = list(grid[0].values) if grid else []
+    columns = next((block.names for block in blocks if block.length), ())
+    if not names or set(names) & {"point", *columns}:
+        return None
+    values = {name: [_cell(point.values[name]) for point in grid] for name in names}
+    varied = Columns.of_frame(pd.DataFrame(values))
+    if varied is None:
+        return None
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*names, *columns])
+    for cells in varied.cells():
+        writer.writerow([*cells, ""])  # "a,b," : the cells and the comma that follows them
+    text = buffer.getvalue()
+    if text.count("\n") != 1 + len(grid):  # a cell of several lines
+        return None
+    header, *fronts = text.split("\n")[:-1]
+    parts = [header, "\n"]
+    for block in blocks:
+        if block.length:
+            front = fronts[block.point]
+            parts += [front, block.csv[:-1].replace("\n", "\n" + front), "\n"]  # type: ignore[index]
+    return "".join(parts)
 
 
 def _cell(value: Any) -> Any:

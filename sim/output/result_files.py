@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from sim.experiment.replications import Replicated
-from sim.output import chrome_trace, pictures, run_json
+from sim.output import pictures, run_json
 from sim.output.staging import Staging
 from sim.results.columns import Columns, write_csv
 from sim.results.result import Result
@@ -33,8 +33,8 @@ if TYPE_CHECKING:  # a single run is written without pandas; sweeps and pages ne
     from sim.experiment.sweeps import Sweep
     from sim.output.report_page import Page
 
-    #: A table of a file: plain columns, or a DataFrame where pandas made it.
-    Table = Columns | pd.DataFrame
+    #: A table of a file: plain columns, a DataFrame where pandas made it, or its CSV text.
+    Table = Columns | pd.DataFrame | str
 
 __all__ = [
     "STEPS_CSV_LIMIT",
@@ -110,6 +110,8 @@ def write_results(
     if plots and timeline is not None:
         writers["timeline.png"] = _bytes(timeline)
     if _trace_written(result, trace):
+        from sim.output import chrome_trace  # here: a sweep writes none
+
         writers["trace.json"] = functools.partial(chrome_trace.write, result.traces)
     if page is not None:
         from sim.output.report_page import report_page
@@ -178,9 +180,9 @@ def write_sweep(
     (a run.json of its own, so that the run.json of `sim run` in the same folder
     still describes that run). `scenario` is the file swept (with its `--set`
     overrides), for sweep.json; `force` as in `write_results`."""
-    files = {"sweep.csv": found.table}
-    if len(found.runs) > len(found.table):
-        files["sweep_replications.csv"] = found.runs
+    files: dict[str, Table] = {"sweep.csv": found.table}
+    if len(found.played) > len(found.table):
+        files["sweep_replications.csv"] = found.runs if found.runs_csv is None else found.runs_csv
     writers: dict[str, Callable[[Path], None]] = {}
     if plots:
         title = f"{scenario.name}: makespan against {found.axes[0]}"
@@ -269,7 +271,12 @@ def _bytes(data: bytes) -> Callable[[Path], None]:
 
 
 def _write_table(table: Table, path: Path) -> None:
-    """`table` as CSV: a DataFrame of plain columns as Columns (the same text, sooner)."""
+    """`table` as CSV: its text as it is, a DataFrame of plain columns as Columns (the same
+    text, sooner)."""
+    if isinstance(table, str):
+        with path.open("w", encoding="utf-8", newline="") as file:
+            file.write(table)
+        return
     plain = table if isinstance(table, Columns) else Columns.of_frame(table)
     if plain is None:
         table.to_csv(path, index=False, lineterminator="\n")

@@ -23,7 +23,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Coded", "Columns", "Counted", "write_csv"]
+__all__ = ["Coded", "Columns", "Counted", "inferred", "kind", "write_csv"]
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class Columns:
     @classmethod
     def of_rows(cls, rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> Columns:
         """Dict rows (a missing key is NaN, as in `pd.DataFrame(rows, columns=...)`)."""
-        return cls({name: _inferred([row.get(name, np.nan) for row in rows]) for name in names},
+        return cls({name: inferred([row.get(name, np.nan) for row in rows]) for name in names},
                    len(rows))  # fmt: skip
 
     @classmethod
@@ -148,20 +148,35 @@ def write_csv(file: IO[str], table: Columns, header: bool = True) -> None:
     writer.writerows(table.cells())
 
 
-def _inferred(values: list) -> Any:
-    """A column of Python values as pandas would hold it: numbers in an array, else a list."""
-    if values and all(isinstance(v, bool | np.bool_) for v in values):
+def inferred(values: list) -> Any:
+    """A column of Python values as pandas would hold it: numbers in an array, else a list.
+
+    Judged by the values' types, each type once (a column has one or two)."""
+    types = set(map(type, values))
+    if types and all(issubclass(t, bool | np.bool_) for t in types):
         return np.array(values, dtype=bool)
-    if values and all(
-        isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_) for v in values
+    if types and all(
+        issubclass(t, int | np.integer) and not issubclass(t, bool | np.bool_) for t in types
     ):
         return np.array(values, dtype=np.int64)
-    if values and all(
-        isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
-        for v in values
+    if types and all(
+        issubclass(t, int | float | np.integer | np.floating) and not issubclass(t, bool)
+        for t in types
     ):
         return np.array(values, dtype=np.float64)
     return values
+
+
+def kind(column: Any) -> str | None:
+    """The one dtype a DataFrame gives a column `inferred` made, whatever rows it is put
+    beside that have the same: "i" whole numbers, "f" floats, "b" booleans, "s" text
+    with no cell missing; None for anything else (mixed, missing text, no rows)."""
+    if isinstance(column, np.ndarray):
+        plain = column.dtype in (np.int64, np.float64, np.bool_)
+        return column.dtype.kind if plain and len(column) else None
+    if isinstance(column, list) and set(map(type, column)) == {str}:
+        return "s"
+    return None
 
 
 def _cells(column: Any, rows: int) -> Sequence[str]:
@@ -179,7 +194,7 @@ def _cells(column: Any, rows: int) -> Sequence[str]:
             return list(map(str, column.tolist()))
         return column.astype(str).tolist()
     if isinstance(column, list | tuple):
-        if all(type(value) is str for value in column):  # text, none missing: as it is
+        if set(map(type, column)) <= {str}:  # text, none missing: as it is
             return column
         return ["" if _missing(value) else str(value) for value in column]
     return [str(column)] * rows
