@@ -2,7 +2,7 @@
 
 For each example that waits on other tasks (a semaphore, a queue, an executor, a
 gather): record it once at its base size; play the recorded scenario's two
-cooperative schedules (the tie rule's, asyncio's order) as it is (replay), with
+cooperative schedules (asyncio's order, the tie rule's) as it is (replay), with
 twice the work (a gather's count or the producer's moves ×2) and with twice a
 limit (a resource's units or the consumers ×2); run the real program at each of
 those sizes `--repeat` times (median); print the real and predicted wall times
@@ -133,9 +133,12 @@ def record(example: Example, args: list[str], folder: Path):
 
 
 def played(scenario: sim.Scenario, seeds: int) -> list[float]:
-    """Each cooperative schedule's makespan (the tie rule's, then asyncio's order), the mean
-    of `seeds` seeded runs."""
-    loops = [s for s in scenario.schedules if s.kind == "cooperative"]
+    """Each cooperative schedule's makespan (asyncio's order, the program's own, then the
+    tie rule's), the mean of `seeds` seeded runs."""
+    loops = sorted(
+        (s for s in scenario.schedules if s.kind == "cooperative"),
+        key=lambda s: s.params.order != "asyncio",
+    )
     runs = [sim.run(scenario, loops, seed=seed).summary for seed in range(seeds)]
     return [
         statistics.fmean(float(r.makespan_s.iloc[place]) for r in runs)
@@ -150,8 +153,8 @@ def main() -> None:
     parser.add_argument("--only", action="append", help="only this example (repeatable)")
     options = parser.parse_args()
     print(
-        f"{'example':16} {'case':22} {'real s':>7} {'tie rule s':>10} {'error':>7} "
-        f"{'asyncio s':>10} {'error':>7}"
+        f"{'example':16} {'case':22} {'real s':>7} {'asyncio s':>10} {'error':>7} "
+        f"{'tie rule s':>10} {'error':>7}"
     )
     with tempfile.TemporaryDirectory() as folder:
         for example in EXAMPLES:
