@@ -22,7 +22,8 @@ import yaml
 __all__ = ["BASES", "alias_bomb", "deep_nesting", "mutants"]
 
 #: Good scenarios to start from: every field, both spellings of a round, random
-#: durations with replications, and a sweep block.
+#: durations with replications, a sweep block, and games that share (a resource, an
+#: executor, a bounded queue and its consumers, a gather) under every schedule.
 BASES: tuple[str, ...] = (
     "name: polgar\ndescription: Judit\nunit: s\nhost:\n  name: Judit\n  count: 1\n"
     "players:\n  - name: amateur\n    count: 3\n    moves: 2\n    host_move: 5\n"
@@ -38,6 +39,13 @@ BASES: tuple[str, ...] = (
     "    player_move: {dist: lognormal, mean: 5, sd: 2}\n",
     "players:\n  - name: amateur\n    count: 2\n    host_move: 5\n    player_move: 55\n"
     "sweep:\n  players.amateur.count: 1..3\n  host_move: [1, 2]\n",
+    "name: shared\nunit: ms\nresources: {db: 2}\nexecutors: {pool: 2}\n"
+    "queues: {jobs: {maxsize: 2}}\nplayers:\n  - name: page\n    count: 3\n    moves: 2\n"
+    "    steps:\n      - with: db\n        steps: [{wait: 4}]\n"
+    "      - with: pool\n        steps: [{host: 1}, {wait: 3}]\n"
+    "      - gather: {count: 2, steps: [{wait: 2}, {host: 1}]}\n      - put: jobs\n"
+    "  - name: worker\n    count: 2\n    serves: jobs\n    steps: [{wait: 3}, {host: 1}]\n"
+    "schedules: [cooperative, {cooperative: {order: asyncio}}, synchronous, threaded, parallel]\n",
 )
 
 HOSTILE_SCALARS: tuple[Any, ...] = (

@@ -100,3 +100,39 @@ def test_workers_start_on_shared_cpus():
     trace = trace_of(polgar_like(4, rounds=1, c=1, w=0, hosts=2), processes=4, start_cost=1.0)
     assert trace.makespan == pytest.approx(4.0)
     assert trace.start[trace.workload.kind == HOST].tolist() == pytest.approx([2.0] * 4)
+
+
+@pytest.mark.parametrize(
+    ("round_", "makespan"),
+    [
+        # six rounds one after another on the one process: 6 × (4·10⁹ s + 1 ms)
+        ("[{with: db, steps: [{wait: 4000000000000}]}, {host: 1}]", 2.4e10 + 0.006),
+        # gather children one after another: 6 × (4·10⁹ s + 2 × (2 000 s + 1 ms))
+        (
+            "[{wait: 4000000000000}, {gather: {count: 2, steps: [{wait: 2000000}, {host: 1}]}}]",
+            2.4e10 + 24_000.012,
+        ),
+    ],
+)
+def test_cpu_work_late_in_a_run_ends(round_, makespan):
+    """Three games of two rounds on one process, each holding it through a wait of 4·10⁹ s
+    and then 1 ms of CPU: late in the run the clock's float steps by 0.5–4 µs, so the
+    CPU's share of a step can no longer tell every instant from now. The run ends (it
+    used to tick at one instant for ever) at the sum of the steps, to the clock's step.
+    (In a thread: a spin fails the test instead of hanging it.)"""
+    import threading
+
+    from sim.scenario.loader import from_yaml
+
+    scenario = from_yaml(
+        "unit: ms\nresources: {db: 2}\n"
+        f"players: [{{name: p, count: 3, moves: 2, steps: {round_}}}]\n"
+    )
+    workload, played = Workload.of(scenario), []
+    player = threading.Thread(
+        target=lambda: played.append(play(workload, Schedule.of("parallel"))), daemon=True
+    )
+    player.start()
+    player.join(timeout=30)
+    assert not player.is_alive(), "the CPUs ticked at one instant for ever"
+    assert played[0].makespan == pytest.approx(makespan, abs=1e-5)

@@ -9,6 +9,7 @@ writes to the loop's wake-up socket, which ends that sleep at once.
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
@@ -85,3 +86,22 @@ def test_a_loop_waiting_for_nothing_but_threads_sleeps_until_they_call():
 
     with pytest.raises(Stalled):
         stalled.play(stuck())
+
+
+def test_a_timer_due_late_in_the_run_is_due_when_its_time_comes():
+    """At 4·10⁹ s a nanosecond is lost in the clock's float (its step is 0.5 µs), so asyncio,
+    which takes a timer as due when it is before now + the clock's resolution, would never
+    find a 1 s sleep due at 4·10⁹ + 1 s and would spin for ever: it ends at that time.
+    (Played in a thread, so that spinning fails the test instead of hanging it.)"""
+    loop, ended = VirtualLoop(), []
+
+    async def main() -> None:
+        loop.advance(4e9)  # four billion seconds of work
+        await asyncio.sleep(1.0)
+        ended.append(loop.time())
+
+    player = threading.Thread(target=loop.play, args=(main(),), daemon=True)
+    player.start()
+    player.join(timeout=30)
+    assert not player.is_alive(), "the loop spun at 4e9 s"
+    assert ended == [4e9 + 1.0]

@@ -19,6 +19,7 @@ processes starting at once cost one entry, not a million.
 
 from __future__ import annotations
 
+import math
 from heapq import heappop, heappush
 
 import numpy as np
@@ -92,8 +93,14 @@ class CpuShare:
         if token != self._token:
             return
         self._catch_up()
-        # finishing levels within rounding of the service level end now, in start order
-        level = self._served + 1e-12 * max(1.0, abs(self._served))
+        # finishing levels within rounding of the service level end now, in start order;
+        # so do those the clock cannot tell from now (late in a run, a step of its float
+        # is longer than their remaining work takes: a tick for them would come at now
+        # again, and again)
+        now = self._env.now
+        level = self._served + max(
+            1e-12 * max(1.0, abs(self._served)), self._rate() * math.ulp(now)
+        )
         done = []
         while self._finishing and self._finishing[0][0] <= level:
             done.append(heappop(self._finishing))

@@ -21,7 +21,10 @@ have every one of them right, in this Python's version of them.
   behind what the loop queued before it, and wakes a waiting loop at that
   very instant, as writing to its wake-up socket does (no rounding to the
   millisecond); a thread that hands the loop nothing does not wake it;
-- timers within `CLOCK_RESOLUTION` of now are due now, as on Linux.
+- timers within `CLOCK_RESOLUTION` of now are due now, as on Linux, or
+  within one step of the clock's float where the time is so late that a
+  nanosecond is lost in it (at 4·10⁹ s a step is 0.5 µs): asyncio would
+  otherwise find a timer due now never due, and spin.
 """
 
 from __future__ import annotations
@@ -96,11 +99,19 @@ class VirtualLoop(asyncio.SelectorEventLoop):
         clock = _Clock()
         super().__init__(_Selector(clock))
         self._clock = clock
-        self._clock_resolution = CLOCK_RESOLUTION
         self.set_debug(False)  # its slow-callback warnings would read the virtual clock
 
     def time(self) -> float:
         return self._clock.now
+
+    @property  # type: ignore[override]
+    def _clock_resolution(self) -> float:
+        """What `_run_once` adds to now to find the timers due (see the module docstring)."""
+        return max(CLOCK_RESOLUTION, math.ulp(self._clock.now))
+
+    @_clock_resolution.setter
+    def _clock_resolution(self, machine: float) -> None:
+        """`BaseEventLoop` sets the machine's: this loop's is its own, above."""
 
     def advance(self, seconds: float) -> None:
         """CPU work or a blocking call of `seconds`: the loop is held meanwhile, and
