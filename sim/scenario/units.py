@@ -45,7 +45,8 @@ def parse_duration(value: object, unit: str = "s") -> float:
     if isinstance(value, bool):  # bool is an int subclass; `true` is no duration
         raise ValueError(_expected(value))
     if isinstance(value, int | float):
-        seconds = float(value) * UNITS[unit]
+        # an int past a float's range (YAML reads any number of digits) is no finite one
+        seconds = float(value) * UNITS[unit] if abs(value) < 2**1024 else math.inf
     elif isinstance(value, str):
         match = _DURATION.match(value)
         if match is None:
