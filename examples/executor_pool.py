@@ -11,7 +11,7 @@ makes 20 rounds of reads: about 0.85 s.
 Record it, then ask what 8 workers would do:
 
     sim record -o scenarios/executor_pool.yaml -- python examples/executor_pool.py
-    sim run scenarios/executor_pool.yaml --set resources.pool=8
+    sim run scenarios/executor_pool.yaml --set executors.pool=8
 """
 
 from __future__ import annotations

@@ -160,3 +160,43 @@ def test_the_page_names_the_bottleneck_and_what_doubling_it_gives(tmp_path):
     ) in html
     assert "200 players served by 1 host (event loop), sharing connections (10 at once)" in html
     assert "article" not in html.split('<div class="why">')[1].split("</div>")[0]
+
+
+def _recorded(schedules: str) -> str:
+    """Ten tasks of 1 ms on the CPU then 40 ms of waiting, as a recording writes them."""
+    return (
+        "name: rec\ndescription: recorded from prog.py\nunit: ms\n"
+        "players: [{name: fetch, count: 10, steps: [{host: 1}, {wait: 40}]}]\n"
+        f"schedules: {schedules}\n"
+    )
+
+
+def test_a_recorded_loop_in_another_order_is_no_rewrite():
+    """An asyncio program's own schedule is asyncio's order. Two pages share one
+    connection for a 4 s wait, then parse 2 s: in asyncio's order page 2 gets the
+    connection only once page 1 has parsed (12 s, tests/test_asyncio_order.py); the tie
+    rule's 10 s is the same program played otherwise, no rewrite; one page after another
+    is 2 × 6 s = 12 s, not faster: no rewrite pays."""
+    from sim.results.explanations import rewrites
+    from sim.scenario.loader import from_yaml
+
+    scenario = from_yaml(
+        "name: rec\ndescription: recorded from crawl.py\nresources: {connections: 1}\n"
+        "players: [{name: page, count: 2, steps: [{with: connections, steps: [{wait: 4}]},"
+        " {host: 2}]}]\n"
+        "schedules: [{cooperative: {order: asyncio}}, cooperative, synchronous]\n"
+    )
+    (line,) = rewrites(run(scenario))
+    assert line.startswith("No rewrite pays: your program takes 12 s as it is")
+    assert "(cooperative(order=asyncio))" in line
+
+
+def test_a_recorded_synchronous_program_hears_which_rewrite_pays():
+    """The same tasks one after another (410 ms, the program's own) and on one loop
+    (50 ms): the loop pays, 8.2× faster."""
+    from sim.results.explanations import rewrites
+    from sim.scenario.loader import from_yaml
+
+    (line,) = rewrites(run(from_yaml(_recorded("[synchronous, cooperative]"))))
+    assert line.startswith("Of the rewrites, cooperative pays most: 0.05 s, 8.2× faster")
+    assert "your program's 0.41 s as it is (synchronous)" in line

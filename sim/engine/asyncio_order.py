@@ -50,7 +50,7 @@ from sim.engine.asyncio_shared import LoopShared
 from sim.engine.deadlock import Deadlock
 from sim.engine.holding import HOLDS_HOST
 from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
-from sim.engine.played_rows import PlayedRows, RoundDurations, play_rounds
+from sim.engine.played_rows import PlayedRows, RoundDurations, children, play_rounds
 from sim.engine.programs import producers_of
 from sim.engine.trace import Trace
 from sim.engine.virtual_loop import Stalled, VirtualLoop
@@ -214,21 +214,10 @@ class _Games:
         now = self.loop.time()
         record = self._record(line, op, _GATHER)
         self.times["start"][record] = now
-        children = [
-            dataclasses.replace(
-                line,
-                name=f"{line.name}/{i + 1}",
-                ops=op.child,
-                since=now,
-                leaf=line.leaf + op.leaf + 1 + i * op.width,
-                open={},
-                ended=now,
-            )
-            for i in range(op.count)
-        ]
+        gathered = children(line, op, since=now, ended=now)
         line.waits = f"waits for its {op.count} gathered children"
-        self.alive.update(dict.fromkeys(children))
-        ended = await asyncio.gather(*map(self._child, children))
+        self.alive.update(dict.fromkeys(gathered))
+        ended = await asyncio.gather(*map(self._child, gathered))
         line.since = self._end(line, record, max(ended))
 
     async def _child(self, child: _Line) -> float:

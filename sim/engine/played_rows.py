@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from sim.engine.plan import Op
 from sim.engine.trace import NO_HOST, Trace
 from sim.engine.workload import Workload
 from sim.scenario.schedules import Schedule
 
-__all__ = ["PlayedRows", "RoundDurations", "play_rounds"]
+__all__ = ["PlayedRows", "RoundDurations", "children", "play_rounds"]
 
 _ROWS = ("game", "move", "leaf", "kind", "shared", "duration")
 _TIMES = ("ready", "start", "end", "host")
@@ -130,3 +131,20 @@ async def play_rounds(
         line.move += 1
         if rounds and line.move == rounds:
             return
+
+
+def children(line: Any, op: Op, **fields: Any) -> list[Any]:
+    """The lines of the children a gather `op` of `line` starts: `name/1`, `name/2`, …,
+    each playing the gather's steps from its own first leaf, holding nothing, with
+    `fields` (when each is ready since) set as the player keeps them."""
+    return [
+        dataclasses.replace(
+            line,
+            name=f"{line.name}/{i + 1}",
+            ops=op.child,
+            leaf=line.leaf + op.leaf + 1 + i * op.width,
+            open={},
+            **fields,
+        )
+        for i in range(op.count)
+    ]

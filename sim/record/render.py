@@ -70,13 +70,13 @@ def render(
     lines += [
         "# order asyncio: the program's own loop, asyncio's order iteration by iteration (how",
         "# late a busy loop runs a task that could run); cooperative: by the tie rule, which",
-        "# serves every task the instant it can run",
+        "# serves every task the instant it can run; synchronous: one task after another",
     ]
     if any(size > 0 for size in transcript.queues.values()):
         # played one game after another, a producer would wait for ever on a full queue
         lines.append(f"schedules: [{ASYNCIO_ORDER}, cooperative]")
     else:
-        lines.append(f"schedules: [synchronous, {ASYNCIO_ORDER}, cooperative]")
+        lines.append(f"schedules: [{ASYNCIO_ORDER}, cooperative, synchronous]")
     return "\n".join(lines) + "\n"
 
 

@@ -18,6 +18,7 @@ from sim.engine.workload import WAIT
 from sim.results import closed_forms, shared
 from sim.results.result import Result
 from sim.scenario.model import STEP_KINDS
+from sim.scenario.schedules import Schedule
 from sim.scenario.units import format_count, format_seconds
 
 __all__ = [
@@ -249,7 +250,8 @@ def _percent(share: float) -> str:
 
 def rewrites(result: Result) -> list[str]:
     """For a recorded program: which rewrite pays most against the program's own schedule
-    (the scenario's first), and why, from where its steps' time goes."""
+    (the scenario's first), and why, from where its steps' time goes. The program's own
+    loop in another order (asyncio's, the tie rule's) is the same program, no rewrite."""
     scenario = result.scenario
     if not scenario.description.startswith(RECORDED) or len(result.traces) < 2:
         return []
@@ -257,7 +259,11 @@ def rewrites(result: Result) -> list[str]:
     own = by_label.get(scenario.schedules[0].label)
     if own is None or not own.makespan:
         return []
-    others = [t for t in result.traces if t is not own and t.makespan]
+    others = [
+        t
+        for t in result.traces
+        if t is not own and t.makespan and not _same_loop(t.schedule, own.schedule)
+    ]
     best = min(others, key=lambda t: t.makespan, default=None)
     workload = own.workload
     timed = ("host", "wait", "native")
@@ -280,6 +286,13 @@ def rewrites(result: Result) -> list[str]:
         f"{speedup:.1f}× faster than your program's {figures}; "
         f"{_why(best.schedule.kind, share, workload.hosts)}"
     ]
+
+
+def _same_loop(one: Schedule, other: Schedule) -> bool:
+    """Two cooperative schedules that differ in their order only: one program, two models."""
+    if one.kind != "cooperative" or other.kind != "cooperative":
+        return False
+    return one.params.model_copy(update={"order": other.params.order}) == other.params
 
 
 def _why(kind: str, share: dict[str, float], cpus: int) -> str:

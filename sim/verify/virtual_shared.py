@@ -37,7 +37,7 @@ from sim.engine.asyncio_shared import LoopShared
 from sim.engine.deadlock import Deadlock
 from sim.engine.holding import HOLDS_HOST
 from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
-from sim.engine.played_rows import PlayedRows, RoundDurations, play_rounds
+from sim.engine.played_rows import PlayedRows, RoundDurations, children, play_rounds
 from sim.engine.programs import hand_out_order, producers_of
 from sim.engine.trace import NO_HOST, Trace
 from sim.engine.workload import Workload
@@ -202,22 +202,12 @@ class _Replay:
         now = self.loop.time()
         record = self._record(line, op, _GATHER)
         self.times["start"][record] = now
-        children = [
-            dataclasses.replace(
-                line,
-                name=f"{line.name}/{i + 1}",
-                ops=op.child,
-                leaf=line.leaf + op.leaf + 1 + i * op.width,
-                first_ready=now,
-                open={},
-            )
-            for i in range(op.count)
-        ]
+        gathered = children(line, op, first_ready=now)
         line.waits = f"waits for its {op.count} gathered children"
-        self.alive.update(dict.fromkeys(children))
+        self.alive.update(dict.fromkeys(gathered))
         hop = self.hosts.hop  # the engine starts a child, and goes on after, as events
         if self.synchronous:  # one after another, on the game's host
-            for child in children:
+            for child in gathered:
                 await hop()
                 await self.play(child)
                 del self.alive[child]
@@ -232,7 +222,7 @@ class _Replay:
                 left[0] -= 1
                 self.hosts.joined(not left[0])
 
-            await asyncio.gather(*map(child_task, children))
+            await asyncio.gather(*map(child_task, gathered))
         self.times["end"][record] = self.loop.time()
         await hop()
 
