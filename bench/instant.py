@@ -15,11 +15,17 @@ Beside each wall time, the median CPU seconds (user and system) of the same
 span: of the whole command, its children's included, or until the table (read from
 /proc in clock ticks, 0.01 s; not shown elsewhere). On a shared machine they say
 more than the wall clock, which waits for the other processes too.
+
+Last, how many of sim's modules have no current bytecode. Where
+PYTHONDONTWRITEBYTECODE is set Python never caches them, and every start
+compiles them all again (about 70 ms here); `make bench-instant`, like
+`make simulate`, compiles them first.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import os
 import resource
@@ -75,6 +81,17 @@ def _cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
+def uncompiled() -> tuple[int, int]:
+    """How many of sim's modules have no bytecode as new as their source, of how many."""
+    sources = sorted((ROOT / "sim").rglob("*.py"))
+    stale = 0
+    for source in sources:
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        if not cached.exists() or cached.stat().st_mtime < source.stat().st_mtime:
+            stale += 1
+    return stale, len(sources)
+
+
 def median(
     measure: Callable[[list[str]], tuple[float, float]], command: list[str], repeat: int
 ) -> tuple[float, float]:
@@ -108,6 +125,12 @@ def main() -> None:
         print(f"{name:45} {f'≤ {target} s':>8} {seconds:>7.3f} s {verdict} {cpu:>7.3f} s")
     after = os.getloadavg()
     print(f"medians of {repeat} warm runs; load average {load[0]:.2f} before, {after[0]:.2f} after")
+    stale, modules = uncompiled()
+    writes = "not set" if not os.environ.get("PYTHONDONTWRITEBYTECODE") else "set"
+    print(
+        f"sim's modules without current bytecode: {stale} of {modules}"
+        f" (PYTHONDONTWRITEBYTECODE {writes})"
+    )
 
 
 if __name__ == "__main__":
