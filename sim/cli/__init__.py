@@ -9,7 +9,7 @@ that need them, so `sim --help` answers at once. Exit status: 0 ok, 1 a check fa
 One module a command family (`running`: run and report; `sweeping`,
 `watching`, `verifying`, `recording`; `info`: list, validate, schema, guide) and the
 parts they share: `options`, `loading`, `writing`, `workers`, `console`, `coercion` (the
-options' values), `blas` (how numpy is imported) and `collector` (the garbage collector).
+options' values), `numpy_import` (how numpy is imported) and `collector` (the garbage collector).
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ validate, an unknown schedule, a run over the event budget.
 
 from __future__ import annotations
 
-from sim.cli.blas import import_numpy
 from sim.cli.console import bad_input, checked
+from sim.cli.numpy_import import import_numpy
 from sim.scenario.errors import one_line
 from sim.scenario.limits import Limits
 
@@ -24,7 +24,7 @@ def read(
 
     A problem exits 2; with `exit_on_error=False` its ScenarioError is raised instead.
     """
-    import_numpy()  # the scenario models import it: here first, on one BLAS thread
+    import_numpy()  # the scenario models import it: here first, as `numpy_import` sets it
     from sim.scenario.catalog import find
     from sim.scenario.loader import read_file
     from sim.scenario.overrides import parse

@@ -20,8 +20,8 @@ from typing import Annotated, Any, get_type_hints
 import typer
 
 from sim.cli import loading, writing
-from sim.cli.blas import import_numpy
 from sim.cli.console import checked
+from sim.cli.numpy_import import import_numpy
 from sim.cli.workers import workers
 from sim.scenario.limits import Limits, parse_count, parse_size
 
@@ -247,7 +247,7 @@ def play_options(command: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(command)
     def with_options(**values: Any) -> None:
         options = PlayOptions(**{name: values.pop(name) for name in shared})
-        import_numpy()  # before the command's own imports bring it, on one BLAS thread
+        import_numpy()  # before the command's own imports bring it, as `numpy_import` sets it
         command(options=options, **values)
 
     with_options.__signature__ = own.replace(parameters=parameters)  # type: ignore[attr-defined]
