@@ -73,8 +73,8 @@ __all__ = ["Gil"]
 _INF = math.inf
 #: Forced switches settled together: only when a typical host step lasts this many
 #: intervals and as many fit before the next event (a shorter run costs more to set up
-#: than it saves), and at most this many at once.
-RUN_AT_LEAST, RUN_AT_MOST = 16, 4096
+#: than it saves).
+RUN_AT_LEAST = 16
 #: How often the waiter that set the drop request, awake at that moment, takes the GIL
 #: at the forced switch it asked for, before any waiter the condition's signal wakes.
 #: Measured on real CPython 3.11 threads on an idle 2-core machine (`bench/gil_handoffs.py`):
