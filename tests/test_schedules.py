@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.scenario.loader import from_yaml
+from sim.scenario.loader import from_yaml, schedule_from_text
 from sim.scenario.schedules import Schedule
 
 GROUP = "players:\n  - {name: a, count: 2, host_move: 1}\n"
@@ -113,3 +115,63 @@ def test_the_command_line_picks_schedules_by_label_or_kind(tmp_path):
     result = CliRunner().invoke(app, ["run", str(file), *picks, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "threaded(threads=1)" in result.stdout and "parallel" in result.stdout
+
+
+def _summary(tmp_path, file, *picks: str) -> dict[str, float]:
+    """Each schedule's makespan from summary.csv of `sim run file --schedule …`."""
+    out = tmp_path / "o"
+    arguments = ["run", str(file), "--out", str(out), "--no-plots", "--force"]
+    result = CliRunner().invoke(app, [*arguments, *(a for p in picks for a in ("--schedule", p))])
+    assert result.exit_code == 0, result.output
+    with (out / "summary.csv").open(newline="") as rows:
+        return {row["schedule"]: float(row["makespan_s"]) for row in csv.DictReader(rows)}
+
+
+def test_a_schedule_the_file_does_not_list_can_be_written_out_on_the_command_line(tmp_path):
+    """As the tables label it or as a file writes it, bare numbers in the file's unit:
+    two games of 1 ms of Python, one thread plays them one after the other (2 ms), two
+    processes on two CPUs side by side (1 ms)."""
+    file = tmp_path / "x.yaml"
+    file.write_text("unit: ms\nhost: {count: 2}\n" + GROUP)
+    found = _summary(
+        tmp_path, file, "threaded(threads=1, switch_interval=2)", "{parallel: {processes: 2}}"
+    )
+    assert found == {
+        "threaded(threads=1, switch_interval=2ms)": 0.002,
+        "parallel(processes=2)": 0.001,
+    }
+
+
+@pytest.mark.parametrize(
+    ("written", "words"),
+    [
+        ("threaded(threads=0)", "threaded(threads=0): threaded.threads: expected a number ≥ 1"),
+        ("cooperative(hosts=3)", "cooperative.hosts: expected at most host.count (2), got 3"),
+        ("{cooperativ: {}}", "unknown schedule 'cooperativ' (did you mean 'cooperative'?)"),
+        ("threaded(threads)", "threaded: expected name=value between the parentheses"),
+        ("threaded(threads=[)", "--schedule threaded(threads=[):1: not valid YAML"),
+    ],
+)
+def test_a_schedule_written_out_wrong_is_bad_input_naming_it(tmp_path, written, words):
+    file = tmp_path / "x.yaml"
+    file.write_text("host: {count: 2}\n" + GROUP)
+    result = CliRunner().invoke(app, ["run", str(file), "--schedule", written])
+    assert result.exit_code == 2
+    assert f"--schedule {written}" in result.stderr and words in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        Schedule.of("synchronous", hosts=1),
+        Schedule.of("cooperative", order="asyncio"),
+        Schedule.of("cooperative", hosts=2),
+        Schedule.of("threaded", threads=8, gil=False, switch_interval=0.005),
+        Schedule.of("threaded", switch_interval=0.25),
+        Schedule.of("parallel", processes=4, start_cost=0.05),
+    ],
+    ids=lambda schedule: schedule.label,
+)
+def test_every_label_reads_back_as_its_schedule(schedule):
+    scenario = from_yaml("host: {count: 4}\n" + GROUP)
+    assert schedule_from_text(scenario, schedule.label) == schedule

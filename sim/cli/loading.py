@@ -49,7 +49,9 @@ def check_budget(document, scenario, schedules: list | None, max_events: int | f
 
 
 def pick(scenario, names: list[str]) -> list | None:
-    """Schedules named on the command line: a label from the file, else a kind by name."""
+    """Schedules named on the command line: a label from the file, a kind by name, or a
+    schedule written out, as the tables label it or as a file writes it."""
+    from sim.scenario.loader import schedule_from_text
     from sim.scenario.schedules import SCHEDULE_KINDS, Schedule
 
     if not names:
@@ -61,8 +63,13 @@ def pick(scenario, names: list[str]) -> list | None:
             chosen.append(own[name])
         elif name in SCHEDULE_KINDS:
             chosen.append(Schedule.of(name))
+        elif any(mark in name for mark in "({:"):  # written out: `threaded(threads=8)`
+            chosen.append(checked(lambda name=name: schedule_from_text(scenario, name)))
         else:
             expected = ", ".join(dict.fromkeys([*own, *SCHEDULE_KINDS]))
-            message = f"--schedule: unknown schedule {name!r}; expected one of: {expected}"
+            message = (
+                f"--schedule: unknown schedule {name!r}; expected one of: {expected}; or one "
+                "written out as the tables label it, e.g. 'cooperative(order=asyncio)'"
+            )
             bad_input(one_line(message))
     return chosen

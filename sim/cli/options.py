@@ -137,7 +137,11 @@ Force = Annotated[
 ]
 Schedules = Annotated[
     list[str] | None,
-    typer.Option("--schedule", help="Play only this schedule (repeatable; a label or a kind)."),
+    typer.Option(
+        "--schedule",
+        help="Play only this schedule (repeatable): a kind, or a label as the tables print "
+        "one, e.g. 'threaded(threads=8)' or 'cooperative(order=asyncio)'.",
+    ),
 ]
 NoPlots = Annotated[
     bool, typer.Option("--no-plots", help="Draw no pictures (timeline.png, sweep.png): faster.")

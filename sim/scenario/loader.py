@@ -23,20 +23,19 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from sim.scenario.errors import Problem, ScenarioError, named, shown
+from sim.scenario.frozen import hosts_in_scenario, unit_of_bare_numbers
 from sim.scenario.limits import Limits, Overrun, too_much
 from sim.scenario.model import Scenario
 from sim.scenario.overrides import Override, Placed, apply
+from sim.scenario.schedules import Schedule, label_parts
 from sim.scenario.units import format_count
-from sim.scenario.yaml_lines import Loc, decode, parse
+from sim.scenario.yaml_lines import Loc, decode, parse, parse_value
 from sim.scenario.yaml_lines import path_text as _path
-
-if TYPE_CHECKING:
-    from sim.scenario.schedules import Schedule
 
 __all__ = [
     "Document",
@@ -47,6 +46,7 @@ __all__ = [
     "made_from",
     "read_file",
     "read_yaml",
+    "schedule_from_text",
 ]
 
 
@@ -193,9 +193,47 @@ def read_yaml(
     return Document(source, data, lines)
 
 
+def schedule_from_text(scenario: Scenario, text: str, limits: Limits | None = None) -> Schedule:
+    """A schedule written out on the command line, validated as one of `scenario`'s own
+    (bare numbers in its unit, no more hosts than it has): as the tables label it,
+    `threaded(threads=8, gil=false)`, or as a file writes it, `{cooperative: {order:
+    asyncio}}`. A ScenarioError says what is wrong, naming `--schedule` and the text."""
+    source = f"--schedule {text}"
+    limits = limits or Limits()
+    parts = label_parts(text)
+    if parts is None:
+        data = parse_value(text, source, limits)
+    else:
+        kind, settings = parts
+        params: dict[str, Any] = {}
+        for setting in settings:
+            name, equals, value = setting.partition("=")
+            if not equals or not name.strip():
+                message = f"expected name=value between the parentheses, got {named(setting)}"
+                raise ScenarioError([Problem(source, None, kind, message)])
+            params[name.strip()] = parse_value(value, source, limits)
+        data = {kind: params}
+    unit = unit_of_bare_numbers.set(scenario.unit)
+    hosts = hosts_in_scenario.set(scenario.host.count)
+    try:
+        return Schedule.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(_problems(error, data, {}, source, [], root=Schedule)) from None
+    finally:
+        unit_of_bare_numbers.reset(unit)
+        hosts_in_scenario.reset(hosts)
+
+
 def _problems(
-    error: ValidationError, data: Any, lines: dict[Loc, int], source: str, placed: list[Placed]
+    error: ValidationError,
+    data: Any,
+    lines: dict[Loc, int],
+    source: str,
+    placed: list[Placed],
+    root: type[BaseModel] = Scenario,
 ) -> list[Problem]:
+    """Each error of `error` as a Problem: `data` validated as a `root`, read from
+    `source` at `lines`, with `placed` overrides in it."""
     details = error.errors()
     problems = []
     for detail in details:
@@ -205,7 +243,7 @@ def _problems(
             loc = (*_in_file(detail["loc"][:-1], data, keep_last=False), _key(detail["input"]))
         else:
             loc = _in_file(detail["loc"], data, keep_last=detail["type"] == "missing")
-        message = _message(detail)
+        message = _message(detail, root)
         inside = [p.override for p in placed if any(loc[: len(at)] == at for at in p.locs)]
         around = [p.override for p in placed if any(at[: len(loc)] == loc for at in p.locs)]
         if inside or (around and loc not in lines):
@@ -254,13 +292,13 @@ def _in_file(loc: Loc, data: Any, keep_last: bool) -> Loc:
     return tuple(kept)
 
 
-def _message(detail: Any) -> str:
+def _message(detail: Any, root: type[BaseModel] = Scenario) -> str:
     """Say what was expected in the scenario's words, not in pydantic's."""
     kind, ctx, got = detail["type"], detail.get("ctx") or {}, _shown(detail.get("input"))
     if kind == "missing":
         return "missing; this field is required"
     if kind == "extra_forbidden":
-        return _unknown_field(detail["loc"])
+        return _unknown_field(detail["loc"], root)
     if kind == "invalid_key":
         return f"expected field names as keys, got {got}"
     if kind in {"int_type", "int_parsing", "int_from_float"}:
@@ -290,8 +328,8 @@ def _message(detail: Any) -> str:
     return str(detail["msg"])
 
 
-def _unknown_field(loc: Loc) -> str:
-    model, name = _model_at(loc[:-1]), loc[-1]
+def _unknown_field(loc: Loc, root: type[BaseModel]) -> str:
+    model, name = _model_at(loc[:-1], root), loc[-1]
     allowed = _field_names(model) if model else []
     noun = model.noun if model else "field"
     message = f"unknown {noun} {named(name)}"
@@ -301,14 +339,15 @@ def _unknown_field(loc: Loc) -> str:
     return message + (f"; expected one of: {', '.join(allowed)}" if allowed else "")
 
 
-def _model_at(loc: Loc) -> type[BaseModel] | None:
-    """The model class validating the mapping at `loc`, found by following field types.
+def _model_at(loc: Loc, root: type[BaseModel] = Scenario) -> type[BaseModel] | None:
+    """The model class validating the mapping at `loc` of a `root`, found by following
+    field types.
 
     Where a field admits several models (the distributions of a duration), the
     next part of the path is either a field of some of them or the `dist` tag
     that picked one.
     """
-    models: list[type[BaseModel]] = [Scenario]
+    models: list[type[BaseModel]] = [root]
     for part in loc:
         if isinstance(part, int):
             continue

@@ -8,6 +8,7 @@ other field, and `label` tells two schedules of one kind apart in the tables.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
@@ -180,6 +181,20 @@ class Schedule(Frozen):
         if not changed:
             return self.kind
         return f"{self.kind}({', '.join(f'{k}={_shown(v)}' for k, v in changed.items())})"
+
+
+#: A label as `Schedule.label` writes it: a kind and its changed parameters in parentheses.
+_LABEL = re.compile(r"\s*([A-Za-z_][\w-]*)\s*\((.*)\)\s*", re.DOTALL)
+
+
+def label_parts(text: str) -> tuple[str, list[str]] | None:
+    """A label taken apart: the kind, and each `name=value` between the parentheses as
+    written (None where `text` is not written as a label with parentheses)."""
+    found = _LABEL.fullmatch(text)
+    if found is None:
+        return None
+    kind, inside = found.groups()
+    return kind, [part.strip() for part in inside.split(",") if part.strip()]
 
 
 def _shown(value: Any) -> str:
