@@ -56,6 +56,24 @@ def test_figures_read_as_people_write_them(seconds, hms, text):
     assert format_seconds(seconds) == text
 
 
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.82, "0.82 s"),
+        (0.1234, "0.123 s"),
+        (0.0123456, "0.0123 s"),
+        (0.0016, "0.0016 s"),
+        (0.0009, "0.0009 s"),
+        (0.00039999999999999996, "0.0004 s"),  # 100 µs + 300 µs, as floats add them
+        (5e-8, "0.00000005 s"),
+        (1e-13, "0 s"),  # below an instant's last digit
+    ],
+)
+def test_figures_below_a_tenth_of_a_second_keep_three_significant_figures(seconds, text):
+    """A makespan of 0.9 ms read `0.001 s`, one of 50 µs `0 s`."""
+    assert format_seconds(seconds) == text
+
+
 @given(st.integers(0, 10**7))
 def test_hms_round_trips_whole_seconds(seconds):
     h, m, s = (int(part) for part in format_hms(seconds).split(":"))

@@ -83,12 +83,19 @@ def format_count(count: float) -> str:
 
 
 def format_seconds(seconds: float) -> str:
-    """`43200.0` → `43 200 s`; `1.5` → `1.5 s`: thousands grouped, no needless decimals."""
+    """`43200.0` → `43 200 s`; `1.5` → `1.5 s`; `0.0009` → `0.0009 s`: thousands grouped,
+    no needless decimals, milliseconds from 0.1 s up and three significant figures below
+    (a scenario in microseconds would otherwise read `0.001 s`, or `0 s`)."""
     if not math.isfinite(seconds):
         return "—"
     if abs(seconds - round(seconds)) < 1e-9 * max(1.0, abs(seconds)):
         return f"{format_count(round(seconds))} s"
-    return f"{seconds:,.3f}".rstrip("0").rstrip(".").replace(",", " ") + " s"
+    decimals = 3 if abs(seconds) >= 0.1 else min(_FINEST, 2 - math.floor(math.log10(abs(seconds))))
+    return f"{seconds:,.{decimals}f}".rstrip("0").rstrip(".").replace(",", " ") + " s"
+
+
+#: The finest decimal `format_seconds` shows: an instant's (`sim.engine.clock.DIGITS`).
+_FINEST = 12
 
 
 def format_hms(seconds: float) -> str:
