@@ -179,3 +179,27 @@ def test_a_program_stopped_by_ctrl_c_is_recorded_up_to_then(tmp_path):
     assert main.name == "main" and main.count == 1
     (gather,) = [step for step in main.round if step.kind == "gather"]
     assert gather.gather.count == 2
+
+
+def test_a_script_alone_is_run_on_this_sims_python(tmp_path):
+    """`sim record app.py args` is `sim record -- python app.py args`."""
+    script = tmp_path / "two.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        "async def nap():\n"
+        "    await asyncio.sleep(0.01)\n"
+        "async def main(n):\n"
+        "    await asyncio.gather(*(nap() for _ in range(n)))\n"
+        "asyncio.run(main(int(sys.argv[1])))\n"
+    )
+    out = tmp_path / "two.yaml"
+    result = CliRunner().invoke(app, ["record", "-o", str(out), str(script), "3"])
+    assert result.exit_code == 0, result.output
+    scenario = sim.from_yaml(out.read_text())
+    assert scenario.description == f"recorded from {script} 3"
+    assert scenario.players[0].steps[1].gather.count == 3  # main's gather of its 3 naps
+
+
+def test_a_script_alone_that_is_not_there_is_bad_input(tmp_path):
+    result = CliRunner().invoke(app, ["record", "-o", str(tmp_path / "x.yaml"), "gone.py"])
+    assert result.exit_code == 2 and "no such file: gone.py" in result.stderr

@@ -21,7 +21,11 @@ RECORD_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 def record(
     command: Annotated[
-        list[str], typer.Argument(help="The program, after `--`: python myapp.py [args].")
+        list[str],
+        typer.Argument(
+            help="The program, after `--`: python myapp.py [args]; a script alone runs on "
+            "this sim's Python."
+        ),
     ],
     out: Annotated[
         Path | None,
@@ -88,6 +92,8 @@ def record(
         sim record --task fetch_page -- python examples/sync_fetcher.py
 
         sim record --deterministic -- python -m mypackage.server --once
+
+        sim record examples/pipeline.py
     """
     import tempfile
 
@@ -97,6 +103,7 @@ def record(
         NotPython,
         missing_script,
         program_stem,
+        python_command,
         recording_command,
         run_recording,
     )
@@ -114,6 +121,7 @@ def record(
         seconds = parse_duration(threshold)
     except ValueError as error:
         bad_input(f"--threshold: {error}")
+    command = python_command(command)
     try:
         missing = missing_script(command)
     except NotPython as error:

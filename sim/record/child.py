@@ -25,6 +25,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -38,6 +39,7 @@ __all__ = [
     "NotPython",
     "missing_script",
     "program_stem",
+    "python_command",
     "recording_command",
     "run_recording",
 ]
@@ -59,6 +61,14 @@ _WITH_VALUE = {"-X", "-W", "--check-hash-based-pycs"}
 
 class NotPython(ValueError):
     """The command does not start a Python program the recorder can slip into."""
+
+
+def python_command(command: list[str]) -> list[str]:
+    """`command` with the interpreter in front where it starts with a script
+    (`sim record app.py` is `sim record -- python app.py`, this `sim`'s own Python)."""
+    if command and command[0].endswith(".py") and not _PYTHON.match(Path(command[0]).name):
+        return [sys.executable, *command]
+    return command
 
 
 def recording_command(
