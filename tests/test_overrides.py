@@ -51,6 +51,45 @@ def test_a_group_field_alone_means_that_field_in_every_group():
     assert [g.host_move for g in changed.players] == [3.0, 3.0]
 
 
+SCHEDULES = "players:\n  - {count: 2, host_move: 1}\nschedules: [cooperative, threaded]\n"
+
+
+def test_a_schedule_answers_to_its_kind_and_a_bare_kind_takes_parameters():
+    """`threaded` in the file is `{threaded: {}}`; `schedules.threaded.threads` and
+    `schedules[1].threaded.threads` set the same parameter; bare numbers in the unit."""
+    for path in ("schedules.threaded", "schedules[1].threaded", "schedules.1.threaded"):
+        changed = scenario(
+            "unit: ms\n" + SCHEDULES, f"{path}.threads=4", f"{path}.switch_interval=2"
+        )
+        threaded = changed.schedules[1].threaded
+        assert (threaded.threads, threaded.switch_interval) == (4, 0.002), path
+    assert scenario(SCHEDULES, "schedules.cooperative.order=asyncio").schedules[0].label == (
+        "cooperative(order=asyncio)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("override", "words"),
+    [
+        ("schedules.parallel.processes=2", "no item 'parallel'; expected cooperative, threaded"),
+        ("schedules.threaded.threads=0", "schedules[1].threaded.threads: expected a number ≥ 1"),
+        ("schedules.threaded.bogus=1", "unknown threaded parameter 'bogus'"),
+    ],
+)
+def test_a_schedule_named_wrong_is_refused_naming_it(override, words):
+    with pytest.raises(ScenarioError) as refused:
+        scenario(SCHEDULES, override)
+    assert words in str(refused.value)
+
+
+def test_a_kind_listed_twice_must_be_named_by_its_place():
+    twice = SCHEDULES.replace("[cooperative, threaded]", "[threaded, {threaded: {gil: false}}]")
+    with pytest.raises(ScenarioError) as refused:
+        scenario(twice, "schedules.threaded.threads=2")
+    assert "'threaded' is more than one: [0], [1]" in str(refused.value)
+    assert scenario(twice, "schedules[1].threaded.threads=2").schedules[1].threaded.threads == 2
+
+
 def test_unit_override_changes_the_meaning_of_the_files_bare_numbers():
     """unit: min → host_move 5 is 300 s and player_move 55 is 3 300 s."""
     group = polgar("unit=min").players[0]

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 import sim
 from sim.cli import app
 from sim.experiment.replications import RECORD_COLUMNS, STATISTIC_COLUMNS
+from sim.results.sweep_lines import by_schedule
 from sim.results.tables import SUMMARY_COLUMNS
 from tests.conftest import SCENARIOS
 from tests.helpers import sim_run
@@ -77,6 +78,38 @@ def test_the_pivot_has_the_varied_field_down_and_schedules_across(knee):
     assert header.index("synchronous") < header.index("cooperative")
     row_12 = next(line for line in printed.splitlines() if "│                    12 │" in line)
     assert "21 600 s" in row_12 and "1 855 s" in row_12
+
+
+def test_a_swept_parameter_of_a_schedule_keeps_it_one_column_and_one_line(tmp_path):
+    """Two games of 1 s of Python on 2 CPUs without the GIL: one thread plays them one
+    after the other (2 s), two side by side (1 s). sweep.csv keeps each point's label;
+    the pivot and the picture follow `threaded(gil=false)` across the points."""
+    file = tmp_path / "two.yaml"
+    file.write_text(
+        "host: {count: 2}\nplayers:\n  - {count: 2, host_move: 1}\n"
+        "schedules: [cooperative, {threaded: {gil: false}}]\n"
+    )
+    table, printed = sweep(tmp_path, str(file), "--vary", "schedules.threaded.threads=1,2")
+    threaded = table[table["schedule"].str.startswith("threaded")]
+    assert dict(zip(threaded["schedule"], threaded["makespan_s"], strict=True)) == {
+        "threaded(threads=1, gil=false)": 2.0,
+        "threaded(threads=2, gil=false)": 1.0,
+    }
+    header = next(line for line in printed.splitlines() if "schedules.threaded.threads" in line)
+    assert "threaded(gil=false)" in header and "threads=1" not in header
+    rows = [line for line in printed.splitlines() if line.startswith("│")]
+    assert [row.split("│")[3].strip() for row in rows] == ["2 s", "1 s"]
+
+
+def test_schedules_a_sweep_would_make_one_keep_their_labels():
+    """Two schedules of one kind that differ only in the swept parameter stay apart."""
+    table = pd.DataFrame(
+        {
+            "schedules[0].threaded.threads": [1, 1],
+            "schedule": ["threaded(threads=1)", "threaded(threads=8)"],
+        }
+    )
+    assert by_schedule(table, ["schedules[0].threaded.threads"]) is table
 
 
 def test_sweep_csv_columns_are_the_varied_values_then_the_summary(tmp_path):

@@ -27,7 +27,9 @@ def timeline_png(result: Result) -> bytes:
 def sweep_picture(table: pd.DataFrame, varied: Sequence[str], title: str) -> bytes:
     """sweep.png of a sweep table; with replications, their confidence band."""
     from sim.output import plots
+    from sim.results.sweep_lines import by_schedule
 
+    table = by_schedule(table, varied)  # a swept parameter of a schedule: one line still
     band = ("makespan_ci_low_s", "makespan_ci_high_s")
     spread = all(column in table for column in band) and table[band[0]].notna().any()
     figure = plots.sweep_chart(table, varied, band=band if spread else None, title=title)

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sim.results.result import Result
+from sim.results.sweep_lines import by_schedule
 from sim.scenario.units import format_count, format_seconds
 
 if TYPE_CHECKING:  # a single run's table is printed without pandas
@@ -203,6 +204,7 @@ def pivots(table: pd.DataFrame, axes: Sequence[str]) -> list[Pivot]:
     """A sweep table (`sim.experiment.sweeps`) as one `Pivot` for each combination of
     the values of the axes after the first."""
     first, others = axes[0], list(axes[1:])
+    table = by_schedule(table, axes)  # a swept parameter of a schedule: one column still
     table = table.assign(_half=(table["makespan_ci_high_s"] - table["makespan_ci_low_s"]) / 2)
     groups = table.groupby(others, sort=False) if others else [((), table)]
     found = []

@@ -165,10 +165,32 @@ def _place(node: Any, segments: list[str], override: Override, loc: Loc = ()) ->
         child = node[key] if isinstance(node, list) else node.get(key)
         if child is None:
             child = node[key] = {}
+        if loc == ("schedules",):
+            child, here = _schedule_params(node, key, segment, rest[0], here)
         if not isinstance(child, dict | list):
             message = f"is {shown(child)}, not a mapping: cannot set {'.'.join(rest)} in it"
             raise _Refused(path_text(here), message)
         yield from _place(child, rest, override, here)
+
+
+def _schedule_params(
+    schedules: list, key: int, segment: str, following: str, here: Loc
+) -> tuple[Any, Loc]:
+    """Where a path goes on inside a schedule, and its place: written as a bare kind,
+    `threaded` is `{threaded: {}}`; named by its kind (`schedules.threaded.threads`), the
+    path goes on in its parameters, as `schedules[2].threaded.threads` does."""
+    schedule = schedules[key]
+    kind = _kind(schedule)
+    by_kind = segment == kind
+    if kind is None or not (by_kind or following == kind):
+        return schedule, here
+    if isinstance(schedule, str):
+        schedule = schedules[key] = {kind: {}}
+    if not by_kind:
+        return schedule, here
+    if schedule[kind] is None:
+        schedule[kind] = {}
+    return schedule[kind], (*here, kind)
 
 
 def _keys(node: Any, segment: str, loc: Loc) -> list[str | int]:
@@ -180,6 +202,9 @@ def _keys(node: Any, segment: str, loc: Loc) -> list[str | int]:
             raise _Refused(path_text(loc), "is an empty list: `*` selects nothing")
         return list(range(len(node)))
     names = [_name(item, index, loc) for index, item in enumerate(node)]
+    if names.count(segment) > 1:
+        places = ", ".join(f"[{i}]" for i, name in enumerate(names) if name == segment)
+        raise _Refused(path_text(loc), f"{named(segment)} is more than one: {places}")
     if segment in names:
         return [names.index(segment)]
     if segment.isdigit() and int(segment) < len(node):
@@ -194,11 +219,23 @@ def _keys(node: Any, segment: str, loc: Loc) -> list[str | int]:
 
 
 def _name(item: Any, index: int, loc: Loc) -> str | None:
+    """What a path may call a list's item by: a group's name; a schedule's kind."""
+    if loc == ("schedules",):
+        return _kind(item)
     if not isinstance(item, dict):
         return None
     if "name" in item:
         return str(item["name"])
     return f"group-{index + 1}" if loc == ("players",) else None
+
+
+def _kind(schedule: Any) -> str | None:
+    """The kind of a schedule as a file writes it: `threaded`, `{threaded: {threads: 8}}`."""
+    if isinstance(schedule, str):
+        return schedule
+    if isinstance(schedule, dict) and len(schedule) == 1:
+        return str(next(iter(schedule)))
+    return None
 
 
 def _copy(value: Any) -> Any:
