@@ -7,7 +7,9 @@ import csv
 import pytest
 from typer.testing import CliRunner
 
+import sim
 from sim.cli import app
+from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import from_yaml, schedule_from_text
 from sim.scenario.schedules import Schedule
 
@@ -175,3 +177,15 @@ def test_a_schedule_written_out_wrong_is_bad_input_naming_it(tmp_path, written, 
 def test_every_label_reads_back_as_its_schedule(schedule):
     scenario = from_yaml("host: {count: 4}\n" + GROUP)
     assert schedule_from_text(scenario, schedule.label) == schedule
+
+
+def test_code_names_schedules_as_the_command_line_does():
+    """`sim.run(…, schedules=[…])` takes the same text as `--schedule`; a mistake is a
+    ScenarioError naming it, not pydantic's."""
+    scenario = from_yaml("unit: ms\nhost: {count: 2}\n" + GROUP)
+    written = sim.run(scenario, schedules=["threaded(threads=1, gil=false)", "cooperative"])
+    built = sim.run(scenario, schedules=[Schedule.of("threaded", threads=1, gil=False)])
+    assert list(written.summary["schedule"]) == ["threaded(threads=1, gil=false)", "cooperative"]
+    assert written.summary["makespan_s"].iloc[0] == built.summary["makespan_s"].iloc[0] == 0.002
+    with pytest.raises(ScenarioError, match=r"schedule cooperative\(hosts=3\): cooperative.hosts"):
+        sim.run(scenario, schedules=["cooperative(hosts=3)"])

@@ -18,8 +18,9 @@ from sim.engine.trace import Trace
 from sim.engine.workload import Workload
 from sim.experiment import streams
 from sim.results.result import Result
+from sim.scenario.loader import schedule_of
 from sim.scenario.model import Scenario
-from sim.scenario.schedules import Schedule, played, schedule_of
+from sim.scenario.schedules import Schedule, played
 from sim.scenario.units import format_count, format_seconds
 
 __all__ = ["play_schedule", "run", "workload_of"]
@@ -34,8 +35,9 @@ def run(
     """Play `scenario` under `schedules` (default: the scenario's own list).
 
     `scenario` is a `Scenario`, or a file path or name as `sim.load` takes it. A
-    schedule may be named by kind (`"cooperative"`); speedups are against the
-    synchronous schedule, which is played for that even when not asked for.
+    schedule may be given as text, as `--schedule` takes it: a kind (`"cooperative"`),
+    a label (`"threaded(threads=8)"`) or a mapping as a file writes it. Speedups are
+    against the synchronous schedule, which is played for that even when not asked for.
     Every schedule plays the same workload, drawn from replication
     `replication`'s stream of `seed` (default: the scenario's `seed`); each
     schedule has its own stream for what it leaves to chance (`sim.experiment.streams`).
@@ -55,7 +57,11 @@ def run(
         from sim.scenario.loader import load
 
         scenario = load(scenario)
-    chosen = scenario.schedules if schedules is None else tuple(map(schedule_of, schedules))
+    chosen = (
+        scenario.schedules
+        if schedules is None
+        else tuple(schedule_of(scenario, schedule) for schedule in schedules)
+    )
     seed = scenario.seed if seed is None else seed
     workload = workload_of(scenario, seed, replication)
     notes: list[str] = []

@@ -30,10 +30,10 @@ from sim.experiment.replications import Block, merged, play_blocks, summarize
 from sim.results.columns import Columns
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.grid import MAX_POINTS, parse_values, points
-from sim.scenario.loader import Document
+from sim.scenario.loader import Document, schedule_of
 from sim.scenario.model import Scenario
 from sim.scenario.overrides import Override, show
-from sim.scenario.schedules import Schedule, schedule_of
+from sim.scenario.schedules import Schedule
 from sim.scenario.units import format_count
 from sim.scenario.with_values import origin
 
@@ -256,6 +256,6 @@ def sweep(
     grid_axes = [axis for axis in found if axis is not None]
     document, made_with = origin(scenario)
     given = [*made_with, *([Override("seed", seed, _SOURCE)] if seed is not None else [])]
-    chosen = None if schedules is None else [schedule_of(schedule) for schedule in schedules]
+    chosen = None if schedules is None else [schedule_of(scenario, s) for s in schedules]
     applied = "; ".join(override.text for override in made_with)
     return play(expand(document, given, grid_axes), chosen, InProcess(), applied).table

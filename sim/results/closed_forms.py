@@ -61,6 +61,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from sim.scenario.loader import schedule_of
 from sim.scenario.model import Scenario
 from sim.scenario.schedules import Schedule
 
@@ -106,16 +107,12 @@ def _host_then_wait(round_: tuple) -> tuple[float, float] | None:
     return None
 
 
-def _schedule(schedule: Schedule | str) -> Schedule:
-    return Schedule.of(schedule) if isinstance(schedule, str) else schedule
-
-
 def article_estimate(scenario: Scenario, schedule: Schedule | str) -> float:
     """The article's reasoning, applied to any scenario whose games are independent (see
     the module docstring); NaN for games that share more than the hosts."""
     if scenario.shares:
         return math.nan
-    schedule = _schedule(schedule)
+    schedule = schedule_of(scenario, schedule)
     hosts = schedule.hosts(scenario.host.count)
     every = sum(group.count * _game_length(group.round, group.moves) for group in scenario.players)
     host_work = sum(
@@ -160,7 +157,7 @@ def closed_form(scenario: Scenario, schedule: Schedule | str) -> float | None:
     found = shape(scenario)
     if found is None:
         return None
-    schedule = _schedule(schedule)
+    schedule = schedule_of(scenario, schedule)
     n, r, c, w, s = found.n, found.rounds, found.host, found.wait, found.switch_cost
     k = schedule.hosts(found.hosts)
     if schedule.synchronous is not None:

@@ -47,6 +47,7 @@ __all__ = [
     "read_file",
     "read_yaml",
     "schedule_from_text",
+    "schedule_of",
 ]
 
 
@@ -193,12 +194,22 @@ def read_yaml(
     return Document(source, data, lines)
 
 
-def schedule_from_text(scenario: Scenario, text: str, limits: Limits | None = None) -> Schedule:
-    """A schedule written out on the command line, validated as one of `scenario`'s own
-    (bare numbers in its unit, no more hosts than it has): as the tables label it,
+def schedule_of(scenario: Scenario, schedule: Schedule | str) -> Schedule:
+    """A schedule as code may give it: a `Schedule`, or text as `--schedule` takes it (a
+    kind, a label, a mapping as a file writes it), validated as one of `scenario`'s."""
+    if isinstance(schedule, Schedule):
+        return schedule
+    return schedule_from_text(scenario, schedule, source="schedule")
+
+
+def schedule_from_text(
+    scenario: Scenario, text: str, limits: Limits | None = None, source: str = "--schedule"
+) -> Schedule:
+    """A schedule written out, validated as one of `scenario`'s own (bare numbers in its
+    unit, no more hosts than it has): a kind, as the tables label it,
     `threaded(threads=8, gil=false)`, or as a file writes it, `{cooperative: {order:
-    asyncio}}`. A ScenarioError says what is wrong, naming `--schedule` and the text."""
-    source = f"--schedule {text}"
+    asyncio}}`. A ScenarioError says what is wrong, naming `source` and the text."""
+    source = f"{source} {text}"
     limits = limits or Limits()
     parts = label_parts(text)
     if parts is None:

@@ -27,7 +27,6 @@ __all__ = [
     "SynchronousParams",
     "ThreadedParams",
     "played",
-    "schedule_of",
 ]
 
 ScheduleKind = Literal["synchronous", "cooperative", "threaded", "parallel"]
@@ -215,8 +214,3 @@ def played(chosen: Sequence[Schedule]) -> tuple[Schedule, ...]:
     if any(schedule.kind == "synchronous" for schedule in chosen):
         return tuple(chosen)
     return (*chosen, Schedule.of("synchronous"))
-
-
-def schedule_of(schedule: Schedule | str) -> Schedule:
-    """A schedule as code may give it: a `Schedule`, or a kind by name (`"cooperative"`)."""
-    return Schedule.of(schedule) if isinstance(schedule, str) else schedule
