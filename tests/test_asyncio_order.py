@@ -58,6 +58,24 @@ def test_a_task_granted_a_unit_runs_only_after_the_releasing_task_s_cpu_work():
     assert sorted(trace.start[waits].tolist()) == [0.0, 6.0]
 
 
+PRODUCE = """
+queues: {jobs: {}}
+players:
+  - {name: producer, moves: 4, steps: [{host: 10s}, {put: jobs}]}
+  - {name: consumer, serves: jobs, steps: [{wait: 10s}]}
+"""
+
+
+def test_a_put_with_room_lets_nobody_in_so_the_producer_keeps_the_loop():
+    """`await jobs.put(job)` into an unbounded queue returns at once: the producer makes
+    its 4 jobs back to back, 0–40 s, and the consumer, woken by the first at 10 s, runs
+    only at 40 s, then sleeps 10 s a job: it ends at 80 s. The tie rule hands the loop
+    round at each host step: the consumer takes job 1 at 10 s and its sleeps overlap
+    the producer's work (10–50 s)."""
+    assert trace_of(PRODUCE).makespan == 80.0
+    assert trace_of(PRODUCE, Schedule.of("cooperative")).makespan == 50.0
+
+
 def test_the_rows_show_the_busy_loop_between_ready_and_start():
     """Page 2's `with` row is ready at 0 and starts at 6 s, when it is back on the loop;
     page 1's parse is ready at 4 s (its timer) and starts then; page 2's at 10 s."""

@@ -17,12 +17,22 @@ import time
 import pytest
 from typer.testing import CliRunner
 
+import sim
 from sim.cli import app
 from sim.engine.workload import Workload
+from sim.experiment.runs import workload_of
 from sim.scenario.model import Scenario
 from sim.scenario.schedules import Schedule
 from sim.verify.virtual import games_of
-from sim.verify.wallclock import Model, check, counterpart, models_of
+from sim.verify.wallclock import (
+    Model,
+    auto_scale,
+    check,
+    counterpart,
+    models_of,
+    real_seconds,
+    short_steps,
+)
 from sim.verify.work import burn
 
 #: 4 games of one round, host 0.02 s then wait 1 s; played ÷ 10: 2 ms of CPU, 100 ms asleep.
@@ -133,6 +143,34 @@ def test_cli_real_prints_the_table_and_fails_past_the_tolerance(tmp_path):
     failed = CliRunner().invoke(app, [*arguments, "--schedule", "cooperative", "--tolerance", "0"])
     assert failed.exit_code == 1
     assert "cooperative: real" in failed.stderr and "off the simulated 1.08 s" in failed.stderr
+
+
+def test_without_a_scale_the_runs_are_sized_to_about_twenty_seconds():
+    """countasync's makespans are 3, 1, 1 and 3 s (synchronous, cooperative, threaded,
+    parallel): 8 s a repeat, 24 s for 3, so ÷ 1.2 (24 / 20). polgar's are 12 h each for
+    synchronous and parallel: ÷ 15 000 brings them to about 20 s, steps of 0.33 ms of
+    CPU and 3.7 ms of sleep, both timed faithfully. A scenario that takes less than
+    20 s as it is plays at its own durations, never lengthened."""
+
+    def sized(scenario, repeat=3):
+        workload, models = workload_of(scenario), models_of(scenario)
+        return auto_scale(workload, models, repeat), workload, models
+
+    assert sized(sim.load("countasync"))[0] == 1.2
+    scale, workload, models = sized(sim.load("polgar"))
+    assert scale == 15_000 and real_seconds(workload, models, scale, 3) <= 20
+    assert not short_steps(workload, scale).short
+    assert sized(Scenario(**TINY), repeat=1)[0] == 1.0
+
+
+def test_the_scale_chosen_is_said(tmp_path):
+    file = tmp_path / "tiny.yaml"
+    file.write_text("players: [{name: p, count: 2, player_move: 0.01}]\n")
+    arguments = ["verify", str(file), "--real", "--repeat", "1", "--schedule", "cooperative"]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    assert "--scale 1: the smallest that keeps the real runs to about 20 s" in result.stderr
+    assert "durations ÷ 1" in result.stdout
 
 
 @pytest.mark.wallclock
@@ -289,6 +327,24 @@ def test_shared_primitives_hold_games_back_for_real(model, floor, ceiling):
         users = sorted(run.game_ends[:2])
         assert users[1] >= 0.1 and users[1] - users[0] >= 0.045  # one at a time
         assert run.game_ends[4] < 0.09  # the three children waited side by side
+
+
+@pytest.mark.wallclock
+def test_a_game_lets_the_others_in_only_where_it_suspends():
+    """A producer makes 4 jobs of 10 ms into an unbounded queue; `put` never suspends
+    there, so the consumer (10 ms of I/O a job) takes its first job only at 40 ms and
+    ends at 80 ms, as asyncio's order plays it; a player that yielded after every host
+    step would end it at 50 ms, as the tie rule does."""
+    from sim.verify.players import SHARED_PLAYERS
+
+    text = """\
+queues: {jobs: {}}
+players:
+  - {name: producer, moves: 4, steps: [{host: 10ms}, {put: jobs}]}
+  - {name: consumer, serves: jobs, steps: [{wait: 10ms}]}
+"""
+    run = SHARED_PLAYERS["cooperative"](shared_program(text))
+    assert 0.078 <= run.game_ends[1] < 0.12, run
 
 
 @pytest.mark.wallclock

@@ -36,7 +36,10 @@ def verify(
     ] = False,
     scale: Annotated[
         float | None,
-        typer.Option(help="With --real: divide every duration by this (> 0). [default: 100]"),
+        typer.Option(
+            help="With --real: divide every duration by this (> 0). [default: the smallest "
+            "that keeps the real runs to about 20 s, at least 1]"
+        ),
     ] = None,
     repeat: Annotated[
         int | None,
@@ -80,10 +83,11 @@ def verify(
 
     With `--real`: plays the scenario for real in each execution model
     (synchronous, cooperative, threaded, parallel), every duration divided by
-    `--scale`, and sets the median makespan × scale beside the engine's. Real
-    runs estimated to take longer than `--max-time` are refused before they
-    start; a scale that leaves most steps shorter than a real run can time
-    (100 µs of CPU work, 2 ms of sleep) is warned of.
+    `--scale`, and sets the median makespan × scale beside the engine's. Without
+    `--scale`, the smallest scale that keeps the real runs to about 20 s in all
+    (never below 1). Real runs estimated to take longer than `--max-time` are
+    refused before they start; a scale that leaves most steps shorter than a real
+    run can time (100 µs of CPU work, 2 ms of sleep) is warned of.
 
     Examples:
 
@@ -107,10 +111,7 @@ def verify(
             bad_input("--tie-rule: only without --real")
         if scale is not None and not 0 < scale < float("inf"):
             bad_input(f"--scale: expected a number > 0, got {scale:g}")
-        from sim.verify.wallclock import DEFAULT_SCALE
-
         limit = _max_time(max_time)
-        scale = DEFAULT_SCALE if scale is None else scale
         _verify_real(loaded, schedule or [], scale, repeat or 3, replications, tolerance, limit)
         return
     real_only = {"--scale": scale, "--repeat": repeat, "--tolerance": tolerance,
@@ -163,13 +164,27 @@ def _max_time(text: str | None) -> float:
 def _verify_real(scenario, names, scale, repeat, replications, tolerance, limit) -> None:
     from sim.experiment.runs import workload_of
     from sim.verify import findings
-    from sim.verify.wallclock import check, models_of, real_seconds, short_steps
+    from sim.verify.wallclock import (
+        AUTO_SECONDS,
+        auto_scale,
+        check,
+        models_of,
+        real_seconds,
+        short_steps,
+    )
 
     try:
         models = models_of(scenario, names)
     except ValueError as error:
         bad_input(f"--schedule: {error}")
     workload = workload_of(scenario)
+    if scale is None:
+        scale = checked(lambda: auto_scale(workload, models, repeat))
+        err.print(
+            f"--scale {scale:g}: the smallest that keeps the real runs to about "
+            f"{AUTO_SECONDS:g} s in all (--scale chooses another)",
+            markup=False,
+        )
     estimate = checked(lambda: real_seconds(workload, models, scale, repeat))
     if estimate > limit:
         least = scale * (estimate / limit)  # the estimate goes as 1 / scale

@@ -8,9 +8,11 @@ are the measurements the engine is judged by.
 - cooperative: one asyncio loop; a host step is CPU work on the loop (it holds
   the loop), a `native` step CPU work in C on it (it holds the loop too), a
   `block` step is `time.sleep` on the loop, a wait step is `asyncio.sleep`; a
-  game yields after a step that held the loop, as a coroutine does at its
-  next `await`. With `host.count` > 1 the loop hands host, native and block
-  steps to a pool of that many processes instead.
+  game lets the others run only where it suspends, as a coroutine does: at a
+  wait, or where a resource, a queue or a gather makes it wait (taking a free
+  semaphore or putting into a queue with room does not). With `host.count` > 1
+  the loop hands host, native and block steps to a pool of that many
+  processes instead.
 - synchronous: the games one after another, in this process; with
   `host.count` > 1, a pool of that many processes, one game at a time each.
 - threaded: one thread per game, or `threads` threads taking games in file
@@ -163,14 +165,11 @@ async def _on_the_loop(games: list[Steps]) -> Run:
     held = _OnTheLoop()
 
     async def game(steps: Steps) -> float:
-        last = len(steps) - 1
-        for index, (kind, seconds) in enumerate(steps):
+        for kind, seconds in steps:
             if kind == "wait":
                 await asyncio.sleep(seconds)
                 continue
-            held.do(kind, seconds)
-            if index < last and steps[index + 1][0] != "wait":
-                await asyncio.sleep(0)  # the coroutine's next await: others may run
+            held.do(kind, seconds)  # others run only when the game next suspends
         return time.perf_counter()
 
     waited, began = cpu_wait(), time.perf_counter()
@@ -324,8 +323,7 @@ async def _shared_on_the_loop(
         if pool is not None:
             waits.append(await loop.run_in_executor(pool, timed_step, kind, seconds))
             return
-        held.do(kind, seconds)
-        await asyncio.sleep(0)  # the coroutine's next await: others may run
+        held.do(kind, seconds)  # others run only when the game next suspends
 
     async def play_ops(ops: tuple, durations: tuple[float, ...], base: int) -> None:
         walk = iter(ops)

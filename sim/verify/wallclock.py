@@ -57,6 +57,7 @@ from sim.verify.virtual import games_of
 from sim.verify.work import Program, Stuck
 
 __all__ = [
+    "AUTO_SECONDS",
     "DEFAULT_SCALE",
     "DETERMINISTIC",
     "MAX_REAL_S",
@@ -65,6 +66,7 @@ __all__ = [
     "Model",
     "RealRow",
     "ShortSteps",
+    "auto_scale",
     "check",
     "has_gil",
     "models_of",
@@ -81,8 +83,11 @@ __all__ = [
 MODELS = ("synchronous", "cooperative", "threaded", "parallel")
 #: Schedules whose engine run draws nothing from the generator: one run is the answer.
 DETERMINISTIC = frozenset({"synchronous", "cooperative"})
-#: Durations are divided by this unless the caller says otherwise.
+#: The scale whose switch interval the estimate of a run's length simulates threads with,
+#: at smaller scales (`real_seconds`).
 DEFAULT_SCALE = 100.0
+#: About how long the real runs of a check take in all where no scale is given.
+AUTO_SECONDS = 20.0
 #: The longest the real runs of one check may take, by default: 10 minutes.
 MAX_REAL_S = 600.0
 #: The shortest step of each kind a real run times to within 10 %, measured on a shared
@@ -287,6 +292,23 @@ def check(
                 on_run(model, number, run)
         rows.append(RealRow(model, scale, tuple(runs), simulated, unplayed))
     return rows
+
+
+def auto_scale(
+    workload: Workload, models: Sequence[Model], repeat: int, seconds: float = AUTO_SECONDS
+) -> float:
+    """The scale a check plays at where none is given: the smallest that keeps its real
+    runs to about `seconds` in all, since the longer every step, the less of a run is
+    the cost of running it rather than its steps; never below 1, which would lengthen
+    them. Two significant figures, rounded up."""
+    needed = real_seconds(workload, models, 1.0, repeat) / seconds
+    if not math.isfinite(needed):
+        return DEFAULT_SCALE  # the estimate refuses it, whatever the scale
+    if needed <= 1.0:
+        return 1.0
+    places = math.floor(math.log10(needed)) - 1  # the second figure's place
+    whole = math.ceil(needed / 10.0**places)
+    return whole * 10.0**places if places >= 0 else whole / 10.0**-places
 
 
 def real_seconds(workload: Workload, models: Sequence[Model], scale: float, repeat: int) -> float:
