@@ -21,6 +21,7 @@ import sim
 from sim.cli import app
 from sim.engine.workload import Workload
 from sim.experiment.runs import workload_of
+from sim.scenario.errors import ScenarioError
 from sim.scenario.model import Scenario
 from sim.scenario.schedules import Schedule
 from sim.verify.virtual import games_of
@@ -114,6 +115,19 @@ def test_models_come_from_the_scenario_then_defaults():
     ]
     with pytest.raises(ValueError, match="unknown execution model 'fibres'"):
         models_of(scenario, ["fibres"])
+
+
+def test_a_model_may_be_a_schedule_the_file_does_not_list():
+    """Written as `--schedule` takes it; its parameters go to the real run and the engine."""
+    scenario = Scenario(host={"count": 3}, players=[{"name": "p", "host_move": 1}])
+    (model,) = models_of(scenario, ["threaded(threads=2)"])
+    assert (model.kind, model.label) == ("threaded", "threaded(threads=2)")
+    assert model.arguments(scenario) == {"threads": 2}
+    (model,) = models_of(scenario, ["{cooperative: {order: asyncio}}"])
+    assert model.label == "cooperative(order=asyncio)"
+    assert counterpart(model, 1.0) == Schedule.of("cooperative", order="asyncio")
+    with pytest.raises(ScenarioError, match=r"expected at most host\.count"):
+        models_of(scenario, ["cooperative(hosts=4)"])
 
 
 def test_the_counterpart_keeps_the_schedule_the_engine_has():

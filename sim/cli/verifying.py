@@ -174,7 +174,7 @@ def _verify_real(scenario, names, scale, repeat, replications, tolerance, limit)
     )
 
     try:
-        models = models_of(scenario, names)
+        models = checked(lambda: models_of(scenario, names))
     except ValueError as error:
         bad_input(f"--schedule: {error}")
     workload = workload_of(scenario)

@@ -82,6 +82,10 @@ def format_count(count: float) -> str:
     return f"{count:,}".replace(",", " ")
 
 
+#: The finest decimal `format_seconds` shows: an instant's (`sim.engine.clock.DIGITS`).
+_FINEST = 12
+
+
 def format_seconds(seconds: float) -> str:
     """`43200.0` → `43 200 s`; `1.5` → `1.5 s`; `0.0009` → `0.0009 s`: thousands grouped,
     no needless decimals, milliseconds from 0.1 s up and three significant figures below
@@ -92,10 +96,6 @@ def format_seconds(seconds: float) -> str:
         return f"{format_count(round(seconds))} s"
     decimals = 3 if abs(seconds) >= 0.1 else min(_FINEST, 2 - math.floor(math.log10(abs(seconds))))
     return f"{seconds:,.{decimals}f}".rstrip("0").rstrip(".").replace(",", " ") + " s"
-
-
-#: The finest decimal `format_seconds` shows: an instant's (`sim.engine.clock.DIGITS`).
-_FINEST = 12
 
 
 def format_hms(seconds: float) -> str:

@@ -50,6 +50,7 @@ from sim.engine.plan import ACQUIRE, GATHER, GET, PUT, RELEASE, TIMED, Op
 from sim.engine.programs import hand_out_order, producers_of
 from sim.engine.workload import Workload
 from sim.experiment.executors import cores
+from sim.scenario.loader import schedule_from_text
 from sim.scenario.model import STEP_KINDS, Scenario
 from sim.scenario.schedules import Schedule
 from sim.verify.players import PLAYERS, SHARED_PLAYERS, Run
@@ -129,7 +130,8 @@ class Model:
 def models_of(scenario: Scenario, names: Sequence[str] = ()) -> list[Model]:
     """The scenario's own schedules, then every execution model it lacks with defaults.
 
-    `names` picks some: a label from the file or a model's name.
+    `names` picks some: a label from the file, a model's name, or a schedule written
+    out as `--schedule` takes it (a ScenarioError where it is wrong).
     """
     own = [
         Model(schedule.kind, schedule.label, schedule.params.model_dump(exclude_defaults=True))
@@ -143,6 +145,10 @@ def models_of(scenario: Scenario, names: Sequence[str] = ()) -> list[Model]:
     chosen = []
     for name in names:
         found = [m for m in every if m.label == name] or [m for m in every if m.kind == name]
+        if not found and any(mark in name for mark in "({:"):  # `threaded(threads=8)`
+            schedule = schedule_from_text(scenario, name)
+            params = schedule.params.model_dump(exclude_defaults=True)
+            found = [Model(schedule.kind, schedule.label, params)]
         if not found or found[0].kind not in MODELS:
             expected = ", ".join(dict.fromkeys([m.label for m in every if m.kind in MODELS]))
             raise ValueError(f"unknown execution model {name!r}; expected one of: {expected}")
