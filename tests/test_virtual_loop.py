@@ -105,3 +105,20 @@ def test_a_timer_due_late_in_the_run_is_due_when_its_time_comes():
     player.join(timeout=30)
     assert not player.is_alive(), "the loop spun at 4e9 s"
     assert ended == [4e9 + 1.0]
+
+
+def test_a_sleep_of_many_days_is_one_wait():
+    """asyncio caps a wait at a day, so a real loop wakes once a day on its way to a far
+    timer: 10¹³ s of sleep would be 10⁸ turns of the loop. It is one wait here, ending at
+    the timer. (Played in a thread, so that taking the turns fails the test.)"""
+    loop, ended = VirtualLoop(), []
+
+    async def main() -> None:
+        await asyncio.sleep(1e13)
+        ended.append(loop.time())
+
+    player = threading.Thread(target=loop.play, args=(main(),), daemon=True)
+    player.start()
+    player.join(timeout=30)
+    assert not player.is_alive(), "the loop took the sleep a day at a time"
+    assert ended == [1e13]

@@ -160,6 +160,7 @@ def _play(
     from sim.experiment.runs import run
     from sim.output import result_files
     from sim.output.bottleneck import bottleneck_note
+    from sim.output.own_order import own_order_note
     from sim.results import console_tables, explanations
 
     loaded = read.scenario
@@ -192,6 +193,7 @@ def _play(
     notes = [
         console_tables.closed_form_line(first),
         *explanations.explanations(first),
+        own_order_note(first),
         bottleneck_note(first),
         *first.notes,
     ]

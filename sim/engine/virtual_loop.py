@@ -21,6 +21,10 @@ have every one of them right, in this Python's version of them.
   behind what the loop queued before it, and wakes a waiting loop at that
   very instant, as writing to its wake-up socket does (no rounding to the
   millisecond); a thread that hands the loop nothing does not wake it;
+- a wait that asyncio caps at a day (`MAXIMUM_SELECT_TIMEOUT`: a real loop
+  wakes once a day on its way to a far timer) is taken whole, to the first
+  timer, rounded up to the millisecond as one wait would be: a sleep of 10¹³ s
+  would otherwise take 10⁸ turns of the loop;
 - timers within `CLOCK_RESOLUTION` of now are due now, as on Linux, or
   within one step of the clock's float where the time is so late that a
   nanosecond is lost in it (at 4·10⁹ s a step is 0.5 µs): asyncio would
@@ -32,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import math
 import selectors
+from asyncio.base_events import MAXIMUM_SELECT_TIMEOUT
 from collections.abc import Callable, Coroutine
 from heapq import heappop, heappush
 from itertools import count
@@ -76,9 +81,13 @@ class _Selector(selectors.SelectSelector):
     def __init__(self, clock: _Clock) -> None:
         super().__init__()
         self._clock = clock
+        #: when the loop's first timer is due (the loop sets it: it owns the timers)
+        self.first_timer: Callable[[], float] | None = None
 
     def select(self, timeout: float | None = None) -> list:
         clock = self._clock
+        if timeout is not None and timeout >= MAXIMUM_SELECT_TIMEOUT and self.first_timer:
+            timeout = max(timeout, self.first_timer() - clock.now)  # the whole wait at once
         # as `selectors.EpollSelector.select` rounds a timeout
         until = math.inf if timeout is None else clock.now + math.ceil(timeout * 1e3) * 1e-3
         clock.woken = False
@@ -97,8 +106,10 @@ class VirtualLoop(asyncio.SelectorEventLoop):
 
     def __init__(self) -> None:
         clock = _Clock()
-        super().__init__(_Selector(clock))
+        selector = _Selector(clock)
+        super().__init__(selector)
         self._clock = clock
+        selector.first_timer = lambda: self._scheduled[0]._when  # asyncio's timer heap
         self.set_debug(False)  # its slow-callback warnings would read the virtual clock
 
     def time(self) -> float:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from sim.output import plots
 from sim.output.bottleneck import bottleneck_note
+from sim.output.own_order import own_order_note
 from sim.output.plots.style import short
 from sim.results import console_tables
 from sim.results.console_tables import (
@@ -99,6 +100,8 @@ def report_page(result: Result, page: Page, timeline: bytes | None, files: list[
         sweep=page.sweep_png,
     )
     why = rewrites(result) + comparisons(result) + article_notes(result)
+    if note := own_order_note(result):  # the tie rule's figure is not asyncio's here
+        why.append(note)
     if note := bottleneck_note(result):  # games that share resources: what holds them back
         why.append(note)
     return render(result, page, pictures, why, files)
