@@ -33,8 +33,10 @@ def test_where_asyncio_s_order_parts_from_the_tie_rule_a_sentence_says_by_how_mu
     assert "the tie rule's figure, 10 s" in note and "take 12 s (+20%)" in note
 
 
-def test_where_they_agree_or_asyncio_s_order_is_shown_nothing_is_said():
-    assert own_order.own_order_note(sim.run("polgar")) is None  # 3 655 s either way
+def test_where_they_agree_share_nothing_or_asyncio_s_order_is_shown_nothing_is_said():
+    alone = "resources: {db: 1}\nplayers:\n  - steps: [{with: db, steps: [{wait: 1}]}, {host: 1}]\n"
+    assert own_order.own_order_note(sim.run(from_yaml(alone))) is None  # 2 s either way
+    assert own_order.own_order_note(sim.run("polgar")) is None  # shares nothing
     both = from_yaml(
         CRAWL.replace("[cooperative,", "[cooperative, {cooperative: {order: asyncio}},")
     )

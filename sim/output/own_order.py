@@ -7,8 +7,11 @@ order. Where that moves the makespan, the run's cooperative figure is not what t
 asyncio program would take: the shipped crawler is 0.82 s by the tie rule and 1.21 s
 in asyncio's order, which the real program takes. So the scenario is played again in
 asyncio's order (`cooperative: {order: asyncio}`, on the same draws), and a sentence
-gives that figure when it differs by `NOTED` or more. Only where it is cheap: asyncio's
-order costs about 6 µs a step, so runs of more than `MAX_STEPS` steps are left out.
+gives that figure when it differs by `NOTED` or more. Only for games that share
+(resources, queues, gathers): games that share nothing end at the same makespan in
+both orders, which `sim verify` checks against asyncio itself. And only where it is
+cheap: asyncio's order costs about 6 µs a step, so runs of more than `MAX_STEPS`
+steps are left out.
 """
 
 from __future__ import annotations
@@ -34,15 +37,17 @@ _NOTES: WeakKeyDictionary[Result, str | None] = WeakKeyDictionary()
 
 def own_order_note(result: Result) -> str | None:
     """asyncio's own order against the tie rule's cooperative figure on one loop, when
-    they differ by `NOTED` or more; None where the run has no such figure, already shows
-    asyncio's order, or is too long to play again. Played once per result."""
+    they differ by `NOTED` or more; None where the games share nothing, the run has no
+    such figure, already shows asyncio's order, or is too long to play again. Played
+    once per result."""
     if result in _NOTES:
         return _NOTES[result]
     note = None
     traces = result.traces
     tie_rule = next((t for t in traces if _one_loop_by_the_tie_rule(t.schedule, t)), None)
     shown = any(t.schedule == _ASYNCIO for t in traces)
-    if tie_rule is not None and not shown and len(tie_rule.start) <= MAX_STEPS:
+    shares = result.scenario.shares
+    if shares and tie_rule is not None and not shown and len(tie_rule.start) <= MAX_STEPS:
         try:
             workload = workload_of(result.scenario, result.seed, 0)
             makespan = play_schedule(workload, _ASYNCIO, result.seed).makespan
