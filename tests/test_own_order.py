@@ -9,22 +9,11 @@ import sim
 from sim.cli import app
 from sim.output import own_order
 from sim.scenario.loader import from_yaml
+from tests.test_asyncio_order import CRAWL as ONE_CONNECTION
 
-#: Page 1 takes the one connection and sleeps 0–4 s; page 2 waits for it. By the tie rule
-#: page 2 has it at 4 s and sleeps while page 1 parses: 10 s. In asyncio's order page 1
-#: releases and parses 4–6 s before page 2 runs: 6–10 s asleep, 10–12 s parsing: 12 s.
-CRAWL = """
-name: crawl
-resources: {connections: 1}
-players:
-  - name: page
-    count: 2
-    steps:
-      - with: connections
-        steps: [{wait: 4s}]
-      - host: 2s
-schedules: [cooperative, synchronous]
-"""
+#: Two pages through one connection (`tests.test_asyncio_order`), worked out there: 10 s by
+#: the tie rule, 12 s in asyncio's order, where page 1 parses before page 2 runs.
+CRAWL = ONE_CONNECTION + "schedules: [cooperative, synchronous]\n"
 
 
 def test_where_asyncio_s_order_parts_from_the_tie_rule_a_sentence_says_by_how_much():
