@@ -19,6 +19,7 @@ from __future__ import annotations
 from weakref import WeakKeyDictionary
 
 from sim.engine.deadlock import Deadlock
+from sim.engine.trace import Trace
 from sim.experiment.runs import play_schedule, workload_of
 from sim.results.result import Result
 from sim.scenario.schedules import Schedule
@@ -44,8 +45,8 @@ def own_order_note(result: Result) -> str | None:
         return _NOTES[result]
     note = None
     traces = result.traces
-    tie_rule = next((t for t in traces if _one_loop_by_the_tie_rule(t.schedule, t)), None)
-    shown = any(t.schedule == _ASYNCIO for t in traces)
+    tie_rule = next((t for t in traces if _one_loop_by_the_tie_rule(t)), None)
+    shown = any(_order(t.schedule) == "asyncio" for t in traces)
     shares = result.scenario.shares
     if shares and tie_rule is not None and not shown and len(tie_rule.start) <= MAX_STEPS:
         try:
@@ -59,15 +60,19 @@ def own_order_note(result: Result) -> str | None:
     return note
 
 
-def _one_loop_by_the_tie_rule(schedule: Schedule, trace) -> bool:
+def _one_loop_by_the_tie_rule(trace: Trace) -> bool:
     """Cooperative by the tie rule on a single host: what asyncio's order also plays."""
-    params = schedule.cooperative
+    schedule, workload = trace.schedule, trace.workload
     return (
-        params is not None
-        and params.order != "asyncio"
-        and schedule.hosts(trace.workload.hosts) == 1
-        and not trace.workload.switch_cost
+        _order(schedule) == "tie-rule"
+        and schedule.hosts(workload.hosts) == 1
+        and not workload.switch_cost
     )
+
+
+def _order(schedule: Schedule) -> str | None:
+    """Who goes next among ready games, for a cooperative schedule (else None)."""
+    return schedule.cooperative.order if schedule.cooperative is not None else None
 
 
 def _sentence(schedule: Schedule, tie_rule: float, asyncio: float) -> str | None:
