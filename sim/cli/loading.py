@@ -52,7 +52,7 @@ def pick(scenario, names: list[str]) -> list | None:
     """Schedules named on the command line: a label from the file, a kind by name, or a
     schedule written out, as the tables label it or as a file writes it."""
     from sim.scenario.loader import schedule_from_text
-    from sim.scenario.schedules import SCHEDULE_KINDS, Schedule
+    from sim.scenario.schedules import SCHEDULE_KINDS, Schedule, written_out
 
     if not names:
         return None
@@ -63,7 +63,7 @@ def pick(scenario, names: list[str]) -> list | None:
             chosen.append(own[name])
         elif name in SCHEDULE_KINDS:
             chosen.append(Schedule.of(name))
-        elif any(mark in name for mark in "({:"):  # written out: `threaded(threads=8)`
+        elif written_out(name):
             chosen.append(checked(lambda name=name: schedule_from_text(scenario, name)))
         else:
             expected = ", ".join(dict.fromkeys([*own, *SCHEDULE_KINDS]))

@@ -202,15 +202,12 @@ def schedule_of(scenario: Scenario, schedule: Schedule | str) -> Schedule:
     return schedule_from_text(scenario, schedule, source="schedule")
 
 
-def schedule_from_text(
-    scenario: Scenario, text: str, limits: Limits | None = None, source: str = "--schedule"
-) -> Schedule:
+def schedule_from_text(scenario: Scenario, text: str, source: str = "--schedule") -> Schedule:
     """A schedule written out, validated as one of `scenario`'s own (bare numbers in its
     unit, no more hosts than it has): a kind, as the tables label it,
     `threaded(threads=8, gil=false)`, or as a file writes it, `{cooperative: {order:
     asyncio}}`. A ScenarioError says what is wrong, naming `source` and the text."""
-    source = f"{source} {text}"
-    limits = limits or Limits()
+    source, limits = f"{source} {text}", Limits()  # a value's limits, as `--set` has them
     parts = label_parts(text)
     if parts is None:
         data = parse_value(text, source, limits)

@@ -26,7 +26,9 @@ __all__ = [
     "ScheduleKind",
     "SynchronousParams",
     "ThreadedParams",
+    "label_parts",
     "played",
+    "written_out",
 ]
 
 ScheduleKind = Literal["synchronous", "cooperative", "threaded", "parallel"]
@@ -184,6 +186,13 @@ class Schedule(Frozen):
 
 #: A label as `Schedule.label` writes it: a kind and its changed parameters in parentheses.
 _LABEL = re.compile(r"\s*([A-Za-z_][\w-]*)\s*\((.*)\)\s*", re.DOTALL)
+
+
+def written_out(text: str) -> bool:
+    """Whether `text` writes a schedule out (a label with parameters, `threaded(threads=8)`,
+    or a mapping, `{threaded: {threads: 8}}`) rather than naming one (a kind, a label
+    without parameters)."""
+    return any(mark in text for mark in "({:")
 
 
 def label_parts(text: str) -> tuple[str, list[str]] | None:

@@ -52,7 +52,7 @@ from sim.engine.workload import Workload
 from sim.experiment.executors import cores
 from sim.scenario.loader import schedule_from_text
 from sim.scenario.model import STEP_KINDS, Scenario
-from sim.scenario.schedules import Schedule
+from sim.scenario.schedules import Schedule, written_out
 from sim.verify.players import PLAYERS, SHARED_PLAYERS, Run
 from sim.verify.virtual import games_of
 from sim.verify.work import Program, Stuck
@@ -145,7 +145,7 @@ def models_of(scenario: Scenario, names: Sequence[str] = ()) -> list[Model]:
     chosen = []
     for name in names:
         found = [m for m in every if m.label == name] or [m for m in every if m.kind == name]
-        if not found and any(mark in name for mark in "({:"):  # `threaded(threads=8)`
+        if not found and written_out(name):
             schedule = schedule_from_text(scenario, name)
             params = schedule.params.model_dump(exclude_defaults=True)
             found = [Model(schedule.kind, schedule.label, params)]
